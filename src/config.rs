@@ -1,0 +1,288 @@
+//! Settings: read from `config.toml`, then overridden by `SWITCHBOARD_<SECTION>__<KEY>`
+//! environment variables (for example `SWITCHBOARD_STORE__URL`). Unknown keys are an error
+//! that names the key, so a typo never silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything the server can be told; `config.toml` documents each key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Listener, connection caps and request size.
+    pub server: ServerSettings,
+    /// Long-poll hold times.
+    pub poll: PollSettings,
+    /// Chat limits and in-memory queue sizes.
+    pub chat: ChatSettings,
+    /// Database URL and pool.
+    pub store: StoreSettings,
+    /// Presence leases.
+    pub presence: PresenceSettings,
+    /// Token lifetime.
+    pub auth: AuthSettings,
+    /// Cross-origin embedding.
+    pub cors: CorsSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// actix worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Cap on open client connections, all workers together. Clamped below the descriptor limit.
+    pub max_connections: usize,
+    /// Cap on `GET /poll` requests held at once. Clamped below `max_connections`.
+    pub max_held_polls: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds a graceful shutdown waits for in-flight requests after answering held polls.
+    pub shutdown_timeout_secs: u64,
+    /// Seconds a client may take to send its request head before it is cut off.
+    pub client_request_timeout_secs: u64,
+}
+
+/// `[poll]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PollSettings {
+    /// Seconds a poll is held when the client does not ask for less.
+    pub hold_secs: u64,
+    /// Upper bound on any hold, whatever the client asks (DESIGN: never above 55 s).
+    pub max_hold_secs: u64,
+    /// Most events returned by one poll; the rest come with the next poll.
+    pub max_events: usize,
+}
+
+/// `[chat]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Events kept in memory per chat and direction; older ones are served from the store.
+    pub queue_capacity: usize,
+    /// Cap on chats open at once, all agents together.
+    pub max_active_chats: i64,
+    /// `max_chats` given to agents created without one.
+    pub default_agent_max_chats: i32,
+    /// Longest message body, in characters.
+    pub max_message_chars: usize,
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://path/to/file.db` (relative to the config file) or `postgres://…`.
+    pub url: String,
+    /// Connections in the pool; also the number of store threads.
+    pub pool_size: u32,
+    /// Milliseconds SQLite waits on a locked database before giving up.
+    pub sqlite_busy_timeout_ms: u64,
+    /// Store calls allowed to wait for a store thread before new ones get 503.
+    pub max_queued_calls: usize,
+}
+
+/// `[presence]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenceSettings {
+    /// Seconds a participant stays online after its last poll ended (covers reconnect gaps).
+    pub lease_secs: u64,
+    /// Extra seconds before an expired lease counts as gone (covers page reloads).
+    pub grace_secs: u64,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Hours a visitor token stays valid.
+    pub visitor_token_ttl_hours: u64,
+    /// Hours an agent token stays valid.
+    pub agent_token_ttl_hours: u64,
+}
+
+/// `[cors]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Origins allowed to call the API from a browser, e.g. `https://shop.example.com`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: 0,
+            max_connections: 19_000,
+            max_held_polls: 18_000,
+            max_body_bytes: 16 * 1024,
+            shutdown_timeout_secs: 2,
+            client_request_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
+    }
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 64,
+            max_active_chats: 50_000,
+            default_agent_max_chats: 5,
+            max_message_chars: 4_000,
+        }
+    }
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://switchboard.db".into(),
+            pool_size: 8,
+            sqlite_busy_timeout_ms: 5_000,
+            max_queued_calls: 20_000,
+        }
+    }
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { lease_secs: 10, grace_secs: 20 }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12 }
+    }
+}
+
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A key is unknown, has the wrong type, or the file is not valid TOML.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// A value parsed but makes no sense.
+    #[error("invalid configuration: {0}")]
+    Value(String),
+}
+
+impl Settings {
+    /// Reads `path` (if it exists; a missing default file means all defaults), then applies
+    /// `SWITCHBOARD_<SECTION>__<KEY>` variables from the environment. A relative SQLite path in
+    /// `store.url` is taken relative to the config file's folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        // A missing file means all defaults; a present but broken one is an error.
+        if path.exists() {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let mut settings: Settings = figment.merge(environment()).extract().map_err(Box::new)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        settings.store.url = resolve_sqlite_path(&settings.store.url, &base);
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects values that would make the server misbehave rather than fail.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |msg: &str| Err(ConfigError::Value(msg.to_string()));
+        if self.poll.max_hold_secs > 55 {
+            return fail("poll.max_hold_secs must be at most 55");
+        }
+        if self.poll.hold_secs > self.poll.max_hold_secs {
+            return fail("poll.hold_secs must not exceed poll.max_hold_secs");
+        }
+        if self.chat.queue_capacity == 0 {
+            return fail("chat.queue_capacity must be at least 1");
+        }
+        if self.poll.max_events == 0 {
+            return fail("poll.max_events must be at least 1");
+        }
+        if self.store.pool_size == 0 {
+            return fail("store.pool_size must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// The `SWITCHBOARD_<SECTION>__<KEY>` provider. Variables without `__` (such as
+/// `SWITCHBOARD_TEST_POSTGRES_URL` or `SWITCHBOARD_CONFIG`) are not settings and are skipped.
+fn environment() -> Env {
+    Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__")
+}
+
+/// Turns `sqlite://relative.db` into `sqlite://<config dir>/relative.db`.
+fn resolve_sqlite_path(url: &str, base: &Path) -> String {
+    match url.strip_prefix("sqlite://") {
+        Some(file) if !file.starts_with('/') && file != ":memory:" && !base.as_os_str().is_empty() => {
+            format!("sqlite://{}", PathBuf::from(base).join(file).display())
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).expect("write config");
+        (dir, path)
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let (_dir, path) = write_config("[server]\nprot = 1\n");
+        let err = Settings::load(&path).expect_err("unknown key must fail").to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn a_relative_sqlite_path_is_next_to_the_config_file() {
+        let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
+        let settings = Settings::load(&path).expect("valid config");
+        assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
+    }
+
+    #[test]
+    fn a_hold_above_55_seconds_is_refused() {
+        let (_dir, path) = write_config("[poll]\nmax_hold_secs = 90\n");
+        assert!(Settings::load(&path).is_err());
+    }
+
+    #[test]
+    fn the_repository_config_file_loads_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let settings = Settings::load(&path).expect("config.toml must load");
+        let defaults = Settings::default();
+        assert_eq!(settings.server.port, defaults.server.port);
+        assert_eq!(settings.poll.hold_secs, defaults.poll.hold_secs);
+        assert_eq!(settings.chat.queue_capacity, defaults.chat.queue_capacity);
+    }
+}

@@ -1,0 +1,73 @@
+use super::InvalidInput;
+
+/// Longest client-made id accepted.
+const MAX_LEN: usize = 64;
+
+fn parse_token(text: &str, field: &'static str) -> Result<String, InvalidInput> {
+    if text.is_empty() {
+        return Err(InvalidInput::new(field, "must not be empty"));
+    }
+    if text.len() > MAX_LEN {
+        return Err(InvalidInput::new(field, format!("must be at most {MAX_LEN} characters")));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    if !text.chars().all(allowed) {
+        return Err(InvalidInput::new(field, "may only hold letters, digits and - _ . :"));
+    }
+    Ok(text.to_string())
+}
+
+/// The client-made id that makes a send idempotent: the same id twice stores one message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientMsgId(String);
+
+impl ClientMsgId {
+    /// 1–64 characters of `A-Z a-z 0-9 - _ . :`.
+    pub fn parse(text: &str) -> Result<Self, InvalidInput> {
+        parse_token(text, "client_msg_id").map(Self)
+    }
+
+    /// The id as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A browser tab's own id: a newer poll of the same tab supersedes the held one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TabId(String);
+
+impl TabId {
+    /// Same alphabet as [`ClientMsgId`]; absent means the one default tab of the token.
+    pub fn parse(text: Option<&str>) -> Result<Self, InvalidInput> {
+        match text {
+            None | Some("") => Ok(Self::default()),
+            Some(text) => parse_token(text, "tab").map(Self),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_msg_id_of_64_safe_characters_is_accepted() {
+        assert!(ClientMsgId::parse(&"a".repeat(64)).is_ok());
+        assert!(ClientMsgId::parse("m-1_2.3:4").is_ok());
+    }
+
+    #[test]
+    fn an_empty_long_or_odd_client_msg_id_is_refused() {
+        assert!(ClientMsgId::parse("").is_err());
+        assert!(ClientMsgId::parse(&"a".repeat(65)).is_err());
+        assert!(ClientMsgId::parse("a b").is_err());
+        assert!(ClientMsgId::parse("<script>").is_err());
+    }
+
+    #[test]
+    fn a_missing_tab_is_the_default_tab() {
+        assert_eq!(TabId::parse(None), Ok(TabId::default()));
+        assert!(TabId::parse(Some("tab/1")).is_err());
+    }
+}

@@ -1,0 +1,38 @@
+use super::InvalidInput;
+
+/// The fixed id an agent logs in with, e.g. `E1001`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeId(String);
+
+impl EmployeeId {
+    /// 1–32 characters of letters, digits, `-`, `_` and `.`.
+    pub fn parse(text: &str) -> Result<Self, InvalidInput> {
+        let text = text.trim();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if text.is_empty() || text.len() > 32 || !text.chars().all(allowed) {
+            return Err(InvalidInput::new(
+                "employee_id",
+                "must be 1–32 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        Ok(Self(text.to_string()))
+    }
+
+    /// The id as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_employee_id_is_trimmed_and_checked() {
+        assert_eq!(EmployeeId::parse(" E1001 ").map(|e| e.as_str().to_string()), Ok("E1001".into()));
+        assert!(EmployeeId::parse("").is_err());
+        assert!(EmployeeId::parse("e 1").is_err());
+        assert!(EmployeeId::parse(&"x".repeat(33)).is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! Ids and parsed values. Every value that comes from outside is parsed into one of these types
+//! once, at the edge; code behind the edge never re-checks it. Depends on nothing in the crate.
+
+mod chat_status;
+mod client_msg_id;
+mod cursor;
+mod employee_id;
+mod event;
+mod ids;
+mod message_body;
+mod time;
+
+pub use chat_status::ChatStatus;
+pub use client_msg_id::{ClientMsgId, TabId};
+pub use cursor::Cursor;
+pub use employee_id::EmployeeId;
+pub use event::{AgentRef, Audience, CloseReason, Event, EventPayload, EventRecord, Sender};
+pub use ids::{AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
+pub use message_body::MessageBody;
+pub use time::now_ms;
+
+/// Why an input value was refused; the HTTP layer turns it into a 400 naming `field`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidInput {
+    /// The request field at fault.
+    pub field: &'static str,
+    /// A human sentence saying what is wrong.
+    pub reason: String,
+}
+
+impl InvalidInput {
+    /// Builds the error for `field`.
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field, reason: reason.into() }
+    }
+}

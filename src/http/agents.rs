@@ -1,0 +1,44 @@
+//! Agent login and logout, and the list of agents a visitor may pick.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{auth, body};
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/agent/login").route(web::post().to(login)))
+        .service(web::resource("/api/agent/logout").route(web::post().to(logout)))
+        .service(web::resource("/api/agents").route(web::get().to(available)));
+}
+
+async fn login(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let employee_id = fields.required_text("employee_id")?;
+    let password = fields.required_text("password")?;
+    let outcome = services.login(employee_id, password).await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+async fn logout(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let token = auth::token_of(&request).or_else(|| fields.text("token").ok().flatten().map(str::to_string));
+    let principal = services.authenticate(token.as_deref()).await?;
+    if principal.kind() != crate::domain::PrincipalKind::Agent {
+        return Err(crate::service::ServiceError::Forbidden("only agents log out").into());
+    }
+    if let Some(token) = token {
+        services.revoke_token(&token).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn available(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    auth::principal(&services, &request, None).await?;
+    let agents = services.available_agents().await?;
+    Ok(HttpResponse::Ok().json(json!({ "agents": agents })))
+}

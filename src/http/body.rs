@@ -1,0 +1,135 @@
+//! Request bodies: read with a size cap, parsed by content type. `POST` bodies arrive as
+//! `application/json`, as `text/plain` holding JSON (no CORS preflight; what `XDomainRequest`
+//! sends) or as `application/x-www-form-urlencoded`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+
+use crate::domain::InvalidInput;
+use crate::error::ApiError;
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("The request body must be at most {limit} bytes."),
+    )
+}
+
+/// Reads the whole body, refusing it with 413 as soon as it passes `limit` bytes.
+pub async fn read_limited(request: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid_body(format!("The request body could not be read: {e}.")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The fields of a request body, whatever its content type.
+#[derive(Debug, Default)]
+pub struct Fields {
+    values: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Fields {
+    /// A string field; `None` when absent or null, 400 naming the field when not a string.
+    pub fn text(&self, field: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(InvalidInput::new(field, "must be a string").into()),
+        }
+    }
+
+    /// A string field that must be there.
+    pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
+        self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
+    }
+}
+
+/// Parses `bytes` by the request's content type. An empty body is an empty set of fields, so
+/// bodies whose fields are all optional may be left out.
+pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fields::default());
+    }
+    // `curl -d '{...}'` labels JSON as a form; a form body never starts with `{`.
+    let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    match content_type.as_str() {
+        "application/x-www-form-urlencoded" if !looks_like_json => {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+                .map_err(|e| ApiError::invalid_body(format!("The form body is not valid: {e}.")))?;
+            let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            Ok(Fields { values })
+        }
+        "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => match serde_json::from_slice(bytes) {
+            Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
+            Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
+            Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
+        },
+        other => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("Content type `{other}` is not accepted; send application/json, text/plain or a form."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn with_type(content_type: &str) -> HttpRequest {
+        TestRequest::default().insert_header((header::CONTENT_TYPE, content_type)).to_http_request()
+    }
+
+    #[test]
+    fn json_text_and_form_bodies_all_parse() {
+        let json = parse(&with_type("application/json"), br#"{"a":"x","n":3}"#).expect("json");
+        assert_eq!(json.text("a"), Ok(Some("x")));
+        let text = parse(&with_type("text/plain;charset=UTF-8"), br#"{"a":"x"}"#).expect("text");
+        assert_eq!(text.text("a"), Ok(Some("x")));
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"a=x+y&n=4").expect("form");
+        assert_eq!(form.text("a"), Ok(Some("x y")));
+    }
+
+    #[test]
+    fn a_wrong_typed_field_is_a_400_that_names_it() {
+        let fields = parse(&with_type("application/json"), br#"{"a":5,"n":"3"}"#).expect("json");
+        let error = fields.text("a").expect_err("number is not text");
+        assert_eq!((error.code, error.field), ("invalid_field", Some("a")));
+        assert_eq!(fields.required_text("missing").expect_err("absent").code, "missing_field");
+    }
+
+    #[test]
+    fn a_broken_body_is_a_400_and_an_odd_content_type_a_415() {
+        let broken = parse(&with_type("application/json"), b"{").expect_err("broken");
+        assert_eq!((broken.status, broken.code), (StatusCode::BAD_REQUEST, "invalid_body"));
+        let array = parse(&with_type("application/json"), b"[1]").expect_err("not an object");
+        assert_eq!(array.code, "invalid_body");
+        let curl_style = parse(&with_type("application/x-www-form-urlencoded"), br#"{"a":"x"}"#).expect("json in a form");
+        assert_eq!(curl_style.text("a"), Ok(Some("x")));
+        let odd = parse(&with_type("image/png"), b"x").expect_err("odd type");
+        assert_eq!(odd.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+}

@@ -1,0 +1,46 @@
+//! Starting and closing chats.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{auth, body};
+use crate::domain::{AgentId, ChatId};
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/chats").route(web::post().to(start)))
+        .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)));
+}
+
+async fn start(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let agent_id = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
+    let chat = services.start_chat(&principal, agent_id).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "chat_id": chat.chat_id,
+        "agent": chat.agent,
+        "seq": chat.seq,
+    })))
+}
+
+async fn close(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let closed = services.close_chat(&principal, chat_id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "chat_id": closed.chat_id,
+        "seq": closed.seq,
+        "reason": closed.reason,
+    })))
+}

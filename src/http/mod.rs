@@ -1,0 +1,59 @@
+//! The HTTP edge: parse the request, call the service, shape the response. No rules here.
+//! Each module exposes `config(cfg)`; [`configure`] chains them.
+
+mod agents;
+mod auth;
+mod body;
+mod chats;
+mod ops;
+mod poll;
+mod send;
+mod visitors;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, ResponseError};
+
+use crate::error::ApiError;
+
+pub use poll::hold_for;
+
+/// Every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(poll::config)
+        .configure(send::config)
+        .configure(visitors::config)
+        .configure(agents::config)
+        .configure(chats::config)
+        .configure(ops::config)
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::route_not_found()) }));
+}
+
+/// Turns every error answer that is not already our JSON envelope (actix's own 404/405, CORS
+/// refusals, parser errors) into one, so clients only ever see one error shape.
+pub fn error_envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|response: ServiceResponse<B>| {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if is_json {
+            return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        }
+        let status = response.status();
+        let error = match status {
+            StatusCode::NOT_FOUND => ApiError::route_not_found(),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ApiError::new(status, "method_not_allowed", "This endpoint does not take that method.")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", "The request is too large."),
+            s if s.is_client_error() => ApiError::new(status, "bad_request", "The request was refused."),
+            _ => ApiError::new(status, "internal", "Something went wrong on our side."),
+        };
+        let (request, _) = response.into_parts();
+        let rendered: actix_web::HttpResponse<BoxBody> = error.error_response();
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, rendered).map_into_right_body()))
+    })
+}

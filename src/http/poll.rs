@@ -1,0 +1,92 @@
+//! `GET /poll`: the held request that carries every event to a participant.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::auth;
+use crate::config::PollSettings;
+use crate::domain::{Cursor, InvalidInput, TabId};
+use crate::error::ApiError;
+use crate::service::poll::PollRequest;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/poll").route(web::get().to(poll)));
+}
+
+/// Every query parameter is read as text and parsed here, so that a bad one gets an error
+/// that names it.
+#[derive(Deserialize)]
+struct PollQuery {
+    cursor: Option<String>,
+    timeout: Option<String>,
+    tab: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PollBody<'a> {
+    status: &'static str,
+    cursor: String,
+    events: Vec<&'a RawValue>,
+}
+
+/// The hold the client gets: what it asked for (`timeout`, whole seconds), capped by the
+/// server's maximum; the server's default when it did not ask.
+pub fn hold_for(timeout: Option<&str>, settings: &PollSettings) -> Result<Duration, InvalidInput> {
+    let seconds = match timeout {
+        None | Some("") => settings.hold_secs,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| InvalidInput::new("timeout", "must be a whole number of seconds, 0 or more"))?,
+    };
+    Ok(Duration::from_secs(seconds.min(settings.max_hold_secs)))
+}
+
+async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query: PollQuery = serde_urlencoded::from_str(request.query_string())
+        .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
+    let principal = auth::principal(&services, &request, None).await?;
+    let poll_request = PollRequest {
+        cursor: Cursor::parse(query.cursor.as_deref())?,
+        hold: hold_for(query.timeout.as_deref(), &services.settings.poll)?,
+        tab: TabId::parse(query.tab.as_deref())?,
+    };
+    let answer = services.poll(&principal, poll_request).await?;
+    let body = PollBody {
+        status: answer.status.as_str(),
+        cursor: answer.cursor.encode(),
+        events: answer.events.iter().map(|event| event.json.as_ref()).collect(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))
+        .insert_header(("Pragma", "no-cache"))
+        .insert_header(("Expires", "0"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hold_defaults_caps_and_accepts_zero() {
+        let settings = PollSettings { hold_secs: 25, max_hold_secs: 55, max_events: 10 };
+        assert_eq!(hold_for(None, &settings), Ok(Duration::from_secs(25)));
+        assert_eq!(hold_for(Some("0"), &settings), Ok(Duration::ZERO));
+        assert_eq!(hold_for(Some("10"), &settings), Ok(Duration::from_secs(10)));
+        assert_eq!(hold_for(Some("600"), &settings), Ok(Duration::from_secs(55)));
+    }
+
+    #[test]
+    fn a_negative_or_fractional_timeout_names_the_field() {
+        let settings = PollSettings::default();
+        assert_eq!(hold_for(Some("-1"), &settings).map_err(|e| e.field), Err("timeout"));
+        assert_eq!(hold_for(Some("1.5"), &settings).map_err(|e| e.field), Err("timeout"));
+    }
+}

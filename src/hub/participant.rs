@@ -1,0 +1,45 @@
+//! A visitor or agent as the hub sees it: its open chats, its held polls, its presence.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::domain::{ChatId, TabId};
+
+/// One participant's live state on this node.
+#[derive(Debug)]
+pub struct Participant {
+    /// Wakes every poll this participant holds. Each poll registers interest *before* it
+    /// re-checks for events, so a wake-up between the check and the wait is never lost.
+    pub(super) notify: Arc<Notify>,
+    /// Open chats of the participant. Chats started while the store was being read are added
+    /// here too, which is why this is a set merged with the store's answer, not replaced by it.
+    pub(super) chats: HashSet<ChatId>,
+    /// Whether `chats` has been filled from the store since this entry was made.
+    pub(super) chats_loaded: bool,
+    /// The newest poll generation of each tab; an older poll of the same tab is superseded.
+    pub(super) tabs: HashMap<TabId, u64>,
+    /// Polls held right now.
+    pub(super) polls_held: usize,
+    /// When a poll last started or ended; presence is a lease renewed by polling.
+    pub(super) last_seen: tokio::time::Instant,
+}
+
+impl Participant {
+    pub(super) fn new() -> Self {
+        Self {
+            notify: Arc::new(Notify::new()),
+            chats: HashSet::new(),
+            chats_loaded: false,
+            tabs: HashMap::new(),
+            polls_held: 0,
+            last_seen: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Holding a poll, or held one within `lease`.
+    pub(super) fn is_present(&self, now: tokio::time::Instant, lease: std::time::Duration) -> bool {
+        self.polls_held > 0 || now.saturating_duration_since(self.last_seen) <= lease
+    }
+}

@@ -1,0 +1,54 @@
+//! The token a held poll carries: it counts against the held-poll cap and marks the tab's
+//! newest poll, and its `Drop` undoes both whatever way the poll ends (answered, timed out,
+//! superseded, or dropped by actix when the client went away).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::Hub;
+use crate::domain::{PrincipalKind, TabId};
+
+/// Proof that a poll is admitted; see the module doc.
+pub struct PollGuard {
+    pub(super) hub: Arc<Hub>,
+    pub(super) kind: PrincipalKind,
+    pub(super) id: uuid::Uuid,
+    pub(super) tab: TabId,
+    pub(super) generation: u64,
+    pub(super) notify: Arc<Notify>,
+}
+
+impl PollGuard {
+    /// The participant's wake-up; register with `notified().enable()` before re-checking.
+    pub fn notify(&self) -> &Notify {
+        &self.notify
+    }
+
+    /// True once a newer poll of the same tab has arrived.
+    pub fn is_superseded(&self) -> bool {
+        self.hub
+            .participants(self.kind)
+            .get(&self.id)
+            .is_some_and(|p| p.tabs.get(&self.tab).is_some_and(|newest| *newest != self.generation))
+    }
+
+    /// True until the participant's open chats have been read from the store on this node.
+    pub fn needs_chat_load(&self) -> bool {
+        self.hub.participants(self.kind).get(&self.id).is_some_and(|p| !p.chats_loaded)
+    }
+}
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        self.hub.held_polls.fetch_sub(1, Ordering::AcqRel);
+        if let Some(mut participant) = self.hub.participants(self.kind).get_mut(&self.id) {
+            participant.polls_held = participant.polls_held.saturating_sub(1);
+            participant.last_seen = tokio::time::Instant::now();
+            if participant.tabs.get(&self.tab) == Some(&self.generation) {
+                participant.tabs.remove(&self.tab);
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Switchboard: an online customer-service chat server over plain HTTP long-polling.
+//!
+//! Anonymous visitors chat with logged-in agents; every byte travels over `GET /poll` (held
+//! open until something happens) and `POST /send`. The store is the truth; memory only
+//! speeds things up, so nothing acknowledged is ever lost, repeated or reordered.
+//!
+//! # Layout
+//! Dependencies point one way: `http → service → {hub, store} → domain`.
+//!
+//! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events). Parse,
+//!   don't validate; depends on nothing else in the crate.
+//! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
+//!   migrations, one file of queries per table, and the dedicated store threads every query
+//!   runs on.
+//! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
+//!   (toward visitor, toward agent), participants with their held polls and presence.
+//! - [`service`]: the rules — tokens, visitors, agents, chats, sending, polling. Stores first,
+//!   then publishes to the hub.
+//! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
+//! - [`error`]: the one error envelope and which error type goes where.
+//! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
+//! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
+//! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
+//! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod limits;
+pub mod service;
+pub mod startup;
+pub mod store;

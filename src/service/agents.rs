@@ -1,0 +1,239 @@
+//! Agents: created by an admin (CLI for now), logging in with employee id and password, and
+//! the list of agents a visitor may pick from.
+
+use serde::Serialize;
+
+use super::auth::{hash_password, issue_token, verify_password};
+use super::error::is_unique_violation;
+use super::{ServiceError, Services};
+use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, PrincipalKind, Role};
+use crate::store::agents::{self, AgentRow, NewAgent};
+use crate::store::write_transaction;
+
+/// What an admin gives to create an agent.
+#[derive(Debug, Clone)]
+pub struct AgentSpec {
+    /// Fixed login id.
+    pub employee_id: String,
+    /// Display name.
+    pub name: String,
+    /// Initial password.
+    pub password: String,
+    /// Most chats at once; `None` takes `chat.default_agent_max_chats`.
+    pub max_chats: Option<i32>,
+    /// Agent or admin.
+    pub role: Role,
+}
+
+/// An agent as listed to admins.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentSummary {
+    /// Id.
+    pub agent_id: String,
+    /// Login id.
+    pub employee_id: String,
+    /// Display name.
+    pub name: String,
+    /// `agent` or `admin`.
+    pub role: String,
+    /// Most chats at once.
+    pub max_chats: i32,
+    /// Chats held now.
+    pub active_chats: i32,
+    /// Whether the agent is disabled.
+    pub disabled: bool,
+}
+
+/// An agent as offered to visitors.
+#[derive(Debug, Clone, Serialize)]
+pub struct AvailableAgent {
+    /// Id.
+    pub agent_id: String,
+    /// Display name.
+    pub name: String,
+    /// Chats held now.
+    pub active_chats: i32,
+    /// Most chats at once.
+    pub max_chats: i32,
+    /// Whether it can take one more chat now.
+    pub available: bool,
+}
+
+/// A successful login.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginOutcome {
+    /// Id.
+    pub agent_id: String,
+    /// Login id.
+    pub employee_id: String,
+    /// Display name.
+    pub name: String,
+    /// `agent` or `admin`.
+    pub role: String,
+    /// Most chats at once.
+    pub max_chats: i32,
+    /// Bearer token.
+    pub token: String,
+}
+
+impl From<AgentRow> for AgentSummary {
+    fn from(row: AgentRow) -> Self {
+        Self {
+            agent_id: row.id,
+            employee_id: row.employee_id,
+            name: row.name,
+            role: row.role,
+            max_chats: row.max_chats,
+            active_chats: row.active_chats,
+            disabled: row.disabled != 0,
+        }
+    }
+}
+
+/// Checks a new password: 8–128 characters.
+pub fn check_password(password: &str) -> Result<(), InvalidInput> {
+    let length = password.chars().count();
+    if !(8..=128).contains(&length) {
+        return Err(InvalidInput::new("password", "must be 8–128 characters"));
+    }
+    Ok(())
+}
+
+/// Checks a capacity: 1–100 chats.
+pub fn check_max_chats(max_chats: i32) -> Result<(), InvalidInput> {
+    if !(1..=100).contains(&max_chats) {
+        return Err(InvalidInput::new("max_chats", "must be between 1 and 100"));
+    }
+    Ok(())
+}
+
+/// A hash checked when the employee id is unknown, so that a wrong id takes as long as a wrong
+/// password and the answer does not reveal which ids exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+}
+
+impl Services {
+    /// Creates an agent.
+    pub async fn create_agent(&self, spec: AgentSpec) -> Result<AgentId, ServiceError> {
+        let employee_id = EmployeeId::parse(&spec.employee_id)?;
+        let name = spec.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(InvalidInput::new("name", "must be 1–64 characters").into());
+        }
+        check_password(&spec.password)?;
+        let max_chats = spec.max_chats.unwrap_or(self.settings.chat.default_agent_max_chats);
+        check_max_chats(max_chats)?;
+        let password = spec.password;
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| ServiceError::Store(crate::store::StoreError::Busy))??;
+        let id = AgentId::new();
+        self.store
+            .run(move |conn| {
+                let row = NewAgent {
+                    id: &id.to_string(),
+                    employee_id: employee_id.as_str(),
+                    name: &name,
+                    password_hash: &password_hash,
+                    role: spec.role.as_str(),
+                    max_chats,
+                    created_at: now_ms(),
+                };
+                agents::insert(conn, &row).map_err(|e| {
+                    if is_unique_violation(&e) {
+                        ServiceError::EmployeeIdTaken
+                    } else {
+                        e.into()
+                    }
+                })
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Every agent.
+    pub async fn list_agents(&self) -> Result<Vec<AgentSummary>, ServiceError> {
+        let rows = self.store.run(|conn| agents::list(conn).map_err(ServiceError::from)).await?;
+        Ok(rows.into_iter().map(AgentSummary::from).collect())
+    }
+
+    /// Sets an agent's `max_chats`.
+    pub async fn set_agent_capacity(&self, employee_id: &str, max_chats: i32) -> Result<(), ServiceError> {
+        check_max_chats(max_chats)?;
+        let employee_id = EmployeeId::parse(employee_id)?;
+        let found = self
+            .store
+            .run(move |conn| agents::set_max_chats(conn, employee_id.as_str(), max_chats).map_err(ServiceError::from))
+            .await?;
+        found.then_some(()).ok_or(ServiceError::AgentNotFound)
+    }
+
+    /// Disables (or re-enables) an agent; a disabled agent's tokens stop working at once.
+    pub async fn set_agent_disabled(&self, employee_id: &str, disabled: bool) -> Result<(), ServiceError> {
+        let employee_id = EmployeeId::parse(employee_id)?;
+        let found = self
+            .store
+            .run(move |conn| agents::set_disabled(conn, employee_id.as_str(), disabled).map_err(ServiceError::from))
+            .await?;
+        found.then_some(()).ok_or(ServiceError::AgentNotFound)
+    }
+
+    /// Checks employee id and password and issues a token. Unknown id and wrong password give
+    /// the same answer after the same work.
+    pub async fn login(&self, employee_id: &str, password: &str) -> Result<LoginOutcome, ServiceError> {
+        let employee_id = EmployeeId::parse(employee_id).map_err(|_| ServiceError::InvalidCredentials)?;
+        let row = self
+            .store
+            .run(move |conn| agents::find_by_employee_id(conn, employee_id.as_str()).map_err(ServiceError::from))
+            .await?;
+        let password = password.to_string();
+        let stored_hash = row.as_ref().map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+            .await
+            .unwrap_or(false);
+        let agent = match row {
+            Some(agent) if matches && agent.disabled == 0 => agent,
+            _ => return Err(ServiceError::InvalidCredentials),
+        };
+        let ttl = self.settings.auth.agent_token_ttl_hours;
+        let agent_id = AgentId::parse(&agent.id, "agent_id")?;
+        let token = self
+            .store
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Agent, agent_id.0, ttl)?)
+                })
+            })
+            .await?;
+        Ok(LoginOutcome {
+            agent_id: agent.id,
+            employee_id: agent.employee_id,
+            name: agent.name,
+            role: agent.role,
+            max_chats: agent.max_chats,
+            token,
+        })
+    }
+
+    /// Agents a visitor may pick now: present (polling), status `online`, not disabled.
+    pub async fn available_agents(&self) -> Result<Vec<AvailableAgent>, ServiceError> {
+        let present: Vec<String> = self.hub.present_agents().iter().map(ToString::to_string).collect();
+        if present.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.store.run(move |conn| agents::find_enabled(conn, &present).map_err(ServiceError::from)).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.status == "online")
+            .map(|row| AvailableAgent {
+                available: row.active_chats < row.max_chats,
+                agent_id: row.id,
+                name: row.name,
+                active_chats: row.active_chats,
+                max_chats: row.max_chats,
+            })
+            .collect())
+    }
+}

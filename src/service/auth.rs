@@ -1,0 +1,116 @@
+//! Tokens and passwords. Tokens are 32 random bytes shown once to the client; the store keeps
+//! their SHA-256 only. Passwords are argon2 hashes.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{ServiceError, Services};
+use crate::domain::{now_ms, AgentId, Principal, PrincipalKind, Role, VisitorId};
+use crate::store::{agents, tokens, DbConn, StoreError};
+
+/// A fresh bearer token (43 characters) and the hash the store keeps of it.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The store's name for a token.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Stores a token for `kind`/`id` valid for `ttl_hours`; returns the token to hand out.
+pub fn issue_token(conn: &mut DbConn, kind: PrincipalKind, id: uuid::Uuid, ttl_hours: u64) -> Result<String, StoreError> {
+    let (token, token_hash) = new_token();
+    let now = now_ms();
+    let ttl_ms = i64::try_from(ttl_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    tokens::insert(
+        conn,
+        &tokens::TokenRow {
+            token_hash,
+            principal_kind: kind.as_str().to_string(),
+            principal_id: id.to_string(),
+            created_at: now,
+            expires_at: now.saturating_add(ttl_ms),
+        },
+    )?;
+    Ok(token)
+}
+
+/// An argon2 hash of `password` in PHC form.
+pub fn hash_password(password: &str) -> Result<String, ServiceError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("cannot hash password: {e}"))))
+}
+
+/// Whether `password` matches `phc_hash`.
+pub fn verify_password(password: &str, phc_hash: &str) -> bool {
+    PasswordHash::new(phc_hash)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+impl Services {
+    /// Who holds `token`, or `Unauthorized`.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, ServiceError> {
+        let token = token.filter(|t| !t.is_empty() && t.len() <= 128).ok_or(ServiceError::Unauthorized)?;
+        let token_hash = hash_token(token);
+        self.store
+            .run(move |conn| {
+                let row = tokens::find_live(conn, &token_hash, now_ms())?.ok_or(ServiceError::Unauthorized)?;
+                let id = uuid::Uuid::parse_str(&row.principal_id).map_err(|_| ServiceError::Unauthorized)?;
+                match row.principal_kind.as_str() {
+                    "visitor" => Ok(Principal::Visitor(VisitorId(id))),
+                    "agent" => {
+                        let agent = agents::find(conn, &row.principal_id)?.ok_or(ServiceError::Unauthorized)?;
+                        if agent.disabled != 0 {
+                            return Err(ServiceError::Unauthorized);
+                        }
+                        Ok(Principal::Agent(AgentId(id), Role::from_store(&agent.role)))
+                    }
+                    _ => Err(ServiceError::Unauthorized),
+                }
+            })
+            .await
+    }
+
+    /// Revokes `token` (logout).
+    pub async fn revoke_token(&self, token: &str) -> Result<(), ServiceError> {
+        let token_hash = hash_token(token);
+        self.store.run(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_long_random_and_stored_only_as_its_hash() {
+        let (token, hash) = new_token();
+        let (other, _) = new_token();
+        assert_eq!(token.len(), 43);
+        assert_ne!(token, other);
+        assert_eq!(hash, hash_token(&token));
+        assert!(!hash.contains(&token));
+    }
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse").expect("hashes");
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+}

@@ -1,0 +1,77 @@
+use crate::domain::InvalidInput;
+use crate::hub::AdmitError;
+use crate::store::StoreError;
+
+/// Why a service call refused or failed. Each variant maps to exactly one HTTP status and error
+/// code in `crate::error`; nothing here knows about HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A field is malformed.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// No token, or one that is unknown, expired or revoked.
+    #[error("a valid token is required")]
+    Unauthorized,
+    /// Wrong employee id or password (deliberately not saying which).
+    #[error("employee id or password is wrong")]
+    InvalidCredentials,
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such chat.
+    #[error("no such chat")]
+    ChatNotFound,
+    /// No such agent.
+    #[error("no such agent")]
+    AgentNotFound,
+    /// The chat has ended.
+    #[error("the chat is closed")]
+    ChatClosed,
+    /// The agent holds `max_chats` chats already.
+    #[error("the agent cannot take another chat now")]
+    AgentFull,
+    /// The agent is not online (not polling, away, or disabled).
+    #[error("the agent is not online")]
+    AgentOffline,
+    /// The visitor already has a chat going.
+    #[error("you already have an open chat")]
+    ChatAlreadyOpen,
+    /// The employee id is taken.
+    #[error("that employee id is already taken")]
+    EmployeeIdTaken,
+    /// A node limit is reached: try again shortly.
+    #[error("too many polls are held; try again shortly")]
+    TooManyPolls,
+    /// `chat.max_active_chats` is reached.
+    #[error("too many chats are open; try again shortly")]
+    TooManyChats,
+    /// The node is stopping.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(error: diesel::result::Error) -> Self {
+        ServiceError::Store(StoreError::from(error))
+    }
+}
+
+impl From<AdmitError> for ServiceError {
+    fn from(error: AdmitError) -> Self {
+        match error {
+            AdmitError::TooManyPolls => ServiceError::TooManyPolls,
+            AdmitError::ShuttingDown => ServiceError::ShuttingDown,
+        }
+    }
+}
+
+/// True when a diesel error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,47 @@
+//! The rules of Switchboard: who may do what, in which order things are stored and published.
+//! Uses the store (truth), the hub (live state) and the domain types; knows nothing of HTTP.
+//!
+//! The one rule every write follows: store first, in one transaction, then publish the stored
+//! events to the hub. A poll therefore never sees an event the store could lose, and a crash
+//! between the two only delays delivery (the next poll reads the store).
+
+pub mod agents;
+pub mod auth;
+pub mod chats;
+mod error;
+pub mod messages;
+pub mod poll;
+pub mod visitors;
+
+use std::sync::Arc;
+
+pub use error::ServiceError;
+
+use crate::config::Settings;
+use crate::hub::{ChatMeta, Hub};
+use crate::store::chats::ChatRow;
+use crate::store::{Store, StoreError};
+use crate::domain::{AgentId, ChatId, ChatStatus, VisitorId};
+
+/// Everything a request handler needs; built once at start and shared.
+#[derive(Clone)]
+pub struct Services {
+    /// The durable store.
+    pub store: Store,
+    /// This node's live state.
+    pub hub: Arc<Hub>,
+    /// The settings the server started with.
+    pub settings: Arc<Settings>,
+}
+
+/// Reads a chat row into what the hub keeps.
+pub(crate) fn chat_meta(row: &ChatRow) -> Result<ChatMeta, StoreError> {
+    let corrupt = |e: crate::domain::InvalidInput| StoreError::Corrupt(format!("chat {}: {e}", row.id));
+    Ok(ChatMeta {
+        chat_id: ChatId::parse(&row.id, "chat_id").map_err(corrupt)?,
+        visitor: VisitorId::parse(&row.visitor_id, "visitor_id").map_err(corrupt)?,
+        agent: row.agent_id.as_deref().map(|id| AgentId::parse(id, "agent_id")).transpose().map_err(corrupt)?,
+        status: ChatStatus::from_store(&row.status),
+        last_seq: row.last_seq,
+    })
+}

@@ -1,0 +1,207 @@
+//! The long poll: everything a participant has not seen yet, across all its chats, or a wait
+//! until there is something, the hold runs out, a newer poll of the tab takes over, or the
+//! server stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{chat_meta, ServiceError, Services};
+use crate::domain::{Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
+use crate::hub::ChatView;
+use crate::store::{chats, messages, StoreError};
+
+/// What the client asked for.
+#[derive(Debug, Clone)]
+pub struct PollRequest {
+    /// Where the client stands.
+    pub cursor: Cursor,
+    /// How long to wait for something to happen.
+    pub hold: Duration,
+    /// The tab asking.
+    pub tab: TabId,
+}
+
+/// How the poll ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollStatus {
+    /// Events are returned.
+    Ok,
+    /// Nothing happened during the hold.
+    Timeout,
+    /// A newer poll of the same tab took over.
+    Superseded,
+    /// The server is stopping.
+    Shutdown,
+}
+
+impl PollStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PollStatus::Ok => "ok",
+            PollStatus::Timeout => "timeout",
+            PollStatus::Superseded => "superseded",
+            PollStatus::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// The answer to a poll.
+#[derive(Debug)]
+pub struct PollResponse {
+    /// How it ended.
+    pub status: PollStatus,
+    /// The cursor to send next time.
+    pub cursor: Cursor,
+    /// The events, each chat's in seq order.
+    pub events: Vec<Arc<EventRecord>>,
+}
+
+/// Store reads a poll needs: chats memory cannot answer for.
+struct StoreRead {
+    chat_id: ChatId,
+    seen: i64,
+    last_seq: i64,
+    closed: bool,
+}
+
+impl Services {
+    /// Serves one `GET /poll`; see the module doc.
+    pub async fn poll(&self, principal: &Principal, request: PollRequest) -> Result<PollResponse, ServiceError> {
+        let guard = self.hub.begin_poll(principal, request.tab)?;
+        if guard.needs_chat_load() {
+            self.load_open_chats(principal).await?;
+        }
+        let deadline = tokio::time::Instant::now() + request.hold;
+        let unchanged = |status| PollResponse { status, cursor: request.cursor.clone(), events: Vec::new() };
+        loop {
+            // Register for wake-ups before looking, so nothing published in between is missed.
+            let notified = guard.notify().notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if guard.is_superseded() {
+                return Ok(unchanged(PollStatus::Superseded));
+            }
+            if self.hub.is_shutting_down() {
+                return Ok(unchanged(PollStatus::Shutdown));
+            }
+            let (events, cursor) = self.gather(principal, &request.cursor).await?;
+            if !events.is_empty() {
+                return Ok(PollResponse { status: PollStatus::Ok, cursor, events });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(PollResponse { status: PollStatus::Timeout, cursor, events });
+            }
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    /// Reads the participant's open chats from the store into the hub (first poll on this node).
+    async fn load_open_chats(&self, principal: &Principal) -> Result<(), ServiceError> {
+        let (kind, id) = (principal.kind(), principal.uuid().to_string());
+        let rows = self
+            .store
+            .run(move |conn| match kind {
+                PrincipalKind::Visitor => chats::open_for_visitor(conn, &id),
+                PrincipalKind::Agent => chats::open_for_agent(conn, &id),
+            }
+            .map_err(StoreError::from))
+            .await?;
+        let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
+        self.hub.load_participant_chats(principal, metas);
+        Ok(())
+    }
+
+    /// Everything after `cursor` (up to `poll.max_events`), from memory where it can answer and
+    /// from the store where it cannot, and the cursor that follows it.
+    async fn gather(&self, principal: &Principal, cursor: &Cursor) -> Result<(Vec<Arc<EventRecord>>, Cursor), ServiceError> {
+        let max_events = self.settings.poll.max_events;
+        let mut cursor = cursor.clone();
+        let mut views = self.hub.collect(principal, &cursor, max_events);
+        let unknown: Vec<ChatId> = views
+            .iter()
+            .filter_map(|view| match view {
+                ChatView::Unknown(chat_id) => Some(*chat_id),
+                _ => None,
+            })
+            .collect();
+        if !unknown.is_empty() {
+            let ids: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            let rows = self.store.run(move |conn| chats::find_many(conn, &ids).map_err(StoreError::from)).await?;
+            let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
+            for chat_id in &unknown {
+                if !metas.iter().any(|meta| meta.chat_id == *chat_id) {
+                    cursor.forget(*chat_id);
+                }
+            }
+            self.hub.insert_chats(metas);
+            views = self.hub.collect(principal, &cursor, max_events);
+        }
+
+        let mut events = Vec::new();
+        let mut reads = Vec::new();
+        for view in views {
+            match view {
+                ChatView::Ready { chat_id, last_seq, closed, events: ready, .. } => {
+                    if let Some(last) = ready.last() {
+                        cursor.advance(chat_id, last.seq);
+                    }
+                    events.extend(ready);
+                    settle(&mut cursor, chat_id, last_seq, closed);
+                }
+                ChatView::InStore { chat_id, seen, last_seq, closed } => {
+                    reads.push(StoreRead { chat_id, seen, last_seq, closed });
+                }
+                ChatView::NotMember(chat_id) => cursor.forget(chat_id),
+                // Evicted between two looks; the next round loads it.
+                ChatView::Unknown(_) => {}
+            }
+        }
+        let budget = max_events.saturating_sub(events.len());
+        if !reads.is_empty() && budget > 0 {
+            let side = principal.kind();
+            let wanted: Vec<(ChatId, i64)> = reads.iter().map(|r| (r.chat_id, r.seen)).collect();
+            let fetched = self
+                .store
+                .run(move |conn| {
+                    let mut left = budget;
+                    let mut out = Vec::new();
+                    for (chat_id, seen) in wanted {
+                        if left == 0 {
+                            break;
+                        }
+                        let limit = i64::try_from(left).unwrap_or(i64::MAX);
+                        let rows = messages::after(conn, &chat_id.to_string(), seen, limit)?;
+                        left -= rows.len();
+                        let events = rows.into_iter().map(|row| row.into_event()).collect::<Result<Vec<_>, _>>()?;
+                        out.push((chat_id, events));
+                    }
+                    Ok::<_, StoreError>(out)
+                })
+                .await?;
+            for (chat_id, stored) in fetched {
+                for event in &stored {
+                    cursor.advance(chat_id, event.seq);
+                    let record = EventRecord::from(event);
+                    if side == PrincipalKind::Agent || record.audience == Audience::Both {
+                        events.push(Arc::new(record));
+                    }
+                }
+                if let Some(read) = reads.iter().find(|read| read.chat_id == chat_id) {
+                    settle(&mut cursor, chat_id, read.last_seq, read.closed);
+                }
+            }
+        }
+        Ok((events, cursor))
+    }
+}
+
+/// A closed chat the client has seen to its end leaves the cursor; an open one stays.
+fn settle(cursor: &mut Cursor, chat_id: ChatId, last_seq: i64, closed: bool) {
+    if closed && cursor.seen(chat_id) >= last_seq {
+        cursor.forget(chat_id);
+    }
+}

@@ -1,0 +1,166 @@
+//! Building and running the server: `Application::build(settings)` binds its own listener
+//! (port 0 picks a free one, which is how tests run real servers side by side) and reports the
+//! port; `run_until_stopped` serves until a [`ShutdownHandle`] stops it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{http, web, App, HttpServer};
+
+use crate::config::{CorsSettings, Settings};
+use crate::hub::{Hub, HubSettings};
+use crate::limits::Limits;
+use crate::service::Services;
+use crate::store::{Store, StoreOpenError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The store could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreOpenError),
+    /// The listener could not be bound.
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    services: Services,
+    server: Server,
+    shutdown: ShutdownHandle,
+    limits: Limits,
+}
+
+/// Stops a running server: answers every held poll at once, then lets actix finish in-flight
+/// requests for at most `server.shutdown_timeout_secs`.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    hub: Arc<Hub>,
+    server: ServerHandle,
+}
+
+impl ShutdownHandle {
+    /// Stops the server; returns once it has stopped.
+    pub async fn shutdown(&self) {
+        self.hub.shut_down();
+        self.server.stop(true).await;
+    }
+}
+
+impl Application {
+    /// Opens the store (migrating it), binds the listener and prepares the server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store_settings = settings.store.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&store_settings))
+            .await
+            .map_err(|e| StartupError::Listen(std::io::Error::other(e)))??;
+        Self::build_with_store(settings, store)
+    }
+
+    /// Like [`Application::build`], on a store that is already open.
+    pub fn build_with_store(settings: Settings, store: Store) -> Result<Self, StartupError> {
+        let server_settings = &settings.server;
+        let limits = Limits::for_this_process(
+            server_settings.max_connections,
+            server_settings.max_held_polls,
+            settings.store.pool_size,
+        );
+        let hold_max = Duration::from_secs(settings.poll.max_hold_secs);
+        let hub = Hub::new(HubSettings {
+            queue_capacity: settings.chat.queue_capacity,
+            max_held_polls: limits.max_held_polls,
+            presence_lease: Duration::from_secs(settings.presence.lease_secs + settings.presence.grace_secs),
+            closed_chat_retention: hold_max * 2 + Duration::from_secs(10),
+            idle_retention: Duration::from_secs(600),
+        });
+        let workers = match server_settings.workers {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))?;
+        let port = listener.local_addr()?.port();
+        let shared = Services { store, hub: Arc::clone(&hub), settings: Arc::new(settings.clone()) };
+        let services = web::Data::new(shared.clone());
+        let cors_settings = settings.cors.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(services.clone())
+                .wrap(cors(&cors_settings))
+                .wrap(crate::http::error_envelope())
+                .configure(crate::http::configure)
+        })
+        .workers(workers)
+        .max_connections(limits.max_connections.div_ceil(workers))
+        .backlog(1024)
+        .client_request_timeout(Duration::from_secs(settings.server.client_request_timeout_secs))
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        spawn_sweeper(Arc::clone(&hub));
+        log::info!(
+            "listening on {}:{port}; {} descriptors allow {} connections and {} held polls",
+            settings.server.host,
+            limits.descriptors,
+            limits.max_connections,
+            limits.max_held_polls
+        );
+        let shutdown = ShutdownHandle { hub, server: server.handle() };
+        Ok(Self { port, services: shared, server, shutdown, limits })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The services the routes call (for the CLI, tests and embedding).
+    pub fn services(&self) -> Services {
+        self.services.clone()
+    }
+
+    /// The caps in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A handle that stops the server.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(settings: &CorsSettings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(vec!["GET", "POST"])
+        .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
+        .max_age(3600);
+    for origin in &settings.allowed_origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// Drops from memory what the store already has and no poll needs (see `Hub::sweep`).
+fn spawn_sweeper(hub: Arc<Hub>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if hub.is_shutting_down() {
+                break;
+            }
+            hub.sweep();
+        }
+    });
+}

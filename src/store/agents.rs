@@ -1,0 +1,124 @@
+//! `agents`: support staff, their capacity and how many chats they hold now.
+
+use diesel::prelude::*;
+
+use super::schema::agents;
+use super::DbConn;
+
+/// An agent as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = agents)]
+pub struct AgentRow {
+    /// UUID.
+    pub id: String,
+    /// The fixed login id.
+    pub employee_id: String,
+    /// Display name.
+    pub name: String,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    /// `agent` or `admin`.
+    pub role: String,
+    /// `online` or `away` (what the agent chose; being connected is presence, not this).
+    pub status: String,
+    /// Most chats at once.
+    pub max_chats: i32,
+    /// Chats held now; kept in step with `chats` in the same transactions.
+    pub active_chats: i32,
+    /// 1 when the agent may not log in or take chats.
+    pub disabled: i32,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// A new agent.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = agents)]
+pub struct NewAgent<'a> {
+    /// UUID.
+    pub id: &'a str,
+    /// The fixed login id.
+    pub employee_id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// argon2 PHC string.
+    pub password_hash: &'a str,
+    /// `agent` or `admin`.
+    pub role: &'a str,
+    /// Most chats at once.
+    pub max_chats: i32,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// Adds an agent.
+pub fn insert(conn: &mut DbConn, agent: &NewAgent<'_>) -> QueryResult<()> {
+    diesel::insert_into(agents::table).values(agent).execute(conn).map(drop)
+}
+
+/// The agent with this login id.
+pub fn find_by_employee_id(conn: &mut DbConn, employee_id: &str) -> QueryResult<Option<AgentRow>> {
+    agents::table
+        .filter(agents::employee_id.eq(employee_id))
+        .select(AgentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The agent with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgentRow>> {
+    agents::table.find(id).select(AgentRow::as_select()).first(conn).optional()
+}
+
+/// Every agent, by login id.
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
+    agents::table.order(agents::employee_id).select(AgentRow::as_select()).load(conn)
+}
+
+/// The agents with these ids that are not disabled.
+pub fn find_enabled(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentRow>> {
+    agents::table
+        .filter(agents::id.eq_any(ids))
+        .filter(agents::disabled.eq(0))
+        .order(agents::name)
+        .select(AgentRow::as_select())
+        .load(conn)
+}
+
+/// Sets `max_chats`; returns whether the agent exists.
+pub fn set_max_chats(conn: &mut DbConn, employee_id: &str, max_chats: i32) -> QueryResult<bool> {
+    diesel::update(agents::table.filter(agents::employee_id.eq(employee_id)))
+        .set(agents::max_chats.eq(max_chats))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Disables or re-enables an agent; returns whether the agent exists.
+pub fn set_disabled(conn: &mut DbConn, employee_id: &str, disabled: bool) -> QueryResult<bool> {
+    diesel::update(agents::table.filter(agents::employee_id.eq(employee_id)))
+        .set(agents::disabled.eq(i32::from(disabled)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Takes one chat slot of the agent if it is enabled and below `max_chats`; one statement, so
+/// concurrent starts (on any node) can never push it past its capacity.
+pub fn take_slot(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::update(
+        agents::table
+            .find(id)
+            .filter(agents::disabled.eq(0))
+            .filter(agents::active_chats.lt(agents::max_chats)),
+    )
+    .set(agents::active_chats.eq(agents::active_chats + 1))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Gives back one chat slot.
+pub fn release_slot(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(agents::table.find(id).filter(agents::active_chats.gt(0)))
+        .set(agents::active_chats.eq(agents::active_chats - 1))
+        .execute(conn)
+        .map(drop)
+}

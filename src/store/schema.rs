@@ -1,0 +1,70 @@
+//! Table definitions, kept by hand so they use only types both backends share.
+
+diesel::table! {
+    agents (id) {
+        id -> Text,
+        employee_id -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        status -> Text,
+        max_chats -> Integer,
+        active_chats -> Integer,
+        disabled -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    visitors (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chats (id) {
+        id -> Text,
+        visitor_id -> Text,
+        agent_id -> Nullable<Text>,
+        status -> Text,
+        last_seq -> BigInt,
+        created_at -> BigInt,
+        last_activity_at -> BigInt,
+        closed_at -> Nullable<BigInt>,
+        close_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    messages (chat_id, seq) {
+        chat_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        client_msg_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tokens (token_hash) {
+        token_hash -> Text,
+        principal_kind -> Text,
+        principal_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::joinable!(chats -> visitors (visitor_id));
+diesel::joinable!(messages -> chats (chat_id));
+diesel::allow_tables_to_appear_in_same_query!(agents, visitors, chats, messages, tokens, counters);
