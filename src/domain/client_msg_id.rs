@@ -34,15 +34,16 @@ impl ClientMsgId {
 }
 
 /// A browser tab's own id: a newer poll of the same tab supersedes the held one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TabId(String);
 
 impl TabId {
-    /// Same alphabet as [`ClientMsgId`]; absent means the one default tab of the token.
-    pub fn parse(text: Option<&str>) -> Result<Self, InvalidInput> {
+    /// Same alphabet as [`ClientMsgId`]. Absent means the poll names no tab; such polls never
+    /// supersede each other (two pages on one token would otherwise cancel each other forever).
+    pub fn parse(text: Option<&str>) -> Result<Option<Self>, InvalidInput> {
         match text {
-            None | Some("") => Ok(Self::default()),
-            Some(text) => parse_token(text, "tab").map(Self),
+            None | Some("") => Ok(None),
+            Some(text) => parse_token(text, "tab").map(|tab| Some(Self(tab))),
         }
     }
 }
@@ -66,8 +67,9 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_tab_is_the_default_tab() {
-        assert_eq!(TabId::parse(None), Ok(TabId::default()));
+    fn a_missing_tab_is_no_tab() {
+        assert_eq!(TabId::parse(None), Ok(None));
+        assert_eq!(TabId::parse(Some("")), Ok(None));
         assert!(TabId::parse(Some("tab/1")).is_err());
     }
 }

@@ -55,6 +55,8 @@ pub enum ChatView {
     Ready {
         /// The chat.
         chat_id: ChatId,
+        /// Whether the chat is still in the participant's set (see [`Hub::collect`]).
+        retained: bool,
         /// What the client had seen.
         seen: i64,
         /// Newest seq of the chat.
@@ -68,6 +70,8 @@ pub enum ChatView {
     InStore {
         /// The chat.
         chat_id: ChatId,
+        /// Whether the chat is still in the participant's set (see [`Hub::collect`]).
+        retained: bool,
         /// What the client had seen.
         seen: i64,
         /// Newest seq of the chat.
@@ -118,7 +122,7 @@ impl Hub {
 
     /// Admits a poll of `principal` from `tab`: counts it, supersedes the tab's older poll, and
     /// renews the participant's presence.
-    pub fn begin_poll(self: &Arc<Self>, principal: &Principal, tab: TabId) -> Result<PollGuard, AdmitError> {
+    pub fn begin_poll(self: &Arc<Self>, principal: &Principal, tab: Option<TabId>) -> Result<PollGuard, AdmitError> {
         if self.is_shutting_down() {
             return Err(AdmitError::ShuttingDown);
         }
@@ -133,7 +137,7 @@ impl Hub {
             let mut participant = self.participants(kind).entry(id).or_insert_with(Participant::new);
             participant.polls_held += 1;
             participant.last_seen = tokio::time::Instant::now();
-            let older = participant.tabs.insert(tab.clone(), generation);
+            let older = tab.as_ref().and_then(|tab| participant.tabs.insert(tab.clone(), generation));
             let notify = Arc::clone(&participant.notify);
             if older.is_some() {
                 // Wake the older poll of this tab so it sees it is superseded.
@@ -144,11 +148,13 @@ impl Hub {
         Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify })
     }
 
-    /// Records the participant's open chats as read from the store, and the chats themselves.
-    pub fn load_participant_chats(&self, principal: &Principal, open: Vec<ChatMeta>) {
-        self.insert_chats(open.iter().cloned());
+    /// Records the participant's chats as read from the store (open ones and those closed within
+    /// the retention), and the chats themselves.
+    pub fn load_participant_chats(&self, principal: &Principal, chats: Vec<ChatMeta>) {
+        let ids: Vec<ChatId> = chats.iter().map(|meta| meta.chat_id).collect();
+        self.insert_chats(chats);
         if let Some(mut participant) = self.participants(principal.kind()).get_mut(&principal.uuid()) {
-            participant.chats.extend(open.iter().map(|meta| meta.chat_id));
+            participant.chats.extend(ids);
             participant.chats_loaded = true;
         }
     }
@@ -175,35 +181,41 @@ impl Hub {
                 chat.apply(meta, Arc::new(EventRecord::from(event)));
             }
         }
-        let open = meta.status == ChatStatus::Open;
-        self.touch_member(PrincipalKind::Visitor, meta.visitor.0, meta.chat_id, open);
+        self.touch_member(PrincipalKind::Visitor, meta.visitor.0, meta.chat_id);
         if let Some(agent) = meta.agent {
-            self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id, open);
+            self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id);
         }
     }
 
-    /// Keeps a member's open-chat set in step with the chat and wakes its polls.
-    fn touch_member(&self, kind: PrincipalKind, id: Uuid, chat: ChatId, open: bool) {
+    /// Puts the chat in a member's set and wakes its polls. Sets only grow here, whatever the
+    /// chat's status: publishes of one chat may arrive out of order, so a stale "open" must not
+    /// undo a "closed", nor the reverse. Only [`Hub::sweep`] takes chats out.
+    fn touch_member(&self, kind: PrincipalKind, id: Uuid, chat: ChatId) {
         if let Some(mut participant) = self.participants(kind).get_mut(&id) {
-            if open {
-                participant.chats.insert(chat);
-            } else {
-                participant.chats.remove(&chat);
-            }
+            participant.chats.insert(chat);
             participant.notify.notify_waiters();
         }
     }
 
-    /// What each of the participant's chats (open ones, and those the cursor names) has after
-    /// the cursor, taking at most `max_events` events from memory in all.
+    /// What each of the participant's chats has after the cursor, taking at most `max_events`
+    /// events from memory in all.
+    ///
+    /// The participant's set holds its open chats and, for `closed_chat_retention`, its closed
+    /// ones; the cursor may name more (closed chats that already left the set). A chat in the set
+    /// but not in the cursor is one the client has not seen at all, so it is read from its start.
+    /// That is why a cursor may only forget a closed chat once the chat has left the set
+    /// (`retained == false`): forgetting it earlier would make it look unseen and replay it.
     pub fn collect(&self, principal: &Principal, cursor: &Cursor, max_events: usize) -> Vec<ChatView> {
         let (kind, id) = (principal.kind(), principal.uuid());
+        let retained: Vec<ChatId> = self
+            .participants(kind)
+            .get(&id)
+            .map(|participant| participant.chats.iter().copied().collect())
+            .unwrap_or_default();
         let mut chat_ids: Vec<ChatId> = cursor.chats().collect();
-        if let Some(participant) = self.participants(kind).get(&id) {
-            for chat in &participant.chats {
-                if !chat_ids.contains(chat) {
-                    chat_ids.push(*chat);
-                }
+        for chat in &retained {
+            if !chat_ids.contains(chat) {
+                chat_ids.push(*chat);
             }
         }
         let mut budget = max_events;
@@ -220,13 +232,14 @@ impl Hub {
             let seen = cursor.seen(chat_id);
             let last_seq = chat.meta().last_seq;
             let closed = chat.meta().status == ChatStatus::Closed;
+            let retained = retained.contains(&chat_id);
             let mut events = Vec::new();
             match chat.read_after(kind, seen, budget, &mut events) {
                 Ok(()) => {
                     budget -= events.len();
-                    views.push(ChatView::Ready { chat_id, seen, last_seq, closed, events });
+                    views.push(ChatView::Ready { chat_id, retained, seen, last_seq, closed, events });
                 }
-                Err(BelowHorizon) => views.push(ChatView::InStore { chat_id, seen, last_seq, closed }),
+                Err(BelowHorizon) => views.push(ChatView::InStore { chat_id, retained, seen, last_seq, closed }),
             }
         }
         views
@@ -274,19 +287,149 @@ impl Hub {
         self.shutting_down.load(Ordering::Acquire)
     }
 
-    /// Drops what memory no longer needs: closed chats every poll has had time to read, idle
-    /// chats and absent participants (all of it is in the store).
+    /// Drops what memory no longer needs (all of it is in the store): closed chats every poll
+    /// has had time to read — from the chat map and from their members' sets together —, idle
+    /// open chats (their ids stay in the sets and are reloaded on demand), and absent
+    /// participants.
     pub fn sweep(&self) {
         let now = tokio::time::Instant::now();
         let settings = &self.settings;
-        self.chats.retain(|_, chat| match chat.closed_at() {
-            Some(closed_at) => now.saturating_duration_since(closed_at) < settings.closed_chat_retention,
+        let mut expired = std::collections::HashSet::new();
+        self.chats.retain(|chat_id, chat| match chat.closed_at() {
+            Some(closed_at) if now.saturating_duration_since(closed_at) >= settings.closed_chat_retention => {
+                expired.insert(*chat_id);
+                false
+            }
+            Some(_) => true,
             None => now.saturating_duration_since(chat.touched_at()) < settings.idle_retention,
         });
         let keep = |p: &mut Participant| {
+            if !expired.is_empty() {
+                p.chats.retain(|chat| !expired.contains(chat));
+            }
             p.polls_held > 0 || now.saturating_duration_since(p.last_seen) < settings.idle_retention
         };
         self.visitors.retain(|_, p| keep(p));
         self.agents.retain(|_, p| keep(p));
+    }
+
+    /// How long closed chats stay in memory and in their members' sets.
+    pub fn closed_chat_retention(&self) -> Duration {
+        self.settings.closed_chat_retention
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CloseReason, EventPayload, VisitorId};
+
+    fn hub() -> Arc<Hub> {
+        Hub::new(HubSettings {
+            queue_capacity: 8,
+            max_held_polls: 4,
+            presence_lease: Duration::from_secs(1),
+            closed_chat_retention: Duration::from_secs(60),
+            idle_retention: Duration::from_secs(600),
+        })
+    }
+
+    fn closing(meta: &ChatMeta) -> (ChatMeta, Event) {
+        let meta = ChatMeta { status: ChatStatus::Closed, last_seq: meta.last_seq + 1, ..meta.clone() };
+        let event = Event {
+            chat_id: meta.chat_id,
+            seq: meta.last_seq,
+            at: 0,
+            payload: EventPayload::ChatClosed { reason: CloseReason::ClosedByVisitor },
+        };
+        (meta, event)
+    }
+
+    fn retained(views: &[ChatView], chat: ChatId) -> Option<bool> {
+        views.iter().find_map(|view| match view {
+            ChatView::Ready { chat_id, retained, .. } | ChatView::InStore { chat_id, retained, .. } if *chat_id == chat => {
+                Some(*retained)
+            }
+            _ => None,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_open_publish_after_the_close_keeps_the_chat_closed() {
+        let hub = hub();
+        let visitor = Principal::Visitor(VisitorId::new());
+        let _poll = hub.begin_poll(&visitor, None).expect("admitted");
+        let open = ChatMeta {
+            chat_id: ChatId::new(),
+            visitor: VisitorId(visitor.uuid()),
+            agent: None,
+            status: ChatStatus::Open,
+            last_seq: 1,
+        };
+        hub.load_participant_chats(&visitor, vec![open.clone()]);
+        let (closed, close_event) = closing(&open);
+        hub.publish(&closed, std::slice::from_ref(&close_event));
+        // A send's publish that committed before the close arrives after it.
+        hub.publish(&open, &[]);
+        let views = hub.collect(&visitor, &Cursor::default(), 10);
+        match &views[..] {
+            [ChatView::Ready { closed, .. } | ChatView::InStore { closed, .. }] => assert!(*closed),
+            other => panic!("unexpected views {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_chat_stays_in_the_set_for_the_retention_and_then_leaves() {
+        let hub = hub();
+        let visitor = Principal::Visitor(VisitorId::new());
+        let poll = hub.begin_poll(&visitor, None).expect("admitted");
+        let open = ChatMeta {
+            chat_id: ChatId::new(),
+            visitor: VisitorId(visitor.uuid()),
+            agent: None,
+            status: ChatStatus::Open,
+            last_seq: 1,
+        };
+        hub.load_participant_chats(&visitor, vec![open.clone()]);
+        let (closed, close_event) = closing(&open);
+        hub.publish(&closed, std::slice::from_ref(&close_event));
+        let mut cursor = Cursor::default();
+        cursor.advance(open.chat_id, 2);
+
+        tokio::time::advance(Duration::from_secs(30)).await;
+        hub.sweep();
+        assert_eq!(retained(&hub.collect(&visitor, &cursor, 10), open.chat_id), Some(true));
+
+        tokio::time::advance(Duration::from_secs(31)).await;
+        hub.sweep();
+        let views = hub.collect(&visitor, &cursor, 10);
+        assert!(matches!(&views[..], [ChatView::Unknown(id)] if *id == open.chat_id), "{views:?}");
+        drop(poll);
+    }
+
+    #[tokio::test]
+    async fn the_held_poll_cap_refuses_and_frees_on_drop() {
+        let hub = hub();
+        let polls: Vec<_> = (0..4)
+            .map(|_| hub.begin_poll(&Principal::Visitor(VisitorId::new()), None).expect("admitted"))
+            .collect();
+        let extra = Principal::Visitor(VisitorId::new());
+        assert!(matches!(hub.begin_poll(&extra, None), Err(AdmitError::TooManyPolls)));
+        drop(polls);
+        assert_eq!(hub.held_polls(), 0);
+        assert!(hub.begin_poll(&extra, None).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_newer_poll_of_a_tab_supersedes_even_after_it_ended() {
+        let hub = hub();
+        let visitor = Principal::Visitor(VisitorId::new());
+        let tab = crate::domain::TabId::parse(Some("t1")).expect("tab");
+        let older = hub.begin_poll(&visitor, tab.clone()).expect("admitted");
+        let untabbed = hub.begin_poll(&visitor, None).expect("admitted");
+        assert!(!older.is_superseded());
+        drop(hub.begin_poll(&visitor, tab).expect("admitted"));
+        assert!(older.is_superseded());
+        assert!(!untabbed.is_superseded());
     }
 }

@@ -13,8 +13,9 @@ pub struct Participant {
     /// Wakes every poll this participant holds. Each poll registers interest *before* it
     /// re-checks for events, so a wake-up between the check and the wait is never lost.
     pub(super) notify: Arc<Notify>,
-    /// Open chats of the participant. Chats started while the store was being read are added
-    /// here too, which is why this is a set merged with the store's answer, not replaced by it.
+    /// The participant's chats: open ones, and closed ones until the sweeper retires them (see
+    /// `Hub::collect`). Chats published while the store was being read are added here too, which
+    /// is why this set is merged with the store's answer, never replaced by it.
     pub(super) chats: HashSet<ChatId>,
     /// Whether `chats` has been filled from the store since this entry was made.
     pub(super) chats_loaded: bool,

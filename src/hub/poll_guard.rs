@@ -15,7 +15,8 @@ pub struct PollGuard {
     pub(super) hub: Arc<Hub>,
     pub(super) kind: PrincipalKind,
     pub(super) id: uuid::Uuid,
-    pub(super) tab: TabId,
+    /// The tab, when the client named one.
+    pub(super) tab: Option<TabId>,
     pub(super) generation: u64,
     pub(super) notify: Arc<Notify>,
 }
@@ -26,12 +27,16 @@ impl PollGuard {
         &self.notify
     }
 
-    /// True once a newer poll of the same tab has arrived.
+    /// True once a newer poll of the same tab has arrived (even if that one has already ended
+    /// and removed its mark). Polls without a tab are never superseded.
     pub fn is_superseded(&self) -> bool {
+        let Some(tab) = &self.tab else {
+            return false;
+        };
         self.hub
             .participants(self.kind)
             .get(&self.id)
-            .is_some_and(|p| p.tabs.get(&self.tab).is_some_and(|newest| *newest != self.generation))
+            .is_none_or(|p| p.tabs.get(tab) != Some(&self.generation))
     }
 
     /// True until the participant's open chats have been read from the store on this node.
@@ -46,8 +51,10 @@ impl Drop for PollGuard {
         if let Some(mut participant) = self.hub.participants(self.kind).get_mut(&self.id) {
             participant.polls_held = participant.polls_held.saturating_sub(1);
             participant.last_seen = tokio::time::Instant::now();
-            if participant.tabs.get(&self.tab) == Some(&self.generation) {
-                participant.tabs.remove(&self.tab);
+            if let Some(tab) = &self.tab {
+                if participant.tabs.get(tab) == Some(&self.generation) {
+                    participant.tabs.remove(tab);
+                }
             }
         }
     }

@@ -3,13 +3,13 @@
 //! and on any number of nodes.
 
 use super::error::is_unique_violation;
-use super::{chat_meta, ServiceError, Services};
+use super::{ServiceError, Services, Stored};
 use crate::domain::{
     now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal, PrincipalKind,
 };
 use crate::store::chats::{self, ChatRow};
 use crate::store::messages::{self, MessageRow};
-use crate::store::{agents, counters, write_transaction, DbConn};
+use crate::store::{agents, counters, DbConn};
 
 /// A chat just started.
 #[derive(Debug, Clone)]
@@ -63,52 +63,47 @@ impl Services {
         };
         let agent_present = self.hub.is_present(PrincipalKind::Agent, agent_id.0);
         let max_active = self.settings.chat.max_active_chats;
-        let (row, event) = self
-            .store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    let agent_key = agent_id.to_string();
-                    let agent = agents::find(conn, &agent_key)?.ok_or(ServiceError::AgentNotFound)?;
-                    if !agent_present || agent.disabled != 0 || agent.status != "online" {
-                        return Err(ServiceError::AgentOffline);
-                    }
-                    if !agents::take_slot(conn, &agent_key)? {
-                        return Err(ServiceError::AgentFull);
-                    }
-                    if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
-                        return Err(ServiceError::TooManyChats);
-                    }
-                    let now = now_ms();
-                    let chat_id = ChatId::new();
-                    let row = ChatRow {
-                        id: chat_id.to_string(),
-                        visitor_id: visitor.to_string(),
-                        agent_id: Some(agent_key),
-                        status: ChatStatus::Open.as_str().to_string(),
-                        last_seq: 1,
-                        created_at: now,
-                        last_activity_at: now,
-                        closed_at: None,
-                        close_reason: None,
-                    };
-                    chats::insert(conn, &row).map_err(|e| {
-                        if is_unique_violation(&e) {
-                            ServiceError::ChatAlreadyOpen
-                        } else {
-                            e.into()
-                        }
-                    })?;
-                    let agent_ref = AgentRef { agent_id, name: agent.name };
-                    let event = store_event(conn, chat_id, 1, EventPayload::ChatAssigned { agent: agent_ref })?;
-                    Ok::<_, ServiceError>((row, event))
-                })
-            })
-            .await?;
-        self.hub.publish(&chat_meta(&row)?, std::slice::from_ref(&event));
-        let EventPayload::ChatAssigned { agent } = event.payload else {
-            unreachable!("the first event of a started chat is chat.assigned");
-        };
-        Ok(StartedChat { chat_id: event.chat_id, agent, seq: event.seq })
+        self.write_chat(move |conn| {
+            let agent_key = agent_id.to_string();
+            let agent = agents::find(conn, &agent_key)?.ok_or(ServiceError::AgentNotFound)?;
+            if !agent_present || agent.disabled != 0 || agent.status != "online" {
+                return Err(ServiceError::AgentOffline);
+            }
+            // The chat row goes in first. If this visitor's previous chat is closing right now,
+            // PostgreSQL makes the insert wait on the one-live-chat index before this
+            // transaction holds the agent and counter rows the closing one needs next.
+            let now = now_ms();
+            let chat_id = ChatId::new();
+            let row = ChatRow {
+                id: chat_id.to_string(),
+                visitor_id: visitor.to_string(),
+                agent_id: Some(agent_key.clone()),
+                status: ChatStatus::Open.as_str().to_string(),
+                last_seq: 1,
+                created_at: now,
+                last_activity_at: now,
+                closed_at: None,
+                close_reason: None,
+            };
+            chats::insert(conn, &row).map_err(|e| {
+                if is_unique_violation(&e) {
+                    ServiceError::ChatAlreadyOpen
+                } else {
+                    e.into()
+                }
+            })?;
+            if !agents::take_slot(conn, &agent_key)? {
+                return Err(ServiceError::AgentFull);
+            }
+            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
+                return Err(ServiceError::TooManyChats);
+            }
+            let agent = AgentRef { agent_id, name: agent.name };
+            let event = store_event(conn, chat_id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
+            let started = StartedChat { chat_id, agent, seq: event.seq };
+            Ok((started, Some(Stored { row, events: vec![event] })))
+        })
+        .await
     }
 
     /// Either side closes a chat.
@@ -118,23 +113,17 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
-        let (row, event) = self
-            .store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    chat_of(conn, &principal, chat_id)?;
-                    let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?
-                        .ok_or(ServiceError::ChatClosed)?;
-                    if let Some(agent) = &row.agent_id {
-                        agents::release_slot(conn, agent)?;
-                    }
-                    counters::release(conn, counters::OPEN_CHATS)?;
-                    let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
-                    Ok::<_, ServiceError>((row, event))
-                })
-            })
-            .await?;
-        self.hub.publish(&chat_meta(&row)?, std::slice::from_ref(&event));
-        Ok(ClosedChat { chat_id, seq: event.seq, reason })
+        self.write_chat(move |conn| {
+            chat_of(conn, &principal, chat_id)?;
+            let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?.ok_or(ServiceError::ChatClosed)?;
+            if let Some(agent) = &row.agent_id {
+                agents::release_slot(conn, agent)?;
+            }
+            counters::release(conn, counters::OPEN_CHATS)?;
+            let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
+            let closed = ClosedChat { chat_id, seq: event.seq, reason };
+            Ok((closed, Some(Stored { row, events: vec![event] })))
+        })
+        .await
     }
 }

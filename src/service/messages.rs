@@ -2,9 +2,9 @@
 
 use super::chats::{chat_of, store_event};
 use super::error::is_unique_violation;
-use super::{chat_meta, ServiceError, Services};
-use crate::domain::{ChatId, ClientMsgId, EventPayload, MessageBody, Principal, Sender};
-use crate::store::{agents, chats, messages, visitors, write_transaction, DbConn};
+use super::{ServiceError, Services, Stored};
+use crate::domain::{now_ms, ChatId, ClientMsgId, EventPayload, MessageBody, Principal, Sender};
+use crate::store::{agents, chats, messages, visitors, DbConn, StoreError};
 
 /// What a send did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,42 +35,35 @@ impl Services {
         let principal = *principal;
         // Two sends of one new client_msg_id can race on PostgreSQL: the loser hits the unique
         // index, rolls back, and on the second round finds the winner's seq.
-        for _ in 0..2 {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
             let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
             let outcome = self
-                .store
-                .run(move |conn| {
-                    write_transaction(conn, |conn| {
-                        chat_of(conn, &principal, chat_id)?;
-                        let key = chat_id.to_string();
-                        if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
-                            return Ok::<_, ServiceError>(Err(seq));
-                        }
-                        let seq = chats::next_seq(conn, &key, crate::domain::now_ms())?.ok_or(ServiceError::ChatClosed)?;
-                        let (from, sender_name) = sender_of(conn, &principal)?;
-                        let payload = EventPayload::Message {
-                            from,
-                            body: body.as_str().to_string(),
-                            client_msg_id: Some(client_msg_id.as_str().to_string()),
-                            sender_id: Some(principal.uuid()),
-                            sender_name,
-                        };
-                        let event = store_event(conn, chat_id, seq, payload)?;
-                        let row = chats::find(conn, &key)?.ok_or(ServiceError::ChatNotFound)?;
-                        Ok(Ok((row, event)))
-                    })
+                .write_chat(move |conn| {
+                    chat_of(conn, &principal, chat_id)?;
+                    let key = chat_id.to_string();
+                    if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
+                        return Ok((SendOutcome { seq, duplicate: true }, None));
+                    }
+                    let seq = chats::next_seq(conn, &key, now_ms())?.ok_or(ServiceError::ChatClosed)?;
+                    let (from, sender_name) = sender_of(conn, &principal)?;
+                    let payload = EventPayload::Message {
+                        from,
+                        body: body.as_str().to_string(),
+                        client_msg_id: Some(client_msg_id.as_str().to_string()),
+                        sender_id: Some(principal.uuid()),
+                        sender_name,
+                    };
+                    let event = store_event(conn, chat_id, seq, payload)?;
+                    let row = chats::find(conn, &key)?.ok_or(ServiceError::ChatNotFound)?;
+                    Ok((SendOutcome { seq, duplicate: false }, Some(Stored { row, events: vec![event] })))
                 })
                 .await;
             match outcome {
-                Ok(Ok((row, event))) => {
-                    self.hub.publish(&chat_meta(&row)?, std::slice::from_ref(&event));
-                    return Ok(SendOutcome { seq: event.seq, duplicate: false });
-                }
-                Ok(Err(seq)) => return Ok(SendOutcome { seq, duplicate: true }),
-                Err(ServiceError::Store(crate::store::StoreError::Query(ref e))) if is_unique_violation(e) => continue,
-                Err(other) => return Err(other),
+                Err(ServiceError::Store(StoreError::Query(ref e))) if is_unique_violation(e) && attempts < 2 => continue,
+                other => return other,
             }
         }
-        Err(ServiceError::Store(crate::store::StoreError::Busy))
     }
 }

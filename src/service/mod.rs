@@ -18,10 +18,10 @@ use std::sync::Arc;
 pub use error::ServiceError;
 
 use crate::config::Settings;
+use crate::domain::{AgentId, ChatId, ChatStatus, Event, VisitorId};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
-use crate::store::{Store, StoreError};
-use crate::domain::{AgentId, ChatId, ChatStatus, VisitorId};
+use crate::store::{write_transaction, DbConn, Store, StoreError};
 
 /// Everything a request handler needs; built once at start and shared.
 #[derive(Clone)]
@@ -32,6 +32,37 @@ pub struct Services {
     pub hub: Arc<Hub>,
     /// The settings the server started with.
     pub settings: Arc<Settings>,
+}
+
+/// What a write transaction stored in one chat: the chat row after it, and the new events.
+pub(crate) struct Stored {
+    /// The chat as committed.
+    pub row: ChatRow,
+    /// Its new events, in seq order.
+    pub events: Vec<Event>,
+}
+
+impl Services {
+    /// Runs `work` in a write transaction on a store thread and publishes what it stored to the
+    /// hub on that same thread, right after the commit. Publishing there (not in the request's
+    /// future) matters: actix drops a request future whose client went away, and a commit
+    /// whose publish was dropped would stay invisible to polls that trust memory.
+    pub(crate) async fn write_chat<T, F>(&self, work: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Option<Stored>), ServiceError> + Send + 'static,
+    {
+        let hub = Arc::clone(&self.hub);
+        self.store
+            .run(move |conn| {
+                let (value, stored) = write_transaction(conn, work)?;
+                if let Some(stored) = stored {
+                    hub.publish(&chat_meta(&stored.row)?, &stored.events);
+                }
+                Ok(value)
+            })
+            .await
+    }
 }
 
 /// Reads a chat row into what the hub keeps.

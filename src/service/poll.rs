@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{chat_meta, ServiceError, Services};
-use crate::domain::{Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
+use crate::domain::{now_ms, Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
 use crate::hub::ChatView;
 use crate::store::{chats, messages, StoreError};
 
@@ -17,8 +17,8 @@ pub struct PollRequest {
     pub cursor: Cursor,
     /// How long to wait for something to happen.
     pub hold: Duration,
-    /// The tab asking.
-    pub tab: TabId,
+    /// The tab asking, if it said.
+    pub tab: Option<TabId>,
 }
 
 /// How the poll ended.
@@ -60,6 +60,7 @@ pub struct PollResponse {
 /// Store reads a poll needs: chats memory cannot answer for.
 struct StoreRead {
     chat_id: ChatId,
+    retained: bool,
     seen: i64,
     last_seq: i64,
     closed: bool,
@@ -70,7 +71,7 @@ impl Services {
     pub async fn poll(&self, principal: &Principal, request: PollRequest) -> Result<PollResponse, ServiceError> {
         let guard = self.hub.begin_poll(principal, request.tab)?;
         if guard.needs_chat_load() {
-            self.load_open_chats(principal).await?;
+            self.load_chats(principal).await?;
         }
         let deadline = tokio::time::Instant::now() + request.hold;
         let unchanged = |status| PollResponse { status, cursor: request.cursor.clone(), events: Vec::new() };
@@ -99,14 +100,17 @@ impl Services {
         }
     }
 
-    /// Reads the participant's open chats from the store into the hub (first poll on this node).
-    async fn load_open_chats(&self, principal: &Principal) -> Result<(), ServiceError> {
+    /// Reads the participant's chats (open, or closed within the retention) from the store into
+    /// the hub: the first poll of a participant on this node.
+    async fn load_chats(&self, principal: &Principal) -> Result<(), ServiceError> {
         let (kind, id) = (principal.kind(), principal.uuid().to_string());
+        let retention = i64::try_from(self.hub.closed_chat_retention().as_millis()).unwrap_or(i64::MAX);
+        let closed_since = now_ms().saturating_sub(retention);
         let rows = self
             .store
             .run(move |conn| match kind {
-                PrincipalKind::Visitor => chats::open_for_visitor(conn, &id),
-                PrincipalKind::Agent => chats::open_for_agent(conn, &id),
+                PrincipalKind::Visitor => chats::recent_for_visitor(conn, &id, closed_since),
+                PrincipalKind::Agent => chats::recent_for_agent(conn, &id, closed_since),
             }
             .map_err(StoreError::from))
             .await?;
@@ -145,15 +149,15 @@ impl Services {
         let mut reads = Vec::new();
         for view in views {
             match view {
-                ChatView::Ready { chat_id, last_seq, closed, events: ready, .. } => {
+                ChatView::Ready { chat_id, retained, last_seq, closed, events: ready, .. } => {
                     if let Some(last) = ready.last() {
                         cursor.advance(chat_id, last.seq);
                     }
                     events.extend(ready);
-                    settle(&mut cursor, chat_id, last_seq, closed);
+                    settle(&mut cursor, chat_id, last_seq, closed, retained);
                 }
-                ChatView::InStore { chat_id, seen, last_seq, closed } => {
-                    reads.push(StoreRead { chat_id, seen, last_seq, closed });
+                ChatView::InStore { chat_id, retained, seen, last_seq, closed } => {
+                    reads.push(StoreRead { chat_id, retained, seen, last_seq, closed });
                 }
                 ChatView::NotMember(chat_id) => cursor.forget(chat_id),
                 // Evicted between two looks; the next round loads it.
@@ -191,7 +195,7 @@ impl Services {
                     }
                 }
                 if let Some(read) = reads.iter().find(|read| read.chat_id == chat_id) {
-                    settle(&mut cursor, chat_id, read.last_seq, read.closed);
+                    settle(&mut cursor, chat_id, read.last_seq, read.closed, read.retained);
                 }
             }
         }
@@ -199,9 +203,10 @@ impl Services {
     }
 }
 
-/// A closed chat the client has seen to its end leaves the cursor; an open one stays.
-fn settle(cursor: &mut Cursor, chat_id: ChatId, last_seq: i64, closed: bool) {
-    if closed && cursor.seen(chat_id) >= last_seq {
+/// A closed chat the client has seen to its end leaves the cursor once it has also left the
+/// participant's set (see `Hub::collect` for why not sooner); an open one stays.
+fn settle(cursor: &mut Cursor, chat_id: ChatId, last_seq: i64, closed: bool, retained: bool) {
+    if closed && !retained && cursor.seen(chat_id) >= last_seq {
         cursor.forget(chat_id);
     }
 }

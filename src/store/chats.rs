@@ -45,20 +45,20 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ChatRow>>
     chats::table.filter(chats::id.eq_any(ids)).select(ChatRow::as_select()).load(conn)
 }
 
-/// The visitor's open chats.
-pub fn open_for_visitor(conn: &mut DbConn, visitor_id: &str) -> QueryResult<Vec<ChatRow>> {
+/// The visitor's chats that are open or closed after `closed_since` (epoch ms).
+pub fn recent_for_visitor(conn: &mut DbConn, visitor_id: &str, closed_since: i64) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open.as_str()).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
 
-/// The agent's open chats.
-pub fn open_for_agent(conn: &mut DbConn, agent_id: &str) -> QueryResult<Vec<ChatRow>> {
+/// The agent's chats that are open or closed after `closed_since` (epoch ms).
+pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::agent_id.eq(agent_id))
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open.as_str()).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }

@@ -90,7 +90,7 @@ mod tests {
         assert!(name.is_some_and(|n| n.starts_with("store-")));
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_is_refused_at_once() {
         let executor = StoreExecutor::start(1, 1).expect("threads start");
         let (release, wait) = std::sync::mpsc::channel::<()>();
@@ -104,7 +104,7 @@ mod tests {
                 })
                 .await
         });
-        running.recv().expect("first job started");
+        tokio::task::spawn_blocking(move || running.recv()).await.expect("join").expect("first job started");
         let queued = executor.clone();
         let second = tokio::spawn(async move { queued.run(|| ()).await });
         // Wait until the second job sits in the one queue slot.

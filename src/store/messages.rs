@@ -80,3 +80,8 @@ pub fn after(conn: &mut DbConn, chat_id: &str, after_seq: i64, limit: i64) -> Qu
 pub fn count_in_chat(conn: &mut DbConn, chat_id: &str) -> QueryResult<i64> {
     messages::table.filter(messages::chat_id.eq(chat_id)).count().get_result(conn)
 }
+
+/// How many events are stored in all.
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    messages::table.count().get_result(conn)
+}

@@ -45,8 +45,14 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, info) => {
                 StoreError::Unavailable(info.message().to_string())
             }
-            // SQLite answers "database is locked" when busy_timeout runs out.
-            Error::DatabaseError(_, ref info) if info.message().contains("locked") => StoreError::Busy,
+            // SQLite answers "database is locked" when busy_timeout runs out; PostgreSQL
+            // aborts one side of a deadlock or serialisation conflict. All are worth a retry.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Busy,
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("locked") || info.message().contains("deadlock detected") =>
+            {
+                StoreError::Busy
+            }
             other => StoreError::Query(other),
         }
     }

@@ -31,6 +31,7 @@ CREATE TABLE chats (
 );
 -- One chat at a time per visitor; the index makes concurrent starts safe.
 CREATE UNIQUE INDEX chats_one_live_per_visitor ON chats(visitor_id) WHERE status <> 'closed';
+CREATE INDEX chats_visitor ON chats(visitor_id);
 CREATE INDEX chats_agent_status ON chats(agent_id, status);
 
 CREATE TABLE messages (

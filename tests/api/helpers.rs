@@ -1,0 +1,367 @@
+//! Starting real servers for tests, and a small client for the wire protocol.
+
+use std::io::Write;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use switchboard::config::Settings;
+use switchboard::domain::Role;
+use switchboard::service::agents::AgentSpec;
+use switchboard::service::Services;
+use switchboard::startup::{Application, ShutdownHandle};
+use switchboard::store::{self, StoreError};
+
+/// Runs each named `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = $crate::helpers::Backend::postgres() {
+                    super::$test(backend).await
+                }
+            }
+        }
+    )+};
+}
+
+/// Which store a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when `SWITCHBOARD_TEST_POSTGRES_URL` is set; otherwise says loudly, once per
+    /// run, that the PostgreSQL tests are skipped.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ => {
+                static WARNED: Once = Once::new();
+                WARNED.call_once(|| {
+                    // Written past the test harness's capture so it shows in every run.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\n*** SKIPPED: PostgreSQL tests (set SWITCHBOARD_TEST_POSTGRES_URL, e.g. \
+                         postgres://postgres@127.0.0.1:5432/postgres) ***\n"
+                    );
+                });
+                None
+            }
+        }
+    }
+}
+
+/// A store of its own for one test; dropped with the test.
+pub struct TestDb {
+    /// The store URL servers are given.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh, empty store on `backend`.
+    pub fn new(backend: &Backend) -> Arc<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+                Arc::new(Self { url, _dir: Some(dir), postgres: None })
+            }
+            Backend::Postgres(server_url) => {
+                let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(server_url).expect("connect to the test PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+                let base = server_url.rsplit_once('/').map_or(server_url.as_str(), |(base, _)| base);
+                let url = format!("{base}/{name}");
+                Arc::new(Self { url, _dir: None, postgres: Some((server_url.clone(), name)) })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server_url, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(server_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// Settings for a test server on `db`: port 0, one worker, short holds.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.port = 0;
+    settings.server.workers = 1;
+    settings.poll.hold_secs = 2;
+    settings.store.url = db.url.clone();
+    settings.store.pool_size = 4;
+    settings
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The server's services (for setup and for looking into the store).
+    pub services: Services,
+    /// The store the server runs on.
+    pub db: Arc<TestDb>,
+    shutdown: ShutdownHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// A visitor or agent and its token.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    /// Visitor or agent id.
+    pub id: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+/// One `/poll` answer.
+#[derive(Debug, Clone)]
+pub struct PollAnswer {
+    /// `ok`, `timeout`, `superseded` or `shutdown`.
+    pub status: String,
+    /// The cursor to echo.
+    pub cursor: String,
+    /// The events.
+    pub events: Vec<Value>,
+}
+
+/// Row counts of every table a request could change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCounts {
+    pub visitors: i64,
+    pub chats: i64,
+    pub messages: i64,
+    pub tokens: i64,
+    pub open_chats: i64,
+}
+
+impl TestApp {
+    /// A server on a fresh store of `backend`.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server on a fresh store of `backend`, with settings changed by `tweak`.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::start(TestDb::new(&backend), tweak).await
+    }
+
+    /// A server on an existing store (a restart).
+    pub async fn start(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = test_settings(&db);
+        tweak(&mut settings);
+        let app = Application::build(settings).await.expect("server builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let services = app.services();
+        let shutdown = app.shutdown_handle();
+        let server = tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(70)).build().expect("client");
+        Self { address, client, services, db, shutdown, server }
+    }
+
+    /// Stops the server gracefully and waits until it has stopped.
+    pub async fn stop(self) {
+        self.shutdown.shutdown().await;
+        let _ = self.server.await;
+    }
+
+    /// The shutdown handle.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A new anonymous visitor.
+    pub async fn visitor(&self) -> Participant {
+        let response = self.client.post(self.url("/api/visitors")).send().await.expect("request");
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
+    }
+
+    /// A new agent, logged in over HTTP.
+    pub async fn agent(&self, employee_id: &str, max_chats: i32) -> Participant {
+        let spec = AgentSpec {
+            employee_id: employee_id.into(),
+            name: format!("Agent {employee_id}"),
+            password: "correct horse battery".into(),
+            max_chats: Some(max_chats),
+            role: Role::Agent,
+        };
+        self.services.create_agent(spec).await.expect("agent created");
+        let response = self
+            .client
+            .post(self.url("/api/agent/login"))
+            .json(&json!({"employee_id": employee_id, "password": "correct horse battery"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+    }
+
+    /// An agent that is online: created, logged in, and has polled once.
+    pub async fn online_agent(&self, employee_id: &str, max_chats: i32) -> Participant {
+        let agent = self.agent(employee_id, max_chats).await;
+        self.poll(&agent, "", Some(0)).await;
+        agent
+    }
+
+    /// `GET /poll` with `cursor` and `timeout` (seconds); the raw response.
+    pub async fn poll_raw(&self, who: &Participant, cursor: &str, timeout: Option<u64>, tab: Option<&str>) -> reqwest::Response {
+        let mut query = vec![("cursor", cursor.to_string())];
+        if let Some(timeout) = timeout {
+            query.push(("timeout", timeout.to_string()));
+        }
+        if let Some(tab) = tab {
+            query.push(("tab", tab.to_string()));
+        }
+        self.client
+            .get(self.url("/poll"))
+            .bearer_auth(&who.token)
+            .query(&query)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET /poll` that must answer 200.
+    pub async fn poll(&self, who: &Participant, cursor: &str, timeout: Option<u64>) -> PollAnswer {
+        self.poll_tab(who, cursor, timeout, None).await
+    }
+
+    /// `GET /poll` from a named tab that must answer 200.
+    pub async fn poll_tab(&self, who: &Participant, cursor: &str, timeout: Option<u64>, tab: Option<&str>) -> PollAnswer {
+        let response = self.poll_raw(who, cursor, timeout, tab).await;
+        assert_eq!(response.status(), 200, "poll failed");
+        let body: Value = response.json().await.expect("json");
+        PollAnswer {
+            status: text(&body["status"]),
+            cursor: text(&body["cursor"]),
+            events: body["events"].as_array().cloned().expect("events array"),
+        }
+    }
+
+    /// `POST /send` as JSON; the raw response.
+    pub async fn send_raw(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/send"))
+            .bearer_auth(&who.token)
+            .json(&json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /send` that must answer 200; returns the seq.
+    pub async fn send(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> i64 {
+        let response = self.send_raw(who, chat_id, client_msg_id, body).await;
+        assert_eq!(response.status(), 200, "send failed");
+        let answer: Value = response.json().await.expect("json");
+        answer["seq"].as_i64().expect("seq")
+    }
+
+    /// `POST /api/chats`; the raw response.
+    pub async fn start_chat_raw(&self, visitor: &Participant, agent_id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/chats"))
+            .bearer_auth(&visitor.token)
+            .json(&json!({"agent_id": agent_id}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A chat between `visitor` and `agent` (who must be online); returns its id.
+    pub async fn start_chat(&self, visitor: &Participant, agent: &Participant) -> String {
+        let response = self.start_chat_raw(visitor, &agent.id).await;
+        assert_eq!(response.status(), 201, "chat start failed");
+        let body: Value = response.json().await.expect("json");
+        text(&body["chat_id"])
+    }
+
+    /// `POST /api/chats/{id}/close`; the raw response.
+    pub async fn close_chat_raw(&self, who: &Participant, chat_id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/chats/{chat_id}/close")))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Row counts of the store.
+    pub async fn store_counts(&self) -> StoreCounts {
+        self.services
+            .store
+            .run(|conn| {
+                Ok::<_, StoreError>(StoreCounts {
+                    visitors: store::visitors::count(conn)?,
+                    chats: store::chats::count(conn)?,
+                    messages: store::messages::count(conn)?,
+                    tokens: store::tokens::count(conn)?,
+                    open_chats: store::counters::get(conn, store::counters::OPEN_CHATS)?,
+                })
+            })
+            .await
+            .expect("store counts")
+    }
+}
+
+/// A JSON string value as a `String` (panics in the test if it is not one).
+pub fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}")).to_string()
+}
+
+/// The seqs of `chat_id`'s events, in the order received.
+pub fn seqs_of(events: &[Value], chat_id: &str) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|event| event["chat_id"] == chat_id)
+        .map(|event| event["seq"].as_i64().expect("seq"))
+        .collect()
+}
+
+/// Polls, echoing cursors, until `chat_id` has reached `last_seq` or `rounds` polls passed;
+/// returns every event received and the final cursor.
+pub async fn drain(app: &TestApp, who: &Participant, cursor: &str, chat_id: &str, last_seq: i64) -> (Vec<Value>, String) {
+    let mut cursor = cursor.to_string();
+    let mut events = Vec::new();
+    for _ in 0..200 {
+        if seqs_of(&events, chat_id).last().copied().unwrap_or(0) >= last_seq {
+            break;
+        }
+        let answer = app.poll(who, &cursor, Some(5)).await;
+        events.extend(answer.events);
+        cursor = answer.cursor;
+    }
+    (events, cursor)
+}

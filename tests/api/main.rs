@@ -1,0 +1,11 @@
+//! The HTTP API against real servers on port 0, each with its own SQLite file or (when
+//! `SWITCHBOARD_TEST_POSTGRES_URL` is set) its own PostgreSQL database.
+
+mod helpers;
+
+mod bad_input;
+mod chat_flow;
+mod cli;
+mod delivery;
+mod limits;
+mod restart;
