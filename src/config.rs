@@ -135,7 +135,11 @@ impl Default for ServerSettings {
 
 impl Default for PollSettings {
     fn default() -> Self {
-        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
+        Self {
+            hold_secs: 25,
+            max_hold_secs: 55,
+            max_events: 500,
+        }
     }
 }
 
@@ -163,19 +167,30 @@ impl Default for StoreSettings {
 
 impl Default for PresenceSettings {
     fn default() -> Self {
-        Self { lease_secs: 10, grace_secs: 20 }
+        Self {
+            lease_secs: 10,
+            grace_secs: 20,
+        }
     }
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12 }
+        Self {
+            visitor_token_ttl_hours: 24 * 30,
+            agent_token_ttl_hours: 12,
+        }
     }
 }
 
 impl Default for CorsSettings {
     fn default() -> Self {
-        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
+        Self {
+            allowed_origins: vec![
+                "http://localhost:8080".into(),
+                "http://127.0.0.1:8080".into(),
+            ],
+        }
     }
 }
 
@@ -232,13 +247,17 @@ impl Settings {
 /// The `SWITCHBOARD_<SECTION>__<KEY>` provider. Variables without `__` (such as
 /// `SWITCHBOARD_TEST_POSTGRES_URL` or `SWITCHBOARD_CONFIG`) are not settings and are skipped.
 fn environment() -> Env {
-    Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__")
+    Env::prefixed("SWITCHBOARD_")
+        .filter(|key| key.as_str().contains("__"))
+        .split("__")
 }
 
 /// Turns `sqlite://relative.db` into `sqlite://<config dir>/relative.db`.
 fn resolve_sqlite_path(url: &str, base: &Path) -> String {
     match url.strip_prefix("sqlite://") {
-        Some(file) if !file.starts_with('/') && file != ":memory:" && !base.as_os_str().is_empty() => {
+        Some(file)
+            if !file.starts_with('/') && file != ":memory:" && !base.as_os_str().is_empty() =>
+        {
             format!("sqlite://{}", PathBuf::from(base).join(file).display())
         }
         _ => url.to_string(),
@@ -259,7 +278,9 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_that_names_it() {
         let (_dir, path) = write_config("[server]\nprot = 1\n");
-        let err = Settings::load(&path).expect_err("unknown key must fail").to_string();
+        let err = Settings::load(&path)
+            .expect_err("unknown key must fail")
+            .to_string();
         assert!(err.contains("prot"), "{err}");
     }
 
@@ -267,7 +288,10 @@ mod tests {
     fn a_relative_sqlite_path_is_next_to_the_config_file() {
         let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
         let settings = Settings::load(&path).expect("valid config");
-        assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
+        assert_eq!(
+            settings.store.url,
+            format!("sqlite://{}", dir.path().join("chat.db").display())
+        );
     }
 
     #[test]

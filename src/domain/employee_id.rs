@@ -30,7 +30,10 @@ mod tests {
 
     #[test]
     fn an_employee_id_is_trimmed_and_checked() {
-        assert_eq!(EmployeeId::parse(" E1001 ").map(|e| e.as_str().to_string()), Ok("E1001".into()));
+        assert_eq!(
+            EmployeeId::parse(" E1001 ").map(|e| e.as_str().to_string()),
+            Ok("E1001".into())
+        );
         assert!(EmployeeId::parse("").is_err());
         assert!(EmployeeId::parse("e 1").is_err());
         assert!(EmployeeId::parse(&"x".repeat(33)).is_err());

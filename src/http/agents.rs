@@ -14,8 +14,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/agents").route(web::get().to(available)));
 }
 
-async fn login(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+async fn login(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes =
+        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let employee_id = fields.required_text("employee_id")?;
     let password = fields.required_text("password")?;
@@ -23,10 +28,16 @@ async fn login(services: web::Data<Services>, request: HttpRequest, payload: web
     Ok(HttpResponse::Ok().json(outcome))
 }
 
-async fn logout(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+async fn logout(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes =
+        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
-    let token = auth::token_of(&request).or_else(|| fields.text("token").ok().flatten().map(str::to_string));
+    let token = auth::token_of(&request)
+        .or_else(|| fields.text("token").ok().flatten().map(str::to_string));
     let principal = services.authenticate(token.as_deref()).await?;
     if principal.kind() != crate::domain::PrincipalKind::Agent {
         return Err(crate::service::ServiceError::Forbidden("only agents log out").into());
@@ -37,7 +48,10 @@ async fn logout(services: web::Data<Services>, request: HttpRequest, payload: we
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn available(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn available(
+    services: web::Data<Services>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     auth::principal(&services, &request, None).await?;
     let agents = services.available_agents().await?;
     Ok(HttpResponse::Ok().json(json!({ "agents": agents })))

@@ -19,15 +19,24 @@ pub fn token_of(request: &HttpRequest) -> Option<String> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|v| v.trim().to_string());
     from_header.or_else(|| {
-        serde_urlencoded::from_str::<TokenQuery>(request.query_string()).ok().and_then(|q| q.token)
+        serde_urlencoded::from_str::<TokenQuery>(request.query_string())
+            .ok()
+            .and_then(|q| q.token)
     })
 }
 
 /// Resolves the request's token (header, query, or `body_token`) to a principal.
-pub async fn principal(services: &Services, request: &HttpRequest, body_token: Option<&str>) -> Result<Principal, ApiError> {
+pub async fn principal(
+    services: &Services,
+    request: &HttpRequest,
+    body_token: Option<&str>,
+) -> Result<Principal, ApiError> {
     let token = token_of(request).or_else(|| body_token.map(str::to_string));
     Ok(services.authenticate(token.as_deref()).await?)
 }

@@ -14,8 +14,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)));
 }
 
-async fn start(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+async fn start(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes =
+        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let agent_id = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
@@ -33,7 +38,8 @@ async fn close(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes =
+        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;

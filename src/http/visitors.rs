@@ -12,8 +12,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/visitors").route(web::post().to(create)));
 }
 
-async fn create(services: web::Data<Services>, request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+async fn create(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes =
+        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let visitor = services.create_visitor(fields.text("name")?).await?;
     Ok(HttpResponse::Created().json(json!({

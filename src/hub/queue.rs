@@ -25,7 +25,11 @@ pub struct BelowHorizon;
 impl EventQueue {
     /// An empty queue that knows every event up to `horizon` already happened.
     pub fn new(capacity: usize, horizon: i64) -> Self {
-        Self { events: VecDeque::with_capacity(capacity.min(16)), capacity, horizon }
+        Self {
+            events: VecDeque::with_capacity(capacity.min(16)),
+            capacity,
+            horizon,
+        }
     }
 
     /// Appends the chat's next event for this side.
@@ -45,7 +49,12 @@ impl EventQueue {
     }
 
     /// Appends to `out` up to `max` events with a seq above `seen`, oldest first.
-    pub fn read_after(&self, seen: i64, max: usize, out: &mut Vec<Arc<EventRecord>>) -> Result<(), BelowHorizon> {
+    pub fn read_after(
+        &self,
+        seen: i64,
+        max: usize,
+        out: &mut Vec<Arc<EventRecord>>,
+    ) -> Result<(), BelowHorizon> {
         if seen < self.horizon {
             return Err(BelowHorizon);
         }

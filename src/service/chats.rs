@@ -5,7 +5,8 @@
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal, PrincipalKind,
+    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal,
+    PrincipalKind,
 };
 use crate::store::chats::{self, ChatRow};
 use crate::store::messages::{self, MessageRow};
@@ -34,14 +35,28 @@ pub struct ClosedChat {
 }
 
 /// Stores `payload` as the chat's event number `seq`.
-pub(crate) fn store_event(conn: &mut DbConn, chat_id: ChatId, seq: i64, payload: EventPayload) -> Result<Event, ServiceError> {
-    let event = Event { chat_id, seq, at: now_ms(), payload };
+pub(crate) fn store_event(
+    conn: &mut DbConn,
+    chat_id: ChatId,
+    seq: i64,
+    payload: EventPayload,
+) -> Result<Event, ServiceError> {
+    let event = Event {
+        chat_id,
+        seq,
+        at: now_ms(),
+        payload,
+    };
     messages::insert(conn, &MessageRow::from_event(&event)?)?;
     Ok(event)
 }
 
 /// The chat if `principal` takes part in it; `ChatNotFound` or `Forbidden` otherwise.
-pub(crate) fn chat_of(conn: &mut DbConn, principal: &Principal, chat_id: ChatId) -> Result<ChatRow, ServiceError> {
+pub(crate) fn chat_of(
+    conn: &mut DbConn,
+    principal: &Principal,
+    chat_id: ChatId,
+) -> Result<ChatRow, ServiceError> {
     let row = chats::find(conn, &chat_id.to_string())?.ok_or(ServiceError::ChatNotFound)?;
     let me = principal.uuid().to_string();
     let member = match principal.kind() {
@@ -57,7 +72,11 @@ pub(crate) fn chat_of(conn: &mut DbConn, principal: &Principal, chat_id: ChatId)
 
 impl Services {
     /// A visitor starts a chat with the agent it picked.
-    pub async fn start_chat(&self, principal: &Principal, agent_id: AgentId) -> Result<StartedChat, ServiceError> {
+    pub async fn start_chat(
+        &self,
+        principal: &Principal,
+        agent_id: AgentId,
+    ) -> Result<StartedChat, ServiceError> {
         let Principal::Visitor(visitor) = *principal else {
             return Err(ServiceError::Forbidden("only visitors start chats"));
         };
@@ -98,16 +117,40 @@ impl Services {
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }
-            let agent = AgentRef { agent_id, name: agent.name };
-            let event = store_event(conn, chat_id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
-            let started = StartedChat { chat_id, agent, seq: event.seq };
-            Ok((started, Some(Stored { row, events: vec![event] })))
+            let agent = AgentRef {
+                agent_id,
+                name: agent.name,
+            };
+            let event = store_event(
+                conn,
+                chat_id,
+                1,
+                EventPayload::ChatAssigned {
+                    agent: agent.clone(),
+                },
+            )?;
+            let started = StartedChat {
+                chat_id,
+                agent,
+                seq: event.seq,
+            };
+            Ok((
+                started,
+                Some(Stored {
+                    row,
+                    events: vec![event],
+                }),
+            ))
         })
         .await
     }
 
     /// Either side closes a chat.
-    pub async fn close_chat(&self, principal: &Principal, chat_id: ChatId) -> Result<ClosedChat, ServiceError> {
+    pub async fn close_chat(
+        &self,
+        principal: &Principal,
+        chat_id: ChatId,
+    ) -> Result<ClosedChat, ServiceError> {
         let reason = match principal.kind() {
             PrincipalKind::Visitor => CloseReason::ClosedByVisitor,
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
@@ -115,14 +158,30 @@ impl Services {
         let principal = *principal;
         self.write_chat(move |conn| {
             chat_of(conn, &principal, chat_id)?;
-            let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?.ok_or(ServiceError::ChatClosed)?;
+            let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?
+                .ok_or(ServiceError::ChatClosed)?;
             if let Some(agent) = &row.agent_id {
                 agents::release_slot(conn, agent)?;
             }
             counters::release(conn, counters::OPEN_CHATS)?;
-            let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
-            let closed = ClosedChat { chat_id, seq: event.seq, reason };
-            Ok((closed, Some(Stored { row, events: vec![event] })))
+            let event = store_event(
+                conn,
+                chat_id,
+                row.last_seq,
+                EventPayload::ChatClosed { reason },
+            )?;
+            let closed = ClosedChat {
+                chat_id,
+                seq: event.seq,
+                reason,
+            };
+            Ok((
+                closed,
+                Some(Stored {
+                    row,
+                    events: vec![event],
+                }),
+            ))
         })
         .await
     }

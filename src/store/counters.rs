@@ -26,5 +26,8 @@ pub fn release(conn: &mut DbConn, name: &str) -> QueryResult<()> {
 
 /// The current value of `name`.
 pub fn get(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
-    counters::table.find(name).select(counters::value).first(conn)
+    counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)
 }

@@ -104,7 +104,10 @@ mod tests {
                 })
                 .await
         });
-        tokio::task::spawn_blocking(move || running.recv()).await.expect("join").expect("first job started");
+        tokio::task::spawn_blocking(move || running.recv())
+            .await
+            .expect("join")
+            .expect("first job started");
         let queued = executor.clone();
         let second = tokio::spawn(async move { queued.run(|| ()).await });
         // Wait until the second job sits in the one queue slot.

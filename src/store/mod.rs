@@ -42,14 +42,16 @@ impl From<diesel::result::Error> for StoreError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, info) => {
-                StoreError::Unavailable(info.message().to_string())
-            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_string()),
             // SQLite answers "database is locked" when busy_timeout runs out; PostgreSQL
             // aborts one side of a deadlock or serialisation conflict. All are worth a retry.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Busy,
             Error::DatabaseError(_, ref info)
-                if info.message().contains("locked") || info.message().contains("deadlock detected") =>
+                if info.message().contains("locked")
+                    || info.message().contains("deadlock detected") =>
             {
                 StoreError::Busy
             }
@@ -93,8 +95,13 @@ impl Store {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
         migrate::run(&mut *pool.get()?)?;
-        let executor = StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
-        Ok(Self { pool, executor, target: Arc::new(target) })
+        let executor =
+            StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
+        Ok(Self {
+            pool,
+            executor,
+            target: Arc::new(target),
+        })
     }
 
     /// Runs `work` with a pooled connection on a store thread.

@@ -27,9 +27,7 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
 
     let send = || app.client.post(app.url("/send"));
     let as_visitor = |builder: RequestBuilder| builder.bearer_auth(&visitor.token);
-    let message = |chat_id: Value, client_msg_id: Value, body: Value| {
-        json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body})
-    };
+    let message = |chat_id: Value, client_msg_id: Value, body: Value| json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body});
     let good = |text: &str| message(json!(chat), json!("m-new"), json!(text));
     let long_text = "x".repeat(app.services.settings.chat.max_message_chars + 1);
     let oversized = "y".repeat(app.services.settings.server.max_body_bytes + 1);
@@ -38,7 +36,9 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
     let cases = vec![
         Case {
             name: "malformed JSON",
-            request: as_visitor(send()).header("content-type", "application/json").body("{\"chat_id\": "),
+            request: as_visitor(send())
+                .header("content-type", "application/json")
+                .body("{\"chat_id\": "),
             status: 400,
             code: "invalid_body",
             field: None,
@@ -59,14 +59,22 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "body of the wrong type",
-            request: as_visitor(send()).json(&message(json!(chat), json!("m-new"), json!({"html": "<b>"}))),
+            request: as_visitor(send()).json(&message(
+                json!(chat),
+                json!("m-new"),
+                json!({"html": "<b>"}),
+            )),
             status: 400,
             code: "invalid_field",
             field: Some("body"),
         },
         Case {
             name: "chat_id not a UUID",
-            request: as_visitor(send()).json(&message(json!("chat-1"), json!("m-new"), json!("hi"))),
+            request: as_visitor(send()).json(&message(
+                json!("chat-1"),
+                json!("m-new"),
+                json!("hi"),
+            )),
             status: 400,
             code: "invalid_field",
             field: Some("chat_id"),
@@ -115,14 +123,18 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "body over max_body_bytes",
-            request: as_visitor(send()).header("content-type", "text/plain").body(oversized),
+            request: as_visitor(send())
+                .header("content-type", "text/plain")
+                .body(oversized),
             status: 413,
             code: "payload_too_large",
             field: None,
         },
         Case {
             name: "unsupported content type",
-            request: as_visitor(send()).header("content-type", "application/xml").body("<send/>"),
+            request: as_visitor(send())
+                .header("content-type", "application/xml")
+                .body("<send/>"),
             status: 415,
             code: "unsupported_media_type",
             field: None,
@@ -150,42 +162,63 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "a chat that does not exist",
-            request: as_visitor(send()).json(&message(json!(missing_chat), json!("m-new"), json!("hi"))),
+            request: as_visitor(send()).json(&message(
+                json!(missing_chat),
+                json!("m-new"),
+                json!("hi"),
+            )),
             status: 404,
             code: "chat_not_found",
             field: None,
         },
         Case {
             name: "a visitor trying to reach another visitor",
-            request: app.client.post(app.url("/api/chats")).bearer_auth(&stranger.token).json(&json!({"agent_id": visitor.id})),
+            request: app
+                .client
+                .post(app.url("/api/chats"))
+                .bearer_auth(&stranger.token)
+                .json(&json!({"agent_id": visitor.id})),
             status: 404,
             code: "agent_not_found",
             field: None,
         },
         Case {
             name: "an agent starting a chat",
-            request: app.client.post(app.url("/api/chats")).bearer_auth(&agent.token).json(&json!({"agent_id": agent.id})),
+            request: app
+                .client
+                .post(app.url("/api/chats"))
+                .bearer_auth(&agent.token)
+                .json(&json!({"agent_id": agent.id})),
             status: 403,
             code: "forbidden",
             field: None,
         },
         Case {
             name: "closing someone else's chat",
-            request: app.client.post(app.url(&format!("/api/chats/{chat}/close"))).bearer_auth(&stranger.token),
+            request: app
+                .client
+                .post(app.url(&format!("/api/chats/{chat}/close")))
+                .bearer_auth(&stranger.token),
             status: 403,
             code: "forbidden",
             field: None,
         },
         Case {
             name: "a poll with a forged cursor",
-            request: app.client.get(app.url("/poll?cursor=bm90LWEtY3Vyc29y&timeout=0")).bearer_auth(&visitor.token),
+            request: app
+                .client
+                .get(app.url("/poll?cursor=bm90LWEtY3Vyc29y&timeout=0"))
+                .bearer_auth(&visitor.token),
             status: 400,
             code: "invalid_cursor",
             field: Some("cursor"),
         },
         Case {
             name: "a poll with a negative timeout",
-            request: app.client.get(app.url("/poll?timeout=-5")).bearer_auth(&visitor.token),
+            request: app
+                .client
+                .get(app.url("/poll?timeout=-5"))
+                .bearer_auth(&visitor.token),
             status: 400,
             code: "invalid_field",
             field: Some("timeout"),
@@ -199,21 +232,30 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "a login with a wrong password",
-            request: app.client.post(app.url("/api/agent/login")).json(&json!({"employee_id": "E1", "password": "wrong password"})),
+            request: app
+                .client
+                .post(app.url("/api/agent/login"))
+                .json(&json!({"employee_id": "E1", "password": "wrong password"})),
             status: 401,
             code: "invalid_credentials",
             field: None,
         },
         Case {
             name: "a login with an unknown employee id",
-            request: app.client.post(app.url("/api/agent/login")).json(&json!({"employee_id": "E404", "password": "wrong password"})),
+            request: app
+                .client
+                .post(app.url("/api/agent/login"))
+                .json(&json!({"employee_id": "E404", "password": "wrong password"})),
             status: 401,
             code: "invalid_credentials",
             field: None,
         },
         Case {
             name: "a visitor name that is too long",
-            request: app.client.post(app.url("/api/visitors")).json(&json!({"name": "n".repeat(65)})),
+            request: app
+                .client
+                .post(app.url("/api/visitors"))
+                .json(&json!({"name": "n".repeat(65)})),
             status: 400,
             code: "invalid_field",
             field: Some("name"),
@@ -238,7 +280,12 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
     for case in cases {
         let response = case.request.send().await.expect("request");
         let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let error = &body["error"];
         let ok = status == case.status
@@ -251,5 +298,9 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(app.store_counts().await, before, "bad requests changed the store");
+    assert_eq!(
+        app.store_counts().await,
+        before,
+        "bad requests changed the store"
+    );
 }

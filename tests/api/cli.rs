@@ -18,7 +18,12 @@ fn switchboard(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run switchboard");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     child.wait_with_output().expect("switchboard finishes")
 }
@@ -30,29 +35,84 @@ fn stdout(output: &Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
     let db = TestDb::new(&Backend::Sqlite);
-    let added = switchboard(&db, &["agent", "add", "--employee-id", "E1001", "--name", "Alice", "--max-chats", "3"], Some("s3cret-pass\n"));
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    let taken = switchboard(&db, &["agent", "add", "--employee-id", "E1001", "--name", "Twin", "--password", "another-pass"], None);
+    let added = switchboard(
+        &db,
+        &[
+            "agent",
+            "add",
+            "--employee-id",
+            "E1001",
+            "--name",
+            "Alice",
+            "--max-chats",
+            "3",
+        ],
+        Some("s3cret-pass\n"),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let taken = switchboard(
+        &db,
+        &[
+            "agent",
+            "add",
+            "--employee-id",
+            "E1001",
+            "--name",
+            "Twin",
+            "--password",
+            "another-pass",
+        ],
+        None,
+    );
     assert!(!taken.status.success(), "a second E1001 must be refused");
-    let short = switchboard(&db, &["agent", "add", "--employee-id", "E2", "--name", "Bob", "--password", "short"], None);
+    let short = switchboard(
+        &db,
+        &[
+            "agent",
+            "add",
+            "--employee-id",
+            "E2",
+            "--name",
+            "Bob",
+            "--password",
+            "short",
+        ],
+        None,
+    );
     assert!(!short.status.success(), "a short password must be refused");
 
-    assert!(switchboard(&db, &["agent", "set-capacity", "E1001", "7"], None).status.success());
+    assert!(
+        switchboard(&db, &["agent", "set-capacity", "E1001", "7"], None)
+            .status
+            .success()
+    );
     let listed = stdout(&switchboard(&db, &["agent", "list"], None));
-    let line = listed.lines().find(|l| l.starts_with("E1001")).expect("E1001 listed");
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("E1001"))
+        .expect("E1001 listed");
     assert!(line.contains("Alice") && line.contains(" 7 "), "{line}");
     assert!(!listed.contains("Bob"));
 
     let app = TestApp::start(db.clone(), |_| {}).await;
     let login = |password: &'static str| {
-        app.client.post(app.url("/api/agent/login")).json(&json!({"employee_id": "E1001", "password": password})).send()
+        app.client
+            .post(app.url("/api/agent/login"))
+            .json(&json!({"employee_id": "E1001", "password": password}))
+            .send()
     };
     let ok = login("s3cret-pass").await.expect("request");
     assert_eq!(ok.status(), 200);
     let ok: serde_json::Value = ok.json().await.expect("json");
     assert_eq!(ok["max_chats"], 7);
 
-    assert!(switchboard(&db, &["agent", "disable", "E1001"], None).status.success());
+    assert!(switchboard(&db, &["agent", "disable", "E1001"], None)
+        .status
+        .success());
     assert_eq!(login("s3cret-pass").await.expect("request").status(), 401);
     let missing = switchboard(&db, &["agent", "disable", "E404"], None);
     assert!(!missing.status.success());
@@ -62,7 +122,11 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
 fn migrate_applies_the_schema_and_an_unknown_config_key_is_named() {
     let db = TestDb::new(&Backend::Sqlite);
     let migrated = switchboard(&db, &["migrate"], None);
-    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
 
     let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["--config", "/nonexistent/config.toml", "migrate"])

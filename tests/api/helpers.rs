@@ -79,15 +79,28 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-                Arc::new(Self { url, _dir: Some(dir), postgres: None })
+                Arc::new(Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
             }
             Backend::Postgres(server_url) => {
                 let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(server_url).expect("connect to the test PostgreSQL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-                let base = server_url.rsplit_once('/').map_or(server_url.as_str(), |(base, _)| base);
+                let mut admin =
+                    PgConnection::establish(server_url).expect("connect to the test PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create database");
+                let base = server_url
+                    .rsplit_once('/')
+                    .map_or(server_url.as_str(), |(base, _)| base);
                 let url = format!("{base}/{name}");
-                Arc::new(Self { url, _dir: None, postgres: Some((server_url.clone(), name)) })
+                Arc::new(Self {
+                    url,
+                    _dir: None,
+                    postgres: Some((server_url.clone(), name)),
+                })
             }
         }
     }
@@ -97,7 +110,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((server_url, name)) = &self.postgres {
             if let Ok(mut admin) = PgConnection::establish(server_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }
@@ -178,8 +192,18 @@ impl TestApp {
         let services = app.services();
         let shutdown = app.shutdown_handle();
         let server = tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(70)).build().expect("client");
-        Self { address, client, services, db, shutdown, server }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(70))
+            .build()
+            .expect("client");
+        Self {
+            address,
+            client,
+            services,
+            db,
+            shutdown,
+            server,
+        }
     }
 
     /// Stops the server gracefully and waits until it has stopped.
@@ -200,10 +224,18 @@ impl TestApp {
 
     /// A new anonymous visitor.
     pub async fn visitor(&self) -> Participant {
-        let response = self.client.post(self.url("/api/visitors")).send().await.expect("request");
+        let response = self
+            .client
+            .post(self.url("/api/visitors"))
+            .send()
+            .await
+            .expect("request");
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.expect("json");
-        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
+        Participant {
+            id: text(&body["visitor_id"]),
+            token: text(&body["token"]),
+        }
     }
 
     /// A new agent, logged in over HTTP.
@@ -215,7 +247,10 @@ impl TestApp {
             max_chats: Some(max_chats),
             role: Role::Agent,
         };
-        self.services.create_agent(spec).await.expect("agent created");
+        self.services
+            .create_agent(spec)
+            .await
+            .expect("agent created");
         let response = self
             .client
             .post(self.url("/api/agent/login"))
@@ -225,7 +260,10 @@ impl TestApp {
             .expect("request");
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("json");
-        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+        Participant {
+            id: text(&body["agent_id"]),
+            token: text(&body["token"]),
+        }
     }
 
     /// An agent that is online: created, logged in, and has polled once.
@@ -236,7 +274,13 @@ impl TestApp {
     }
 
     /// `GET /poll` with `cursor` and `timeout` (seconds); the raw response.
-    pub async fn poll_raw(&self, who: &Participant, cursor: &str, timeout: Option<u64>, tab: Option<&str>) -> reqwest::Response {
+    pub async fn poll_raw(
+        &self,
+        who: &Participant,
+        cursor: &str,
+        timeout: Option<u64>,
+        tab: Option<&str>,
+    ) -> reqwest::Response {
         let mut query = vec![("cursor", cursor.to_string())];
         if let Some(timeout) = timeout {
             query.push(("timeout", timeout.to_string()));
@@ -259,7 +303,13 @@ impl TestApp {
     }
 
     /// `GET /poll` from a named tab that must answer 200.
-    pub async fn poll_tab(&self, who: &Participant, cursor: &str, timeout: Option<u64>, tab: Option<&str>) -> PollAnswer {
+    pub async fn poll_tab(
+        &self,
+        who: &Participant,
+        cursor: &str,
+        timeout: Option<u64>,
+        tab: Option<&str>,
+    ) -> PollAnswer {
         let response = self.poll_raw(who, cursor, timeout, tab).await;
         assert_eq!(response.status(), 200, "poll failed");
         let body: Value = response.json().await.expect("json");
@@ -271,7 +321,13 @@ impl TestApp {
     }
 
     /// `POST /send` as JSON; the raw response.
-    pub async fn send_raw(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> reqwest::Response {
+    pub async fn send_raw(
+        &self,
+        who: &Participant,
+        chat_id: &str,
+        client_msg_id: &str,
+        body: &str,
+    ) -> reqwest::Response {
         self.client
             .post(self.url("/send"))
             .bearer_auth(&who.token)
@@ -282,7 +338,13 @@ impl TestApp {
     }
 
     /// `POST /send` that must answer 200; returns the seq.
-    pub async fn send(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> i64 {
+    pub async fn send(
+        &self,
+        who: &Participant,
+        chat_id: &str,
+        client_msg_id: &str,
+        body: &str,
+    ) -> i64 {
         let response = self.send_raw(who, chat_id, client_msg_id, body).await;
         assert_eq!(response.status(), 200, "send failed");
         let answer: Value = response.json().await.expect("json");
@@ -338,7 +400,10 @@ impl TestApp {
 
 /// A JSON string value as a `String` (panics in the test if it is not one).
 pub fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}")).to_string()
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {value}"))
+        .to_string()
 }
 
 /// The seqs of `chat_id`'s events, in the order received.
@@ -352,7 +417,13 @@ pub fn seqs_of(events: &[Value], chat_id: &str) -> Vec<i64> {
 
 /// Polls, echoing cursors, until `chat_id` has reached `last_seq` or `rounds` polls passed;
 /// returns every event received and the final cursor.
-pub async fn drain(app: &TestApp, who: &Participant, cursor: &str, chat_id: &str, last_seq: i64) -> (Vec<Value>, String) {
+pub async fn drain(
+    app: &TestApp,
+    who: &Participant,
+    cursor: &str,
+    chat_id: &str,
+    last_seq: i64,
+) -> (Vec<Value>, String) {
     let mut cursor = cursor.to_string();
     let mut events = Vec::new();
     for _ in 0..200 {

@@ -30,11 +30,15 @@ async fn past_the_held_poll_cap_a_poll_gets_503_and_held_polls_keep_working(back
         app.send(&visitor, &chat, "m1", "hello").await;
         (status, retry_after, text(&body["error"]["code"]))
     };
-    let (visitor_answer, agent_answer, (status, retry_after, code)) = tokio::join!(held_visitor, held_agent, probe);
+    let (visitor_answer, agent_answer, (status, retry_after, code)) =
+        tokio::join!(held_visitor, held_agent, probe);
     assert_eq!((status, code.as_str()), (503, "too_many_polls"));
     assert!(retry_after.is_some());
     assert_eq!(seqs_of(&visitor_answer.events, &chat), vec![2]);
     assert_eq!(seqs_of(&agent_answer.events, &chat), vec![2]);
     // Once they are answered, there is room again.
-    assert_eq!(app.poll_raw(&outsider, "", Some(0), None).await.status(), 200);
+    assert_eq!(
+        app.poll_raw(&outsider, "", Some(0), None).await.status(),
+        200
+    );
 }
