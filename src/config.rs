@@ -9,7 +9,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 /// Everything the server can be told; `config.toml` documents each key.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Listener, connection caps and request size.
@@ -29,7 +29,7 @@ pub struct Settings {
 }
 
 /// `[server]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on.
@@ -51,7 +51,7 @@ pub struct ServerSettings {
 }
 
 /// `[poll]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PollSettings {
     /// Seconds a poll is held when the client does not ask for less.
@@ -63,7 +63,7 @@ pub struct PollSettings {
 }
 
 /// `[chat]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatSettings {
     /// Events kept in memory per chat and direction; older ones are served from the store.
@@ -77,7 +77,7 @@ pub struct ChatSettings {
 }
 
 /// `[store]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSettings {
     /// `sqlite://path/to/file.db` (relative to the config file) or `postgres://…`.
@@ -91,7 +91,7 @@ pub struct StoreSettings {
 }
 
 /// `[presence]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PresenceSettings {
     /// Seconds a participant stays online after its last poll ended (covers reconnect gaps).
@@ -101,7 +101,7 @@ pub struct PresenceSettings {
 }
 
 /// `[auth]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// Hours a visitor token stays valid.
@@ -111,7 +111,7 @@ pub struct AuthSettings {
 }
 
 /// `[cors]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorsSettings {
     /// Origins allowed to call the API from a browser, e.g. `https://shop.example.com`.
@@ -301,12 +301,44 @@ mod tests {
     }
 
     #[test]
-    fn the_repository_config_file_loads_and_matches_the_defaults() {
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn an_environment_variable_overrides_its_key_and_other_switchboard_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("config.toml", "[server]\nport = 1000\n")?;
+            jail.set_env("SWITCHBOARD_SERVER__PORT", "9000");
+            jail.set_env(
+                "SWITCHBOARD_STORE__URL",
+                "postgres://db.example/switchboard",
+            );
+            jail.set_env("SWITCHBOARD_TEST_POSTGRES_URL", "postgres://elsewhere/x");
+            let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(settings.server.port, 9000);
+            assert_eq!(settings.store.url, "postgres://db.example/switchboard");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_repository_config_file_names_every_key_with_its_default() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
-        let settings = Settings::load(&path).expect("config.toml must load");
-        let defaults = Settings::default();
-        assert_eq!(settings.server.port, defaults.server.port);
-        assert_eq!(settings.poll.hold_secs, defaults.poll.hold_secs);
-        assert_eq!(settings.chat.queue_capacity, defaults.chat.queue_capacity);
+        let in_file = Figment::from(Toml::file_exact(&path));
+        let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
+        let sections = defaults.as_object().expect("sections");
+        for (section, keys) in sections {
+            for key in keys.as_object().expect("keys").keys() {
+                let path = format!("{section}.{key}");
+                assert!(
+                    in_file.find_value(&path).is_ok(),
+                    "config.toml does not document `{path}`"
+                );
+            }
+        }
+        let mut loaded = Settings::load(&path).expect("config.toml must load");
+        loaded.store.url = Settings::default().store.url;
+        assert_eq!(
+            loaded,
+            Settings::default(),
+            "config.toml must show the defaults"
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::Logger;
 use actix_web::{http, web, App, HttpServer};
 
 use crate::config::{CorsSettings, Settings};
@@ -98,6 +99,7 @@ impl Application {
                 .app_data(services.clone())
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
+                .wrap(request_log())
                 .configure(crate::http::configure)
         })
         .workers(workers)
@@ -155,6 +157,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// One log line per request: method and path only. The query string is left out because a
+/// token may travel in it.
+fn request_log() -> Logger {
+    Logger::new(r#"%a "%{request}xi" %s %b %Dms"#).custom_request_replace("request", |request| {
+        format!("{} {}", request.method(), request.path())
+    })
 }
 
 fn cors(settings: &CorsSettings) -> Cors {
