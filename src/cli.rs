@@ -19,13 +19,7 @@ use crate::store::Store;
 pub struct Cli {
     /// The config file; missing means all defaults. Keys can be overridden with
     /// SWITCHBOARD_<SECTION>__<KEY> environment variables.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "SWITCHBOARD_CONFIG",
-        default_value = "config.toml"
-    )]
+    #[arg(long, short, global = true, env = "SWITCHBOARD_CONFIG", default_value = "config.toml")]
     pub config: PathBuf,
     /// What to do; `serve` when left out.
     #[command(subcommand)]
@@ -175,31 +169,15 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
         closed_chat_retention: std::time::Duration::ZERO,
         idle_retention: std::time::Duration::ZERO,
     });
-    let services = Services {
-        store,
-        hub,
-        settings: std::sync::Arc::new(settings),
-    };
+    let services = Services { store, hub, settings: std::sync::Arc::new(settings) };
     match command {
-        AgentCommand::Add {
-            employee_id,
-            name,
-            max_chats,
-            password,
-            admin,
-        } => {
+        AgentCommand::Add { employee_id, name, max_chats, password, admin } => {
             let password = match password {
                 Some(password) => password,
                 None => read_password_line()?,
             };
             let role = if admin { Role::Admin } else { Role::Agent };
-            let spec = AgentSpec {
-                employee_id: employee_id.clone(),
-                name,
-                password,
-                max_chats,
-                role,
-            };
+            let spec = AgentSpec { employee_id: employee_id.clone(), name, password, max_chats, role };
             let id = services.create_agent(spec).await?;
             println!("created agent {employee_id} ({id})");
         }
@@ -209,21 +187,14 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
                 "EMPLOYEE", "NAME", "ROLE", "MAX_CHATS", "ACTIVE"
             );
             for agent in services.list_agents().await? {
-                let state = if agent.disabled {
-                    "disabled"
-                } else {
-                    "enabled"
-                };
+                let state = if agent.disabled { "disabled" } else { "enabled" };
                 println!(
                     "{:<12} {:<24} {:<6} {:>9} {:>6}  {state}",
                     agent.employee_id, agent.name, agent.role, agent.max_chats, agent.active_chats
                 );
             }
         }
-        AgentCommand::SetCapacity {
-            employee_id,
-            max_chats,
-        } => {
+        AgentCommand::SetCapacity { employee_id, max_chats } => {
             services.set_agent_capacity(&employee_id, max_chats).await?;
             println!("agent {employee_id} now takes up to {max_chats} chats");
         }

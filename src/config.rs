@@ -135,11 +135,7 @@ impl Default for ServerSettings {
 
 impl Default for PollSettings {
     fn default() -> Self {
-        Self {
-            hold_secs: 25,
-            max_hold_secs: 55,
-            max_events: 500,
-        }
+        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
     }
 }
 
@@ -167,30 +163,19 @@ impl Default for StoreSettings {
 
 impl Default for PresenceSettings {
     fn default() -> Self {
-        Self {
-            lease_secs: 10,
-            grace_secs: 20,
-        }
+        Self { lease_secs: 10, grace_secs: 20 }
     }
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self {
-            visitor_token_ttl_hours: 24 * 30,
-            agent_token_ttl_hours: 12,
-        }
+        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12 }
     }
 }
 
 impl Default for CorsSettings {
     fn default() -> Self {
-        Self {
-            allowed_origins: vec![
-                "http://localhost:8080".into(),
-                "http://127.0.0.1:8080".into(),
-            ],
-        }
+        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
     }
 }
 
@@ -247,17 +232,13 @@ impl Settings {
 /// The `SWITCHBOARD_<SECTION>__<KEY>` provider. Variables without `__` (such as
 /// `SWITCHBOARD_TEST_POSTGRES_URL` or `SWITCHBOARD_CONFIG`) are not settings and are skipped.
 fn environment() -> Env {
-    Env::prefixed("SWITCHBOARD_")
-        .filter(|key| key.as_str().contains("__"))
-        .split("__")
+    Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__")
 }
 
 /// Turns `sqlite://relative.db` into `sqlite://<config dir>/relative.db`.
 fn resolve_sqlite_path(url: &str, base: &Path) -> String {
     match url.strip_prefix("sqlite://") {
-        Some(file)
-            if !file.starts_with('/') && file != ":memory:" && !base.as_os_str().is_empty() =>
-        {
+        Some(file) if !file.starts_with('/') && file != ":memory:" && !base.as_os_str().is_empty() => {
             format!("sqlite://{}", PathBuf::from(base).join(file).display())
         }
         _ => url.to_string(),
@@ -278,9 +259,7 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_that_names_it() {
         let (_dir, path) = write_config("[server]\nprot = 1\n");
-        let err = Settings::load(&path)
-            .expect_err("unknown key must fail")
-            .to_string();
+        let err = Settings::load(&path).expect_err("unknown key must fail").to_string();
         assert!(err.contains("prot"), "{err}");
     }
 
@@ -288,10 +267,7 @@ mod tests {
     fn a_relative_sqlite_path_is_next_to_the_config_file() {
         let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
         let settings = Settings::load(&path).expect("valid config");
-        assert_eq!(
-            settings.store.url,
-            format!("sqlite://{}", dir.path().join("chat.db").display())
-        );
+        assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
     }
 
     #[test]
@@ -306,10 +282,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("config.toml", "[server]\nport = 1000\n")?;
             jail.set_env("SWITCHBOARD_SERVER__PORT", "9000");
-            jail.set_env(
-                "SWITCHBOARD_STORE__URL",
-                "postgres://db.example/switchboard",
-            );
+            jail.set_env("SWITCHBOARD_STORE__URL", "postgres://db.example/switchboard");
             jail.set_env("SWITCHBOARD_TEST_POSTGRES_URL", "postgres://elsewhere/x");
             let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
             assert_eq!(settings.server.port, 9000);
@@ -327,18 +300,11 @@ mod tests {
         for (section, keys) in sections {
             for key in keys.as_object().expect("keys").keys() {
                 let path = format!("{section}.{key}");
-                assert!(
-                    in_file.find_value(&path).is_ok(),
-                    "config.toml does not document `{path}`"
-                );
+                assert!(in_file.find_value(&path).is_ok(), "config.toml does not document `{path}`");
             }
         }
         let mut loaded = Settings::load(&path).expect("config.toml must load");
         loaded.store.url = Settings::default().store.url;
-        assert_eq!(
-            loaded,
-            Settings::default(),
-            "config.toml must show the defaults"
-        );
+        assert_eq!(loaded, Settings::default(), "config.toml must show the defaults");
     }
 }

@@ -47,21 +47,12 @@ struct Body<'a> {
 impl ApiError {
     /// An error with no field and no retry hint.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-        }
+        Self { status, code, message: message.into(), field: None, retry_after: None }
     }
 
     /// A 503 that tells the client when to come back.
     pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after: u32) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
-        }
+        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message) }
     }
 
     /// 400 `invalid_body`: the body is not parseable in its content type.
@@ -77,13 +68,7 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -98,35 +83,17 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(Envelope {
-            error: Body {
-                code: self.code,
-                message: &self.message,
-                field: self.field,
-            },
-        })
+        response.json(Envelope { error: Body { code: self.code, message: &self.message, field: self.field } })
     }
 }
 
 impl From<InvalidInput> for ApiError {
     fn from(error: InvalidInput) -> Self {
-        let code = if error.reason.starts_with("is required") {
-            "missing_field"
-        } else {
-            "invalid_field"
-        };
-        let code = if error.field == "cursor" {
-            "invalid_cursor"
-        } else {
-            code
-        };
+        let code = if error.reason.starts_with("is required") { "missing_field" } else { "invalid_field" };
+        let code = if error.field == "cursor" { "invalid_cursor" } else { code };
         Self {
             field: Some(error.field),
-            ..Self::new(
-                StatusCode::BAD_REQUEST,
-                code,
-                format!("`{}` {}.", error.field, error.reason),
-            )
+            ..Self::new(StatusCode::BAD_REQUEST, code, format!("`{}` {}.", error.field, error.reason))
         }
     }
 }
@@ -137,14 +104,10 @@ impl From<ServiceError> for ApiError {
         let message = sentence(&error.to_string());
         match error {
             ServiceError::Invalid(invalid) => invalid.into(),
-            ServiceError::Unauthorized => Self::new(
-                S::UNAUTHORIZED,
-                "unauthorized",
-                "A valid token is required.",
-            ),
-            ServiceError::InvalidCredentials => {
-                Self::new(S::UNAUTHORIZED, "invalid_credentials", message)
+            ServiceError::Unauthorized => {
+                Self::new(S::UNAUTHORIZED, "unauthorized", "A valid token is required.")
             }
+            ServiceError::InvalidCredentials => Self::new(S::UNAUTHORIZED, "invalid_credentials", message),
             ServiceError::Forbidden(_) => Self::new(S::FORBIDDEN, "forbidden", message),
             ServiceError::ChatNotFound => Self::new(S::NOT_FOUND, "chat_not_found", message),
             ServiceError::AgentNotFound => Self::new(S::NOT_FOUND, "agent_not_found", message),
@@ -164,10 +127,7 @@ impl From<ServiceError> for ApiError {
 /// `the chat is closed` → `The chat is closed.`
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
     out.push_str(chars.as_str());
     if !out.ends_with('.') {
         out.push('.');
@@ -178,24 +138,14 @@ fn sentence(text: &str) -> String {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Busy => {
-                Self::unavailable("store_busy", "The store is busy; try again shortly.", 1)
-            }
+            StoreError::Busy => Self::unavailable("store_busy", "The store is busy; try again shortly.", 1),
             StoreError::Unavailable(detail) => {
                 log::warn!("store unavailable: {detail}");
-                Self::unavailable(
-                    "store_unavailable",
-                    "The store is unavailable; try again shortly.",
-                    2,
-                )
+                Self::unavailable("store_unavailable", "The store is unavailable; try again shortly.", 2)
             }
             StoreError::Query(_) | StoreError::Corrupt(_) => {
                 log::error!("store failure: {error}");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Something went wrong on our side.",
-                )
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
             }
         }
     }
@@ -222,12 +172,6 @@ mod tests {
     async fn a_503_carries_retry_after() {
         let response = ApiError::from(ServiceError::TooManyPolls).error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .map(|v| v.as_bytes()),
-            Some(&b"2"[..])
-        );
+        assert_eq!(response.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"2"[..]));
     }
 }

@@ -32,36 +32,19 @@ impl Limits {
         store_pool_size: u32,
     ) -> Self {
         let room = descriptors.saturating_sub(reserved_descriptors(store_pool_size));
-        let max_connections = max_connections
-            .min(usize::try_from(room).unwrap_or(usize::MAX))
-            .max(1);
+        let max_connections = max_connections.min(usize::try_from(room).unwrap_or(usize::MAX)).max(1);
         // Keep a twentieth of the connections (at least 16) for everything that is not a poll.
         let headroom = (max_connections / 20).max(16);
-        let max_held_polls = max_held_polls
-            .min(max_connections.saturating_sub(headroom))
-            .max(1);
-        Self {
-            descriptors,
-            max_connections,
-            max_held_polls,
-        }
+        let max_held_polls = max_held_polls.min(max_connections.saturating_sub(headroom)).max(1);
+        Self { descriptors, max_connections, max_held_polls }
     }
 
     /// Raises the soft descriptor limit as far as allowed and derives the caps from it.
-    pub fn for_this_process(
-        max_connections: usize,
-        max_held_polls: usize,
-        store_pool_size: u32,
-    ) -> Self {
+    pub fn for_this_process(max_connections: usize, max_held_polls: usize, store_pool_size: u32) -> Self {
         let descriptors = rlimit::increase_nofile_limit(u64::MAX)
             .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
             .unwrap_or(1024);
-        Self::derive(
-            descriptors,
-            max_connections,
-            max_held_polls,
-            store_pool_size,
-        )
+        Self::derive(descriptors, max_connections, max_held_polls, store_pool_size)
     }
 }
 
@@ -79,10 +62,7 @@ mod tests {
     #[test]
     fn configured_caps_below_the_limit_are_kept() {
         let limits = Limits::derive(20_000, 1_000, 500, 8);
-        assert_eq!(
-            (limits.max_connections, limits.max_held_polls),
-            (1_000, 500)
-        );
+        assert_eq!((limits.max_connections, limits.max_held_polls), (1_000, 500));
     }
 
     #[test]

@@ -75,9 +75,7 @@ impl Application {
         let hub = Hub::new(HubSettings {
             queue_capacity: settings.chat.queue_capacity,
             max_held_polls: limits.max_held_polls,
-            presence_lease: Duration::from_secs(
-                settings.presence.lease_secs + settings.presence.grace_secs,
-            ),
+            presence_lease: Duration::from_secs(settings.presence.lease_secs + settings.presence.grace_secs),
             closed_chat_retention: hold_max * 2 + Duration::from_secs(10),
             idle_retention: Duration::from_secs(600),
         });
@@ -87,11 +85,7 @@ impl Application {
         };
         let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))?;
         let port = listener.local_addr()?.port();
-        let shared = Services {
-            store,
-            hub: Arc::clone(&hub),
-            settings: Arc::new(settings.clone()),
-        };
+        let shared = Services { store, hub: Arc::clone(&hub), settings: Arc::new(settings.clone()) };
         let services = web::Data::new(shared.clone());
         let cors_settings = settings.cors.clone();
         let server = HttpServer::new(move || {
@@ -105,9 +99,7 @@ impl Application {
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers))
         .backlog(1024)
-        .client_request_timeout(Duration::from_secs(
-            settings.server.client_request_timeout_secs,
-        ))
+        .client_request_timeout(Duration::from_secs(settings.server.client_request_timeout_secs))
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .disable_signals()
         .listen(listener)?
@@ -120,17 +112,8 @@ impl Application {
             limits.max_connections,
             limits.max_held_polls
         );
-        let shutdown = ShutdownHandle {
-            hub,
-            server: server.handle(),
-        };
-        Ok(Self {
-            port,
-            services: shared,
-            server,
-            shutdown,
-            limits,
-        })
+        let shutdown = ShutdownHandle { hub, server: server.handle() };
+        Ok(Self { port, services: shared, server, shutdown, limits })
     }
 
     /// The port the server listens on.
@@ -162,25 +145,17 @@ impl Application {
 /// One log line per request: method and path only. The query string is left out because a
 /// token may travel in it.
 fn request_log() -> Logger {
-    Logger::new(r#"%a "%{request}xi" %s %b %Dms"#).custom_request_replace("request", |request| {
-        format!("{} {}", request.method(), request.path())
-    })
+    Logger::new(r#"%a "%{request}xi" %s %b %Dms"#)
+        .custom_request_replace("request", |request| format!("{} {}", request.method(), request.path()))
 }
 
 fn cors(settings: &CorsSettings) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(vec!["GET", "POST"])
-        .allowed_headers(vec![
-            http::header::AUTHORIZATION,
-            http::header::CONTENT_TYPE,
-        ])
+        .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
         .max_age(3600);
     for origin in &settings.allowed_origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
 }

@@ -8,17 +8,11 @@ fn parse_token(text: &str, field: &'static str) -> Result<String, InvalidInput> 
         return Err(InvalidInput::new(field, "must not be empty"));
     }
     if text.len() > MAX_LEN {
-        return Err(InvalidInput::new(
-            field,
-            format!("must be at most {MAX_LEN} characters"),
-        ));
+        return Err(InvalidInput::new(field, format!("must be at most {MAX_LEN} characters")));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
     if !text.chars().all(allowed) {
-        return Err(InvalidInput::new(
-            field,
-            "may only hold letters, digits and - _ . :",
-        ));
+        return Err(InvalidInput::new(field, "may only hold letters, digits and - _ . :"));
     }
     Ok(text.to_string())
 }

@@ -10,10 +10,7 @@ impl EmployeeId {
         let text = text.trim();
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
         if text.is_empty() || text.len() > 32 || !text.chars().all(allowed) {
-            return Err(InvalidInput::new(
-                "employee_id",
-                "must be 1–32 letters, digits, '-', '_' or '.'",
-            ));
+            return Err(InvalidInput::new("employee_id", "must be 1–32 letters, digits, '-', '_' or '.'"));
         }
         Ok(Self(text.to_string()))
     }
@@ -30,10 +27,7 @@ mod tests {
 
     #[test]
     fn an_employee_id_is_trimmed_and_checked() {
-        assert_eq!(
-            EmployeeId::parse(" E1001 ").map(|e| e.as_str().to_string()),
-            Ok("E1001".into())
-        );
+        assert_eq!(EmployeeId::parse(" E1001 ").map(|e| e.as_str().to_string()), Ok("E1001".into()));
         assert!(EmployeeId::parse("").is_err());
         assert!(EmployeeId::parse("e 1").is_err());
         assert!(EmployeeId::parse(&"x".repeat(33)).is_err());

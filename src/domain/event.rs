@@ -133,12 +133,7 @@ impl From<&Event> for EventRecord {
     fn from(event: &Event) -> Self {
         // An Event is plain data (strings, integers, enums): serialising it cannot fail.
         let json = serde_json::value::to_raw_value(event).unwrap_or_default();
-        Self {
-            chat_id: event.chat_id,
-            seq: event.seq,
-            audience: event.payload.audience(),
-            json,
-        }
+        Self { chat_id: event.chat_id, seq: event.seq, audience: event.payload.audience(), json }
     }
 }
 
@@ -152,9 +147,7 @@ mod tests {
             chat_id: ChatId::new(),
             seq: 3,
             at: 1_700_000_000_000,
-            payload: EventPayload::ChatClosed {
-                reason: CloseReason::ClosedByAgent,
-            },
+            payload: EventPayload::ChatClosed { reason: CloseReason::ClosedByAgent },
         };
         let json: serde_json::Value = serde_json::to_value(&event).expect("serialises");
         assert_eq!(json["seq"], 3);

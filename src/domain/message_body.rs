@@ -12,10 +12,7 @@ impl MessageBody {
             return Err(InvalidInput::new("body", "must not be empty"));
         }
         if text.chars().count() > max_chars {
-            return Err(InvalidInput::new(
-                "body",
-                format!("must be at most {max_chars} characters"),
-            ));
+            return Err(InvalidInput::new("body", format!("must be at most {max_chars} characters")));
         }
         Ok(Self(text.to_string()))
     }

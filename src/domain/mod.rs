@@ -32,9 +32,6 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// Builds the error for `field`.
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
+        Self { field, reason: reason.into() }
     }
 }

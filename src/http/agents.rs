@@ -19,8 +19,7 @@ async fn login(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let employee_id = fields.required_text("employee_id")?;
     let password = fields.required_text("password")?;
@@ -33,11 +32,9 @@ async fn logout(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
-    let token = auth::token_of(&request)
-        .or_else(|| fields.text("token").ok().flatten().map(str::to_string));
+    let token = auth::token_of(&request).or_else(|| fields.text("token").ok().flatten().map(str::to_string));
     let principal = services.authenticate(token.as_deref()).await?;
     if principal.kind() != crate::domain::PrincipalKind::Agent {
         return Err(crate::service::ServiceError::Forbidden("only agents log out").into());
@@ -48,10 +45,7 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn available(
-    services: web::Data<Services>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+async fn available(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     auth::principal(&services, &request, None).await?;
     let agents = services.available_agents().await?;
     Ok(HttpResponse::Ok().json(json!({ "agents": agents })))

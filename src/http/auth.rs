@@ -19,15 +19,10 @@ pub fn token_of(request: &HttpRequest) -> Option<String> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|v| v.trim().to_string());
     from_header.or_else(|| {
-        serde_urlencoded::from_str::<TokenQuery>(request.query_string())
-            .ok()
-            .and_then(|q| q.token)
+        serde_urlencoded::from_str::<TokenQuery>(request.query_string()).ok().and_then(|q| q.token)
     })
 }
 

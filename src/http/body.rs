@@ -33,9 +33,8 @@ pub async fn read_limited(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::invalid_body(format!("The request body could not be read: {e}."))
-        })?;
+        let chunk =
+            chunk.map_err(|e| ApiError::invalid_body(format!("The request body could not be read: {e}.")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
@@ -62,8 +61,7 @@ impl Fields {
 
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
-        self.text(field)?
-            .ok_or_else(|| InvalidInput::new(field, "is required").into())
+        self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
     }
 }
 
@@ -74,13 +72,7 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_default();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Fields::default());
@@ -94,11 +86,13 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
             let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
             Ok(Fields { values })
         }
-        "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => match serde_json::from_slice(bytes) {
-            Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
-            Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
-            Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
-        },
+        "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => {
+            match serde_json::from_slice(bytes) {
+                Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
+                Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
+                Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
+            }
+        }
         other => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -113,9 +107,7 @@ mod tests {
     use actix_web::test::TestRequest;
 
     fn with_type(content_type: &str) -> HttpRequest {
-        TestRequest::default()
-            .insert_header((header::CONTENT_TYPE, content_type))
-            .to_http_request()
+        TestRequest::default().insert_header((header::CONTENT_TYPE, content_type)).to_http_request()
     }
 
     #[test]
@@ -124,11 +116,7 @@ mod tests {
         assert_eq!(json.text("a"), Ok(Some("x")));
         let text = parse(&with_type("text/plain;charset=UTF-8"), br#"{"a":"x"}"#).expect("text");
         assert_eq!(text.text("a"), Ok(Some("x")));
-        let form = parse(
-            &with_type("application/x-www-form-urlencoded"),
-            b"a=x+y&n=4",
-        )
-        .expect("form");
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"a=x+y&n=4").expect("form");
         assert_eq!(form.text("a"), Ok(Some("x y")));
     }
 
@@ -137,26 +125,17 @@ mod tests {
         let fields = parse(&with_type("application/json"), br#"{"a":5,"n":"3"}"#).expect("json");
         let error = fields.text("a").expect_err("number is not text");
         assert_eq!((error.code, error.field), ("invalid_field", Some("a")));
-        assert_eq!(
-            fields.required_text("missing").expect_err("absent").code,
-            "missing_field"
-        );
+        assert_eq!(fields.required_text("missing").expect_err("absent").code, "missing_field");
     }
 
     #[test]
     fn a_broken_body_is_a_400_and_an_odd_content_type_a_415() {
         let broken = parse(&with_type("application/json"), b"{").expect_err("broken");
-        assert_eq!(
-            (broken.status, broken.code),
-            (StatusCode::BAD_REQUEST, "invalid_body")
-        );
+        assert_eq!((broken.status, broken.code), (StatusCode::BAD_REQUEST, "invalid_body"));
         let array = parse(&with_type("application/json"), b"[1]").expect_err("not an object");
         assert_eq!(array.code, "invalid_body");
-        let curl_style = parse(
-            &with_type("application/x-www-form-urlencoded"),
-            br#"{"a":"x"}"#,
-        )
-        .expect("json in a form");
+        let curl_style =
+            parse(&with_type("application/x-www-form-urlencoded"), br#"{"a":"x"}"#).expect("json in a form");
         assert_eq!(curl_style.text("a"), Ok(Some("x")));
         let odd = parse(&with_type("image/png"), b"x").expect_err("odd type");
         assert_eq!(odd.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);

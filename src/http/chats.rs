@@ -19,8 +19,7 @@ async fn start(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let agent_id = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
@@ -38,8 +37,7 @@ async fn close(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;

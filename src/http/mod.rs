@@ -42,30 +42,22 @@ pub fn error_envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         if is_json {
-            return Ok(ErrorHandlerResponse::Response(
-                response.map_into_left_body(),
-            ));
+            return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
         }
         let status = response.status();
         let error = match status {
             StatusCode::NOT_FOUND => ApiError::route_not_found(),
-            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
-                status,
-                "method_not_allowed",
-                "This endpoint does not take that method.",
-            ),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ApiError::new(status, "method_not_allowed", "This endpoint does not take that method.")
+            }
             StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::new(status, "payload_too_large", "The request is too large.")
             }
-            s if s.is_client_error() => {
-                ApiError::new(status, "bad_request", "The request was refused.")
-            }
+            s if s.is_client_error() => ApiError::new(status, "bad_request", "The request was refused."),
             _ => ApiError::new(status, "internal", "Something went wrong on our side."),
         };
         let (request, _) = response.into_parts();
         let rendered: actix_web::HttpResponse<BoxBody> = error.error_response();
-        Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(request, rendered).map_into_right_body(),
-        ))
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, rendered).map_into_right_body()))
     })
 }

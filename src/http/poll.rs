@@ -39,17 +39,15 @@ struct PollBody<'a> {
 pub fn hold_for(timeout: Option<&str>, settings: &PollSettings) -> Result<Duration, InvalidInput> {
     let seconds = match timeout {
         None | Some("") => settings.hold_secs,
-        Some(text) => text.trim().parse::<u64>().map_err(|_| {
-            InvalidInput::new("timeout", "must be a whole number of seconds, 0 or more")
-        })?,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| InvalidInput::new("timeout", "must be a whole number of seconds, 0 or more"))?,
     };
     Ok(Duration::from_secs(seconds.min(settings.max_hold_secs)))
 }
 
-async fn poll(
-    services: web::Data<Services>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query: PollQuery = serde_urlencoded::from_str(request.query_string())
         .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
     let principal = auth::principal(&services, &request, None).await?;
@@ -62,11 +60,7 @@ async fn poll(
     let body = PollBody {
         status: answer.status.as_str(),
         cursor: answer.cursor.encode(),
-        events: answer
-            .events
-            .iter()
-            .map(|event| event.json.as_ref())
-            .collect(),
+        events: answer.events.iter().map(|event| event.json.as_ref()).collect(),
     };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))
@@ -82,30 +76,17 @@ mod tests {
 
     #[test]
     fn the_hold_defaults_caps_and_accepts_zero() {
-        let settings = PollSettings {
-            hold_secs: 25,
-            max_hold_secs: 55,
-            max_events: 10,
-        };
+        let settings = PollSettings { hold_secs: 25, max_hold_secs: 55, max_events: 10 };
         assert_eq!(hold_for(None, &settings), Ok(Duration::from_secs(25)));
         assert_eq!(hold_for(Some("0"), &settings), Ok(Duration::ZERO));
         assert_eq!(hold_for(Some("10"), &settings), Ok(Duration::from_secs(10)));
-        assert_eq!(
-            hold_for(Some("600"), &settings),
-            Ok(Duration::from_secs(55))
-        );
+        assert_eq!(hold_for(Some("600"), &settings), Ok(Duration::from_secs(55)));
     }
 
     #[test]
     fn a_negative_or_fractional_timeout_names_the_field() {
         let settings = PollSettings::default();
-        assert_eq!(
-            hold_for(Some("-1"), &settings).map_err(|e| e.field),
-            Err("timeout")
-        );
-        assert_eq!(
-            hold_for(Some("1.5"), &settings).map_err(|e| e.field),
-            Err("timeout")
-        );
+        assert_eq!(hold_for(Some("-1"), &settings).map_err(|e| e.field), Err("timeout"));
+        assert_eq!(hold_for(Some("1.5"), &settings).map_err(|e| e.field), Err("timeout"));
     }
 }

@@ -18,19 +18,13 @@ async fn send(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let chat_id = ChatId::parse(fields.required_text("chat_id")?, "chat_id")?;
     let client_msg_id = ClientMsgId::parse(fields.required_text("client_msg_id")?)?;
-    let text = MessageBody::parse(
-        fields.required_text("body")?,
-        services.settings.chat.max_message_chars,
-    )?;
-    let outcome = services
-        .send_message(&principal, chat_id, client_msg_id, text)
-        .await?;
+    let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
+    let outcome = services.send_message(&principal, chat_id, client_msg_id, text).await?;
     Ok(HttpResponse::Ok().json(json!({
         "chat_id": chat_id,
         "seq": outcome.seq,

@@ -17,8 +17,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes =
-        body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let visitor = services.create_visitor(fields.text("name")?).await?;
     Ok(HttpResponse::Created().json(json!({

@@ -140,15 +140,10 @@ impl Hub {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (kind, id) = (principal.kind(), principal.uuid());
         let notify = {
-            let mut participant = self
-                .participants(kind)
-                .entry(id)
-                .or_insert_with(Participant::new);
+            let mut participant = self.participants(kind).entry(id).or_insert_with(Participant::new);
             participant.polls_held += 1;
             participant.last_seen = tokio::time::Instant::now();
-            let older = tab
-                .as_ref()
-                .and_then(|tab| participant.tabs.insert(tab.clone(), generation));
+            let older = tab.as_ref().and_then(|tab| participant.tabs.insert(tab.clone(), generation));
             let notify = Arc::clone(&participant.notify);
             if older.is_some() {
                 // Wake the older poll of this tab so it sees it is superseded.
@@ -156,14 +151,7 @@ impl Hub {
             }
             notify
         };
-        Ok(PollGuard {
-            hub: Arc::clone(self),
-            kind,
-            id,
-            tab,
-            generation,
-            notify,
-        })
+        Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify })
     }
 
     /// Records the participant's chats as read from the store (open ones and those closed within
@@ -171,10 +159,7 @@ impl Hub {
     pub fn load_participant_chats(&self, principal: &Principal, chats: Vec<ChatMeta>) {
         let ids: Vec<ChatId> = chats.iter().map(|meta| meta.chat_id).collect();
         self.insert_chats(chats);
-        if let Some(mut participant) = self
-            .participants(principal.kind())
-            .get_mut(&principal.uuid())
-        {
+        if let Some(mut participant) = self.participants(principal.kind()).get_mut(&principal.uuid()) {
             participant.chats.extend(ids);
             participant.chats_loaded = true;
         }
@@ -184,9 +169,7 @@ impl Hub {
     pub fn insert_chats(&self, metas: impl IntoIterator<Item = ChatMeta>) {
         for meta in metas {
             let capacity = self.settings.queue_capacity;
-            self.chats
-                .entry(meta.chat_id)
-                .or_insert_with(|| LiveChat::new(meta, capacity));
+            self.chats.entry(meta.chat_id).or_insert_with(|| LiveChat::new(meta, capacity));
         }
     }
 
@@ -199,11 +182,7 @@ impl Hub {
                 // First sight of this chat here: memory starts just before these events.
                 let first = events.first().map_or(meta.last_seq, |event| event.seq - 1);
                 LiveChat::new(
-                    ChatMeta {
-                        last_seq: first,
-                        status: ChatStatus::Open,
-                        ..meta.clone()
-                    },
+                    ChatMeta { last_seq: first, status: ChatStatus::Open, ..meta.clone() },
                     capacity,
                 )
             });
@@ -235,12 +214,7 @@ impl Hub {
     /// but not in the cursor is one the client has not seen at all, so it is read from its start.
     /// That is why a cursor may only forget a closed chat once the chat has left the set
     /// (`retained == false`): forgetting it earlier would make it look unseen and replay it.
-    pub fn collect(
-        &self,
-        principal: &Principal,
-        cursor: &Cursor,
-        max_events: usize,
-    ) -> Vec<ChatView> {
+    pub fn collect(&self, principal: &Principal, cursor: &Cursor, max_events: usize) -> Vec<ChatView> {
         let (kind, id) = (principal.kind(), principal.uuid());
         let retained: Vec<ChatId> = self
             .participants(kind)
@@ -272,22 +246,11 @@ impl Hub {
             match chat.read_after(kind, seen, budget, &mut events) {
                 Ok(()) => {
                     budget -= events.len();
-                    views.push(ChatView::Ready {
-                        chat_id,
-                        retained,
-                        seen,
-                        last_seq,
-                        closed,
-                        events,
-                    });
+                    views.push(ChatView::Ready { chat_id, retained, seen, last_seq, closed, events });
                 }
-                Err(BelowHorizon) => views.push(ChatView::InStore {
-                    chat_id,
-                    retained,
-                    seen,
-                    last_seq,
-                    closed,
-                }),
+                Err(BelowHorizon) => {
+                    views.push(ChatView::InStore { chat_id, retained, seen, last_seq, closed })
+                }
             }
         }
         views
@@ -296,9 +259,7 @@ impl Hub {
     /// Whether the participant is holding a poll or held one within the presence lease.
     pub fn is_present(&self, kind: PrincipalKind, id: Uuid) -> bool {
         let now = tokio::time::Instant::now();
-        self.participants(kind)
-            .get(&id)
-            .is_some_and(|p| p.is_present(now, self.settings.presence_lease))
+        self.participants(kind).get(&id).is_some_and(|p| p.is_present(now, self.settings.presence_lease))
     }
 
     /// Agents present on this node now.
@@ -346,9 +307,7 @@ impl Hub {
         let settings = &self.settings;
         let mut expired = std::collections::HashSet::new();
         self.chats.retain(|chat_id, chat| match chat.closed_at() {
-            Some(closed_at)
-                if now.saturating_duration_since(closed_at) >= settings.closed_chat_retention =>
-            {
+            Some(closed_at) if now.saturating_duration_since(closed_at) >= settings.closed_chat_retention => {
                 expired.insert(*chat_id);
                 false
             }
@@ -387,30 +346,23 @@ mod tests {
     }
 
     fn closing(meta: &ChatMeta) -> (ChatMeta, Event) {
-        let meta = ChatMeta {
-            status: ChatStatus::Closed,
-            last_seq: meta.last_seq + 1,
-            ..meta.clone()
-        };
+        let meta = ChatMeta { status: ChatStatus::Closed, last_seq: meta.last_seq + 1, ..meta.clone() };
         let event = Event {
             chat_id: meta.chat_id,
             seq: meta.last_seq,
             at: 0,
-            payload: EventPayload::ChatClosed {
-                reason: CloseReason::ClosedByVisitor,
-            },
+            payload: EventPayload::ChatClosed { reason: CloseReason::ClosedByVisitor },
         };
         (meta, event)
     }
 
     fn retained(views: &[ChatView], chat: ChatId) -> Option<bool> {
         views.iter().find_map(|view| match view {
-            ChatView::Ready {
-                chat_id, retained, ..
+            ChatView::Ready { chat_id, retained, .. } | ChatView::InStore { chat_id, retained, .. }
+                if *chat_id == chat =>
+            {
+                Some(*retained)
             }
-            | ChatView::InStore {
-                chat_id, retained, ..
-            } if *chat_id == chat => Some(*retained),
             _ => None,
         })
     }
@@ -459,18 +411,12 @@ mod tests {
 
         tokio::time::advance(Duration::from_secs(30)).await;
         hub.sweep();
-        assert_eq!(
-            retained(&hub.collect(&visitor, &cursor, 10), open.chat_id),
-            Some(true)
-        );
+        assert_eq!(retained(&hub.collect(&visitor, &cursor, 10), open.chat_id), Some(true));
 
         tokio::time::advance(Duration::from_secs(31)).await;
         hub.sweep();
         let views = hub.collect(&visitor, &cursor, 10);
-        assert!(
-            matches!(&views[..], [ChatView::Unknown(id)] if *id == open.chat_id),
-            "{views:?}"
-        );
+        assert!(matches!(&views[..], [ChatView::Unknown(id)] if *id == open.chat_id), "{views:?}");
         drop(poll);
     }
 
@@ -478,16 +424,10 @@ mod tests {
     async fn the_held_poll_cap_refuses_and_frees_on_drop() {
         let hub = hub();
         let polls: Vec<_> = (0..4)
-            .map(|_| {
-                hub.begin_poll(&Principal::Visitor(VisitorId::new()), None)
-                    .expect("admitted")
-            })
+            .map(|_| hub.begin_poll(&Principal::Visitor(VisitorId::new()), None).expect("admitted"))
             .collect();
         let extra = Principal::Visitor(VisitorId::new());
-        assert!(matches!(
-            hub.begin_poll(&extra, None),
-            Err(AdmitError::TooManyPolls)
-        ));
+        assert!(matches!(hub.begin_poll(&extra, None), Err(AdmitError::TooManyPolls)));
         drop(polls);
         assert_eq!(hub.held_polls(), 0);
         assert!(hub.begin_poll(&extra, None).is_ok());

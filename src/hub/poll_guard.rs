@@ -41,10 +41,7 @@ impl PollGuard {
 
     /// True until the participant's open chats have been read from the store on this node.
     pub fn needs_chat_load(&self) -> bool {
-        self.hub
-            .participants(self.kind)
-            .get(&self.id)
-            .is_some_and(|p| !p.chats_loaded)
+        self.hub.participants(self.kind).get(&self.id).is_some_and(|p| !p.chats_loaded)
     }
 }
 

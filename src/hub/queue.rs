@@ -25,11 +25,7 @@ pub struct BelowHorizon;
 impl EventQueue {
     /// An empty queue that knows every event up to `horizon` already happened.
     pub fn new(capacity: usize, horizon: i64) -> Self {
-        Self {
-            events: VecDeque::with_capacity(capacity.min(16)),
-            capacity,
-            horizon,
-        }
+        Self { events: VecDeque::with_capacity(capacity.min(16)), capacity, horizon }
     }
 
     /// Appends the chat's next event for this side.

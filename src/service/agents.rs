@@ -123,9 +123,7 @@ impl Services {
             return Err(InvalidInput::new("name", "must be 1–64 characters").into());
         }
         check_password(&spec.password)?;
-        let max_chats = spec
-            .max_chats
-            .unwrap_or(self.settings.chat.default_agent_max_chats);
+        let max_chats = spec.max_chats.unwrap_or(self.settings.chat.default_agent_max_chats);
         check_max_chats(max_chats)?;
         let password = spec.password;
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -157,43 +155,30 @@ impl Services {
 
     /// Every agent.
     pub async fn list_agents(&self) -> Result<Vec<AgentSummary>, ServiceError> {
-        let rows = self
-            .store
-            .run(|conn| agents::list(conn).map_err(ServiceError::from))
-            .await?;
+        let rows = self.store.run(|conn| agents::list(conn).map_err(ServiceError::from)).await?;
         Ok(rows.into_iter().map(AgentSummary::from).collect())
     }
 
     /// Sets an agent's `max_chats`.
-    pub async fn set_agent_capacity(
-        &self,
-        employee_id: &str,
-        max_chats: i32,
-    ) -> Result<(), ServiceError> {
+    pub async fn set_agent_capacity(&self, employee_id: &str, max_chats: i32) -> Result<(), ServiceError> {
         check_max_chats(max_chats)?;
         let employee_id = EmployeeId::parse(employee_id)?;
         let found = self
             .store
             .run(move |conn| {
-                agents::set_max_chats(conn, employee_id.as_str(), max_chats)
-                    .map_err(ServiceError::from)
+                agents::set_max_chats(conn, employee_id.as_str(), max_chats).map_err(ServiceError::from)
             })
             .await?;
         found.then_some(()).ok_or(ServiceError::AgentNotFound)
     }
 
     /// Disables (or re-enables) an agent; a disabled agent's tokens stop working at once.
-    pub async fn set_agent_disabled(
-        &self,
-        employee_id: &str,
-        disabled: bool,
-    ) -> Result<(), ServiceError> {
+    pub async fn set_agent_disabled(&self, employee_id: &str, disabled: bool) -> Result<(), ServiceError> {
         let employee_id = EmployeeId::parse(employee_id)?;
         let found = self
             .store
             .run(move |conn| {
-                agents::set_disabled(conn, employee_id.as_str(), disabled)
-                    .map_err(ServiceError::from)
+                agents::set_disabled(conn, employee_id.as_str(), disabled).map_err(ServiceError::from)
             })
             .await?;
         found.then_some(()).ok_or(ServiceError::AgentNotFound)
@@ -201,13 +186,8 @@ impl Services {
 
     /// Checks employee id and password and issues a token. Unknown id and wrong password give
     /// the same answer after the same work.
-    pub async fn login(
-        &self,
-        employee_id: &str,
-        password: &str,
-    ) -> Result<LoginOutcome, ServiceError> {
-        let employee_id =
-            EmployeeId::parse(employee_id).map_err(|_| ServiceError::InvalidCredentials)?;
+    pub async fn login(&self, employee_id: &str, password: &str) -> Result<LoginOutcome, ServiceError> {
+        let employee_id = EmployeeId::parse(employee_id).map_err(|_| ServiceError::InvalidCredentials)?;
         let row = self
             .store
             .run(move |conn| {
@@ -215,9 +195,7 @@ impl Services {
             })
             .await?;
         let password = password.to_string();
-        let stored_hash = row
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
+        let stored_hash = row.as_ref().map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
             .await
             .unwrap_or(false);
@@ -247,12 +225,7 @@ impl Services {
 
     /// Agents a visitor may pick now: present (polling), status `online`, not disabled.
     pub async fn available_agents(&self) -> Result<Vec<AvailableAgent>, ServiceError> {
-        let present: Vec<String> = self
-            .hub
-            .present_agents()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let present: Vec<String> = self.hub.present_agents().iter().map(ToString::to_string).collect();
         if present.is_empty() {
             return Ok(Vec::new());
         }

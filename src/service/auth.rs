@@ -62,31 +62,25 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
 
 /// Whether `password` matches `phc_hash`.
 pub fn verify_password(password: &str, phc_hash: &str) -> bool {
-    PasswordHash::new(phc_hash).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
+    PasswordHash::new(phc_hash)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 impl Services {
     /// Who holds `token`, or `Unauthorized`.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, ServiceError> {
-        let token = token
-            .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or(ServiceError::Unauthorized)?;
+        let token = token.filter(|t| !t.is_empty() && t.len() <= 128).ok_or(ServiceError::Unauthorized)?;
         let token_hash = hash_token(token);
         self.store
             .run(move |conn| {
-                let row = tokens::find_live(conn, &token_hash, now_ms())?
-                    .ok_or(ServiceError::Unauthorized)?;
-                let id = uuid::Uuid::parse_str(&row.principal_id)
-                    .map_err(|_| ServiceError::Unauthorized)?;
+                let row =
+                    tokens::find_live(conn, &token_hash, now_ms())?.ok_or(ServiceError::Unauthorized)?;
+                let id = uuid::Uuid::parse_str(&row.principal_id).map_err(|_| ServiceError::Unauthorized)?;
                 match row.principal_kind.as_str() {
                     "visitor" => Ok(Principal::Visitor(VisitorId(id))),
                     "agent" => {
-                        let agent = agents::find(conn, &row.principal_id)?
-                            .ok_or(ServiceError::Unauthorized)?;
+                        let agent =
+                            agents::find(conn, &row.principal_id)?.ok_or(ServiceError::Unauthorized)?;
                         if agent.disabled != 0 {
                             return Err(ServiceError::Unauthorized);
                         }
@@ -101,9 +95,7 @@ impl Services {
     /// Revokes `token` (logout).
     pub async fn revoke_token(&self, token: &str) -> Result<(), ServiceError> {
         let token_hash = hash_token(token);
-        self.store
-            .run(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from))
-            .await
+        self.store.run(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from)).await
     }
 }
 

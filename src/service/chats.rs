@@ -5,8 +5,7 @@
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal,
-    PrincipalKind,
+    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal, PrincipalKind,
 };
 use crate::store::chats::{self, ChatRow};
 use crate::store::messages::{self, MessageRow};
@@ -41,12 +40,7 @@ pub(crate) fn store_event(
     seq: i64,
     payload: EventPayload,
 ) -> Result<Event, ServiceError> {
-    let event = Event {
-        chat_id,
-        seq,
-        at: now_ms(),
-        payload,
-    };
+    let event = Event { chat_id, seq, at: now_ms(), payload };
     messages::insert(conn, &MessageRow::from_event(&event)?)?;
     Ok(event)
 }
@@ -117,30 +111,10 @@ impl Services {
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }
-            let agent = AgentRef {
-                agent_id,
-                name: agent.name,
-            };
-            let event = store_event(
-                conn,
-                chat_id,
-                1,
-                EventPayload::ChatAssigned {
-                    agent: agent.clone(),
-                },
-            )?;
-            let started = StartedChat {
-                chat_id,
-                agent,
-                seq: event.seq,
-            };
-            Ok((
-                started,
-                Some(Stored {
-                    row,
-                    events: vec![event],
-                }),
-            ))
+            let agent = AgentRef { agent_id, name: agent.name };
+            let event = store_event(conn, chat_id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
+            let started = StartedChat { chat_id, agent, seq: event.seq };
+            Ok((started, Some(Stored { row, events: vec![event] })))
         })
         .await
     }
@@ -164,24 +138,9 @@ impl Services {
                 agents::release_slot(conn, agent)?;
             }
             counters::release(conn, counters::OPEN_CHATS)?;
-            let event = store_event(
-                conn,
-                chat_id,
-                row.last_seq,
-                EventPayload::ChatClosed { reason },
-            )?;
-            let closed = ClosedChat {
-                chat_id,
-                seq: event.seq,
-                reason,
-            };
-            Ok((
-                closed,
-                Some(Stored {
-                    row,
-                    events: vec![event],
-                }),
-            ))
+            let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
+            let closed = ClosedChat { chat_id, seq: event.seq, reason };
+            Ok((closed, Some(Stored { row, events: vec![event] })))
         })
         .await
     }

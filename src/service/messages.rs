@@ -15,10 +15,7 @@ pub struct SendOutcome {
     pub duplicate: bool,
 }
 
-fn sender_of(
-    conn: &mut DbConn,
-    principal: &Principal,
-) -> Result<(Sender, Option<String>), ServiceError> {
+fn sender_of(conn: &mut DbConn, principal: &Principal) -> Result<(Sender, Option<String>), ServiceError> {
     let id = principal.uuid().to_string();
     Ok(match principal {
         Principal::Visitor(_) => (Sender::Visitor, visitors::find(conn, &id)?.map(|v| v.name)),
@@ -46,19 +43,10 @@ impl Services {
                 .write_chat(move |conn| {
                     chat_of(conn, &principal, chat_id)?;
                     let key = chat_id.to_string();
-                    if let Some(seq) =
-                        messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())?
-                    {
-                        return Ok((
-                            SendOutcome {
-                                seq,
-                                duplicate: true,
-                            },
-                            None,
-                        ));
+                    if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
+                        return Ok((SendOutcome { seq, duplicate: true }, None));
                     }
-                    let seq =
-                        chats::next_seq(conn, &key, now_ms())?.ok_or(ServiceError::ChatClosed)?;
+                    let seq = chats::next_seq(conn, &key, now_ms())?.ok_or(ServiceError::ChatClosed)?;
                     let (from, sender_name) = sender_of(conn, &principal)?;
                     let payload = EventPayload::Message {
                         from,
@@ -69,16 +57,7 @@ impl Services {
                     };
                     let event = store_event(conn, chat_id, seq, payload)?;
                     let row = chats::find(conn, &key)?.ok_or(ServiceError::ChatNotFound)?;
-                    Ok((
-                        SendOutcome {
-                            seq,
-                            duplicate: false,
-                        },
-                        Some(Stored {
-                            row,
-                            events: vec![event],
-                        }),
-                    ))
+                    Ok((SendOutcome { seq, duplicate: false }, Some(Stored { row, events: vec![event] })))
                 })
                 .await;
             match outcome {

@@ -67,8 +67,7 @@ impl Services {
 
 /// Reads a chat row into what the hub keeps.
 pub(crate) fn chat_meta(row: &ChatRow) -> Result<ChatMeta, StoreError> {
-    let corrupt =
-        |e: crate::domain::InvalidInput| StoreError::Corrupt(format!("chat {}: {e}", row.id));
+    let corrupt = |e: crate::domain::InvalidInput| StoreError::Corrupt(format!("chat {}: {e}", row.id));
     Ok(ChatMeta {
         chat_id: ChatId::parse(&row.id, "chat_id").map_err(corrupt)?,
         visitor: VisitorId::parse(&row.visitor_id, "visitor_id").map_err(corrupt)?,

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{chat_meta, ServiceError, Services};
-use crate::domain::{
-    now_ms, Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId,
-};
+use crate::domain::{now_ms, Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
 use crate::hub::ChatView;
 use crate::store::{chats, messages, StoreError};
 
@@ -80,11 +78,7 @@ impl Services {
             self.load_chats(principal).await?;
         }
         let deadline = tokio::time::Instant::now() + request.hold;
-        let unchanged = |status| PollResponse {
-            status,
-            cursor: request.cursor.clone(),
-            events: Vec::new(),
-        };
+        let unchanged = |status| PollResponse { status, cursor: request.cursor.clone(), events: Vec::new() };
         loop {
             // Register for wake-ups before looking, so nothing published in between is missed.
             let notified = guard.notify().notified();
@@ -98,18 +92,10 @@ impl Services {
             }
             let (events, cursor) = self.gather(principal, &request.cursor).await?;
             if !events.is_empty() {
-                return Ok(PollResponse {
-                    status: PollStatus::Ok,
-                    cursor,
-                    events,
-                });
+                return Ok(PollResponse { status: PollStatus::Ok, cursor, events });
             }
             if tokio::time::Instant::now() >= deadline {
-                return Ok(PollResponse {
-                    status: PollStatus::Timeout,
-                    cursor,
-                    events,
-                });
+                return Ok(PollResponse { status: PollStatus::Timeout, cursor, events });
             }
             tokio::select! {
                 () = &mut notified => {}
@@ -122,8 +108,7 @@ impl Services {
     /// the hub: the first poll of a participant on this node.
     async fn load_chats(&self, principal: &Principal) -> Result<(), ServiceError> {
         let (kind, id) = (principal.kind(), principal.uuid().to_string());
-        let retention =
-            i64::try_from(self.hub.closed_chat_retention().as_millis()).unwrap_or(i64::MAX);
+        let retention = i64::try_from(self.hub.closed_chat_retention().as_millis()).unwrap_or(i64::MAX);
         let closed_since = now_ms().saturating_sub(retention);
         let rows = self
             .store
@@ -159,10 +144,8 @@ impl Services {
             .collect();
         if !unknown.is_empty() {
             let ids: Vec<String> = unknown.iter().map(ToString::to_string).collect();
-            let rows = self
-                .store
-                .run(move |conn| chats::find_many(conn, &ids).map_err(StoreError::from))
-                .await?;
+            let rows =
+                self.store.run(move |conn| chats::find_many(conn, &ids).map_err(StoreError::from)).await?;
             let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
             for chat_id in &unknown {
                 if !metas.iter().any(|meta| meta.chat_id == *chat_id) {
@@ -177,34 +160,15 @@ impl Services {
         let mut reads = Vec::new();
         for view in views {
             match view {
-                ChatView::Ready {
-                    chat_id,
-                    retained,
-                    last_seq,
-                    closed,
-                    events: ready,
-                    ..
-                } => {
+                ChatView::Ready { chat_id, retained, last_seq, closed, events: ready, .. } => {
                     if let Some(last) = ready.last() {
                         cursor.advance(chat_id, last.seq);
                     }
                     events.extend(ready);
                     settle(&mut cursor, chat_id, last_seq, closed, retained);
                 }
-                ChatView::InStore {
-                    chat_id,
-                    retained,
-                    seen,
-                    last_seq,
-                    closed,
-                } => {
-                    reads.push(StoreRead {
-                        chat_id,
-                        retained,
-                        seen,
-                        last_seq,
-                        closed,
-                    });
+                ChatView::InStore { chat_id, retained, seen, last_seq, closed } => {
+                    reads.push(StoreRead { chat_id, retained, seen, last_seq, closed });
                 }
                 ChatView::NotMember(chat_id) => cursor.forget(chat_id),
                 // Evicted between two looks; the next round loads it.
@@ -227,10 +191,8 @@ impl Services {
                         let limit = i64::try_from(left).unwrap_or(i64::MAX);
                         let rows = messages::after(conn, &chat_id.to_string(), seen, limit)?;
                         left -= rows.len();
-                        let events = rows
-                            .into_iter()
-                            .map(|row| row.into_event())
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let events =
+                            rows.into_iter().map(|row| row.into_event()).collect::<Result<Vec<_>, _>>()?;
                         out.push((chat_id, events));
                     }
                     Ok::<_, StoreError>(out)
@@ -245,13 +207,7 @@ impl Services {
                     }
                 }
                 if let Some(read) = reads.iter().find(|read| read.chat_id == chat_id) {
-                    settle(
-                        &mut cursor,
-                        chat_id,
-                        read.last_seq,
-                        read.closed,
-                        read.retained,
-                    );
+                    settle(&mut cursor, chat_id, read.last_seq, read.closed, read.retained);
                 }
             }
         }

@@ -21,17 +21,13 @@ pub struct NewVisitor {
 /// A visitor's display name: given (1–64 characters, trimmed) or `Visitor NNNN`.
 pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
     match given.map(str::trim) {
-        None | Some("") => Ok(format!(
-            "Visitor {:04}",
-            rand::thread_rng().gen_range(0..10_000)
-        )),
+        None | Some("") => Ok(format!("Visitor {:04}", rand::thread_rng().gen_range(0..10_000))),
         Some(name) if name.chars().count() > 64 => {
             Err(InvalidInput::new("name", "must be at most 64 characters"))
         }
-        Some(name) if name.chars().any(char::is_control) => Err(InvalidInput::new(
-            "name",
-            "must not hold control characters",
-        )),
+        Some(name) if name.chars().any(char::is_control) => {
+            Err(InvalidInput::new("name", "must not hold control characters"))
+        }
         Some(name) => Ok(name.to_string()),
     }
 }
@@ -42,30 +38,18 @@ impl Services {
         let name = visitor_name(name)?;
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
-        let row = visitors::VisitorRow {
-            id: visitor_id.to_string(),
-            name: name.clone(),
-            created_at: now_ms(),
-        };
+        let row =
+            visitors::VisitorRow { id: visitor_id.to_string(), name: name.clone(), created_at: now_ms() };
         let token = self
             .store
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     visitors::insert(conn, &row)?;
-                    Ok::<_, ServiceError>(issue_token(
-                        conn,
-                        PrincipalKind::Visitor,
-                        visitor_id.0,
-                        ttl,
-                    )?)
+                    Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
                 })
             })
             .await?;
-        Ok(NewVisitor {
-            visitor_id,
-            name,
-            token,
-        })
+        Ok(NewVisitor { visitor_id, name, token })
     }
 }
 

@@ -53,10 +53,7 @@ pub struct NewAgent<'a> {
 
 /// Adds an agent.
 pub fn insert(conn: &mut DbConn, agent: &NewAgent<'_>) -> QueryResult<()> {
-    diesel::insert_into(agents::table)
-        .values(agent)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(agents::table).values(agent).execute(conn).map(drop)
 }
 
 /// The agent with this login id.
@@ -70,19 +67,12 @@ pub fn find_by_employee_id(conn: &mut DbConn, employee_id: &str) -> QueryResult<
 
 /// The agent with this id.
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgentRow>> {
-    agents::table
-        .find(id)
-        .select(AgentRow::as_select())
-        .first(conn)
-        .optional()
+    agents::table.find(id).select(AgentRow::as_select()).first(conn).optional()
 }
 
 /// Every agent, by login id.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
-    agents::table
-        .order(agents::employee_id)
-        .select(AgentRow::as_select())
-        .load(conn)
+    agents::table.order(agents::employee_id).select(AgentRow::as_select()).load(conn)
 }
 
 /// The agents with these ids that are not disabled.

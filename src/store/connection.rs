@@ -30,14 +30,9 @@ impl StoreTarget {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_string()));
         }
-        match url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Some(path) if !path.is_empty() => Ok(Self::Sqlite(path.to_string())),
-            _ => Err(ConnectError::UnknownScheme(
-                url.split(':').next().unwrap_or("").to_string(),
-            )),
+            _ => Err(ConnectError::UnknownScheme(url.split(':').next().unwrap_or("").to_string())),
         }
     }
 
@@ -71,10 +66,7 @@ pub struct DbConnectionManager {
 impl DbConnectionManager {
     /// A manager for `target`; SQLite connections wait `sqlite_busy_timeout_ms` on a lock.
     pub fn new(target: StoreTarget, sqlite_busy_timeout_ms: u64) -> Self {
-        Self {
-            target,
-            sqlite_busy_timeout_ms,
-        }
+        Self { target, sqlite_busy_timeout_ms }
     }
 }
 
@@ -122,9 +114,7 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConn::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
-        }
+        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
         DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
     }
     match work(conn) {
@@ -149,22 +139,13 @@ mod tests {
 
     #[test]
     fn the_url_scheme_picks_the_backend() {
-        assert_eq!(
-            StoreTarget::from_url("sqlite://a.db").ok(),
-            Some(StoreTarget::Sqlite("a.db".into()))
-        );
+        assert_eq!(StoreTarget::from_url("sqlite://a.db").ok(), Some(StoreTarget::Sqlite("a.db".into())));
         assert_eq!(
             StoreTarget::from_url("sqlite:/tmp/a.db").ok(),
             Some(StoreTarget::Sqlite("/tmp/a.db".into()))
         );
-        assert!(matches!(
-            StoreTarget::from_url("postgres://h/db"),
-            Ok(StoreTarget::Postgres(_))
-        ));
-        assert!(matches!(
-            StoreTarget::from_url("postgresql://h/db"),
-            Ok(StoreTarget::Postgres(_))
-        ));
+        assert!(matches!(StoreTarget::from_url("postgres://h/db"), Ok(StoreTarget::Postgres(_))));
+        assert!(matches!(StoreTarget::from_url("postgresql://h/db"), Ok(StoreTarget::Postgres(_))));
         assert!(
             matches!(StoreTarget::from_url("mysql://h/db"), Err(ConnectError::UnknownScheme(s)) if s == "mysql")
         );

@@ -26,8 +26,5 @@ pub fn release(conn: &mut DbConn, name: &str) -> QueryResult<()> {
 
 /// The current value of `name`.
 pub fn get(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
-    counters::table
-        .find(name)
-        .select(counters::value)
-        .first(conn)
+    counters::table.find(name).select(counters::value).first(conn)
 }

@@ -35,9 +35,7 @@ impl StoreExecutor {
         let (jobs, receiver) = bounded::<Job>(queue_len.max(1));
         for index in 0..threads.max(1) {
             let receiver = receiver.clone();
-            std::thread::Builder::new()
-                .name(format!("store-{index}"))
-                .spawn(move || run_jobs(&receiver))?;
+            std::thread::Builder::new().name(format!("store-{index}")).spawn(move || run_jobs(&receiver))?;
         }
         Ok(Self { jobs })
     }
@@ -83,10 +81,8 @@ mod tests {
     #[tokio::test]
     async fn a_job_runs_on_a_store_thread() {
         let executor = StoreExecutor::start(2, 8).expect("threads start");
-        let name = executor
-            .run(|| std::thread::current().name().map(str::to_string))
-            .await
-            .expect("job runs");
+        let name =
+            executor.run(|| std::thread::current().name().map(str::to_string)).await.expect("job runs");
         assert!(name.is_some_and(|n| n.starts_with("store-")));
     }
 
@@ -104,10 +100,7 @@ mod tests {
                 })
                 .await
         });
-        tokio::task::spawn_blocking(move || running.recv())
-            .await
-            .expect("join")
-            .expect("first job started");
+        tokio::task::spawn_blocking(move || running.recv()).await.expect("join").expect("first job started");
         let queued = executor.clone();
         let second = tokio::spawn(async move { queued.run(|| ()).await });
         // Wait until the second job sits in the one queue slot.

@@ -36,36 +36,25 @@ impl MessageRow {
             seq: event.seq,
             kind: event.payload.kind().to_string(),
             client_msg_id,
-            payload: serde_json::to_string(&event.payload)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            payload: serde_json::to_string(&event.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             created_at: event.at,
         })
     }
 
     /// The event this row holds.
     pub fn into_event(self) -> Result<Event, StoreError> {
-        let corrupt = |what: String| {
-            StoreError::Corrupt(format!("message {}#{}: {what}", self.chat_id, self.seq))
-        };
-        let chat_id =
-            ChatId::parse(&self.chat_id, "chat_id").map_err(|e| corrupt(e.to_string()))?;
+        let corrupt =
+            |what: String| StoreError::Corrupt(format!("message {}#{}: {what}", self.chat_id, self.seq));
+        let chat_id = ChatId::parse(&self.chat_id, "chat_id").map_err(|e| corrupt(e.to_string()))?;
         let payload: EventPayload =
             serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Event {
-            chat_id,
-            seq: self.seq,
-            at: self.created_at,
-            payload,
-        })
+        Ok(Event { chat_id, seq: self.seq, at: self.created_at, payload })
     }
 }
 
 /// Stores an event.
 pub fn insert(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
-    diesel::insert_into(messages::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(messages::table).values(row).execute(conn).map(drop)
 }
 
 /// The seq already given to `client_msg_id` in this chat, if any.
@@ -83,12 +72,7 @@ pub fn seq_of_client_msg_id(
 }
 
 /// Up to `limit` events of a chat after `after_seq`, in order.
-pub fn after(
-    conn: &mut DbConn,
-    chat_id: &str,
-    after_seq: i64,
-    limit: i64,
-) -> QueryResult<Vec<MessageRow>> {
+pub fn after(conn: &mut DbConn, chat_id: &str, after_seq: i64, limit: i64) -> QueryResult<Vec<MessageRow>> {
     messages::table
         .filter(messages::chat_id.eq(chat_id))
         .filter(messages::seq.gt(after_seq))
@@ -100,10 +84,7 @@ pub fn after(
 
 /// How many events a chat has stored.
 pub fn count_in_chat(conn: &mut DbConn, chat_id: &str) -> QueryResult<i64> {
-    messages::table
-        .filter(messages::chat_id.eq(chat_id))
-        .count()
-        .get_result(conn)
+    messages::table.filter(messages::chat_id.eq(chat_id)).count().get_result(conn)
 }
 
 /// How many events are stored in all.

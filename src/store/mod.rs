@@ -50,8 +50,7 @@ impl From<diesel::result::Error> for StoreError {
             // aborts one side of a deadlock or serialisation conflict. All are worth a retry.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Busy,
             Error::DatabaseError(_, ref info)
-                if info.message().contains("locked")
-                    || info.message().contains("deadlock detected") =>
+                if info.message().contains("locked") || info.message().contains("deadlock detected") =>
             {
                 StoreError::Busy
             }
@@ -95,13 +94,8 @@ impl Store {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
         migrate::run(&mut *pool.get()?)?;
-        let executor =
-            StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
-        Ok(Self {
-            pool,
-            executor,
-            target: Arc::new(target),
-        })
+        let executor = StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
+        Ok(Self { pool, executor, target: Arc::new(target) })
     }
 
     /// Runs `work` with a pooled connection on a store thread.

@@ -23,10 +23,7 @@ pub struct TokenRow {
 
 /// Stores a token hash.
 pub fn insert(conn: &mut DbConn, token: &TokenRow) -> QueryResult<()> {
-    diesel::insert_into(tokens::table)
-        .values(token)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(tokens::table).values(token).execute(conn).map(drop)
 }
 
 /// The token with this hash, unless it has expired by `now`.
@@ -41,9 +38,7 @@ pub fn find_live(conn: &mut DbConn, token_hash: &str, now: i64) -> QueryResult<O
 
 /// Revokes a token.
 pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<()> {
-    diesel::delete(tokens::table.find(token_hash))
-        .execute(conn)
-        .map(drop)
+    diesel::delete(tokens::table.find(token_hash)).execute(conn).map(drop)
 }
 
 /// How many tokens exist.

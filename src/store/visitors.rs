@@ -19,19 +19,12 @@ pub struct VisitorRow {
 
 /// Adds a visitor.
 pub fn insert(conn: &mut DbConn, visitor: &VisitorRow) -> QueryResult<()> {
-    diesel::insert_into(visitors::table)
-        .values(visitor)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(visitors::table).values(visitor).execute(conn).map(drop)
 }
 
 /// The visitor with this id.
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<VisitorRow>> {
-    visitors::table
-        .find(id)
-        .select(VisitorRow::as_select())
-        .first(conn)
-        .optional()
+    visitors::table.find(id).select(VisitorRow::as_select()).first(conn).optional()
 }
 
 /// How many visitors exist.

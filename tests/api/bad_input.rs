@@ -36,9 +36,7 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
     let cases = vec![
         Case {
             name: "malformed JSON",
-            request: as_visitor(send())
-                .header("content-type", "application/json")
-                .body("{\"chat_id\": "),
+            request: as_visitor(send()).header("content-type", "application/json").body("{\"chat_id\": "),
             status: 400,
             code: "invalid_body",
             field: None,
@@ -59,22 +57,14 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "body of the wrong type",
-            request: as_visitor(send()).json(&message(
-                json!(chat),
-                json!("m-new"),
-                json!({"html": "<b>"}),
-            )),
+            request: as_visitor(send()).json(&message(json!(chat), json!("m-new"), json!({"html": "<b>"}))),
             status: 400,
             code: "invalid_field",
             field: Some("body"),
         },
         Case {
             name: "chat_id not a UUID",
-            request: as_visitor(send()).json(&message(
-                json!("chat-1"),
-                json!("m-new"),
-                json!("hi"),
-            )),
+            request: as_visitor(send()).json(&message(json!("chat-1"), json!("m-new"), json!("hi"))),
             status: 400,
             code: "invalid_field",
             field: Some("chat_id"),
@@ -123,18 +113,14 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "body over max_body_bytes",
-            request: as_visitor(send())
-                .header("content-type", "text/plain")
-                .body(oversized),
+            request: as_visitor(send()).header("content-type", "text/plain").body(oversized),
             status: 413,
             code: "payload_too_large",
             field: None,
         },
         Case {
             name: "unsupported content type",
-            request: as_visitor(send())
-                .header("content-type", "application/xml")
-                .body("<send/>"),
+            request: as_visitor(send()).header("content-type", "application/xml").body("<send/>"),
             status: 415,
             code: "unsupported_media_type",
             field: None,
@@ -162,11 +148,7 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "a chat that does not exist",
-            request: as_visitor(send()).json(&message(
-                json!(missing_chat),
-                json!("m-new"),
-                json!("hi"),
-            )),
+            request: as_visitor(send()).json(&message(json!(missing_chat), json!("m-new"), json!("hi"))),
             status: 404,
             code: "chat_not_found",
             field: None,
@@ -215,10 +197,7 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "a poll with a negative timeout",
-            request: app
-                .client
-                .get(app.url("/poll?timeout=-5"))
-                .bearer_auth(&visitor.token),
+            request: app.client.get(app.url("/poll?timeout=-5")).bearer_auth(&visitor.token),
             status: 400,
             code: "invalid_field",
             field: Some("timeout"),
@@ -252,10 +231,7 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         },
         Case {
             name: "a visitor name that is too long",
-            request: app
-                .client
-                .post(app.url("/api/visitors"))
-                .json(&json!({"name": "n".repeat(65)})),
+            request: app.client.post(app.url("/api/visitors")).json(&json!({"name": "n".repeat(65)})),
             status: 400,
             code: "invalid_field",
             field: Some("name"),
@@ -280,12 +256,8 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
     for case in cases {
         let response = case.request.send().await.expect("request");
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let error = &body["error"];
         let ok = status == case.status
@@ -298,9 +270,5 @@ async fn every_bad_request_gets_its_4xx_with_the_envelope_and_changes_nothing(ba
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(
-        app.store_counts().await,
-        before,
-        "bad requests changed the store"
-    );
+    assert_eq!(app.store_counts().await, before, "bad requests changed the store");
 }

@@ -39,10 +39,8 @@ async fn a_visitor_and_an_agent_hold_a_whole_chat(backend: Backend) {
     assert_eq!(listed["agents"][0]["available"], true);
 
     let chat = app.start_chat(&visitor, &agent).await;
-    app.send(&visitor, &chat, "v1", "Hi, my order is late")
-        .await;
-    app.send(&agent, &chat, "a1", "Let me check that for you")
-        .await;
+    app.send(&visitor, &chat, "v1", "Hi, my order is late").await;
+    app.send(&agent, &chat, "a1", "Let me check that for you").await;
     let close = app.close_chat_raw(&visitor, &chat).await;
     assert_eq!(close.status(), 200);
 
@@ -50,10 +48,7 @@ async fn a_visitor_and_an_agent_hold_a_whole_chat(backend: Backend) {
         let (events, cursor) = drain(&app, who, "", &chat, 4).await;
         assert_eq!(seqs_of(&events, &chat), vec![1, 2, 3, 4]);
         let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-        assert_eq!(
-            types,
-            ["chat.assigned", "message", "message", "chat.closed"]
-        );
+        assert_eq!(types, ["chat.assigned", "message", "message", "chat.closed"]);
         assert_eq!(events[1]["from"], "visitor");
         assert_eq!(events[2]["from"], "agent");
         assert_eq!(events[2]["sender_name"], "Agent E1");
@@ -77,11 +72,7 @@ async fn an_agent_at_max_chats_is_refused_and_frees_a_slot_on_close(backend: Bac
     let before = app.store_counts().await;
     let refused = app.start_chat_raw(&second, &agent.id).await;
     assert_eq!(error_code(refused).await, (409, "agent_full".into()));
-    assert_eq!(
-        app.store_counts().await,
-        before,
-        "a refused start changes nothing"
-    );
+    assert_eq!(app.store_counts().await, before, "a refused start changes nothing");
 
     assert_eq!(app.close_chat_raw(&agent, &chat).await.status(), 200);
     assert_eq!(app.start_chat_raw(&second, &agent.id).await.status(), 201);
@@ -93,9 +84,7 @@ async fn an_agent_who_is_not_polling_cannot_be_chosen(backend: Backend) {
     let visitor = app.visitor().await;
     let refused = app.start_chat_raw(&visitor, &agent.id).await;
     assert_eq!(error_code(refused).await, (409, "agent_offline".into()));
-    let unknown = app
-        .start_chat_raw(&visitor, &uuid::Uuid::new_v4().to_string())
-        .await;
+    let unknown = app.start_chat_raw(&visitor, &uuid::Uuid::new_v4().to_string()).await;
     assert_eq!(error_code(unknown).await, (404, "agent_not_found".into()));
 
     app.poll(&agent, "", Some(0)).await;
@@ -112,10 +101,7 @@ async fn a_visitor_has_one_open_chat_at_a_time(backend: Backend) {
     assert_eq!(error_code(again).await, (409, "chat_already_open".into()));
     assert_eq!(app.store_counts().await, before);
     let agents = app.services.list_agents().await.expect("agents");
-    assert_eq!(
-        agents[0].active_chats, 1,
-        "the refused start gave its slot back"
-    );
+    assert_eq!(agents[0].active_chats, 1, "the refused start gave its slot back");
 }
 
 async fn past_max_active_chats_a_start_gets_503_with_retry_after(backend: Backend) {
@@ -130,9 +116,7 @@ async fn past_max_active_chats_a_start_gets_503_with_retry_after(backend: Backen
     app.send(&first, &chat, "m1", "still here").await;
 }
 
-async fn a_chat_that_starts_and_ends_between_two_agent_polls_is_still_delivered_whole(
-    backend: Backend,
-) {
+async fn a_chat_that_starts_and_ends_between_two_agent_polls_is_still_delivered_whole(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let agent = app.online_agent("E1", 3).await;
     let before = app.poll(&agent, "", Some(0)).await.cursor;

@@ -18,12 +18,7 @@ fn switchboard(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run switchboard");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     }
     child.wait_with_output().expect("switchboard finishes")
 }
@@ -37,64 +32,26 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
     let db = TestDb::new(&Backend::Sqlite);
     let added = switchboard(
         &db,
-        &[
-            "agent",
-            "add",
-            "--employee-id",
-            "E1001",
-            "--name",
-            "Alice",
-            "--max-chats",
-            "3",
-        ],
+        &["agent", "add", "--employee-id", "E1001", "--name", "Alice", "--max-chats", "3"],
         Some("s3cret-pass\n"),
     );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let taken = switchboard(
         &db,
-        &[
-            "agent",
-            "add",
-            "--employee-id",
-            "E1001",
-            "--name",
-            "Twin",
-            "--password",
-            "another-pass",
-        ],
+        &["agent", "add", "--employee-id", "E1001", "--name", "Twin", "--password", "another-pass"],
         None,
     );
     assert!(!taken.status.success(), "a second E1001 must be refused");
     let short = switchboard(
         &db,
-        &[
-            "agent",
-            "add",
-            "--employee-id",
-            "E2",
-            "--name",
-            "Bob",
-            "--password",
-            "short",
-        ],
+        &["agent", "add", "--employee-id", "E2", "--name", "Bob", "--password", "short"],
         None,
     );
     assert!(!short.status.success(), "a short password must be refused");
 
-    assert!(
-        switchboard(&db, &["agent", "set-capacity", "E1001", "7"], None)
-            .status
-            .success()
-    );
+    assert!(switchboard(&db, &["agent", "set-capacity", "E1001", "7"], None).status.success());
     let listed = stdout(&switchboard(&db, &["agent", "list"], None));
-    let line = listed
-        .lines()
-        .find(|l| l.starts_with("E1001"))
-        .expect("E1001 listed");
+    let line = listed.lines().find(|l| l.starts_with("E1001")).expect("E1001 listed");
     assert!(line.contains("Alice") && line.contains(" 7 "), "{line}");
     assert!(!listed.contains("Bob"));
 
@@ -110,9 +67,7 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
     let ok: serde_json::Value = ok.json().await.expect("json");
     assert_eq!(ok["max_chats"], 7);
 
-    assert!(switchboard(&db, &["agent", "disable", "E1001"], None)
-        .status
-        .success());
+    assert!(switchboard(&db, &["agent", "disable", "E1001"], None).status.success());
     assert_eq!(login("s3cret-pass").await.expect("request").status(), 401);
     let missing = switchboard(&db, &["agent", "disable", "E404"], None);
     assert!(!missing.status.success());
@@ -122,11 +77,7 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
 fn migrate_applies_the_schema_and_an_unknown_config_key_is_named() {
     let db = TestDb::new(&Backend::Sqlite);
     let migrated = switchboard(&db, &["migrate"], None);
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
 
     let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["--config", "/nonexistent/config.toml", "migrate"])

@@ -43,10 +43,7 @@ async fn a_held_poll_wakes_on_a_send_from_the_other_side(backend: Backend) {
     assert_eq!(answer.events[0]["body"], "hello");
     assert_eq!(answer.events[0]["from"], "visitor");
     // A figure for the reader, not an assertion: this machine is shared and noisy.
-    eprintln!(
-        "send → held poll answered: {:?}",
-        answered_at.saturating_duration_since(sent_at)
-    );
+    eprintln!("send → held poll answered: {:?}", answered_at.saturating_duration_since(sent_at));
 }
 
 async fn an_idle_poll_answers_at_the_hold_with_no_events_and_the_same_cursor(backend: Backend) {
@@ -65,14 +62,7 @@ async fn an_idle_poll_answers_at_the_hold_with_no_events_and_the_same_cursor(bac
     // A visitor without chats, no cursor, server default hold.
     let lonely = app.visitor().await;
     let answer = app.poll(&lonely, "", None).await;
-    assert_eq!(
-        (
-            answer.status.as_str(),
-            answer.cursor.as_str(),
-            answer.events.len()
-        ),
-        ("timeout", "", 0)
-    );
+    assert_eq!((answer.status.as_str(), answer.cursor.as_str(), answer.events.len()), ("timeout", "", 0));
 }
 
 async fn re_polling_with_an_older_cursor_returns_the_same_events_again(backend: Backend) {
@@ -103,19 +93,12 @@ async fn a_client_echoing_cursors_sees_every_message_once_and_in_order(backend: 
 
     let visitor_sends = async {
         for n in 0..EACH {
-            app.send(
-                &visitor,
-                &chat,
-                &format!("v{n}"),
-                &format!("from visitor {n}"),
-            )
-            .await;
+            app.send(&visitor, &chat, &format!("v{n}"), &format!("from visitor {n}")).await;
         }
     };
     let agent_sends = async {
         for n in 0..EACH {
-            app.send(&agent, &chat, &format!("a{n}"), &format!("from agent {n}"))
-                .await;
+            app.send(&agent, &chat, &format!("a{n}"), &format!("from agent {n}")).await;
         }
     };
     let last_seq = 1 + 2 * EACH as i64;
@@ -125,11 +108,8 @@ async fn a_client_echoing_cursors_sees_every_message_once_and_in_order(backend: 
     let expected: Vec<i64> = (1..=last_seq).collect();
     assert_eq!(seqs_of(&events, &chat), expected, "gapless, once, in order");
     // Each side's own messages arrive in the order it sent them.
-    let bodies: Vec<&str> = events
-        .iter()
-        .filter(|e| e["from"] == "agent")
-        .filter_map(|e| e["body"].as_str())
-        .collect();
+    let bodies: Vec<&str> =
+        events.iter().filter(|e| e["from"] == "agent").filter_map(|e| e["body"].as_str()).collect();
     let sent: Vec<String> = (0..EACH).map(|n| format!("from agent {n}")).collect();
     assert_eq!(bodies, sent);
 }
@@ -143,8 +123,7 @@ async fn messages_that_overflow_the_queue_are_served_from_the_store_in_order(bac
     let (_, agent_cursor) = drain(&app, &agent, "", &chat, 1).await;
     let total = 3 * capacity as i64;
     for n in 0..total {
-        app.send(&visitor, &chat, &format!("m{n}"), &format!("message {n}"))
-            .await;
+        app.send(&visitor, &chat, &format!("m{n}"), &format!("message {n}")).await;
     }
     let last_seq = 1 + total;
 
@@ -156,9 +135,7 @@ async fn messages_that_overflow_the_queue_are_served_from_the_store_in_order(bac
     assert_eq!(seqs_of(&events, &chat), (2..=last_seq).collect::<Vec<_>>());
 }
 
-async fn the_same_client_msg_id_twice_stores_one_message_and_answers_the_same_seq(
-    backend: Backend,
-) {
+async fn the_same_client_msg_id_twice_stores_one_message_and_answers_the_same_seq(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let agent = app.online_agent("E1", 3).await;
     let visitor = app.visitor().await;

@@ -79,28 +79,17 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-                Arc::new(Self {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                })
+                Arc::new(Self { url, _dir: Some(dir), postgres: None })
             }
             Backend::Postgres(server_url) => {
                 let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin =
-                    PgConnection::establish(server_url).expect("connect to the test PostgreSQL");
+                let mut admin = PgConnection::establish(server_url).expect("connect to the test PostgreSQL");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create database");
-                let base = server_url
-                    .rsplit_once('/')
-                    .map_or(server_url.as_str(), |(base, _)| base);
+                let base = server_url.rsplit_once('/').map_or(server_url.as_str(), |(base, _)| base);
                 let url = format!("{base}/{name}");
-                Arc::new(Self {
-                    url,
-                    _dir: None,
-                    postgres: Some((server_url.clone(), name)),
-                })
+                Arc::new(Self { url, _dir: None, postgres: Some((server_url.clone(), name)) })
             }
         }
     }
@@ -192,18 +181,8 @@ impl TestApp {
         let services = app.services();
         let shutdown = app.shutdown_handle();
         let server = tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(70))
-            .build()
-            .expect("client");
-        Self {
-            address,
-            client,
-            services,
-            db,
-            shutdown,
-            server,
-        }
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(70)).build().expect("client");
+        Self { address, client, services, db, shutdown, server }
     }
 
     /// Stops the server gracefully and waits until it has stopped.
@@ -224,18 +203,10 @@ impl TestApp {
 
     /// A new anonymous visitor.
     pub async fn visitor(&self) -> Participant {
-        let response = self
-            .client
-            .post(self.url("/api/visitors"))
-            .send()
-            .await
-            .expect("request");
+        let response = self.client.post(self.url("/api/visitors")).send().await.expect("request");
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.expect("json");
-        Participant {
-            id: text(&body["visitor_id"]),
-            token: text(&body["token"]),
-        }
+        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
     }
 
     /// A new agent, logged in over HTTP.
@@ -247,10 +218,7 @@ impl TestApp {
             max_chats: Some(max_chats),
             role: Role::Agent,
         };
-        self.services
-            .create_agent(spec)
-            .await
-            .expect("agent created");
+        self.services.create_agent(spec).await.expect("agent created");
         let response = self
             .client
             .post(self.url("/api/agent/login"))
@@ -260,10 +228,7 @@ impl TestApp {
             .expect("request");
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("json");
-        Participant {
-            id: text(&body["agent_id"]),
-            token: text(&body["token"]),
-        }
+        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
     }
 
     /// An agent that is online: created, logged in, and has polled once.
@@ -338,13 +303,7 @@ impl TestApp {
     }
 
     /// `POST /send` that must answer 200; returns the seq.
-    pub async fn send(
-        &self,
-        who: &Participant,
-        chat_id: &str,
-        client_msg_id: &str,
-        body: &str,
-    ) -> i64 {
+    pub async fn send(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> i64 {
         let response = self.send_raw(who, chat_id, client_msg_id, body).await;
         assert_eq!(response.status(), 200, "send failed");
         let answer: Value = response.json().await.expect("json");
@@ -400,10 +359,7 @@ impl TestApp {
 
 /// A JSON string value as a `String` (panics in the test if it is not one).
 pub fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a string, got {value}"))
-        .to_string()
+    value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}")).to_string()
 }
 
 /// The seqs of `chat_id`'s events, in the order received.

@@ -37,8 +37,5 @@ async fn past_the_held_poll_cap_a_poll_gets_503_and_held_polls_keep_working(back
     assert_eq!(seqs_of(&visitor_answer.events, &chat), vec![2]);
     assert_eq!(seqs_of(&agent_answer.events, &chat), vec![2]);
     // Once they are answered, there is room again.
-    assert_eq!(
-        app.poll_raw(&outsider, "", Some(0), None).await.status(),
-        200
-    );
+    assert_eq!(app.poll_raw(&outsider, "", Some(0), None).await.status(), 200);
 }

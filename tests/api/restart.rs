@@ -46,11 +46,7 @@ async fn shutdown_answers_every_held_poll_at_once(backend: Backend) {
         handle.shutdown().await;
     };
     // Held for 50 s: "shutdown" (not "timeout") proves the stop answered them.
-    let (a, b, ()) = tokio::join!(
-        app.poll(&ann, "", Some(50)),
-        app.poll(&bob, "", Some(50)),
-        stop
-    );
+    let (a, b, ()) = tokio::join!(app.poll(&ann, "", Some(50)), app.poll(&bob, "", Some(50)), stop);
     assert_eq!(a.status, "shutdown");
     assert_eq!(b.status, "shutdown");
 }
