@@ -1,6 +1,8 @@
 /// Where a chat is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatStatus {
+    /// Waiting in the queue for the next free agent.
+    Queued,
     /// Visitor and agent are talking.
     Open,
     /// Ended; the reason is stored with it.
@@ -11,17 +13,18 @@ impl ChatStatus {
     /// The spelling used in the store.
     pub fn as_str(self) -> &'static str {
         match self {
+            ChatStatus::Queued => "queued",
             ChatStatus::Open => "open",
             ChatStatus::Closed => "closed",
         }
     }
 
-    /// Reads the store's spelling; anything but `open` counts as ended.
+    /// Reads the store's spelling; anything unknown counts as ended.
     pub fn from_store(text: &str) -> Self {
-        if text == "open" {
-            ChatStatus::Open
-        } else {
-            ChatStatus::Closed
+        match text {
+            "queued" => ChatStatus::Queued,
+            "open" => ChatStatus::Open,
+            _ => ChatStatus::Closed,
         }
     }
 }

@@ -55,6 +55,12 @@ pub enum EventPayload {
         /// The agent now serving the chat.
         agent: AgentRef,
     },
+    /// The chat waits in the queue at `position` (1 = next).
+    #[serde(rename = "chat.queued")]
+    ChatQueued {
+        /// Place in the queue, 1 being next.
+        position: i32,
+    },
     /// A chat message.
     #[serde(rename = "message")]
     Message {
@@ -96,6 +102,7 @@ impl EventPayload {
     pub fn kind(&self) -> &'static str {
         match self {
             EventPayload::ChatAssigned { .. } => "chat.assigned",
+            EventPayload::ChatQueued { .. } => "chat.queued",
             EventPayload::Message { .. } => "message",
             EventPayload::ChatClosed { .. } => "chat.closed",
         }

@@ -11,6 +11,7 @@ use crate::service::Services;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/agent/login").route(web::post().to(login)))
         .service(web::resource("/api/agent/logout").route(web::post().to(logout)))
+        .service(web::resource("/api/agent/status").route(web::post().to(set_status)))
         .service(web::resource("/api/agents").route(web::get().to(available)));
 }
 
@@ -49,4 +50,17 @@ async fn available(services: web::Data<Services>, request: HttpRequest) -> Resul
     auth::principal(&services, &request, None).await?;
     let agents = services.available_agents().await?;
     Ok(HttpResponse::Ok().json(json!({ "agents": agents })))
+}
+
+async fn set_status(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let status = fields.required_text("status")?;
+    services.set_agent_status(&principal, status).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": status })))
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::{auth, body};
 use crate::domain::{AgentId, ChatId};
 use crate::error::ApiError;
+use crate::service::chats::StartOutcome;
 use crate::service::Services;
 
 /// Routes of this module.
@@ -22,11 +23,17 @@ async fn start(
     let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
-    let agent_id = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
+    let agent_id = fields.text("agent_id")?.map(|id| AgentId::parse(id, "agent_id")).transpose()?;
     let chat = services.start_chat(&principal, agent_id).await?;
+    let (status, agent, position) = match chat.outcome {
+        StartOutcome::Assigned(agent) => ("open", Some(agent), None),
+        StartOutcome::Queued(position) => ("queued", None, Some(position)),
+    };
     Ok(HttpResponse::Created().json(json!({
         "chat_id": chat.chat_id,
-        "agent": chat.agent,
+        "status": status,
+        "agent": agent,
+        "position": position,
         "seq": chat.seq,
     })))
 }

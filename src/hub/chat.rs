@@ -69,9 +69,12 @@ impl LiveChat {
         self.meta.last_seq = event.seq;
         self.meta.agent = meta.agent;
         self.touched_at = tokio::time::Instant::now();
-        if meta.status == ChatStatus::Closed && self.meta.status != ChatStatus::Closed {
-            self.meta.status = ChatStatus::Closed;
-            self.closed_at = Some(self.touched_at);
+        // Ended is final; before that the newest event's status holds (queued → open).
+        if self.meta.status != ChatStatus::Closed {
+            self.meta.status = meta.status;
+            if meta.status == ChatStatus::Closed {
+                self.closed_at = Some(self.touched_at);
+            }
         }
     }
 

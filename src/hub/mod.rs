@@ -139,19 +139,22 @@ impl Hub {
         }
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (kind, id) = (principal.kind(), principal.uuid());
-        let notify = {
+        let now = tokio::time::Instant::now();
+        let lease = self.settings.presence_lease;
+        let (notify, arrived) = {
             let mut participant = self.participants(kind).entry(id).or_insert_with(Participant::new);
+            let arrived = participant.polls_held == 0 && !participant.is_present(now, lease);
             participant.polls_held += 1;
-            participant.last_seen = tokio::time::Instant::now();
+            participant.last_seen = Some(now);
             let older = tab.as_ref().and_then(|tab| participant.tabs.insert(tab.clone(), generation));
             let notify = Arc::clone(&participant.notify);
             if older.is_some() {
                 // Wake the older poll of this tab so it sees it is superseded.
                 notify.notify_waiters();
             }
-            notify
+            (notify, arrived)
         };
-        Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify })
+        Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify, arrived })
     }
 
     /// Records the participant's chats as read from the store (open ones and those closed within
@@ -318,7 +321,7 @@ impl Hub {
             if !expired.is_empty() {
                 p.chats.retain(|chat| !expired.contains(chat));
             }
-            p.polls_held > 0 || now.saturating_duration_since(p.last_seen) < settings.idle_retention
+            p.polls_held > 0 || p.idle_for(now).is_none_or(|idle| idle < settings.idle_retention)
         };
         self.visitors.retain(|_, p| keep(p));
         self.agents.retain(|_, p| keep(p));

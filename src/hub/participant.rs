@@ -23,8 +23,9 @@ pub struct Participant {
     pub(super) tabs: HashMap<TabId, u64>,
     /// Polls held right now.
     pub(super) polls_held: usize,
-    /// When a poll last started or ended; presence is a lease renewed by polling.
-    pub(super) last_seen: tokio::time::Instant,
+    /// When a poll last started or ended (`None`: never, on this node); presence is a lease
+    /// renewed by polling.
+    pub(super) last_seen: Option<tokio::time::Instant>,
 }
 
 impl Participant {
@@ -35,12 +36,17 @@ impl Participant {
             chats_loaded: false,
             tabs: HashMap::new(),
             polls_held: 0,
-            last_seen: tokio::time::Instant::now(),
+            last_seen: None,
         }
     }
 
     /// Holding a poll, or held one within `lease`.
     pub(super) fn is_present(&self, now: tokio::time::Instant, lease: std::time::Duration) -> bool {
-        self.polls_held > 0 || now.saturating_duration_since(self.last_seen) <= lease
+        self.polls_held > 0 || self.last_seen.is_some_and(|seen| now.saturating_duration_since(seen) <= lease)
+    }
+
+    /// Time since the last poll started or ended; `None` when it never polled here.
+    pub(super) fn idle_for(&self, now: tokio::time::Instant) -> Option<std::time::Duration> {
+        self.last_seen.map(|seen| now.saturating_duration_since(seen))
     }
 }

@@ -19,6 +19,8 @@ pub struct PollGuard {
     pub(super) tab: Option<TabId>,
     pub(super) generation: u64,
     pub(super) notify: Arc<Notify>,
+    /// Whether this poll made the participant present again (it was absent before).
+    pub(super) arrived: bool,
 }
 
 impl PollGuard {
@@ -39,6 +41,12 @@ impl PollGuard {
             .is_none_or(|p| p.tabs.get(tab) != Some(&self.generation))
     }
 
+    /// True when this poll brought the participant back from absent (or here for the first
+    /// time): for an agent, the moment to hand it waiting chats.
+    pub fn arrived(&self) -> bool {
+        self.arrived
+    }
+
     /// True until the participant's open chats have been read from the store on this node.
     pub fn needs_chat_load(&self) -> bool {
         self.hub.participants(self.kind).get(&self.id).is_some_and(|p| !p.chats_loaded)
@@ -50,7 +58,7 @@ impl Drop for PollGuard {
         self.hub.held_polls.fetch_sub(1, Ordering::AcqRel);
         if let Some(mut participant) = self.hub.participants(self.kind).get_mut(&self.id) {
             participant.polls_held = participant.polls_held.saturating_sub(1);
-            participant.last_seen = tokio::time::Instant::now();
+            participant.last_seen = Some(tokio::time::Instant::now());
             if let Some(tab) = &self.tab {
                 if participant.tabs.get(tab) == Some(&self.generation) {
                     participant.tabs.remove(tab);

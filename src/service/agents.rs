@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::auth::{hash_password, issue_token, verify_password};
 use super::error::is_unique_violation;
 use super::{ServiceError, Services};
-use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, PrincipalKind, Role};
+use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
 use crate::store::agents::{self, AgentRow, NewAgent};
 use crate::store::write_transaction;
 
@@ -244,5 +244,27 @@ impl Services {
                 max_chats: row.max_chats,
             })
             .collect())
+    }
+
+    /// An agent switches between `online` and `away`. Away agents keep their chats but get no
+    /// new ones; coming back online hands them waiting chats.
+    pub async fn set_agent_status(&self, principal: &Principal, status: &str) -> Result<(), ServiceError> {
+        let Principal::Agent(agent_id, _) = *principal else {
+            return Err(ServiceError::Forbidden("only agents have a status"));
+        };
+        let status = match status {
+            "online" => "online",
+            "away" => "away",
+            _ => return Err(InvalidInput::new("status", "must be `online` or `away`").into()),
+        };
+        let candidates = super::queue::present_agent_ids(self);
+        self.write_chat(move |conn| {
+            super::queue::lock(conn)?;
+            agents::set_status(conn, &agent_id.to_string(), status)?;
+            let assigned =
+                if status == "online" { super::queue::drain_locked(conn, &candidates)? } else { Vec::new() };
+            Ok(((), assigned))
+        })
+        .await
     }
 }

@@ -3,9 +3,11 @@
 //! and on any number of nodes.
 
 use super::error::is_unique_violation;
+use super::queue::{self, drain_locked, present_agent_ids};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal, PrincipalKind,
+    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal,
+    PrincipalKind, VisitorId,
 };
 use crate::store::chats::{self, ChatRow};
 use crate::store::messages::{self, MessageRow};
@@ -16,10 +18,19 @@ use crate::store::{agents, counters, DbConn};
 pub struct StartedChat {
     /// The chat.
     pub chat_id: ChatId,
-    /// The agent serving it.
-    pub agent: AgentRef,
+    /// Assigned to an agent, or waiting in the queue.
+    pub outcome: StartOutcome,
     /// Seq of its first event.
     pub seq: i64,
+}
+
+/// Where a new chat stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    /// An agent took it.
+    Assigned(AgentRef),
+    /// It waits at this queue position (1 = next).
+    Queued(i32),
 }
 
 /// A chat just closed.
@@ -65,15 +76,27 @@ pub(crate) fn chat_of(
 }
 
 impl Services {
-    /// A visitor starts a chat with the agent it picked.
+    /// A visitor starts a chat with the agent it picked, or with the next free agent when
+    /// `agent_id` is `None`.
     pub async fn start_chat(
         &self,
         principal: &Principal,
-        agent_id: AgentId,
+        agent_id: Option<AgentId>,
     ) -> Result<StartedChat, ServiceError> {
         let Principal::Visitor(visitor) = *principal else {
             return Err(ServiceError::Forbidden("only visitors start chats"));
         };
+        match agent_id {
+            Some(agent_id) => self.start_with_agent(visitor, agent_id).await,
+            None => self.start_with_any_agent(visitor).await,
+        }
+    }
+
+    async fn start_with_agent(
+        &self,
+        visitor: VisitorId,
+        agent_id: AgentId,
+    ) -> Result<StartedChat, ServiceError> {
         let agent_present = self.hub.is_present(PrincipalKind::Agent, agent_id.0);
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
@@ -82,44 +105,65 @@ impl Services {
             if !agent_present || agent.disabled != 0 || agent.status != "online" {
                 return Err(ServiceError::AgentOffline);
             }
+            let now = now_ms();
+            let mut row = new_chat_row(visitor, now);
+            row.status = ChatStatus::Open.as_str().to_string();
+            row.agent_id = Some(agent_key.clone());
+            row.last_seq = 1;
             // The chat row goes in first. If this visitor's previous chat is closing right now,
             // PostgreSQL makes the insert wait on the one-live-chat index before this
             // transaction holds the agent and counter rows the closing one needs next.
-            let now = now_ms();
-            let chat_id = ChatId::new();
-            let row = ChatRow {
-                id: chat_id.to_string(),
-                visitor_id: visitor.to_string(),
-                agent_id: Some(agent_key.clone()),
-                status: ChatStatus::Open.as_str().to_string(),
-                last_seq: 1,
-                created_at: now,
-                last_activity_at: now,
-                closed_at: None,
-                close_reason: None,
-            };
-            chats::insert(conn, &row).map_err(|e| {
-                if is_unique_violation(&e) {
-                    ServiceError::ChatAlreadyOpen
-                } else {
-                    e.into()
-                }
-            })?;
-            if !agents::take_slot(conn, &agent_key)? {
-                return Err(ServiceError::AgentFull);
-            }
+            insert_chat(conn, &row)?;
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }
+            if !agents::take_slot(conn, &agent_key, now)? {
+                return Err(ServiceError::AgentFull);
+            }
             let agent = AgentRef { agent_id, name: agent.name };
-            let event = store_event(conn, chat_id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
-            let started = StartedChat { chat_id, agent, seq: event.seq };
-            Ok((started, Some(Stored { row, events: vec![event] })))
+            let event =
+                store_event(conn, row_id(&row)?, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
+            let started =
+                StartedChat { chat_id: event.chat_id, outcome: StartOutcome::Assigned(agent), seq: 1 };
+            Ok((started, vec![Stored { row, events: vec![event] }]))
         })
         .await
     }
 
-    /// Either side closes a chat.
+    async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
+        let candidates = present_agent_ids(self);
+        let max_active = self.settings.chat.max_active_chats;
+        self.write_chat(move |conn| {
+            if agents::count_online_in(conn, &candidates)? == 0 {
+                return Err(ServiceError::NoAgentOnline);
+            }
+            let row = new_chat_row(visitor, now_ms());
+            // The insert comes before the queue lock (see the lock order in `queue`); the
+            // ticket that places the chat in line is taken with the lock.
+            insert_chat(conn, &row)?;
+            let ticket = queue::lock(conn)?;
+            chats::set_queue_ticket(conn, &row.id, ticket)?;
+            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
+                return Err(ServiceError::TooManyChats);
+            }
+            let stored = drain_locked(conn, &candidates)?;
+            let mine = stored
+                .iter()
+                .find(|s| s.row.id == row.id)
+                .and_then(|s| s.events.first())
+                .ok_or(ServiceError::ChatNotFound)?;
+            let outcome = match &mine.payload {
+                EventPayload::ChatAssigned { agent } => StartOutcome::Assigned(agent.clone()),
+                EventPayload::ChatQueued { position } => StartOutcome::Queued(*position),
+                _ => return Err(ServiceError::ChatNotFound),
+            };
+            let started = StartedChat { chat_id: mine.chat_id, outcome, seq: mine.seq };
+            Ok((started, stored))
+        })
+        .await
+    }
+
+    /// Either side closes a chat; the queue then drains into the freed slot.
     pub async fn close_chat(
         &self,
         principal: &Principal,
@@ -130,18 +174,54 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
+        let candidates = present_agent_ids(self);
         self.write_chat(move |conn| {
+            queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
             let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?
                 .ok_or(ServiceError::ChatClosed)?;
+            counters::release(conn, counters::OPEN_CHATS)?;
             if let Some(agent) = &row.agent_id {
                 agents::release_slot(conn, agent)?;
             }
-            counters::release(conn, counters::OPEN_CHATS)?;
             let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
             let closed = ClosedChat { chat_id, seq: event.seq, reason };
-            Ok((closed, Some(Stored { row, events: vec![event] })))
+            let mut stored = vec![Stored { row, events: vec![event] }];
+            stored.extend(drain_locked(conn, &candidates)?);
+            Ok((closed, stored))
         })
         .await
     }
+}
+
+/// A chat row for `visitor`, queued, with no events yet.
+fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
+    ChatRow {
+        id: ChatId::new().to_string(),
+        visitor_id: visitor.to_string(),
+        agent_id: None,
+        status: ChatStatus::Queued.as_str().to_string(),
+        last_seq: 0,
+        created_at: now,
+        last_activity_at: now,
+        closed_at: None,
+        close_reason: None,
+        queue_ticket: None,
+        queue_position: None,
+    }
+}
+
+/// Inserts a chat; the one-live-chat-per-visitor index turns a second one into a 409.
+fn insert_chat(conn: &mut DbConn, row: &ChatRow) -> Result<(), ServiceError> {
+    chats::insert(conn, row).map_err(|e| {
+        if is_unique_violation(&e) {
+            ServiceError::ChatAlreadyOpen
+        } else {
+            e.into()
+        }
+    })
+}
+
+fn row_id(row: &ChatRow) -> Result<ChatId, ServiceError> {
+    Ok(ChatId::parse(&row.id, "chat_id")?)
 }

@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// The agent is not online (not polling, away, or disabled).
     #[error("the agent is not online")]
     AgentOffline,
+    /// No agent is online at all: leave an offline message instead.
+    #[error("no agent is online right now")]
+    NoAgentOnline,
     /// The visitor already has a chat going.
     #[error("you already have an open chat")]
     ChatAlreadyOpen,

@@ -44,7 +44,7 @@ impl Services {
                     chat_of(conn, &principal, chat_id)?;
                     let key = chat_id.to_string();
                     if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
-                        return Ok((SendOutcome { seq, duplicate: true }, None));
+                        return Ok((SendOutcome { seq, duplicate: true }, Vec::new()));
                     }
                     let seq = chats::next_seq(conn, &key, now_ms())?.ok_or(ServiceError::ChatClosed)?;
                     let (from, sender_name) = sender_of(conn, &principal)?;
@@ -57,7 +57,7 @@ impl Services {
                     };
                     let event = store_event(conn, chat_id, seq, payload)?;
                     let row = chats::find(conn, &key)?.ok_or(ServiceError::ChatNotFound)?;
-                    Ok((SendOutcome { seq, duplicate: false }, Some(Stored { row, events: vec![event] })))
+                    Ok((SendOutcome { seq, duplicate: false }, vec![Stored { row, events: vec![event] }]))
                 })
                 .await;
             match outcome {

@@ -11,6 +11,7 @@ pub mod chats;
 mod error;
 pub mod messages;
 pub mod poll;
+mod queue;
 pub mod visitors;
 
 use std::sync::Arc;
@@ -50,14 +51,14 @@ impl Services {
     pub(crate) async fn write_chat<T, F>(&self, work: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, Option<Stored>), ServiceError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
     {
         let hub = Arc::clone(&self.hub);
         self.store
             .run(move |conn| {
                 let (value, stored) = write_transaction(conn, work)?;
-                if let Some(stored) = stored {
-                    hub.publish(&chat_meta(&stored.row)?, &stored.events);
+                for chat in stored {
+                    hub.publish(&chat_meta(&chat.row)?, &chat.events);
                 }
                 Ok(value)
             })

@@ -77,6 +77,13 @@ impl Services {
         if guard.needs_chat_load() {
             self.load_chats(principal).await?;
         }
+        if guard.arrived() && principal.kind() == PrincipalKind::Agent {
+            // An agent that just came online takes waiting chats. Failing to drain now does not
+            // fail the poll: the next close or arrival drains again.
+            if let Err(error) = self.drain_queue().await {
+                log::warn!("queue drain on agent arrival failed: {error}");
+            }
+        }
         let deadline = tokio::time::Instant::now() + request.hold;
         let unchanged = |status| PollResponse { status, cursor: request.cursor.clone(), events: Vec::new() };
         loop {

@@ -29,6 +29,8 @@ pub struct AgentRow {
     pub disabled: i32,
     /// Epoch ms.
     pub created_at: i64,
+    /// Epoch ms of its last auto-assignment; the oldest goes first among equally loaded agents.
+    pub last_assigned_at: i64,
 }
 
 /// A new agent.
@@ -103,16 +105,44 @@ pub fn set_disabled(conn: &mut DbConn, employee_id: &str, disabled: bool) -> Que
 
 /// Takes one chat slot of the agent if it is enabled and below `max_chats`; one statement, so
 /// concurrent starts (on any node) can never push it past its capacity.
-pub fn take_slot(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn take_slot(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
     diesel::update(
         agents::table
             .find(id)
             .filter(agents::disabled.eq(0))
             .filter(agents::active_chats.lt(agents::max_chats)),
     )
-    .set(agents::active_chats.eq(agents::active_chats + 1))
+    .set((agents::active_chats.eq(agents::active_chats + 1), agents::last_assigned_at.eq(now)))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// Of the agents `ids`, those that can take a chat now (enabled, `online`, below capacity),
+/// least loaded first, then the one assigned longest ago.
+pub fn available_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentRow>> {
+    agents::table
+        .filter(agents::id.eq_any(ids))
+        .filter(agents::disabled.eq(0))
+        .filter(agents::status.eq("online"))
+        .filter(agents::active_chats.lt(agents::max_chats))
+        .order((agents::active_chats.asc(), agents::last_assigned_at.asc(), agents::id.asc()))
+        .select(AgentRow::as_select())
+        .load(conn)
+}
+
+/// How many of the agents `ids` are enabled and `online`, full or not.
+pub fn count_online_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
+    agents::table
+        .filter(agents::id.eq_any(ids))
+        .filter(agents::disabled.eq(0))
+        .filter(agents::status.eq("online"))
+        .count()
+        .get_result(conn)
+}
+
+/// Sets the agent's chosen status (`online` or `away`).
+pub fn set_status(conn: &mut DbConn, id: &str, status: &str) -> QueryResult<()> {
+    diesel::update(agents::table.find(id)).set(agents::status.eq(status)).execute(conn).map(drop)
 }
 
 /// Gives back one chat slot.

@@ -28,6 +28,10 @@ pub struct ChatRow {
     pub closed_at: Option<i64>,
     /// Why it ended.
     pub close_reason: Option<String>,
+    /// Its place in the waiting queue: lower is served first (see `counters::take_ticket`).
+    pub queue_ticket: Option<i64>,
+    /// The queue position last announced to the visitor, while queued.
+    pub queue_position: Option<i32>,
 }
 
 /// Adds a chat.
@@ -45,7 +49,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ChatRow>>
     chats::table.filter(chats::id.eq_any(ids)).select(ChatRow::as_select()).load(conn)
 }
 
-/// The visitor's chats that are open or closed after `closed_since` (epoch ms).
+/// The visitor's chats that have not ended or ended after `closed_since` (epoch ms).
 pub fn recent_for_visitor(
     conn: &mut DbConn,
     visitor_id: &str,
@@ -53,25 +57,26 @@ pub fn recent_for_visitor(
 ) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.eq(ChatStatus::Open.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
 
-/// The agent's chats that are open or closed after `closed_since` (epoch ms).
+/// The agent's chats that have not ended or ended after `closed_since` (epoch ms).
 pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::agent_id.eq(agent_id))
-        .filter(chats::status.eq(ChatStatus::Open.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
 
-/// Reserves the next seq of an open chat. The update locks the chat row until the transaction
-/// ends, so concurrent writers to one chat take turns and commit in seq order. `None` when the
-/// chat is not open.
+/// Reserves the next seq of a chat that has not ended (a visitor may write while queued). The
+/// update locks the chat row until the transaction ends, so concurrent writers to one chat take
+/// turns and commit in seq order. `None` when the chat has ended.
 pub fn next_seq(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<Option<i64>> {
-    let updated = diesel::update(chats::table.find(id).filter(chats::status.eq(ChatStatus::Open.as_str())))
+    let live = chats::table.find(id).filter(chats::status.ne(ChatStatus::Closed.as_str()));
+    let updated = diesel::update(live)
         .set((chats::last_seq.eq(chats::last_seq + 1), chats::last_activity_at.eq(now)))
         .execute(conn)?;
     if updated == 0 {
@@ -80,16 +85,65 @@ pub fn next_seq(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<Option<i64
     chats::table.find(id).select(chats::last_seq).first(conn).map(Some)
 }
 
-/// Marks an open chat closed and reserves the seq of its closing event. `None` when the chat
-/// was not open.
+/// Queued chats, first come first served.
+pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
+    chats::table
+        .filter(chats::status.eq(ChatStatus::Queued.as_str()))
+        .filter(chats::queue_ticket.is_not_null())
+        .order(chats::queue_ticket.asc())
+        .select(ChatRow::as_select())
+        .load(conn)
+}
+
+/// Puts a queued chat in line with `ticket`.
+pub fn set_queue_ticket(conn: &mut DbConn, id: &str, ticket: i64) -> QueryResult<()> {
+    diesel::update(chats::table.find(id)).set(chats::queue_ticket.eq(ticket)).execute(conn).map(drop)
+}
+
+/// Gives a queued chat to `agent_id` and reserves the seq of its `chat.assigned`. `None` when
+/// the chat was no longer queued.
+pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryResult<Option<ChatRow>> {
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+    let updated = diesel::update(queued)
+        .set((
+            chats::status.eq(ChatStatus::Open.as_str()),
+            chats::agent_id.eq(agent_id),
+            chats::queue_position.eq(None::<i32>),
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
+/// Records a queued chat's new position and reserves the seq of its `chat.queued`. `None` when
+/// the chat was no longer queued.
+pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<Option<ChatRow>> {
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+    let updated = diesel::update(queued)
+        .set((chats::queue_position.eq(position), chats::last_seq.eq(chats::last_seq + 1)))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
+/// Ends a chat that has not ended (open or queued) and reserves the seq of its closing event.
+/// Returns the chat as it was just before, or `None` when it had already ended.
 pub fn close(conn: &mut DbConn, id: &str, reason: &str, now: i64) -> QueryResult<Option<ChatRow>> {
-    let updated = diesel::update(chats::table.find(id).filter(chats::status.eq(ChatStatus::Open.as_str())))
+    let live = chats::table.find(id).filter(chats::status.ne(ChatStatus::Closed.as_str()));
+    let updated = diesel::update(live)
         .set((
             chats::status.eq(ChatStatus::Closed.as_str()),
             chats::closed_at.eq(now),
             chats::close_reason.eq(reason),
             chats::last_seq.eq(chats::last_seq + 1),
             chats::last_activity_at.eq(now),
+            chats::queue_position.eq(None::<i32>),
         ))
         .execute(conn)?;
     if updated == 0 {

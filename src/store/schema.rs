@@ -12,6 +12,7 @@ diesel::table! {
         active_chats -> Integer,
         disabled -> Integer,
         created_at -> BigInt,
+        last_assigned_at -> BigInt,
     }
 }
 
@@ -34,6 +35,8 @@ diesel::table! {
         last_activity_at -> BigInt,
         closed_at -> Nullable<BigInt>,
         close_reason -> Nullable<Text>,
+        queue_ticket -> Nullable<BigInt>,
+        queue_position -> Nullable<Integer>,
     }
 }
 

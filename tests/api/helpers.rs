@@ -321,6 +321,43 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `POST /api/chats` for any agent; the raw response.
+    pub async fn start_any_raw(&self, visitor: &Participant) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/chats"))
+            .bearer_auth(&visitor.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /api/agent/status`.
+    pub async fn set_status(&self, agent: &Participant, status: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/agent/status"))
+            .bearer_auth(&agent.token)
+            .json(&json!({ "status": status }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+    }
+
+    /// The stored status (`queued`, `open`, `closed`) and agent of a chat.
+    pub async fn chat_state(&self, chat_id: &str) -> (String, Option<String>) {
+        let id = chat_id.to_string();
+        let row = self
+            .services
+            .store
+            .run(move |conn| store::chats::find(conn, &id).map_err(StoreError::from))
+            .await
+            .expect("store")
+            .expect("chat exists");
+        (row.status, row.agent_id)
+    }
+
     /// A chat between `visitor` and `agent` (who must be online); returns its id.
     pub async fn start_chat(&self, visitor: &Participant, agent: &Participant) -> String {
         let response = self.start_chat_raw(visitor, &agent.id).await;

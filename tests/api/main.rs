@@ -8,4 +8,5 @@ mod chat_flow;
 mod cli;
 mod delivery;
 mod limits;
+mod queue;
 mod restart;
