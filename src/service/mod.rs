@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use error::ServiceError;
 
 use crate::config::Settings;
-use crate::domain::{AgentId, ChatId, ChatStatus, Event, VisitorId};
+use crate::domain::{AgentId, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
 use crate::store::{write_transaction, DbConn, Store, StoreError};
@@ -63,6 +63,22 @@ impl Services {
                 Ok(value)
             })
             .await
+    }
+}
+
+/// The agent behind `principal`, or 403 for visitors.
+pub fn require_agent(principal: &Principal) -> Result<AgentId, ServiceError> {
+    match principal {
+        Principal::Agent(id, _) => Ok(*id),
+        Principal::Visitor(_) => Err(ServiceError::Forbidden("only agents may do this")),
+    }
+}
+
+/// The admin behind `principal`, or 403 for visitors and plain agents.
+pub fn require_admin(principal: &Principal) -> Result<AgentId, ServiceError> {
+    match principal {
+        Principal::Agent(id, Role::Admin) => Ok(*id),
+        _ => Err(ServiceError::Forbidden("only admins may do this")),
     }
 }
 
