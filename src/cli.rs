@@ -168,6 +168,7 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
         presence_lease: std::time::Duration::ZERO,
         closed_chat_retention: std::time::Duration::ZERO,
         idle_retention: std::time::Duration::ZERO,
+        notice_ttl: std::time::Duration::ZERO,
     });
     let services = Services { store, hub, settings: std::sync::Arc::new(settings) };
     match command {

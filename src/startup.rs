@@ -78,6 +78,7 @@ impl Application {
             presence_lease: Duration::from_secs(settings.presence.lease_secs + settings.presence.grace_secs),
             closed_chat_retention: hold_max * 2 + Duration::from_secs(10),
             idle_retention: Duration::from_secs(600),
+            notice_ttl: Duration::from_secs(30),
         });
         let workers = match server_settings.workers {
             0 => std::thread::available_parallelism().map_or(2, usize::from),

@@ -19,6 +19,13 @@ pub struct Cursor {
     /// Last seq seen, per chat.
     #[serde(rename = "c", default, skip_serializing_if = "BTreeMap::is_empty")]
     chats: BTreeMap<ChatId, i64>,
+    /// Id of the last notice seen (typing, read markers, announcements).
+    #[serde(rename = "e", default, skip_serializing_if = "is_zero")]
+    notices: i64,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 impl Cursor {
@@ -34,7 +41,7 @@ impl Cursor {
         }
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        if cursor.chats.values().any(|seq| *seq < 0) {
+        if cursor.notices < 0 || cursor.chats.values().any(|seq| *seq < 0) {
             return Err(invalid());
         }
         Ok(cursor)
@@ -42,7 +49,7 @@ impl Cursor {
 
     /// The opaque text form; the start encodes as the empty string.
     pub fn encode(&self) -> String {
-        if self.chats.is_empty() {
+        if self.chats.is_empty() && self.notices == 0 {
             return String::new();
         }
         // Serialising a map of ids to integers cannot fail.
@@ -64,6 +71,16 @@ impl Cursor {
     /// Forgets `chat` (closed and fully seen, or not the client's).
     pub fn forget(&mut self, chat: ChatId) {
         self.chats.remove(&chat);
+    }
+
+    /// Id of the last notice seen.
+    pub fn notices_seen(&self) -> i64 {
+        self.notices
+    }
+
+    /// Records that the client has seen notices up to `id`.
+    pub fn advance_notices(&mut self, id: i64) {
+        self.notices = self.notices.max(id);
     }
 
     /// The chats this cursor mentions.

@@ -47,6 +47,8 @@ pub async fn read_limited(
 #[derive(Debug, Default)]
 pub struct Fields {
     values: serde_json::Map<String, serde_json::Value>,
+    /// A form sends every value as text, numbers and booleans included.
+    from_form: bool,
 }
 
 impl Fields {
@@ -56,6 +58,32 @@ impl Fields {
             None | Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(InvalidInput::new(field, "must be a string").into()),
+        }
+    }
+
+    /// An integer field (a form sends it as text).
+    pub fn integer(&self, field: &'static str) -> Result<Option<i64>, ApiError> {
+        let invalid = || ApiError::from(InvalidInput::new(field, "must be an integer"));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Number(number)) => number.as_i64().map(Some).ok_or_else(invalid),
+            Some(serde_json::Value::String(text)) if self.from_form => {
+                text.trim().parse().map(Some).map_err(|_| invalid())
+            }
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// A boolean field (a form sends `true`/`false` as text).
+    pub fn boolean(&self, field: &'static str) -> Result<Option<bool>, ApiError> {
+        let invalid = || ApiError::from(InvalidInput::new(field, "must be true or false"));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Bool(value)) => Ok(Some(*value)),
+            Some(serde_json::Value::String(text)) if self.from_form => {
+                text.trim().parse().map(Some).map_err(|_| invalid())
+            }
+            Some(_) => Err(invalid()),
         }
     }
 
@@ -84,11 +112,11 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
                 .map_err(|e| ApiError::invalid_body(format!("The form body is not valid: {e}.")))?;
             let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-            Ok(Fields { values })
+            Ok(Fields { values, from_form: true })
         }
         "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => {
             match serde_json::from_slice(bytes) {
-                Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
+                Ok(serde_json::Value::Object(values)) => Ok(Fields { values, from_form: false }),
                 Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
                 Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
             }
@@ -118,6 +146,11 @@ mod tests {
         assert_eq!(text.text("a"), Ok(Some("x")));
         let form = parse(&with_type("application/x-www-form-urlencoded"), b"a=x+y&n=4").expect("form");
         assert_eq!(form.text("a"), Ok(Some("x y")));
+        let typed = parse(&with_type("application/x-www-form-urlencoded"), b"n=4&b=true").expect("form");
+        assert_eq!((typed.integer("n"), typed.boolean("b")), (Ok(Some(4)), Ok(Some(true))));
+        let json = parse(&with_type("application/json"), br#"{"n":"4","b":"true"}"#).expect("json");
+        assert_eq!(json.integer("n").map_err(|e| e.field), Err(Some("n")));
+        assert_eq!(json.boolean("b").map_err(|e| e.field), Err(Some("b")));
     }
 
     #[test]

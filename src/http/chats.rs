@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{AgentId, ChatId};
+use crate::domain::{AgentId, ChatId, InvalidInput};
 use crate::error::ApiError;
 use crate::service::chats::StartOutcome;
 use crate::service::Services;
@@ -12,7 +12,9 @@ use crate::service::Services;
 /// Routes of this module.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/chats").route(web::post().to(start)))
-        .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)));
+        .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)))
+        .service(web::resource("/api/chats/{chat_id}/typing").route(web::post().to(typing)))
+        .service(web::resource("/api/chats/{chat_id}/read").route(web::post().to(read)));
 }
 
 async fn start(
@@ -54,4 +56,34 @@ async fn close(
         "seq": closed.seq,
         "reason": closed.reason,
     })))
+}
+
+async fn typing(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let typing = fields.boolean("typing")?.unwrap_or(true);
+    services.set_typing(&principal, chat_id, typing).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn read(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let seq = fields.integer("seq")?.ok_or_else(|| InvalidInput::new("seq", "is required"))?;
+    services.mark_read(&principal, chat_id, seq).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

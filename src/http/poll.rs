@@ -60,7 +60,12 @@ async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<Htt
     let body = PollBody {
         status: answer.status.as_str(),
         cursor: answer.cursor.encode(),
-        events: answer.events.iter().map(|event| event.json.as_ref()).collect(),
+        events: answer
+            .events
+            .iter()
+            .map(|event| event.json.as_ref())
+            .chain(answer.notices.iter().map(|notice| notice.json.as_ref()))
+            .collect(),
     };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))

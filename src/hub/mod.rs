@@ -4,11 +4,12 @@
 //! a restart, after eviction, and when a queue overflows.
 
 mod chat;
+mod notice;
 mod participant;
 mod poll_guard;
 mod queue;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use dashmap::DashMap;
 use uuid::Uuid;
 
 pub use chat::{ChatMeta, LiveChat};
+pub use notice::Notice;
 use participant::Participant;
 pub use poll_guard::PollGuard;
 pub use queue::{BelowHorizon, EventQueue};
@@ -37,6 +39,8 @@ pub struct HubSettings {
     pub closed_chat_retention: Duration,
     /// How long an idle open chat or absent participant stays in memory.
     pub idle_retention: Duration,
+    /// How long a notice can still be fetched (a lost answer repeated).
+    pub notice_ttl: Duration,
 }
 
 /// Why a poll was not admitted.
@@ -99,6 +103,8 @@ pub struct Hub {
     generations: AtomicU64,
     /// Set once; every held poll answers at once and no new one is admitted.
     shutting_down: AtomicBool,
+    /// The last notice id handed out (microseconds since the epoch, bumped to stay unique).
+    notice_clock: AtomicI64,
 }
 
 impl Hub {
@@ -112,6 +118,7 @@ impl Hub {
             held_polls: AtomicUsize::new(0),
             generations: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            notice_clock: AtomicI64::new(0),
         })
     }
 
@@ -179,22 +186,21 @@ impl Hub {
     /// Takes in events just stored for a chat (in seq order) and wakes the chat's participants.
     /// Must be called after the store transaction committed.
     pub fn publish(&self, meta: &ChatMeta, events: &[Event]) {
-        {
+        let members = {
             let capacity = self.settings.queue_capacity;
             let mut chat = self.chats.entry(meta.chat_id).or_insert_with(|| {
                 // First sight of this chat here: memory starts just before these events.
                 let first = events.first().map_or(meta.last_seq, |event| event.seq - 1);
-                LiveChat::new(
-                    ChatMeta { last_seq: first, status: ChatStatus::Open, ..meta.clone() },
-                    capacity,
-                )
+                LiveChat::new(ChatMeta { last_seq: first, ..meta.clone() }, capacity)
             });
             for event in events {
                 chat.apply(meta, Arc::new(EventRecord::from(event)));
             }
-        }
-        self.touch_member(PrincipalKind::Visitor, meta.visitor.0, meta.chat_id);
-        if let Some(agent) = meta.agent {
+            // The members as of the chat's newest event, not as of this (maybe stale) publish.
+            (chat.meta().visitor, chat.meta().agent)
+        };
+        self.touch_member(PrincipalKind::Visitor, members.0 .0, meta.chat_id);
+        if let Some(agent) = members.1 {
             self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id);
         }
     }
@@ -257,6 +263,53 @@ impl Hub {
             }
         }
         views
+    }
+
+    /// A fresh notice id: the time in microseconds, or one more than the last id if the clock
+    /// has not moved (or went back).
+    pub fn next_notice_id(&self) -> i64 {
+        let now = crate::domain::now_ms().saturating_mul(1000);
+        let previous = self
+            .notice_clock
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| Some(now.max(last + 1)))
+            .unwrap_or(now);
+        now.max(previous + 1)
+    }
+
+    /// Gives `notice` to a participant present on this node and wakes its polls; an absent one
+    /// does not get it (notices are about now).
+    pub fn notify(&self, kind: PrincipalKind, id: Uuid, notice: Arc<Notice>) {
+        if let Some(mut participant) = self.participants(kind).get_mut(&id) {
+            participant.mailbox.push(notice);
+            participant.notify.notify_waiters();
+        }
+    }
+
+    /// Gives `notice` to every participant present on this node (announcements).
+    pub fn notify_everyone(&self, notice: &Arc<Notice>) {
+        let now = tokio::time::Instant::now();
+        for map in [&self.visitors, &self.agents] {
+            for mut participant in map.iter_mut() {
+                if participant.is_present(now, self.settings.presence_lease) {
+                    participant.mailbox.push(Arc::clone(notice));
+                    participant.notify.notify_waiters();
+                }
+            }
+        }
+    }
+
+    /// The participant's notices after `seen`.
+    pub fn notices_after(&self, principal: &Principal, seen: i64) -> Vec<Arc<Notice>> {
+        let now = tokio::time::Instant::now();
+        self.participants(principal.kind())
+            .get(&principal.uuid())
+            .map(|p| p.mailbox.read_after(seen, self.settings.notice_ttl, now))
+            .unwrap_or_default()
+    }
+
+    /// The chat as this node knows it, if it holds it.
+    pub fn chat_meta(&self, chat_id: ChatId) -> Option<ChatMeta> {
+        self.chats.get(&chat_id).map(|chat| chat.meta().clone())
     }
 
     /// Whether the participant is holding a poll or held one within the presence lease.
@@ -345,6 +398,7 @@ mod tests {
             presence_lease: Duration::from_secs(1),
             closed_chat_retention: Duration::from_secs(60),
             idle_retention: Duration::from_secs(600),
+            notice_ttl: Duration::from_secs(30),
         })
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use super::notice::Mailbox;
 use crate::domain::{ChatId, TabId};
 
 /// One participant's live state on this node.
@@ -23,6 +24,8 @@ pub struct Participant {
     pub(super) tabs: HashMap<TabId, u64>,
     /// Polls held right now.
     pub(super) polls_held: usize,
+    /// Recent notices (typing, read markers, announcements).
+    pub(super) mailbox: Mailbox,
     /// When a poll last started or ended (`None`: never, on this node); presence is a lease
     /// renewed by polling.
     pub(super) last_seen: Option<tokio::time::Instant>,
@@ -36,6 +39,7 @@ impl Participant {
             chats_loaded: false,
             tabs: HashMap::new(),
             polls_held: 0,
+            mailbox: Mailbox::default(),
             last_seen: None,
         }
     }

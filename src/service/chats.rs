@@ -208,6 +208,8 @@ fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
         close_reason: None,
         queue_ticket: None,
         queue_position: None,
+        visitor_read_seq: 0,
+        agent_read_seq: 0,
     }
 }
 

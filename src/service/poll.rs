@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{chat_meta, ServiceError, Services};
 use crate::domain::{now_ms, Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
-use crate::hub::ChatView;
+use crate::hub::{ChatView, Notice};
 use crate::store::{chats, messages, StoreError};
 
 /// What the client asked for.
@@ -53,8 +53,10 @@ pub struct PollResponse {
     pub status: PollStatus,
     /// The cursor to send next time.
     pub cursor: Cursor,
-    /// The events, each chat's in seq order.
+    /// The chat events, each chat's in seq order.
     pub events: Vec<Arc<EventRecord>>,
+    /// The notices (typing, read markers, announcements), oldest first.
+    pub notices: Vec<Arc<Notice>>,
 }
 
 /// Store reads a poll needs: chats memory cannot answer for.
@@ -85,7 +87,12 @@ impl Services {
             }
         }
         let deadline = tokio::time::Instant::now() + request.hold;
-        let unchanged = |status| PollResponse { status, cursor: request.cursor.clone(), events: Vec::new() };
+        let unchanged = |status| PollResponse {
+            status,
+            cursor: request.cursor.clone(),
+            events: Vec::new(),
+            notices: Vec::new(),
+        };
         loop {
             // Register for wake-ups before looking, so nothing published in between is missed.
             let notified = guard.notify().notified();
@@ -97,12 +104,16 @@ impl Services {
             if self.hub.is_shutting_down() {
                 return Ok(unchanged(PollStatus::Shutdown));
             }
-            let (events, cursor) = self.gather(principal, &request.cursor).await?;
-            if !events.is_empty() {
-                return Ok(PollResponse { status: PollStatus::Ok, cursor, events });
+            let (events, mut cursor) = self.gather(principal, &request.cursor).await?;
+            let notices = self.hub.notices_after(principal, cursor.notices_seen());
+            if let Some(last) = notices.last() {
+                cursor.advance_notices(last.id);
+            }
+            if !events.is_empty() || !notices.is_empty() {
+                return Ok(PollResponse { status: PollStatus::Ok, cursor, events, notices });
             }
             if tokio::time::Instant::now() >= deadline {
-                return Ok(PollResponse { status: PollStatus::Timeout, cursor, events });
+                return Ok(PollResponse { status: PollStatus::Timeout, cursor, events, notices });
             }
             tokio::select! {
                 () = &mut notified => {}

@@ -32,6 +32,10 @@ pub struct ChatRow {
     pub queue_ticket: Option<i64>,
     /// The queue position last announced to the visitor, while queued.
     pub queue_position: Option<i32>,
+    /// The visitor has read up to this seq.
+    pub visitor_read_seq: i64,
+    /// The agent has read up to this seq.
+    pub agent_read_seq: i64,
 }
 
 /// Adds a chat.
@@ -150,6 +154,22 @@ pub fn close(conn: &mut DbConn, id: &str, reason: &str, now: i64) -> QueryResult
         return Ok(None);
     }
     find(conn, id)
+}
+
+/// Moves one side's read marker forward to `seq` (never back, never past the last event);
+/// returns whether it moved.
+pub fn mark_read(conn: &mut DbConn, id: &str, by_visitor: bool, seq: i64) -> QueryResult<bool> {
+    let chat = chats::table.find(id).filter(chats::last_seq.ge(seq));
+    let updated = if by_visitor {
+        diesel::update(chat.filter(chats::visitor_read_seq.lt(seq)))
+            .set(chats::visitor_read_seq.eq(seq))
+            .execute(conn)?
+    } else {
+        diesel::update(chat.filter(chats::agent_read_seq.lt(seq)))
+            .set(chats::agent_read_seq.eq(seq))
+            .execute(conn)?
+    };
+    Ok(updated == 1)
 }
 
 /// How many chats exist.

@@ -37,6 +37,8 @@ diesel::table! {
         close_reason -> Nullable<Text>,
         queue_ticket -> Nullable<BigInt>,
         queue_position -> Nullable<Integer>,
+        visitor_read_seq -> BigInt,
+        agent_read_seq -> BigInt,
     }
 }
 
@@ -68,6 +70,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    announcements (id) {
+        id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(chats -> visitors (visitor_id));
 diesel::joinable!(messages -> chats (chat_id));
-diesel::allow_tables_to_appear_in_same_query!(agents, visitors, chats, messages, tokens, counters);
+diesel::allow_tables_to_appear_in_same_query!(
+    agents,
+    visitors,
+    chats,
+    messages,
+    tokens,
+    counters,
+    announcements
+);

@@ -376,6 +376,11 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `POST` with a JSON body as `who`; the raw response.
+    pub async fn post_as(&self, who: &Participant, path: &str, body: Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(&who.token).json(&body).send().await.expect("request")
+    }
+
     /// Row counts of the store.
     pub async fn store_counts(&self) -> StoreCounts {
         self.services

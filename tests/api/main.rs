@@ -8,5 +8,6 @@ mod chat_flow;
 mod cli;
 mod delivery;
 mod limits;
+mod live;
 mod queue;
 mod restart;

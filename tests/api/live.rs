@@ -1,0 +1,71 @@
+//! Typing indicators and read markers: notices between the two sides of a chat.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{drain, Backend, TestApp};
+use crate::on_every_backend;
+
+on_every_backend!(typing_reaches_the_other_side_once_and_is_not_stored, a_read_marker_moves_forward_only_and_is_told);
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+async fn typing_reaches_the_other_side_once_and_is_not_stored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let agent = app.online_agent("E1", 3).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    let (_, cursor) = drain(&app, &agent, "", &chat, 1).await;
+    let before = app.store_counts().await;
+
+    let held = app.poll(&agent, &cursor, Some(30));
+    let typing = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.post_as(&visitor, &format!("/api/chats/{chat}/typing"), json!({"typing": true})).await
+    };
+    let (answer, response) = tokio::join!(held, typing);
+    assert_eq!(response.status(), 204);
+    let shown = of_type(&answer.events, "typing");
+    assert_eq!(shown.len(), 1, "{:?}", answer.events);
+    assert_eq!((shown[0]["from"].clone(), shown[0]["typing"].clone()), (json!("visitor"), json!(true)));
+    assert_eq!(shown[0]["chat_id"], chat.as_str());
+    assert_eq!(app.store_counts().await, before, "typing is not stored");
+
+    // A lost answer is repeated from the old cursor; the new cursor never repeats it.
+    let again = app.poll(&agent, &cursor, Some(0)).await;
+    assert_eq!(of_type(&again.events, "typing").len(), 1);
+    let after = app.poll(&agent, &answer.cursor, Some(0)).await;
+    assert!(after.events.is_empty(), "{:?}", after.events);
+    // The typist does not hear itself; an outsider may not type.
+    assert!(of_type(&app.poll(&visitor, "", Some(0)).await.events, "typing").is_empty());
+    let stranger = app.visitor().await;
+    assert_eq!(app.post_as(&stranger, &format!("/api/chats/{chat}/typing"), json!({})).await.status(), 403);
+}
+
+async fn a_read_marker_moves_forward_only_and_is_told(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let agent = app.online_agent("E1", 3).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    app.send(&visitor, &chat, "v1", "hello").await;
+    let (_, cursor) = drain(&app, &visitor, "", &chat, 2).await;
+    let path = format!("/api/chats/{chat}/read");
+    let read = |seq: Value| app.post_as(&agent, &path, json!({ "seq": seq }));
+
+    assert_eq!(read(json!(2)).await.status(), 204);
+    let answer = app.poll(&visitor, &cursor, Some(0)).await;
+    let told = of_type(&answer.events, "read");
+    assert_eq!(told.len(), 1);
+    assert_eq!((told[0]["seq"].clone(), told[0]["from"].clone()), (json!(2), json!("agent")));
+
+    // Backwards is accepted but changes nothing and tells nobody.
+    assert_eq!(read(json!(1)).await.status(), 204);
+    assert!(app.poll(&visitor, &answer.cursor, Some(0)).await.events.is_empty());
+    for bad in [json!(99), json!(-1), json!("2")] {
+        let response = read(bad).await;
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["field"], "seq");
+    }
+}
