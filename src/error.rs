@@ -116,6 +116,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::AgentOffline => Self::new(S::CONFLICT, "agent_offline", message),
             ServiceError::ChatAlreadyOpen => Self::new(S::CONFLICT, "chat_already_open", message),
             ServiceError::NoAgentOnline => Self::new(S::CONFLICT, "no_agent_online", message),
+            ServiceError::VisitorNotFound => Self::new(S::NOT_FOUND, "visitor_not_found", message),
+            ServiceError::VisitorOffline => Self::new(S::CONFLICT, "visitor_offline", message),
             ServiceError::EmployeeIdTaken => Self::new(S::CONFLICT, "employee_id_taken", message),
             ServiceError::TooManyPolls => Self::unavailable("too_many_polls", message, 2),
             ServiceError::TooManyChats => Self::unavailable("too_many_chats", message, 10),

@@ -55,6 +55,20 @@ pub enum EventPayload {
         /// The agent now serving the chat.
         agent: AgentRef,
     },
+    /// An agent opened the chat by inviting the visitor.
+    #[serde(rename = "chat.invited")]
+    ChatInvited {
+        /// The inviting agent, now serving the chat.
+        agent: AgentRef,
+    },
+    /// The chat moved from one agent to another.
+    #[serde(rename = "chat.transferred")]
+    ChatTransferred {
+        /// The agent who handed it on.
+        from: AgentRef,
+        /// The agent now serving it.
+        to: AgentRef,
+    },
     /// The chat waits in the queue at `position` (1 = next).
     #[serde(rename = "chat.queued")]
     ChatQueued {
@@ -103,6 +117,8 @@ impl EventPayload {
         match self {
             EventPayload::ChatAssigned { .. } => "chat.assigned",
             EventPayload::ChatQueued { .. } => "chat.queued",
+            EventPayload::ChatInvited { .. } => "chat.invited",
+            EventPayload::ChatTransferred { .. } => "chat.transferred",
             EventPayload::Message { .. } => "message",
             EventPayload::ChatClosed { .. } => "chat.closed",
         }

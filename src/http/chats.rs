@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{AgentId, ChatId, InvalidInput};
+use crate::domain::{AgentId, ChatId, InvalidInput, VisitorId};
 use crate::error::ApiError;
 use crate::service::chats::StartOutcome;
 use crate::service::Services;
@@ -12,6 +12,8 @@ use crate::service::Services;
 /// Routes of this module.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/chats").route(web::post().to(start)))
+        .service(web::resource("/api/chats/invite").route(web::post().to(invite)))
+        .service(web::resource("/api/chats/{chat_id}/transfer").route(web::post().to(transfer)))
         .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)))
         .service(web::resource("/api/chats/{chat_id}/typing").route(web::post().to(typing)))
         .service(web::resource("/api/chats/{chat_id}/read").route(web::post().to(read)));
@@ -86,4 +88,32 @@ async fn read(
     let seq = fields.integer("seq")?.ok_or_else(|| InvalidInput::new("seq", "is required"))?;
     services.mark_read(&principal, chat_id, seq).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn invite(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let visitor = VisitorId::parse(fields.required_text("visitor_id")?, "visitor_id")?;
+    let (chat_id, seq) = services.invite(&principal, visitor).await?;
+    Ok(HttpResponse::Created().json(json!({ "chat_id": chat_id, "seq": seq })))
+}
+
+async fn transfer(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let to = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
+    let seq = services.transfer(&principal, chat_id, to).await?;
+    Ok(HttpResponse::Ok().json(json!({ "chat_id": chat_id, "seq": seq })))
 }

@@ -214,7 +214,7 @@ fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
 }
 
 /// Inserts a chat; the one-live-chat-per-visitor index turns a second one into a 409.
-fn insert_chat(conn: &mut DbConn, row: &ChatRow) -> Result<(), ServiceError> {
+pub(crate) fn insert_chat(conn: &mut DbConn, row: &ChatRow) -> Result<(), ServiceError> {
     chats::insert(conn, row).map_err(|e| {
         if is_unique_violation(&e) {
             ServiceError::ChatAlreadyOpen

@@ -36,6 +36,12 @@ pub enum ServiceError {
     /// No agent is online at all: leave an offline message instead.
     #[error("no agent is online right now")]
     NoAgentOnline,
+    /// No such visitor.
+    #[error("no such visitor")]
+    VisitorNotFound,
+    /// The visitor is not on the site now (not polling).
+    #[error("the visitor is not on the site now")]
+    VisitorOffline,
     /// The visitor already has a chat going.
     #[error("you already have an open chat")]
     ChatAlreadyOpen,

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod auth;
 pub mod chats;
 mod error;
+pub mod handover;
 pub mod live;
 pub mod messages;
 pub mod poll;

@@ -123,6 +123,32 @@ pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryRes
     find(conn, id)
 }
 
+/// Moves an open chat from `from_agent` to `to_agent` and reserves the seq of its
+/// `chat.transferred`. `None` when the chat is not open with `from_agent`.
+pub fn reassign(
+    conn: &mut DbConn,
+    id: &str,
+    from_agent: &str,
+    to_agent: &str,
+    now: i64,
+) -> QueryResult<Option<ChatRow>> {
+    let held = chats::table
+        .find(id)
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::agent_id.eq(from_agent));
+    let updated = diesel::update(held)
+        .set((
+            chats::agent_id.eq(to_agent),
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
 /// Records a queued chat's new position and reserves the seq of its `chat.queued`. `None` when
 /// the chat was no longer queued.
 pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<Option<ChatRow>> {

@@ -5,7 +5,10 @@ use serde_json::{json, Value};
 use crate::helpers::{drain, Backend, TestApp};
 use crate::on_every_backend;
 
-on_every_backend!(typing_reaches_the_other_side_once_and_is_not_stored, a_read_marker_moves_forward_only_and_is_told);
+on_every_backend!(
+    typing_reaches_the_other_side_once_and_is_not_stored,
+    a_read_marker_moves_forward_only_and_is_told
+);
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()

@@ -7,6 +7,7 @@ mod bad_input;
 mod chat_flow;
 mod cli;
 mod delivery;
+mod handover;
 mod limits;
 mod live;
 mod queue;

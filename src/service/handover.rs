@@ -1,0 +1,118 @@
+//! Chats an agent starts or hands on: invitations (proactive chat with a visitor on the site
+//! now) and transfers. Both check capacity with the same conditional update as every other
+//! path, inside the transaction, so no path can push an agent past `max_chats`.
+
+use serde_json::json;
+
+use super::chats::{insert_chat, store_event};
+use super::queue::{self, drain_locked, present_agent_ids};
+use super::{require_agent, ServiceError, Services, Stored};
+use crate::domain::{
+    now_ms, AgentId, AgentRef, ChatId, ChatStatus, EventPayload, InvalidInput, Principal, PrincipalKind,
+    VisitorId,
+};
+use crate::store::chats::{self, ChatRow};
+use crate::store::{agents, counters, visitors, DbConn};
+
+/// The agent's name, or `AgentNotFound`.
+fn agent_ref(conn: &mut DbConn, agent_id: AgentId) -> Result<(AgentRef, agents::AgentRow), ServiceError> {
+    let row = agents::find(conn, &agent_id.to_string())?.ok_or(ServiceError::AgentNotFound)?;
+    Ok((AgentRef { agent_id, name: row.name.clone() }, row))
+}
+
+impl Services {
+    /// An agent invites a visitor who is on the site now: the chat opens at once, counts
+    /// against the agent's capacity, and the visitor's poll gets `chat.invited`.
+    pub async fn invite(
+        &self,
+        principal: &Principal,
+        visitor: VisitorId,
+    ) -> Result<(ChatId, i64), ServiceError> {
+        let agent_id = require_agent(principal)?;
+        let visitor_present = self.hub.is_present(PrincipalKind::Visitor, visitor.0);
+        let max_active = self.settings.chat.max_active_chats;
+        self.write_chat(move |conn| {
+            visitors::find(conn, &visitor.to_string())?.ok_or(ServiceError::VisitorNotFound)?;
+            if !visitor_present {
+                return Err(ServiceError::VisitorOffline);
+            }
+            let (agent, _) = agent_ref(conn, agent_id)?;
+            let now = now_ms();
+            let row = ChatRow {
+                id: ChatId::new().to_string(),
+                visitor_id: visitor.to_string(),
+                agent_id: Some(agent_id.to_string()),
+                status: ChatStatus::Open.as_str().to_string(),
+                last_seq: 1,
+                created_at: now,
+                last_activity_at: now,
+                closed_at: None,
+                close_reason: None,
+                queue_ticket: None,
+                queue_position: None,
+                visitor_read_seq: 0,
+                agent_read_seq: 0,
+            };
+            // Lock order as in every start: the new row, then the counter, then the agent.
+            insert_chat(conn, &row)?;
+            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
+                return Err(ServiceError::TooManyChats);
+            }
+            if !agents::take_slot(conn, &agent_id.to_string(), now)? {
+                return Err(ServiceError::AgentFull);
+            }
+            let chat_id = ChatId::parse(&row.id, "chat_id")?;
+            let event = store_event(conn, chat_id, 1, EventPayload::ChatInvited { agent })?;
+            Ok(((chat_id, 1), vec![Stored { row, events: vec![event] }]))
+        })
+        .await
+    }
+
+    /// The chat's agent hands it to another online agent with room; the transcript follows,
+    /// both agents and the visitor are told, and the freed slot drains the queue.
+    pub async fn transfer(
+        &self,
+        principal: &Principal,
+        chat_id: ChatId,
+        to: AgentId,
+    ) -> Result<i64, ServiceError> {
+        let from = require_agent(principal)?;
+        let to_present = self.hub.is_present(PrincipalKind::Agent, to.0);
+        let candidates = present_agent_ids(self);
+        let principal = *principal;
+        let (seq, from_ref, to_ref) = self
+            .write_chat(move |conn| {
+                queue::lock(conn)?;
+                super::chats::chat_of(conn, &principal, chat_id)?;
+                if from == to {
+                    return Err(InvalidInput::new("agent_id", "must be another agent").into());
+                }
+                let (to_ref, target) = agent_ref(conn, to)?;
+                if !to_present || target.disabled != 0 || target.status != "online" {
+                    return Err(ServiceError::AgentOffline);
+                }
+                let (from_ref, _) = agent_ref(conn, from)?;
+                let now = now_ms();
+                let row =
+                    chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
+                        .ok_or(ServiceError::ChatClosed)?;
+                if !agents::take_slot(conn, &to.to_string(), now)? {
+                    return Err(ServiceError::AgentFull);
+                }
+                agents::release_slot(conn, &from.to_string())?;
+                let payload = EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };
+                let event = store_event(conn, chat_id, row.last_seq, payload)?;
+                let seq = event.seq;
+                let mut stored = vec![Stored { row, events: vec![event] }];
+                stored.extend(drain_locked(conn, &candidates)?);
+                Ok(((seq, from_ref, to_ref), stored))
+            })
+            .await?;
+        // The agent who handed the chat on no longer reads it; a notice tells its console.
+        let notice = self.notice(json!({
+            "chat_id": chat_id, "seq": seq, "type": "chat.transferred", "from": from_ref, "to": to_ref,
+        }));
+        self.hub.notify(PrincipalKind::Agent, from.0, notice);
+        Ok(seq)
+    }
+}
