@@ -166,6 +166,7 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
         queue_capacity: 1,
         max_held_polls: 1,
         presence_lease: std::time::Duration::ZERO,
+        presence_grace: std::time::Duration::ZERO,
         closed_chat_retention: std::time::Duration::ZERO,
         idle_retention: std::time::Duration::ZERO,
         notice_ttl: std::time::Duration::ZERO,

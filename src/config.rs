@@ -74,6 +74,10 @@ pub struct ChatSettings {
     pub default_agent_max_chats: i32,
     /// Longest message body, in characters.
     pub max_message_chars: usize,
+    /// Seconds without a message after which an open chat is closed (reason `inactivity`).
+    pub inactivity_secs: u64,
+    /// Milliseconds between two rounds of the chat timers (inactivity, visitor or agent gone).
+    pub timer_interval_ms: u64,
 }
 
 /// `[store]`
@@ -94,9 +98,10 @@ pub struct StoreSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PresenceSettings {
-    /// Seconds a participant stays online after its last poll ended (covers reconnect gaps).
+    /// Seconds a participant stays online (listed, offered chats) after its last poll ended.
     pub lease_secs: u64,
-    /// Extra seconds before an expired lease counts as gone (covers page reloads).
+    /// Extra seconds after the lease before it counts as gone: a visitor's chats are closed
+    /// (`visitor_left`), an agent's go back to the queue. A page reload fits inside.
     pub grace_secs: u64,
 }
 
@@ -146,6 +151,8 @@ impl Default for ChatSettings {
             max_active_chats: 50_000,
             default_agent_max_chats: 5,
             max_message_chars: 4_000,
+            inactivity_secs: 30 * 60,
+            timer_interval_ms: 1_000,
         }
     }
 }

@@ -75,7 +75,8 @@ impl Application {
         let hub = Hub::new(HubSettings {
             queue_capacity: settings.chat.queue_capacity,
             max_held_polls: limits.max_held_polls,
-            presence_lease: Duration::from_secs(settings.presence.lease_secs + settings.presence.grace_secs),
+            presence_lease: Duration::from_secs(settings.presence.lease_secs),
+            presence_grace: Duration::from_secs(settings.presence.grace_secs),
             closed_chat_retention: hold_max * 2 + Duration::from_secs(10),
             idle_retention: Duration::from_secs(600),
             notice_ttl: Duration::from_secs(30),
@@ -106,6 +107,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_sweeper(Arc::clone(&hub));
+        spawn_timers(shared.clone());
         log::info!(
             "listening on {}:{port}; {} descriptors allow {} connections and {} held polls",
             settings.server.host,
@@ -159,6 +161,25 @@ fn cors(settings: &CorsSettings) -> Cors {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
+}
+
+/// Ends chats whose time is up (inactivity, visitor gone) and hands back the chats of agents
+/// who are gone; see `service::timers`.
+fn spawn_timers(services: Services) {
+    let every = Duration::from_millis(services.settings.chat.timer_interval_ms.max(50));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if services.hub.is_shutting_down() {
+                break;
+            }
+            if let Err(error) = services.run_timers().await {
+                log::warn!("chat timers failed this round: {error}");
+            }
+        }
+    });
 }
 
 /// Drops from memory what the store already has and no poll needs (see `Hub::sweep`).

@@ -24,6 +24,10 @@ pub enum CloseReason {
     ClosedByVisitor,
     /// The agent closed it.
     ClosedByAgent,
+    /// Nobody wrote for `chat.inactivity_secs`.
+    Inactivity,
+    /// The visitor left the site (no poll for lease and grace).
+    VisitorLeft,
 }
 
 impl CloseReason {
@@ -32,6 +36,8 @@ impl CloseReason {
         match self {
             CloseReason::ClosedByVisitor => "closed_by_visitor",
             CloseReason::ClosedByAgent => "closed_by_agent",
+            CloseReason::Inactivity => "inactivity",
+            CloseReason::VisitorLeft => "visitor_left",
         }
     }
 }

@@ -33,8 +33,12 @@ pub struct HubSettings {
     pub queue_capacity: usize,
     /// Polls held at once on this node.
     pub max_held_polls: usize,
-    /// A participant is present while holding a poll or within this long after one.
+    /// A participant is present (listed, offered chats) while holding a poll or within this
+    /// long after one.
     pub presence_lease: Duration,
+    /// After the lease, this much longer before a participant counts as gone and its chats are
+    /// ended or handed back (a page reload fits inside).
+    pub presence_grace: Duration,
     /// How long a closed chat stays in memory so that held polls can still read its end.
     pub closed_chat_retention: Duration,
     /// How long an idle open chat or absent participant stays in memory.
@@ -105,6 +109,9 @@ pub struct Hub {
     shutting_down: AtomicBool,
     /// The last notice id handed out (microseconds since the epoch, bumped to stay unique).
     notice_clock: AtomicI64,
+    /// When this hub started: a participant not seen since is counted from here, so a restart
+    /// gives everyone a full lease and grace to come back.
+    started_at: tokio::time::Instant,
 }
 
 impl Hub {
@@ -119,6 +126,7 @@ impl Hub {
             generations: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             notice_clock: AtomicI64::new(0),
+            started_at: tokio::time::Instant::now(),
         })
     }
 
@@ -318,6 +326,28 @@ impl Hub {
         self.participants(kind).get(&id).is_some_and(|p| p.is_present(now, self.settings.presence_lease))
     }
 
+    /// Whether the participant has been away longer than lease and grace (never seen on this
+    /// node counts from the hub's start).
+    pub fn is_gone(&self, kind: PrincipalKind, id: Uuid) -> bool {
+        let now = tokio::time::Instant::now();
+        let limit = self.settings.presence_lease + self.settings.presence_grace;
+        let idle = match self.participants(kind).get(&id) {
+            Some(p) if p.polls_held > 0 => return false,
+            Some(p) => p.idle_for(now),
+            None => None,
+        };
+        idle.unwrap_or_else(|| now.saturating_duration_since(self.started_at)) > limit
+    }
+
+    /// The chats held in memory that have not ended.
+    pub fn live_chat_metas(&self) -> Vec<ChatMeta> {
+        self.chats
+            .iter()
+            .filter(|chat| chat.meta().status != ChatStatus::Closed)
+            .map(|chat| chat.meta().clone())
+            .collect()
+    }
+
     /// Agents present on this node now.
     pub fn present_agents(&self) -> Vec<AgentId> {
         let now = tokio::time::Instant::now();
@@ -396,6 +426,7 @@ mod tests {
             queue_capacity: 8,
             max_held_polls: 4,
             presence_lease: Duration::from_secs(1),
+            presence_grace: Duration::from_secs(1),
             closed_chat_retention: Duration::from_secs(60),
             idle_retention: Duration::from_secs(600),
             notice_ttl: Duration::from_secs(30),

@@ -178,20 +178,34 @@ impl Services {
         self.write_chat(move |conn| {
             queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
-            let row = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())?
-                .ok_or(ServiceError::ChatClosed)?;
-            counters::release(conn, counters::OPEN_CHATS)?;
-            if let Some(agent) = &row.agent_id {
-                agents::release_slot(conn, agent)?;
-            }
-            let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
-            let closed = ClosedChat { chat_id, seq: event.seq, reason };
-            let mut stored = vec![Stored { row, events: vec![event] }];
-            stored.extend(drain_locked(conn, &candidates)?);
-            Ok((closed, stored))
+            let stored = end_chat(conn, chat_id, reason, &candidates)?.ok_or(ServiceError::ChatClosed)?;
+            let seq = stored.first().and_then(|s| s.events.first()).map_or(0, |event| event.seq);
+            Ok((ClosedChat { chat_id, seq, reason }, stored))
         })
         .await
     }
+}
+
+/// Ends a chat that has not ended, for `reason`: gives back its capacity, stores
+/// `chat.closed`, and drains the queue into the freed room. The closing event comes first in
+/// what it returns. `None` when the chat had already ended. Runs under the queue lock.
+pub(crate) fn end_chat(
+    conn: &mut DbConn,
+    chat_id: ChatId,
+    reason: CloseReason,
+    candidates: &[String],
+) -> Result<Option<Vec<Stored>>, ServiceError> {
+    let Some(row) = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())? else {
+        return Ok(None);
+    };
+    counters::release(conn, counters::OPEN_CHATS)?;
+    if let Some(agent) = &row.agent_id {
+        agents::release_slot(conn, agent)?;
+    }
+    let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
+    let mut stored = vec![Stored { row, events: vec![event] }];
+    stored.extend(drain_locked(conn, candidates)?);
+    Ok(Some(stored))
 }
 
 /// A chat row for `visitor`, queued, with no events yet.

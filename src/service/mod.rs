@@ -14,6 +14,7 @@ pub mod live;
 pub mod messages;
 pub mod poll;
 mod queue;
+pub mod timers;
 pub mod visitors;
 
 use std::sync::Arc;

@@ -198,6 +198,45 @@ pub fn mark_read(conn: &mut DbConn, id: &str, by_visitor: bool, seq: i64) -> Que
     Ok(updated == 1)
 }
 
+/// Open chats whose last event is older than `cutoff` (epoch ms), at most `limit`.
+pub fn idle_open(conn: &mut DbConn, cutoff: i64, limit: i64) -> QueryResult<Vec<ChatRow>> {
+    chats::table
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::last_activity_at.lt(cutoff))
+        .limit(limit)
+        .select(ChatRow::as_select())
+        .load(conn)
+}
+
+/// Takes an open chat away from `agent_id` and puts it back in the queue with `ticket`;
+/// reserves the seq of the event that says so. `None` when it is not open with that agent.
+pub fn requeue(
+    conn: &mut DbConn,
+    id: &str,
+    agent_id: &str,
+    ticket: i64,
+    now: i64,
+) -> QueryResult<Option<ChatRow>> {
+    let held = chats::table
+        .find(id)
+        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::agent_id.eq(agent_id));
+    let updated = diesel::update(held)
+        .set((
+            chats::status.eq(ChatStatus::Queued.as_str()),
+            chats::agent_id.eq(None::<String>),
+            chats::queue_ticket.eq(ticket),
+            chats::queue_position.eq(None::<i32>),
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
 /// How many chats exist.
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     chats::table.count().get_result(conn)

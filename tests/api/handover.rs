@@ -72,7 +72,10 @@ async fn a_transfer_moves_the_chat_with_its_transcript_and_capacity_holds(backen
     let (visitor_events, _) = drain(&app, &visitor, "", &chat, 3).await;
     assert_eq!(visitor_events[2]["type"], "chat.transferred");
     let ann_answer = app.poll(&ann, &ann_cursor, Some(0)).await;
-    assert!(ann_answer.events.iter().any(|e| e["type"] == "chat.transferred" && e["chat_id"] == chat.as_str()));
+    assert!(ann_answer
+        .events
+        .iter()
+        .any(|e| e["type"] == "chat.transferred" && e["chat_id"] == chat.as_str()));
     assert_eq!(app.send_raw(&ann, &chat, "a1", "still mine?").await.status(), 403);
     app.send(&bob, &chat, "b1", "Bob here").await;
 
@@ -84,7 +87,8 @@ async fn a_transfer_moves_the_chat_with_its_transcript_and_capacity_holds(backen
     let second = app.visitor().await;
     let other_chat = app.start_chat(&second, &ann).await;
     let before = app.store_counts().await;
-    let full = app.post_as(&ann, &format!("/api/chats/{other_chat}/transfer"), json!({ "agent_id": bob.id })).await;
+    let full =
+        app.post_as(&ann, &format!("/api/chats/{other_chat}/transfer"), json!({ "agent_id": bob.id })).await;
     assert_eq!(code_of(full).await, (409, "agent_full".into()));
     assert_eq!(app.store_counts().await, before);
     assert_eq!(app.chat_state(&other_chat).await.1, Some(ann.id.clone()));

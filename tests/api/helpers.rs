@@ -434,3 +434,23 @@ pub async fn drain(
     }
     (events, cursor)
 }
+
+/// Polls as `who` (echoing cursors, 1 s holds) until `until` passes, so that `who` stays present;
+/// returns every event seen.
+pub async fn keep_polling(app: &TestApp, who: &Participant, until: std::time::Instant) -> Vec<Value> {
+    let mut cursor = String::new();
+    let mut events = Vec::new();
+    while std::time::Instant::now() < until {
+        let answer = app.poll(who, &cursor, Some(1)).await;
+        events.extend(answer.events);
+        cursor = answer.cursor;
+    }
+    events
+}
+
+/// Short presence and timer settings for tests about time.
+pub fn quick_timers(settings: &mut Settings) {
+    settings.presence.lease_secs = 1;
+    settings.presence.grace_secs = 1;
+    settings.chat.timer_interval_ms = 100;
+}

@@ -10,5 +10,6 @@ mod delivery;
 mod handover;
 mod limits;
 mod live;
+mod presence;
 mod queue;
 mod restart;

@@ -1,0 +1,112 @@
+//! Ends without a click. Every node runs these rounds; each change is a conditional update
+//! under the queue lock, so two nodes doing the same round change a chat once.
+//!
+//! - no message for `chat.inactivity_secs` → closed, reason `inactivity`;
+//! - the visitor gone (no poll for lease + grace) → closed, reason `visitor_left`;
+//! - the agent gone → each of its chats goes back to the front of the queue, with a system
+//!   message telling the visitor, and the queue drains (another agent may take it at once).
+
+use super::chats::{end_chat, store_event};
+use super::queue::{self, drain_locked, present_agent_ids};
+use super::{ServiceError, Services, Stored};
+use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, CloseReason, EventPayload, PrincipalKind, Sender};
+use crate::hub::ChatMeta;
+use crate::store::{agents, chats};
+
+/// Most inactive chats closed per round (the rest wait for the next round).
+const INACTIVE_PER_ROUND: i64 = 200;
+
+/// Tickets of chats handed back by a gone agent sort before every ordinary ticket (which count
+/// up from 1), earlier hand-backs first.
+const FRONT_OF_QUEUE: i64 = i64::MIN / 2;
+
+/// What a round of timers did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TimerRound {
+    /// Chats closed for inactivity.
+    pub inactive: usize,
+    /// Chats closed because the visitor left.
+    pub visitor_left: usize,
+    /// Chats handed back to the queue because their agent is gone.
+    pub requeued: usize,
+}
+
+impl Services {
+    /// One round of automatic ends; see the module doc.
+    pub async fn run_timers(&self) -> Result<TimerRound, ServiceError> {
+        let live = self.hub.live_chat_metas();
+        let left: Vec<ChatId> = live
+            .iter()
+            .filter(|chat| self.hub.is_gone(PrincipalKind::Visitor, chat.visitor.0))
+            .map(|chat| chat.chat_id)
+            .collect();
+        let abandoned: Vec<(ChatId, AgentId)> = live
+            .iter()
+            .filter(|chat| chat.status == ChatStatus::Open && !left.contains(&chat.chat_id))
+            .filter_map(|chat: &ChatMeta| chat.agent.map(|agent| (chat.chat_id, agent)))
+            .filter(|(_, agent)| self.hub.is_gone(PrincipalKind::Agent, agent.0))
+            .collect();
+        let cutoff = now_ms()
+            .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));
+        if left.is_empty() && abandoned.is_empty() {
+            // The usual case: a read, not a write under the queue lock, every round.
+            let idle = self
+                .store
+                .run(move |conn| chats::idle_open(conn, cutoff, 1).map_err(crate::store::StoreError::from))
+                .await?;
+            if idle.is_empty() {
+                return Ok(TimerRound::default());
+            }
+        }
+        let candidates = present_agent_ids(self);
+        let message = "Your agent was disconnected. You are back at the front of the queue.".to_string();
+
+        let round = self
+            .write_chat(move |conn| {
+                queue::lock(conn)?;
+                let mut stored: Vec<Stored> = Vec::new();
+                let mut counts = TimerRound::default();
+                for row in chats::idle_open(conn, cutoff, INACTIVE_PER_ROUND)? {
+                    let chat_id = ChatId::parse(&row.id, "chat_id")?;
+                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::Inactivity, &[])? {
+                        stored.extend(ended);
+                        counts.inactive += 1;
+                    }
+                }
+                for chat_id in left {
+                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::VisitorLeft, &[])? {
+                        stored.extend(ended);
+                        counts.visitor_left += 1;
+                    }
+                }
+                for (chat_id, agent) in abandoned {
+                    let ticket = FRONT_OF_QUEUE + now_ms();
+                    let now = now_ms();
+                    let Some(row) =
+                        chats::requeue(conn, &chat_id.to_string(), &agent.to_string(), ticket, now)?
+                    else {
+                        continue;
+                    };
+                    agents::release_slot(conn, &agent.to_string())?;
+                    let payload = EventPayload::Message {
+                        from: Sender::System,
+                        body: message.clone(),
+                        client_msg_id: None,
+                        sender_id: None,
+                        sender_name: None,
+                    };
+                    let event = store_event(conn, chat_id, row.last_seq, payload)?;
+                    stored.push(Stored { row, events: vec![event] });
+                    counts.requeued += 1;
+                }
+                // One drain for everything freed this round.
+                stored.extend(drain_locked(conn, &candidates)?);
+                Ok((counts, stored))
+            })
+            .await?;
+        if round != TimerRound::default() {
+            log::info!("chat timers: {round:?}");
+        }
+        Ok(round)
+    }
+}
