@@ -2,6 +2,7 @@
 //! Each module exposes `config(cfg)`; [`configure`] chains them.
 
 mod agents;
+mod announcements;
 mod auth;
 mod body;
 mod chats;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(visitors::config)
         .configure(agents::config)
         .configure(chats::config)
+        .configure(announcements::config)
         .configure(ops::config)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())

@@ -6,6 +6,7 @@
 //! between the two only delays delivery (the next poll reads the store).
 
 pub mod agents;
+pub mod announcements;
 pub mod auth;
 pub mod chats;
 mod error;

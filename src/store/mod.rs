@@ -3,6 +3,7 @@
 //! `&mut DbConn` and return `QueryResult`; the service layer composes them in transactions.
 
 pub mod agents;
+pub mod announcements;
 pub mod chats;
 mod connection;
 pub mod counters;

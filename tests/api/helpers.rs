@@ -219,6 +219,24 @@ impl TestApp {
             role: Role::Agent,
         };
         self.services.create_agent(spec).await.expect("agent created");
+        self.login(employee_id).await
+    }
+
+    /// A new admin, logged in over HTTP.
+    pub async fn admin(&self, employee_id: &str) -> Participant {
+        let spec = AgentSpec {
+            employee_id: employee_id.into(),
+            name: format!("Admin {employee_id}"),
+            password: "correct horse battery".into(),
+            max_chats: Some(1),
+            role: Role::Admin,
+        };
+        self.services.create_agent(spec).await.expect("admin created");
+        self.login(employee_id).await
+    }
+
+    /// Logs an agent in over HTTP with the test password.
+    async fn login(&self, employee_id: &str) -> Participant {
         let response = self
             .client
             .post(self.url("/api/agent/login"))

@@ -1,4 +1,5 @@
-//! Typing indicators and read markers: notices between the two sides of a chat.
+//! Notices: typing indicators and read markers between the two sides of a chat, and
+//! announcements to everyone online.
 
 use serde_json::{json, Value};
 
@@ -7,7 +8,8 @@ use crate::on_every_backend;
 
 on_every_backend!(
     typing_reaches_the_other_side_once_and_is_not_stored,
-    a_read_marker_moves_forward_only_and_is_told
+    a_read_marker_moves_forward_only_and_is_told,
+    an_announcement_reaches_every_online_visitor_and_agent,
 );
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -71,4 +73,35 @@ async fn a_read_marker_moves_forward_only_and_is_told(backend: Backend) {
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["error"]["field"], "seq");
     }
+}
+
+async fn an_announcement_reaches_every_online_visitor_and_agent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin("A1").await;
+    let agent = app.online_agent("E1", 3).await;
+    let (online, never_polled) = (app.visitor().await, app.visitor().await);
+    app.poll(&online, "", Some(0)).await;
+
+    let send = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.post_as(&admin, "/api/admin/announcements", json!({"body": "We close at 18:00 today."})).await
+    };
+    let (visitor_answer, agent_answer, response) =
+        tokio::join!(app.poll(&online, "", Some(30)), app.poll(&agent, "", Some(30)), send);
+    assert_eq!(response.status(), 201);
+    for answer in [&visitor_answer, &agent_answer] {
+        let shown = of_type(&answer.events, "announcement");
+        assert_eq!(shown.len(), 1, "{:?}", answer.events);
+        assert_eq!(shown[0]["body"], "We close at 18:00 today.");
+        assert!(shown[0].get("chat_id").is_none());
+    }
+    // Who was not online when it was sent does not get it later.
+    assert!(of_type(&app.poll(&never_polled, "", Some(0)).await.events, "announcement").is_empty());
+    // Only admins announce; the text follows the message rules.
+    for who in [&agent, &online] {
+        let refused = app.post_as(who, "/api/admin/announcements", json!({"body": "hi"})).await;
+        assert_eq!(refused.status(), 403);
+    }
+    let blank = app.post_as(&admin, "/api/admin/announcements", json!({"body": "  "})).await;
+    assert_eq!(blank.status(), 400);
 }

@@ -58,7 +58,9 @@ async fn an_agent_that_stops_polling_goes_offline_then_its_chat_goes_to_another_
     assert_eq!(app.chat_state(&chat).await, ("open".to_string(), Some(bob.id.clone())));
     let in_chat: Vec<&Value> = visitor_events.iter().filter(|e| e["chat_id"] == chat.as_str()).collect();
     let system = in_chat.iter().position(|e| e["type"] == "message" && e["from"] == "system");
-    let to_bob = in_chat.iter().position(|e| e["type"] == "chat.assigned" && e["agent"]["agent_id"] == bob.id.as_str());
+    let to_bob = in_chat
+        .iter()
+        .position(|e| e["type"] == "chat.assigned" && e["agent"]["agent_id"] == bob.id.as_str());
     assert!(matches!((system, to_bob), (Some(s), Some(b)) if s < b), "{in_chat:?}");
     let loads = app.services.list_agents().await.expect("agents");
     assert_eq!(loads.iter().map(|a| a.active_chats).collect::<Vec<_>>(), vec![0, 1]);
@@ -105,6 +107,7 @@ async fn a_chat_without_messages_closes_for_inactivity(backend: Backend) {
     let ann = app.online_agent("E1", 1).await;
     let visitor = app.visitor().await;
     let chat = app.start_chat(&visitor, &ann).await;
-    let (visitor_events, _) = tokio::join!(keep_polling(&app, &visitor, after(3.0)), keep_polling(&app, &ann, after(3.0)));
+    let (visitor_events, _) =
+        tokio::join!(keep_polling(&app, &visitor, after(3.0)), keep_polling(&app, &ann, after(3.0)));
     assert_eq!(closed_reason(&visitor_events, &chat).as_deref(), Some("inactivity"));
 }

@@ -1,0 +1,27 @@
+//! `POST /api/admin/announcements`: an admin's message to everyone online.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{auth, body};
+use crate::domain::MessageBody;
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/admin/announcements").route(web::post().to(announce)));
+}
+
+async fn announce(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
+    let seq = services.announce(&principal, text).await?;
+    Ok(HttpResponse::Created().json(json!({ "seq": seq })))
+}

@@ -1,0 +1,25 @@
+//! `announcements`: what admins told everyone online, kept for the record.
+
+use diesel::prelude::*;
+
+use super::schema::announcements;
+use super::DbConn;
+
+/// An announcement as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = announcements)]
+pub struct AnnouncementRow {
+    /// UUID.
+    pub id: String,
+    /// The admin who sent it.
+    pub author_id: String,
+    /// The text.
+    pub body: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// Stores an announcement.
+pub fn insert(conn: &mut DbConn, row: &AnnouncementRow) -> QueryResult<()> {
+    diesel::insert_into(announcements::table).values(row).execute(conn).map(drop)
+}
