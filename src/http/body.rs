@@ -47,6 +47,8 @@ pub async fn read_limited(
 #[derive(Debug, Default)]
 pub struct Fields {
     values: serde_json::Map<String, serde_json::Value>,
+    /// True when the body was a form, whose values are all text: numbers then arrive as text.
+    from_form: bool,
 }
 
 impl Fields {
@@ -62,6 +64,25 @@ impl Fields {
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
+    }
+
+    /// A whole-number field; `None` when absent or null. JSON bodies must send a JSON integer;
+    /// form bodies send text, which must then hold one. Anything else is a 400 naming the field.
+    pub fn integer(&self, field: &'static str) -> Result<Option<i64>, ApiError> {
+        let not_integer = || ApiError::from(InvalidInput::new(field, "must be a whole number"));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Number(number)) => number.as_i64().map(Some).ok_or_else(not_integer),
+            Some(serde_json::Value::String(text)) if self.from_form => {
+                text.trim().parse::<i64>().map(Some).map_err(|_| not_integer())
+            }
+            Some(_) => Err(not_integer()),
+        }
+    }
+
+    /// A whole-number field that must be there.
+    pub fn required_integer(&self, field: &'static str) -> Result<i64, ApiError> {
+        self.integer(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
     }
 }
 
@@ -84,11 +105,11 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
                 .map_err(|e| ApiError::invalid_body(format!("The form body is not valid: {e}.")))?;
             let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-            Ok(Fields { values })
+            Ok(Fields { values, from_form: true })
         }
         "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => {
             match serde_json::from_slice(bytes) {
-                Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
+                Ok(serde_json::Value::Object(values)) => Ok(Fields { values, from_form: false }),
                 Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
                 Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
             }
@@ -139,5 +160,26 @@ mod tests {
         assert_eq!(curl_style.text("a"), Ok(Some("x")));
         let odd = parse(&with_type("image/png"), b"x").expect_err("odd type");
         assert_eq!(odd.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn integers_come_from_json_numbers_or_form_text() {
+        let json =
+            parse(&with_type("application/json"), br#"{"n":4,"s":"4","f":4.5,"z":null}"#).expect("json");
+        assert_eq!(json.integer("n"), Ok(Some(4)));
+        assert_eq!(json.integer("z"), Ok(None));
+        assert_eq!(json.integer("absent"), Ok(None));
+        for field in ["s", "f"] {
+            let error = json.integer(field).expect_err("not a JSON integer");
+            assert_eq!((error.code, error.field), ("invalid_field", Some(field)));
+        }
+        assert_eq!(json.required_integer("absent").expect_err("absent").code, "missing_field");
+
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"n=5&bad=five").expect("form");
+        assert_eq!(form.integer("n"), Ok(Some(5)));
+        assert_eq!(form.integer("bad").expect_err("not a number").field, Some("bad"));
+        let curl_style =
+            parse(&with_type("application/x-www-form-urlencoded"), br#"{"n":"5"}"#).expect("json in a form");
+        assert!(curl_style.integer("n").is_err(), "JSON text is not a number, whatever the label");
     }
 }
