@@ -5,9 +5,12 @@ mod agents;
 mod auth;
 mod body;
 mod chats;
+mod offline_messages;
 mod ops;
 mod poll;
+mod ratings;
 mod send;
+mod transcripts;
 mod visitors;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -28,6 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(agents::config)
         .configure(chats::config)
         .configure(ops::config)
+        .configure(ratings::config)
+        .configure(transcripts::config)
+        .configure(offline_messages::config)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
         }));

@@ -10,8 +10,11 @@ pub mod auth;
 pub mod chats;
 mod error;
 pub mod messages;
+pub mod offline_messages;
 pub mod poll;
 mod queue;
+pub mod ratings;
+pub mod transcripts;
 pub mod visitors;
 
 use std::sync::Arc;

@@ -392,6 +392,28 @@ impl TestApp {
             .await
             .expect("store counts")
     }
+
+    /// A new admin, logged in over HTTP.
+    pub async fn admin(&self, employee_id: &str) -> Participant {
+        let spec = AgentSpec {
+            employee_id: employee_id.into(),
+            name: format!("Admin {employee_id}"),
+            password: "correct horse battery".into(),
+            max_chats: Some(1),
+            role: Role::Admin,
+        };
+        self.services.create_agent(spec).await.expect("admin created");
+        let response = self
+            .client
+            .post(self.url("/api/agent/login"))
+            .json(&json!({"employee_id": employee_id, "password": "correct horse battery"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+    }
 }
 
 /// A JSON string value as a `String` (panics in the test if it is not one).

@@ -8,5 +8,8 @@ mod chat_flow;
 mod cli;
 mod delivery;
 mod limits;
+mod offline_messages;
 mod queue;
+mod ratings;
 mod restart;
+mod transcripts;
