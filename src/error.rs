@@ -123,6 +123,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyChats => Self::unavailable("too_many_chats", message, 10),
             ServiceError::ShuttingDown => Self::unavailable("shutting_down", message, 1),
             ServiceError::Store(store) => store.into(),
+            ServiceError::ChatNotClosed => Self::new(S::CONFLICT, "chat_not_closed", message),
+            ServiceError::AlreadyRated => Self::new(S::CONFLICT, "already_rated", message),
+            ServiceError::ChatNotRateable => Self::new(S::CONFLICT, "chat_not_rateable", message),
         }
     }
 }

@@ -7,15 +7,15 @@
 //! # Layout
 //! Dependencies point one way: `http → service → {hub, store} → domain`.
 //!
-//! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events). Parse,
-//!   don't validate; depends on nothing else in the crate.
+//! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
+//!   `Email`, `PageLimit` …). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table, and the dedicated store threads every query
 //!   runs on.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls and presence.
-//! - [`service`]: the rules — tokens, visitors, agents, chats, sending, polling. Stores first,
-//!   then publishes to the hub.
+//! - [`service`]: the rules — tokens, visitors, agents, chats, sending, polling, ratings and the
+//!   per-agent report, transcripts, offline messages. Stores first, then publishes to the hub.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.

@@ -3,20 +3,26 @@
 
 mod chat_status;
 mod client_msg_id;
+mod contact;
 mod cursor;
 mod employee_id;
 mod event;
 mod ids;
 mod message_body;
+mod paging;
+mod rating;
 mod time;
 
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};
+pub use contact::{ContactName, Email};
 pub use cursor::Cursor;
 pub use employee_id::EmployeeId;
 pub use event::{AgentRef, Audience, CloseReason, Event, EventPayload, EventRecord, Sender};
 pub use ids::{AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
 pub use message_body::MessageBody;
+pub use paging::{parse_non_negative, PageLimit};
+pub use rating::{RatingComment, Score};
 pub use time::now_ms;
 
 /// Why an input value was refused; the HTTP layer turns it into a 400 naming `field`.

@@ -47,7 +47,7 @@ pub async fn read_limited(
 #[derive(Debug, Default)]
 pub struct Fields {
     values: serde_json::Map<String, serde_json::Value>,
-    /// A form sends every value as text, numbers and booleans included.
+    /// True when the body was a form, whose values are all text (numbers and booleans too).
     from_form: bool,
 }
 
@@ -90,6 +90,11 @@ impl Fields {
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
+    }
+
+    /// A whole-number field that must be there.
+    pub fn required_integer(&self, field: &'static str) -> Result<i64, ApiError> {
+        self.integer(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
     }
 }
 
@@ -172,5 +177,26 @@ mod tests {
         assert_eq!(curl_style.text("a"), Ok(Some("x")));
         let odd = parse(&with_type("image/png"), b"x").expect_err("odd type");
         assert_eq!(odd.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn integers_come_from_json_numbers_or_form_text() {
+        let json =
+            parse(&with_type("application/json"), br#"{"n":4,"s":"4","f":4.5,"z":null}"#).expect("json");
+        assert_eq!(json.integer("n"), Ok(Some(4)));
+        assert_eq!(json.integer("z"), Ok(None));
+        assert_eq!(json.integer("absent"), Ok(None));
+        for field in ["s", "f"] {
+            let error = json.integer(field).expect_err("not a JSON integer");
+            assert_eq!((error.code, error.field), ("invalid_field", Some(field)));
+        }
+        assert_eq!(json.required_integer("absent").expect_err("absent").code, "missing_field");
+
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"n=5&bad=five").expect("form");
+        assert_eq!(form.integer("n"), Ok(Some(5)));
+        assert_eq!(form.integer("bad").expect_err("not a number").field, Some("bad"));
+        let curl_style =
+            parse(&with_type("application/x-www-form-urlencoded"), br#"{"n":"5"}"#).expect("json in a form");
+        assert!(curl_style.integer("n").is_err(), "JSON text is not a number, whatever the label");
     }
 }

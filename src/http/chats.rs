@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{AgentId, ChatId, InvalidInput, VisitorId};
+use crate::domain::{AgentId, ChatId, VisitorId};
 use crate::error::ApiError;
 use crate::service::chats::StartOutcome;
 use crate::service::Services;
@@ -85,7 +85,7 @@ async fn read(
     let fields = body::parse(&request, &bytes)?;
     let principal = auth::principal(&services, &request, fields.text("token")?).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
-    let seq = fields.integer("seq")?.ok_or_else(|| InvalidInput::new("seq", "is required"))?;
+    let seq = fields.required_integer("seq")?;
     services.mark_read(&principal, chat_id, seq).await?;
     Ok(HttpResponse::NoContent().finish())
 }

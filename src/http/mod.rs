@@ -6,9 +6,12 @@ mod announcements;
 mod auth;
 mod body;
 mod chats;
+mod offline_messages;
 mod ops;
 mod poll;
+mod ratings;
 mod send;
+mod transcripts;
 mod visitors;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,6 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(chats::config)
         .configure(announcements::config)
         .configure(ops::config)
+        .configure(ratings::config)
+        .configure(transcripts::config)
+        .configure(offline_messages::config)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
         }));

@@ -60,6 +60,15 @@ pub enum ServiceError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The chat has not ended yet, so it cannot be rated.
+    #[error("the chat can be rated once it has ended")]
+    ChatNotClosed,
+    /// The chat has been rated already.
+    #[error("the chat has already been rated")]
+    AlreadyRated,
+    /// The chat ended before any agent served it: there is nobody to rate.
+    #[error("the chat ended before an agent took it, so there is nobody to rate")]
+    ChatNotRateable,
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -13,9 +13,12 @@ mod error;
 pub mod handover;
 pub mod live;
 pub mod messages;
+pub mod offline_messages;
 pub mod poll;
 mod queue;
+pub mod ratings;
 pub mod timers;
+pub mod transcripts;
 pub mod visitors;
 
 use std::sync::Arc;

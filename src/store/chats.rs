@@ -241,3 +241,14 @@ pub fn requeue(
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     chats::table.count().get_result(conn)
 }
+
+/// How many chats each agent has served to their end, per agent that has any.
+pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(Option<String>, i64)> = chats::table
+        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+        .filter(chats::agent_id.is_not_null())
+        .group_by(chats::agent_id)
+        .select((chats::agent_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(agent, count)| agent.map(|agent| (agent, count))).collect())
+}

@@ -10,6 +10,8 @@ pub mod counters;
 mod executor;
 pub mod messages;
 mod migrate;
+pub mod offline_messages;
+pub mod ratings;
 pub mod schema;
 pub mod tokens;
 pub mod visitors;

@@ -81,6 +81,29 @@ diesel::table! {
 
 diesel::joinable!(chats -> visitors (visitor_id));
 diesel::joinable!(messages -> chats (chat_id));
+diesel::table! {
+    ratings (chat_id) {
+        chat_id -> Text,
+        agent_id -> Text,
+        visitor_id -> Text,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    offline_messages (id) {
+        id -> Text,
+        visitor_id -> Text,
+        name -> Text,
+        email -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(ratings -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     visitors,
@@ -88,5 +111,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     tokens,
     counters,
-    announcements
+    announcements,
+    ratings,
+    offline_messages,
 );

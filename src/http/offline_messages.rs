@@ -1,0 +1,52 @@
+//! Offline messages: left by visitors when nobody is online, listed for agents.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{auth, body};
+use crate::domain::{parse_non_negative, ContactName, Email, MessageBody, PageLimit};
+use crate::error::ApiError;
+use crate::service::offline_messages::{NewOfflineMessage, MAX_OFFLINE_BODY_CHARS};
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/offline-messages").route(web::post().to(leave)).route(web::get().to(list)),
+    );
+}
+
+/// Query parameters, read as text and parsed here so a bad one gets an error naming it.
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    before: Option<String>,
+}
+
+async fn leave(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let message = NewOfflineMessage {
+        name: ContactName::parse(fields.required_text("name")?)?,
+        email: Email::parse(fields.required_text("email")?)?,
+        body: MessageBody::parse(fields.required_text("body")?, MAX_OFFLINE_BODY_CHARS)?,
+    };
+    let id = services.leave_offline_message(&principal, message).await?;
+    Ok(HttpResponse::Created().json(json!({ "id": id })))
+}
+
+async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query: ListQuery = serde_urlencoded::from_str(request.query_string())
+        .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
+    let principal = auth::principal(&services, &request, None).await?;
+    let limit = PageLimit::parse(query.limit.as_deref())?;
+    let before = parse_non_negative(query.before.as_deref(), "before")?;
+    let messages = services.list_offline_messages(&principal, before, limit).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "messages": messages })))
+}

@@ -1,0 +1,37 @@
+//! Rating a chat, and the per-agent report for admins.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{auth, body};
+use crate::domain::{ChatId, RatingComment, Score};
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/chats/{chat_id}/rating").route(web::post().to(rate)))
+        .service(web::resource("/api/admin/stats/agents").route(web::get().to(agent_stats)));
+}
+
+async fn rate(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let score = Score::parse(fields.required_integer("score")?)?;
+    let comment = RatingComment::parse(fields.text("comment")?)?;
+    let rating = services.rate_chat(&principal, chat_id, score, comment).await?;
+    Ok(HttpResponse::Created().json(rating))
+}
+
+async fn agent_stats(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = auth::principal(&services, &request, None).await?;
+    let agents = services.agent_stats(&principal).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "agents": agents })))
+}

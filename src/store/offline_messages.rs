@@ -1,0 +1,49 @@
+//! `offline_messages`: what visitors leave when no agent is online, for agents to answer by
+//! email.
+
+use diesel::prelude::*;
+
+use super::schema::offline_messages;
+use super::DbConn;
+
+/// An offline message as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = offline_messages)]
+pub struct OfflineMessageRow {
+    /// UUID.
+    pub id: String,
+    /// The visitor who left it.
+    pub visitor_id: String,
+    /// The name the visitor gave.
+    pub name: String,
+    /// Where to answer.
+    pub email: String,
+    /// The message, shown as text.
+    pub body: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// Adds an offline message.
+pub fn insert(conn: &mut DbConn, message: &OfflineMessageRow) -> QueryResult<()> {
+    diesel::insert_into(offline_messages::table).values(message).execute(conn).map(drop)
+}
+
+/// Up to `limit` messages left before `before` (epoch ms, exclusive; `None` = now), newest
+/// first.
+pub fn newest(conn: &mut DbConn, before: Option<i64>, limit: i64) -> QueryResult<Vec<OfflineMessageRow>> {
+    let mut query = offline_messages::table
+        .order((offline_messages::created_at.desc(), offline_messages::id.desc()))
+        .limit(limit)
+        .select(OfflineMessageRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(offline_messages::created_at.lt(before));
+    }
+    query.load(conn)
+}
+
+/// How many offline messages are stored in all.
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    offline_messages::table.count().get_result(conn)
+}
