@@ -8,6 +8,7 @@ mod employee_id;
 mod event;
 mod ids;
 mod message_body;
+mod page_info;
 mod time;
 
 pub use chat_status::ChatStatus;
@@ -17,6 +18,7 @@ pub use employee_id::EmployeeId;
 pub use event::{AgentRef, Audience, CloseReason, Event, EventPayload, EventRecord, Sender};
 pub use ids::{AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
 pub use message_body::MessageBody;
+pub use page_info::{user_agent, PageInfo};
 pub use time::now_ms;
 
 /// Why an input value was refused; the HTTP layer turns it into a 400 naming `field`.

@@ -47,6 +47,8 @@ pub async fn read_limited(
 #[derive(Debug, Default)]
 pub struct Fields {
     values: serde_json::Map<String, serde_json::Value>,
+    /// The body was a form: every value arrived as text, numbers included.
+    form: bool,
 }
 
 impl Fields {
@@ -62,6 +64,20 @@ impl Fields {
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
+    }
+
+    /// An integer field: a JSON integer, or (forms send only text) a decimal string when the
+    /// body was a form. `None` when absent or null; 400 naming the field otherwise.
+    pub fn integer(&self, field: &'static str) -> Result<Option<i64>, ApiError> {
+        let not_integer = || -> ApiError { InvalidInput::new(field, "must be an integer").into() };
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Number(number)) => number.as_i64().map(Some).ok_or_else(not_integer),
+            Some(serde_json::Value::String(text)) if self.form => {
+                text.trim().parse::<i64>().map(Some).map_err(|_| not_integer())
+            }
+            Some(_) => Err(not_integer()),
+        }
     }
 }
 
@@ -84,11 +100,11 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
                 .map_err(|e| ApiError::invalid_body(format!("The form body is not valid: {e}.")))?;
             let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-            Ok(Fields { values })
+            Ok(Fields { values, form: true })
         }
         "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => {
             match serde_json::from_slice(bytes) {
-                Ok(serde_json::Value::Object(values)) => Ok(Fields { values }),
+                Ok(serde_json::Value::Object(values)) => Ok(Fields { values, form: false }),
                 Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
                 Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
             }
@@ -126,6 +142,21 @@ mod tests {
         let error = fields.text("a").expect_err("number is not text");
         assert_eq!((error.code, error.field), ("invalid_field", Some("a")));
         assert_eq!(fields.required_text("missing").expect_err("absent").code, "missing_field");
+    }
+
+    #[test]
+    fn an_integer_is_a_json_number_or_form_text_and_nothing_else() {
+        let json =
+            parse(&with_type("application/json"), br#"{"n":3,"s":"3","f":2.5,"b":true}"#).expect("json");
+        assert_eq!(json.integer("n"), Ok(Some(3)));
+        assert_eq!(json.integer("absent"), Ok(None));
+        for field in ["s", "f", "b"] {
+            let error = json.integer(field).expect_err(field);
+            assert_eq!((error.code, error.field), ("invalid_field", Some(field)));
+        }
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"n=4&x=four").expect("form");
+        assert_eq!(form.integer("n"), Ok(Some(4)));
+        assert_eq!(form.integer("x").expect_err("not a number").field, Some("x"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HTTP edge: parse the request, call the service, shape the response. No rules here.
 //! Each module exposes `config(cfg)`; [`configure`] chains them.
 
+mod admin;
 mod agents;
 mod auth;
 mod body;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(agents::config)
         .configure(chats::config)
         .configure(ops::config)
+        .configure(admin::config)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
         }));

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod bad_input;
 mod chat_flow;
 mod cli;
@@ -10,3 +11,4 @@ mod delivery;
 mod limits;
 mod queue;
 mod restart;
+mod visitors;
