@@ -167,6 +167,21 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_is_a_json_number_or_form_text_and_nothing_else() {
+        let json =
+            parse(&with_type("application/json"), br#"{"n":3,"s":"3","f":2.5,"b":true}"#).expect("json");
+        assert_eq!(json.integer("n"), Ok(Some(3)));
+        assert_eq!(json.integer("absent"), Ok(None));
+        for field in ["s", "f", "b"] {
+            let error = json.integer(field).expect_err(field);
+            assert_eq!((error.code, error.field), ("invalid_field", Some(field)));
+        }
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"n=4&x=four").expect("form");
+        assert_eq!(form.integer("n"), Ok(Some(4)));
+        assert_eq!(form.integer("x").expect_err("not a number").field, Some("x"));
+    }
+
+    #[test]
     fn a_broken_body_is_a_400_and_an_odd_content_type_a_415() {
         let broken = parse(&with_type("application/json"), b"{").expect_err("broken");
         assert_eq!((broken.status, broken.code), (StatusCode::BAD_REQUEST, "invalid_body"));

@@ -1,6 +1,7 @@
 //! The HTTP edge: parse the request, call the service, shape the response. No rules here.
 //! Each module exposes `config(cfg)`; [`configure`] chains them.
 
+mod admin;
 mod agents;
 mod announcements;
 mod auth;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(ratings::config)
         .configure(transcripts::config)
         .configure(offline_messages::config)
+        .configure(admin::config)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
         }));

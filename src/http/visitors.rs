@@ -1,15 +1,26 @@
-//! `POST /api/visitors`: an anonymous visitor and its token.
+//! Visitors: `POST /api/visitors` (an anonymous visitor and its token), `POST /api/visitors/page`
+//! (the visitor navigated) and `GET /api/visitors/online` (agents: who is on the site now).
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::body;
+use super::{auth, body};
+use crate::domain::{user_agent, PageInfo};
 use crate::error::ApiError;
 use crate::service::Services;
 
 /// Routes of this module.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/visitors").route(web::post().to(create)));
+    cfg.service(web::resource("/api/visitors").route(web::post().to(create)))
+        .service(web::resource("/api/visitors/page").route(web::post().to(page)))
+        .service(web::resource("/api/visitors/online").route(web::get().to(online)));
+}
+
+/// The request's `User-Agent`, cut to size.
+fn user_agent_of(request: &HttpRequest) -> Option<String> {
+    let value = request.headers().get(header::USER_AGENT)?;
+    user_agent(Some(&String::from_utf8_lossy(value.as_bytes())))
 }
 
 async fn create(
@@ -19,10 +30,40 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
     let fields = body::parse(&request, &bytes)?;
-    let visitor = services.create_visitor(fields.text("name")?).await?;
+    let page = PageInfo::parse_optional(
+        fields.text("page_url")?,
+        fields.text("page_title")?,
+        fields.text("referrer")?,
+    )?;
+    let visitor =
+        services.create_visitor_on_page(fields.text("name")?, page, user_agent_of(&request)).await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,
         "token": visitor.token,
     })))
+}
+
+async fn page(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
+    let fields = body::parse(&request, &bytes)?;
+    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let page = PageInfo::parse(
+        fields.required_text("page_url")?,
+        fields.text("page_title")?,
+        fields.text("referrer")?,
+    )?;
+    let url = page.url.clone();
+    services.record_page(&principal, page, user_agent_of(&request)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "page_url": url })))
+}
+
+async fn online(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = auth::principal(&services, &request, None).await?;
+    let visitors = services.online_visitors(&principal).await?;
+    Ok(HttpResponse::Ok().json(json!({ "visitors": visitors })))
 }

@@ -358,6 +358,16 @@ impl Hub {
             .collect()
     }
 
+    /// Visitors present on this node now (holding a poll or within the presence lease).
+    pub fn present_visitors(&self) -> Vec<crate::domain::VisitorId> {
+        let now = tokio::time::Instant::now();
+        self.visitors
+            .iter()
+            .filter(|entry| entry.value().is_present(now, self.settings.presence_lease))
+            .map(|entry| crate::domain::VisitorId(*entry.key()))
+            .collect()
+    }
+
     /// Polls held on this node now.
     pub fn held_polls(&self) -> usize {
         self.held_polls.load(Ordering::Acquire)

@@ -8,6 +8,7 @@ use super::error::is_unique_violation;
 use super::{ServiceError, Services};
 use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
 use crate::store::agents::{self, AgentRow, NewAgent};
+use crate::store::tokens;
 use crate::store::write_transaction;
 
 /// What an admin gives to create an agent.
@@ -36,12 +37,25 @@ pub struct AgentSummary {
     pub name: String,
     /// `agent` or `admin`.
     pub role: String,
+    /// `online` or `away`: what the agent chose (being connected is `online` below).
+    pub status: String,
     /// Most chats at once.
     pub max_chats: i32,
     /// Chats held now.
     pub active_chats: i32,
     /// Whether the agent is disabled.
     pub disabled: bool,
+    /// Whether the agent is present in this node's hub now (holding or recently holding a poll).
+    pub online: bool,
+}
+
+/// What an admin changes of an agent; at least one field is set.
+#[derive(Debug, Clone, Default)]
+pub struct AgentUpdate {
+    /// New display name.
+    pub name: Option<String>,
+    /// New capacity; raising it hands waiting chats to the agent at once.
+    pub max_chats: Option<i32>,
 }
 
 /// An agent as offered to visitors.
@@ -83,9 +97,11 @@ impl From<AgentRow> for AgentSummary {
             employee_id: row.employee_id,
             name: row.name,
             role: row.role,
+            status: row.status,
             max_chats: row.max_chats,
             active_chats: row.active_chats,
             disabled: row.disabled != 0,
+            online: false,
         }
     }
 }
@@ -99,12 +115,28 @@ pub fn check_password(password: &str) -> Result<(), InvalidInput> {
     Ok(())
 }
 
+/// An agent's display name: 1–64 characters once trimmed.
+pub fn agent_name(name: &str) -> Result<String, InvalidInput> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(InvalidInput::new("name", "must be 1–64 characters"));
+    }
+    Ok(name.to_string())
+}
+
 /// Checks a capacity: 1–100 chats.
 pub fn check_max_chats(max_chats: i32) -> Result<(), InvalidInput> {
     if !(1..=100).contains(&max_chats) {
         return Err(InvalidInput::new("max_chats", "must be between 1 and 100"));
     }
     Ok(())
+}
+
+/// Hashes a password off the async workers (argon2 is deliberately slow).
+async fn hash_in_background(password: String) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| ServiceError::Store(crate::store::StoreError::Busy))?
 }
 
 /// A hash checked when the employee id is unknown, so that a wrong id takes as long as a wrong
@@ -118,17 +150,11 @@ impl Services {
     /// Creates an agent.
     pub async fn create_agent(&self, spec: AgentSpec) -> Result<AgentId, ServiceError> {
         let employee_id = EmployeeId::parse(&spec.employee_id)?;
-        let name = spec.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(InvalidInput::new("name", "must be 1–64 characters").into());
-        }
+        let name = agent_name(&spec.name)?;
         check_password(&spec.password)?;
         let max_chats = spec.max_chats.unwrap_or(self.settings.chat.default_agent_max_chats);
         check_max_chats(max_chats)?;
-        let password = spec.password;
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| ServiceError::Store(crate::store::StoreError::Busy))??;
+        let password_hash = hash_in_background(spec.password).await?;
         let id = AgentId::new();
         self.store
             .run(move |conn| {
@@ -153,23 +179,92 @@ impl Services {
         Ok(id)
     }
 
-    /// Every agent.
+    /// Every agent, with whether it is present on this node now.
     pub async fn list_agents(&self) -> Result<Vec<AgentSummary>, ServiceError> {
         let rows = self.store.run(|conn| agents::list(conn).map_err(ServiceError::from)).await?;
-        Ok(rows.into_iter().map(AgentSummary::from).collect())
+        Ok(rows.into_iter().map(|row| self.summary(row)).collect())
     }
 
-    /// Sets an agent's `max_chats`.
-    pub async fn set_agent_capacity(&self, employee_id: &str, max_chats: i32) -> Result<(), ServiceError> {
-        check_max_chats(max_chats)?;
+    /// One agent by login id, with whether it is present on this node now.
+    pub async fn find_agent(&self, employee_id: &str) -> Result<AgentSummary, ServiceError> {
         let employee_id = EmployeeId::parse(employee_id)?;
-        let found = self
+        let row = self
             .store
             .run(move |conn| {
-                agents::set_max_chats(conn, employee_id.as_str(), max_chats).map_err(ServiceError::from)
+                agents::find_by_employee_id(conn, employee_id.as_str()).map_err(ServiceError::from)
             })
             .await?;
-        found.then_some(()).ok_or(ServiceError::AgentNotFound)
+        row.map(|row| self.summary(row)).ok_or(ServiceError::AgentNotFound)
+    }
+
+    fn summary(&self, row: AgentRow) -> AgentSummary {
+        let online = AgentId::parse(&row.id, "agent_id")
+            .is_ok_and(|id| self.hub.is_present(PrincipalKind::Agent, id.0));
+        AgentSummary { online, ..AgentSummary::from(row) }
+    }
+
+    /// Sets an agent's `max_chats`; see [`Services::update_agent`].
+    pub async fn set_agent_capacity(&self, employee_id: &str, max_chats: i32) -> Result<(), ServiceError> {
+        let update = AgentUpdate { max_chats: Some(max_chats), ..AgentUpdate::default() };
+        self.update_agent(employee_id, update).await.map(drop)
+    }
+
+    /// Changes an agent's name and/or capacity and answers the agent as it is after. A new
+    /// capacity is set under the queue lock and the queue drained in the same transaction, so
+    /// raising it hands waiting chats to the agent at once (when it is present on this node).
+    pub async fn update_agent(
+        &self,
+        employee_id: &str,
+        update: AgentUpdate,
+    ) -> Result<AgentSummary, ServiceError> {
+        let employee_id = EmployeeId::parse(employee_id)?;
+        let name = update.name.as_deref().map(agent_name).transpose()?;
+        if let Some(max_chats) = update.max_chats {
+            check_max_chats(max_chats)?;
+        }
+        if name.is_none() && update.max_chats.is_none() {
+            return Err(InvalidInput::new("max_chats", "is required when `name` is not given").into());
+        }
+        let changes = agents::AgentChanges { name, max_chats: update.max_chats };
+        let candidates = super::queue::present_agent_ids(self);
+        let row = self
+            .write_chat(move |conn| {
+                let capacity_changed = changes.max_chats.is_some();
+                if capacity_changed {
+                    // Lock order (see `queue`): the queue lock before any agent row.
+                    super::queue::lock(conn)?;
+                }
+                if !agents::update(conn, employee_id.as_str(), &changes)? {
+                    return Err(ServiceError::AgentNotFound);
+                }
+                let assigned = if capacity_changed {
+                    super::queue::drain_locked(conn, &candidates)?
+                } else {
+                    Vec::new()
+                };
+                let row = agents::find_by_employee_id(conn, employee_id.as_str())?
+                    .ok_or(ServiceError::AgentNotFound)?;
+                Ok((row, assigned))
+            })
+            .await?;
+        Ok(self.summary(row))
+    }
+
+    /// Sets a new password and revokes every token the agent holds, in one transaction.
+    pub async fn reset_agent_password(&self, employee_id: &str, password: &str) -> Result<(), ServiceError> {
+        let employee_id = EmployeeId::parse(employee_id)?;
+        check_password(password)?;
+        let password_hash = hash_in_background(password.to_string()).await?;
+        self.store
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let id = agents::set_password_hash(conn, employee_id.as_str(), &password_hash)?
+                        .ok_or(ServiceError::AgentNotFound)?;
+                    tokens::delete_for_principal(conn, &id)?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await
     }
 
     /// Disables (or re-enables) an agent; a disabled agent's tokens stop working at once.

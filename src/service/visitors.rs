@@ -1,11 +1,42 @@
 //! Anonymous visitors.
 
+use std::collections::HashSet;
+
 use rand::Rng;
+use serde::Serialize;
 
 use super::auth::issue_token;
-use super::{ServiceError, Services};
-use crate::domain::{now_ms, InvalidInput, PrincipalKind, VisitorId};
+use super::{require_agent, ServiceError, Services};
+use crate::domain::{now_ms, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId};
 use crate::store::{visitors, write_transaction};
+
+/// Most visitors `GET /api/visitors/online` lists.
+pub const MAX_ONLINE_LISTED: usize = 500;
+
+/// A visitor on the site now, as agents see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineVisitor {
+    /// Id.
+    pub visitor_id: String,
+    /// Display name.
+    pub name: String,
+    /// The page it is on.
+    pub page_url: Option<String>,
+    /// That page's title.
+    pub page_title: Option<String>,
+    /// Where it came from.
+    pub referrer: Option<String>,
+    /// Its browser.
+    pub user_agent: Option<String>,
+    /// Epoch ms when it arrived.
+    pub first_seen: i64,
+    /// Epoch ms of its latest page report.
+    pub last_seen_at: i64,
+    /// Milliseconds since it arrived.
+    pub on_site_ms: i64,
+    /// Whether it has a chat going (queued or open).
+    pub in_chat: bool,
+}
 
 /// A visitor just created, with the token to hand out once.
 #[derive(Debug, Clone)]
@@ -35,22 +66,109 @@ pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
 impl Services {
     /// Creates an anonymous visitor and its token.
     pub async fn create_visitor(&self, name: Option<&str>) -> Result<NewVisitor, ServiceError> {
+        self.create_visitor_on_page(name, None, None).await
+    }
+
+    /// Creates an anonymous visitor and its token, recording the page the widget loaded on and
+    /// the browser's user agent when given.
+    pub async fn create_visitor_on_page(
+        &self,
+        name: Option<&str>,
+        page: Option<PageInfo>,
+        user_agent: Option<String>,
+    ) -> Result<NewVisitor, ServiceError> {
         let name = visitor_name(name)?;
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
-        let row =
-            visitors::VisitorRow { id: visitor_id.to_string(), name: name.clone(), created_at: now_ms() };
+        let now = now_ms();
+        let row = visitors::VisitorRow { id: visitor_id.to_string(), name: name.clone(), created_at: now };
+        let page = page_update(page, user_agent, now);
         let token = self
             .store
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     visitors::insert(conn, &row)?;
+                    visitors::set_page(conn, &row.id, &page)?;
                     Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
                 })
             })
             .await?;
         Ok(NewVisitor { visitor_id, name, token })
     }
+
+    /// A visitor navigated: records the page it is on now (and its user agent, when sent).
+    pub async fn record_page(
+        &self,
+        principal: &Principal,
+        page: PageInfo,
+        user_agent: Option<String>,
+    ) -> Result<(), ServiceError> {
+        let Principal::Visitor(visitor_id) = *principal else {
+            return Err(ServiceError::Forbidden("only visitors report the page they are on"));
+        };
+        let update = page_update(Some(page), user_agent, now_ms());
+        self.store
+            .run(move |conn| {
+                let found = visitors::set_page(conn, &visitor_id.to_string(), &update)?;
+                // A token outlives nothing it names; a missing visitor means a bad token.
+                found.then_some(()).ok_or(ServiceError::Unauthorized)
+            })
+            .await
+    }
+
+    /// The visitors present on this node now (holding or recently holding a poll), newest
+    /// activity first, at most [`MAX_ONLINE_LISTED`]. Agents and admins only.
+    pub async fn online_visitors(&self, principal: &Principal) -> Result<Vec<OnlineVisitor>, ServiceError> {
+        require_agent(principal)?;
+        let present: Vec<String> = self.hub.present_visitors().iter().map(ToString::to_string).collect();
+        if present.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (rows, in_chat) = self
+            .store
+            .run(move |conn| {
+                let (mut rows, mut in_chat) = (Vec::new(), HashSet::new());
+                // In slices, so that a crowded site stays under every backend's bind limit.
+                for ids in present.chunks(1000) {
+                    rows.extend(visitors::pages_of(conn, ids)?);
+                    in_chat.extend(visitors::with_live_chat(conn, ids)?);
+                }
+                Ok::<_, ServiceError>((rows, in_chat))
+            })
+            .await?;
+        let now = now_ms();
+        let mut listed: Vec<OnlineVisitor> = rows
+            .into_iter()
+            .map(|row| OnlineVisitor {
+                in_chat: in_chat.contains(&row.id),
+                last_seen_at: row.last_seen_at.unwrap_or(row.created_at),
+                on_site_ms: now.saturating_sub(row.created_at).max(0),
+                first_seen: row.created_at,
+                visitor_id: row.id,
+                name: row.name,
+                page_url: row.page_url,
+                page_title: row.page_title,
+                referrer: row.referrer,
+                user_agent: row.user_agent,
+            })
+            .collect();
+        listed.sort_by(|a, b| {
+            (b.last_seen_at, b.first_seen, &b.visitor_id).cmp(&(a.last_seen_at, a.first_seen, &a.visitor_id))
+        });
+        listed.truncate(MAX_ONLINE_LISTED);
+        Ok(listed)
+    }
+}
+
+/// The columns a page report writes. The title belongs to the page and is replaced (cleared
+/// when the new page has none); an absent referrer or user agent keeps what was stored, so the
+/// site the visitor first came from is not lost on navigation.
+fn page_update(page: Option<PageInfo>, user_agent: Option<String>, now: i64) -> visitors::PageUpdate {
+    let (page_url, page_title, referrer) = match page {
+        Some(page) => (Some(page.url), Some(page.title), page.referrer),
+        None => (None, None, None),
+    };
+    visitors::PageUpdate { page_url, page_title, referrer, user_agent, last_seen_at: now }
 }
 
 #[cfg(test)]

@@ -152,3 +152,37 @@ pub fn release_slot(conn: &mut DbConn, id: &str) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+/// What an admin may change of an agent; `None` leaves a column as it is (at least one must
+/// be set).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = agents)]
+pub struct AgentChanges {
+    /// New display name.
+    pub name: Option<String>,
+    /// New capacity.
+    pub max_chats: Option<i32>,
+}
+
+/// Applies `changes`; returns whether the agent exists.
+pub fn update(conn: &mut DbConn, employee_id: &str, changes: &AgentChanges) -> QueryResult<bool> {
+    diesel::update(agents::table.filter(agents::employee_id.eq(employee_id)))
+        .set(changes)
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Replaces the agent's password hash; returns its id, or `None` when there is no such agent.
+pub fn set_password_hash(
+    conn: &mut DbConn,
+    employee_id: &str,
+    password_hash: &str,
+) -> QueryResult<Option<String>> {
+    let updated = diesel::update(agents::table.filter(agents::employee_id.eq(employee_id)))
+        .set(agents::password_hash.eq(password_hash))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    Ok(find_by_employee_id(conn, employee_id)?.map(|agent| agent.id))
+}

@@ -21,6 +21,11 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> BigInt,
+        page_url -> Nullable<Text>,
+        page_title -> Nullable<Text>,
+        referrer -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        last_seen_at -> Nullable<BigInt>,
     }
 }
 

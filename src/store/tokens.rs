@@ -45,3 +45,8 @@ pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<()> {
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     tokens::table.count().get_result(conn)
 }
+
+/// Revokes every token of one visitor or agent; returns how many there were.
+pub fn delete_for_principal(conn: &mut DbConn, principal_id: &str) -> QueryResult<usize> {
+    diesel::delete(tokens::table.filter(tokens::principal_id.eq(principal_id))).execute(conn)
+}

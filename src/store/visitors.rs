@@ -31,3 +31,63 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<VisitorRow>> {
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     visitors::table.count().get_result(conn)
 }
+
+/// The page fields of a visitor, written when the widget loads and on every navigation. `None`
+/// leaves a column as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = visitors)]
+pub struct PageUpdate {
+    /// The page's URL.
+    pub page_url: Option<String>,
+    /// The page's title.
+    pub page_title: Option<Option<String>>,
+    /// Where the visitor came from.
+    pub referrer: Option<String>,
+    /// The browser's `User-Agent`, cut to size.
+    pub user_agent: Option<String>,
+    /// Epoch ms of this report.
+    pub last_seen_at: i64,
+}
+
+/// A visitor with the page it is on, as agents see it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = visitors)]
+pub struct VisitorPageRow {
+    /// UUID.
+    pub id: String,
+    /// Display name shown to agents.
+    pub name: String,
+    /// Epoch ms: first seen.
+    pub created_at: i64,
+    /// The page's URL.
+    pub page_url: Option<String>,
+    /// The page's title.
+    pub page_title: Option<String>,
+    /// Where the visitor came from.
+    pub referrer: Option<String>,
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<String>,
+    /// Epoch ms of the latest page report.
+    pub last_seen_at: Option<i64>,
+}
+
+/// Records the page a visitor is on; returns whether the visitor exists.
+pub fn set_page(conn: &mut DbConn, id: &str, page: &PageUpdate) -> QueryResult<bool> {
+    diesel::update(visitors::table.find(id)).set(page).execute(conn).map(|n| n == 1)
+}
+
+/// The visitors with these ids, with their pages.
+pub fn pages_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<VisitorPageRow>> {
+    visitors::table.filter(visitors::id.eq_any(ids)).select(VisitorPageRow::as_select()).load(conn)
+}
+
+/// Of the visitors `ids`, those with a chat that has not ended (queued or open).
+pub fn with_live_chat(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    use super::schema::chats;
+    chats::table
+        .filter(chats::visitor_id.eq_any(ids))
+        .filter(chats::status.ne(crate::domain::ChatStatus::Closed.as_str()))
+        .select(chats::visitor_id)
+        .distinct()
+        .load(conn)
+}

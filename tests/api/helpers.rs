@@ -219,34 +219,7 @@ impl TestApp {
             role: Role::Agent,
         };
         self.services.create_agent(spec).await.expect("agent created");
-        self.login(employee_id).await
-    }
-
-    /// A new admin, logged in over HTTP.
-    pub async fn admin(&self, employee_id: &str) -> Participant {
-        let spec = AgentSpec {
-            employee_id: employee_id.into(),
-            name: format!("Admin {employee_id}"),
-            password: "correct horse battery".into(),
-            max_chats: Some(1),
-            role: Role::Admin,
-        };
-        self.services.create_agent(spec).await.expect("admin created");
-        self.login(employee_id).await
-    }
-
-    /// Logs an agent in over HTTP with the test password.
-    async fn login(&self, employee_id: &str) -> Participant {
-        let response = self
-            .client
-            .post(self.url("/api/agent/login"))
-            .json(&json!({"employee_id": employee_id, "password": "correct horse battery"}))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.expect("json");
-        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+        self.login(employee_id, "correct horse battery").await.expect("agent logs in")
     }
 
     /// An agent that is online: created, logged in, and has polled once.
@@ -414,6 +387,57 @@ impl TestApp {
             })
             .await
             .expect("store counts")
+    }
+
+    /// A new admin, logged in over HTTP.
+    pub async fn admin(&self, employee_id: &str) -> Participant {
+        let spec = AgentSpec {
+            employee_id: employee_id.into(),
+            name: format!("Admin {employee_id}"),
+            password: "correct horse battery".into(),
+            max_chats: Some(1),
+            role: Role::Admin,
+        };
+        self.services.create_agent(spec).await.expect("admin created");
+        self.login(employee_id, "correct horse battery").await.expect("admin logs in")
+    }
+
+    /// `POST /api/agent/login`; the participant, or the status when refused.
+    pub async fn login(&self, employee_id: &str, password: &str) -> Result<Participant, u16> {
+        let response = self
+            .client
+            .post(self.url("/api/agent/login"))
+            .json(&json!({"employee_id": employee_id, "password": password}))
+            .send()
+            .await
+            .expect("request");
+        if response.status() != 200 {
+            return Err(response.status().as_u16());
+        }
+        let body: Value = response.json().await.expect("json");
+        Ok(Participant { id: text(&body["agent_id"]), token: text(&body["token"]) })
+    }
+
+    /// `GET path` with an optional token; the status and the JSON body (`Null` when none).
+    pub async fn get_json(&self, who: Option<&Participant>, path: &str) -> (u16, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(who) = who {
+            request = request.bearer_auth(&who.token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST path` with a JSON body and an optional token; the status and the JSON body.
+    pub async fn post_json(&self, who: Option<&Participant>, path: &str, body: Value) -> (u16, Value) {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(who) = who {
+            request = request.bearer_auth(&who.token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 }
 

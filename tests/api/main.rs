@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod bad_input;
 mod chat_flow;
 mod cli;
@@ -16,3 +17,4 @@ mod queue;
 mod ratings;
 mod restart;
 mod transcripts;
+mod visitors;
