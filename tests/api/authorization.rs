@@ -1,0 +1,261 @@
+//! Who may call what: every endpoint × {no token, visitor in the chat, another visitor, agent
+//! not in the chat, agent in the chat, admin}, each cell asserting its exact status. Every cell
+//! runs against a fresh world, so a call that changes something cannot colour the next cell.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{Backend, Participant, TestApp};
+use crate::on_every_backend;
+
+on_every_backend!(every_endpoint_answers_each_kind_of_caller_with_its_exact_status);
+
+/// The callers, in the column order of [`MATRIX`].
+const CALLERS: [&str; 6] =
+    ["no token", "visitor", "other visitor", "agent not in chat", "agent in chat", "admin"];
+
+/// A world in which every endpoint has a valid request.
+struct World {
+    visitor: Participant,
+    other_visitor: Participant,
+    agent_out: Participant,
+    agent_in: Participant,
+    admin: Participant,
+    chat: String,
+    closed_chat: String,
+}
+
+async fn world(app: &TestApp, cell: usize) -> World {
+    let agent_in = app.online_agent(&format!("IN{cell}"), 3).await;
+    let agent_out = app.online_agent(&format!("OUT{cell}"), 3).await;
+    let admin = app.admin(&format!("ADM{cell}")).await;
+    app.poll(&admin, "", Some(0)).await;
+    let visitor = app.visitor().await;
+    let closed_chat = app.start_chat(&visitor, &agent_in).await;
+    assert_eq!(app.close_chat_raw(&visitor, &closed_chat).await.status(), 200);
+    let chat = app.start_chat(&visitor, &agent_in).await;
+    app.send(&visitor, &chat, "v1", "hello").await;
+    let other_visitor = app.visitor().await;
+    app.poll(&other_visitor, "", Some(0)).await;
+    World { visitor, other_visitor, agent_out, agent_in, admin, chat, closed_chat }
+}
+
+/// `(method, path, body)` of a valid request in `w`; `cell` keeps created names unique.
+type Request = fn(&World, usize) -> (Method, String, Value);
+
+/// Each endpoint with its expected status per caller, in [`CALLERS`] order.
+const MATRIX: &[(&str, Request, [u16; 6])] = &[
+    (
+        "GET /poll",
+        |_, _| (Method::GET, "/poll?timeout=0".into(), Value::Null),
+        [401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST /send",
+        |w, _| {
+            (Method::POST, "/send".into(), json!({"chat_id": w.chat, "client_msg_id": "m-x", "body": "hi"}))
+        },
+        [401, 200, 403, 403, 200, 403],
+    ),
+    (
+        "POST /api/visitors",
+        |_, _| (Method::POST, "/api/visitors".into(), json!({})),
+        [201, 201, 201, 201, 201, 201],
+    ),
+    (
+        "POST /api/visitors/page",
+        |_, _| (Method::POST, "/api/visitors/page".into(), json!({"page_url": "https://shop.example/cart"})),
+        [401, 200, 200, 403, 403, 403],
+    ),
+    (
+        "GET /api/visitors/online",
+        |_, _| (Method::GET, "/api/visitors/online".into(), Value::Null),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    (
+        "POST /api/agent/login",
+        |_, cell| {
+            let body = json!({"employee_id": format!("IN{cell}"), "password": "correct horse battery"});
+            (Method::POST, "/api/agent/login".into(), body)
+        },
+        [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST /api/agent/logout",
+        |_, _| (Method::POST, "/api/agent/logout".into(), json!({})),
+        [401, 403, 403, 204, 204, 204],
+    ),
+    (
+        "POST /api/agent/status",
+        |_, _| (Method::POST, "/api/agent/status".into(), json!({"status": "away"})),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    (
+        "GET /api/agents",
+        |_, _| (Method::GET, "/api/agents".into(), Value::Null),
+        [401, 200, 200, 200, 200, 200],
+    ),
+    // The visitor in the chat already has one open: 409, which is not an authorisation refusal.
+    (
+        "POST /api/chats",
+        |_, _| (Method::POST, "/api/chats".into(), json!({})),
+        [401, 409, 201, 403, 403, 403],
+    ),
+    (
+        "POST /api/chats/invite",
+        |w, _| (Method::POST, "/api/chats/invite".into(), json!({"visitor_id": w.other_visitor.id})),
+        [401, 403, 403, 201, 201, 201],
+    ),
+    (
+        "POST /api/chats/{chat_id}/close",
+        |w, _| (Method::POST, format!("/api/chats/{}/close", w.chat), json!({})),
+        [401, 200, 403, 403, 200, 403],
+    ),
+    (
+        "POST /api/chats/{chat_id}/transfer",
+        |w, _| (Method::POST, format!("/api/chats/{}/transfer", w.chat), json!({"agent_id": w.agent_out.id})),
+        [401, 403, 403, 403, 200, 403],
+    ),
+    (
+        "POST /api/chats/{chat_id}/typing",
+        |w, _| (Method::POST, format!("/api/chats/{}/typing", w.chat), json!({"typing": true})),
+        [401, 204, 403, 403, 204, 403],
+    ),
+    (
+        "POST /api/chats/{chat_id}/read",
+        |w, _| (Method::POST, format!("/api/chats/{}/read", w.chat), json!({"seq": 1})),
+        [401, 204, 403, 403, 204, 403],
+    ),
+    (
+        "POST /api/chats/{chat_id}/rating",
+        |w, _| (Method::POST, format!("/api/chats/{}/rating", w.closed_chat), json!({"score": 5})),
+        [401, 201, 403, 403, 403, 403],
+    ),
+    (
+        "GET /api/chats/{chat_id}/messages",
+        |w, _| (Method::GET, format!("/api/chats/{}/messages", w.chat), Value::Null),
+        [401, 200, 403, 403, 200, 200],
+    ),
+    (
+        "POST /api/offline-messages",
+        |_, _| {
+            let body = json!({"name": "Ann", "email": "ann@example.com", "body": "call me"});
+            (Method::POST, "/api/offline-messages".into(), body)
+        },
+        [401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "GET /api/offline-messages",
+        |_, _| (Method::GET, "/api/offline-messages".into(), Value::Null),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    (
+        "POST /api/admin/announcements",
+        |_, _| (Method::POST, "/api/admin/announcements".into(), json!({"body": "hello all"})),
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "GET /api/admin/stats/agents",
+        |_, _| (Method::GET, "/api/admin/stats/agents".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/admin/agents",
+        |_, _| (Method::GET, "/api/admin/agents".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/agents",
+        |_, cell| {
+            let body =
+                json!({"employee_id": format!("NEW{cell}"), "name": "New", "password": "long enough pw"});
+            (Method::POST, "/api/admin/agents".into(), body)
+        },
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "POST /api/admin/agents/{employee_id}",
+        |_, cell| (Method::POST, format!("/api/admin/agents/OUT{cell}"), json!({"max_chats": 4})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/agents/{employee_id}/disable",
+        |_, cell| (Method::POST, format!("/api/admin/agents/OUT{cell}/disable"), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/agents/{employee_id}/enable",
+        |_, cell| (Method::POST, format!("/api/admin/agents/OUT{cell}/enable"), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/agents/{employee_id}/password",
+        |_, cell| {
+            (
+                Method::POST,
+                format!("/api/admin/agents/OUT{cell}/password"),
+                json!({"password": "a new password"}),
+            )
+        },
+        [401, 403, 403, 403, 403, 200],
+    ),
+    ("GET /healthz", |_, _| (Method::GET, "/healthz".into(), Value::Null), [200, 200, 200, 200, 200, 200]),
+];
+
+async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut wrong = Vec::new();
+    let mut cell = 0;
+    for (endpoint, request, expected) in MATRIX {
+        for (column, caller) in CALLERS.iter().enumerate() {
+            cell += 1;
+            let w = world(&app, cell).await;
+            let who = [
+                None,
+                Some(&w.visitor),
+                Some(&w.other_visitor),
+                Some(&w.agent_out),
+                Some(&w.agent_in),
+                Some(&w.admin),
+            ][column];
+            let (method, path, body) = request(&w, cell);
+            let mut builder = app.client.request(method, app.url(&path));
+            if let Some(who) = who {
+                builder = builder.bearer_auth(&who.token);
+            }
+            if !body.is_null() {
+                builder = builder.json(&body);
+            }
+            let status = builder.send().await.expect("request").status().as_u16();
+            if status != expected[column] {
+                wrong.push(format!("{endpoint} as {caller}: expected {}, got {status}", expected[column]));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {cell} cells wrong:\n{}", wrong.len(), wrong.join("\n"));
+    let routes = MATRIX.len();
+    eprintln!("authorization matrix: {routes} endpoints × {} callers = {cell} cells", CALLERS.len());
+}
+
+#[test]
+fn the_matrix_names_every_route_of_the_router() {
+    let source: String = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"))
+        .expect("src/http")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .collect();
+    let mut missing = Vec::new();
+    for piece in source.split("web::resource(\"").skip(1) {
+        let path = &piece[..piece.find('"').unwrap_or(0)];
+        // The resource's own routes end where the next service or statement begins.
+        let end = [piece.find(".service("), piece.find(';')].into_iter().flatten().min().unwrap_or(piece.len());
+        for method in ["get", "post"] {
+            if piece[..end].contains(&format!("web::{method}()")) {
+                let name = format!("{} {path}", method.to_uppercase());
+                if !MATRIX.iter().any(|(endpoint, _, _)| *endpoint == name) {
+                    missing.push(name);
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
+}
