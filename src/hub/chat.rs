@@ -30,6 +30,8 @@ pub struct LiveChat {
     closed_at: Option<tokio::time::Instant>,
     /// Last time an event arrived, so idle chats can be dropped (the store has them).
     touched_at: tokio::time::Instant,
+    /// When this node first held the chat: absence of its members is counted from no earlier.
+    first_seen: tokio::time::Instant,
 }
 
 impl LiveChat {
@@ -43,6 +45,7 @@ impl LiveChat {
             meta,
             closed_at,
             touched_at: now,
+            first_seen: now,
         }
     }
 
@@ -103,6 +106,11 @@ impl LiveChat {
     /// When it was seen closed.
     pub fn closed_at(&self) -> Option<tokio::time::Instant> {
         self.closed_at
+    }
+
+    /// When this node first held it.
+    pub fn first_seen(&self) -> tokio::time::Instant {
+        self.first_seen
     }
 
     /// When its last event arrived.

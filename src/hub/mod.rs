@@ -109,9 +109,6 @@ pub struct Hub {
     shutting_down: AtomicBool,
     /// The last notice id handed out (microseconds since the epoch, bumped to stay unique).
     notice_clock: AtomicI64,
-    /// When this hub started: a participant not seen since is counted from here, so a restart
-    /// gives everyone a full lease and grace to come back.
-    started_at: tokio::time::Instant,
 }
 
 impl Hub {
@@ -126,7 +123,6 @@ impl Hub {
             generations: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             notice_clock: AtomicI64::new(0),
-            started_at: tokio::time::Instant::now(),
         })
     }
 
@@ -326,25 +322,27 @@ impl Hub {
         self.participants(kind).get(&id).is_some_and(|p| p.is_present(now, self.settings.presence_lease))
     }
 
-    /// Whether the participant has been away longer than lease and grace (never seen on this
-    /// node counts from the hub's start).
-    pub fn is_gone(&self, kind: PrincipalKind, id: Uuid) -> bool {
+    /// Whether the participant has been away longer than lease and grace, counting from the
+    /// later of its last poll and `since` (when this node first held the chat in question): a
+    /// participant never seen here gets a full lease and grace from then, after a restart too.
+    pub fn is_gone(&self, kind: PrincipalKind, id: Uuid, since: tokio::time::Instant) -> bool {
         let now = tokio::time::Instant::now();
         let limit = self.settings.presence_lease + self.settings.presence_grace;
-        let idle = match self.participants(kind).get(&id) {
+        let last_seen = match self.participants(kind).get(&id) {
             Some(p) if p.polls_held > 0 => return false,
-            Some(p) => p.idle_for(now),
+            Some(p) => p.last_seen,
             None => None,
         };
-        idle.unwrap_or_else(|| now.saturating_duration_since(self.started_at)) > limit
+        let origin = last_seen.map_or(since, |seen| seen.max(since));
+        now.saturating_duration_since(origin) > limit
     }
 
-    /// The chats held in memory that have not ended.
-    pub fn live_chat_metas(&self) -> Vec<ChatMeta> {
+    /// The chats held in memory that have not ended, with when this node first held each.
+    pub fn live_chat_metas(&self) -> Vec<(ChatMeta, tokio::time::Instant)> {
         self.chats
             .iter()
             .filter(|chat| chat.meta().status != ChatStatus::Closed)
-            .map(|chat| chat.meta().clone())
+            .map(|chat| (chat.meta().clone(), chat.first_seen()))
             .collect()
     }
 

@@ -10,7 +10,6 @@ use super::chats::{end_chat, store_event};
 use super::queue::{self, drain_locked, present_agent_ids};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, CloseReason, EventPayload, PrincipalKind, Sender};
-use crate::hub::ChatMeta;
 use crate::store::{agents, chats};
 
 /// Most inactive chats closed per round (the rest wait for the next round).
@@ -37,14 +36,15 @@ impl Services {
         let live = self.hub.live_chat_metas();
         let left: Vec<ChatId> = live
             .iter()
-            .filter(|chat| self.hub.is_gone(PrincipalKind::Visitor, chat.visitor.0))
-            .map(|chat| chat.chat_id)
+            .filter(|(chat, since)| self.hub.is_gone(PrincipalKind::Visitor, chat.visitor.0, *since))
+            .map(|(chat, _)| chat.chat_id)
             .collect();
         let abandoned: Vec<(ChatId, AgentId)> = live
             .iter()
-            .filter(|chat| chat.status == ChatStatus::Open && !left.contains(&chat.chat_id))
-            .filter_map(|chat: &ChatMeta| chat.agent.map(|agent| (chat.chat_id, agent)))
-            .filter(|(_, agent)| self.hub.is_gone(PrincipalKind::Agent, agent.0))
+            .filter(|(chat, _)| chat.status == ChatStatus::Open && !left.contains(&chat.chat_id))
+            .filter_map(|(chat, since)| chat.agent.map(|agent| (chat.chat_id, agent, *since)))
+            .filter(|(_, agent, since)| self.hub.is_gone(PrincipalKind::Agent, agent.0, *since))
+            .map(|(chat, agent, _)| (chat, agent))
             .collect();
         let cutoff = now_ms()
             .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));

@@ -247,7 +247,8 @@ fn the_matrix_names_every_route_of_the_router() {
     for piece in source.split("web::resource(\"").skip(1) {
         let path = &piece[..piece.find('"').unwrap_or(0)];
         // The resource's own routes end where the next service or statement begins.
-        let end = [piece.find(".service("), piece.find(';')].into_iter().flatten().min().unwrap_or(piece.len());
+        let end =
+            [piece.find(".service("), piece.find(';')].into_iter().flatten().min().unwrap_or(piece.len());
         for method in ["get", "post"] {
             if piece[..end].contains(&format!("web::{method}()")) {
                 let name = format!("{} {path}", method.to_uppercase());
