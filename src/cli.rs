@@ -18,7 +18,7 @@ use crate::store::Store;
 #[command(version, about)]
 pub struct Cli {
     /// The config file; missing means all defaults. Keys can be overridden with
-    /// SWITCHBOARD_<SECTION>__<KEY> environment variables.
+    /// `SWITCHBOARD_<SECTION>__<KEY>` environment variables.
     #[arg(long, short, global = true, env = "SWITCHBOARD_CONFIG", default_value = "config.toml")]
     pub config: PathBuf,
     /// What to do; `serve` when left out.

@@ -1,5 +1,5 @@
 //! The durable store: diesel over SQLite or PostgreSQL behind one r2d2 pool, with every call
-//! run on the dedicated [`executor`] threads. Query functions live one file per table, take
+//! run on the dedicated store threads (`executor`). Query functions live one file per table, take
 //! `&mut DbConn` and return `QueryResult`; the service layer composes them in transactions.
 
 pub mod agents;
