@@ -256,6 +256,16 @@ fn resolve_sqlite_path(url: &str, base: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// Runs `test` holding figment's global jail lock, so that the environment variables the
+    /// override test sets cannot leak into another test's `Settings::load`.
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn isolated(test: impl FnOnce()) {
+        figment::Jail::expect_with(|_| {
+            test();
+            Ok(())
+        });
+    }
+
     fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("config.toml");
@@ -265,22 +275,28 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_an_error_that_names_it() {
-        let (_dir, path) = write_config("[server]\nprot = 1\n");
-        let err = Settings::load(&path).expect_err("unknown key must fail").to_string();
-        assert!(err.contains("prot"), "{err}");
+        isolated(|| {
+            let (_dir, path) = write_config("[server]\nprot = 1\n");
+            let err = Settings::load(&path).expect_err("unknown key must fail").to_string();
+            assert!(err.contains("prot"), "{err}");
+        });
     }
 
     #[test]
     fn a_relative_sqlite_path_is_next_to_the_config_file() {
-        let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
-        let settings = Settings::load(&path).expect("valid config");
-        assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
+        isolated(|| {
+            let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
+            let settings = Settings::load(&path).expect("valid config");
+            assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
+        });
     }
 
     #[test]
     fn a_hold_above_55_seconds_is_refused() {
-        let (_dir, path) = write_config("[poll]\nmax_hold_secs = 90\n");
-        assert!(Settings::load(&path).is_err());
+        isolated(|| {
+            let (_dir, path) = write_config("[poll]\nmax_hold_secs = 90\n");
+            assert!(Settings::load(&path).is_err());
+        });
     }
 
     #[test]
@@ -300,18 +316,20 @@ mod tests {
 
     #[test]
     fn the_repository_config_file_names_every_key_with_its_default() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
-        let in_file = Figment::from(Toml::file_exact(&path));
-        let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
-        let sections = defaults.as_object().expect("sections");
-        for (section, keys) in sections {
-            for key in keys.as_object().expect("keys").keys() {
-                let path = format!("{section}.{key}");
-                assert!(in_file.find_value(&path).is_ok(), "config.toml does not document `{path}`");
+        isolated(|| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+            let in_file = Figment::from(Toml::file_exact(&path));
+            let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
+            let sections = defaults.as_object().expect("sections");
+            for (section, keys) in sections {
+                for key in keys.as_object().expect("keys").keys() {
+                    let path = format!("{section}.{key}");
+                    assert!(in_file.find_value(&path).is_ok(), "config.toml does not document `{path}`");
+                }
             }
-        }
-        let mut loaded = Settings::load(&path).expect("config.toml must load");
-        loaded.store.url = Settings::default().store.url;
-        assert_eq!(loaded, Settings::default(), "config.toml must show the defaults");
+            let mut loaded = Settings::load(&path).expect("config.toml must load");
+            loaded.store.url = Settings::default().store.url;
+            assert_eq!(loaded, Settings::default(), "config.toml must show the defaults");
+        });
     }
 }

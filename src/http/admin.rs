@@ -25,9 +25,7 @@ async fn admin_fields(
     request: &HttpRequest,
     payload: web::Payload,
 ) -> Result<body::Fields, ApiError> {
-    let bytes = body::read_limited(request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(request, &bytes)?;
-    let principal = auth::principal(services, request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(services, request, payload).await?;
     require_admin(&principal)?;
     Ok(fields)
 }

@@ -20,8 +20,7 @@ async fn login(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
+    let fields = body::fields(&services, &request, payload).await?;
     let employee_id = fields.required_text("employee_id")?;
     let password = fields.required_text("password")?;
     let outcome = services.login(employee_id, password).await?;
@@ -33,8 +32,7 @@ async fn logout(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
+    let fields = body::fields(&services, &request, payload).await?;
     let token = auth::token_of(&request).or_else(|| fields.text("token").ok().flatten().map(str::to_string));
     let principal = services.authenticate(token.as_deref()).await?;
     if principal.kind() != crate::domain::PrincipalKind::Agent {
@@ -57,9 +55,7 @@ async fn set_status(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let status = fields.required_text("status")?;
     services.set_agent_status(&principal, status).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": status })))

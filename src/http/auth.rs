@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
+use super::body::Fields;
 use crate::domain::Principal;
 use crate::error::ApiError;
 use crate::service::Services;
@@ -34,4 +35,16 @@ pub async fn principal(
 ) -> Result<Principal, ApiError> {
     let token = token_of(request).or_else(|| body_token.map(str::to_string));
     Ok(services.authenticate(token.as_deref()).await?)
+}
+
+/// Reads the request's body and resolves its caller (token from header, query or the body's
+/// `token` field): the first step of every authenticated handler with a body.
+pub async fn caller_and_fields(
+    services: &Services,
+    request: &HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<(Principal, Fields), ApiError> {
+    let fields = super::body::fields(services, request, payload).await?;
+    let caller = principal(services, request, fields.text("token")?).await?;
+    Ok((caller, fields))
 }

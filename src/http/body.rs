@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 
 use crate::domain::InvalidInput;
 use crate::error::ApiError;
+use crate::service::Services;
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
@@ -96,6 +97,16 @@ impl Fields {
     pub fn required_integer(&self, field: &'static str) -> Result<i64, ApiError> {
         self.integer(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())
     }
+}
+
+/// Reads the size-capped body and parses it: the first step of every handler with a body.
+pub async fn fields(
+    services: &Services,
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Fields, ApiError> {
+    let bytes = read_limited(request, payload, services.settings.server.max_body_bytes).await?;
+    parse(request, &bytes)
 }
 
 /// Parses `bytes` by the request's content type. An empty body is an empty set of fields, so

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{auth, body};
+use super::auth;
 use crate::domain::{AgentId, ChatId, VisitorId};
 use crate::error::ApiError;
 use crate::service::chats::StartOutcome;
@@ -24,9 +24,7 @@ async fn start(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let agent_id = fields.text("agent_id")?.map(|id| AgentId::parse(id, "agent_id")).transpose()?;
     let chat = services.start_chat(&principal, agent_id).await?;
     let (status, agent, position) = match chat.outcome {
@@ -48,9 +46,7 @@ async fn close(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, _) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let closed = services.close_chat(&principal, chat_id).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -66,9 +62,7 @@ async fn typing(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let typing = fields.boolean("typing")?.unwrap_or(true);
     services.set_typing(&principal, chat_id, typing).await?;
@@ -81,9 +75,7 @@ async fn read(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let seq = fields.required_integer("seq")?;
     services.mark_read(&principal, chat_id, seq).await?;
@@ -95,9 +87,7 @@ async fn invite(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let visitor = VisitorId::parse(fields.required_text("visitor_id")?, "visitor_id")?;
     let (chat_id, seq) = services.invite(&principal, visitor).await?;
     Ok(HttpResponse::Created().json(json!({ "chat_id": chat_id, "seq": seq })))
@@ -109,9 +99,7 @@ async fn transfer(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let to = AgentId::parse(fields.required_text("agent_id")?, "agent_id")?;
     let seq = services.transfer(&principal, chat_id, to).await?;

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{auth, body};
+use super::auth;
 use crate::domain::{parse_non_negative, ContactName, Email, MessageBody, PageLimit};
 use crate::error::ApiError;
 use crate::service::offline_messages::{NewOfflineMessage, MAX_OFFLINE_BODY_CHARS};
@@ -29,9 +29,7 @@ async fn leave(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let message = NewOfflineMessage {
         name: ContactName::parse(fields.required_text("name")?)?,
         email: Email::parse(fields.required_text("email")?)?,

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{auth, body};
+use super::auth;
 use crate::domain::{ChatId, RatingComment, Score};
 use crate::error::ApiError;
 use crate::service::Services;
@@ -20,9 +20,7 @@ async fn rate(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let score = Score::parse(fields.required_integer("score")?)?;
     let comment = RatingComment::parse(fields.text("comment")?)?;

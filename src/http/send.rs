@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{auth, body};
+use super::auth;
 use crate::domain::{ChatId, ClientMsgId, MessageBody};
 use crate::error::ApiError;
 use crate::service::Services;
@@ -18,9 +18,7 @@ async fn send(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let chat_id = ChatId::parse(fields.required_text("chat_id")?, "chat_id")?;
     let client_msg_id = ClientMsgId::parse(fields.required_text("client_msg_id")?)?;
     let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;

@@ -28,8 +28,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
+    let fields = body::fields(&services, &request, payload).await?;
     let page = PageInfo::parse_optional(
         fields.text("page_url")?,
         fields.text("page_title")?,
@@ -49,9 +48,7 @@ async fn page(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = body::read_limited(&request, payload, services.settings.server.max_body_bytes).await?;
-    let fields = body::parse(&request, &bytes)?;
-    let principal = auth::principal(&services, &request, fields.text("token")?).await?;
+    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let page = PageInfo::parse(
         fields.required_text("page_url")?,
         fields.text("page_title")?,
