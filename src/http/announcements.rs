@@ -20,6 +20,6 @@ async fn announce(
 ) -> Result<HttpResponse, ApiError> {
     let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
-    let seq = services.announce(&principal, text).await?;
-    Ok(HttpResponse::Created().json(json!({ "seq": seq })))
+    let id = services.announce(&principal, text).await?;
+    Ok(HttpResponse::Created().json(json!({ "announcement_id": id })))
 }

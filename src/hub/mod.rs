@@ -271,7 +271,7 @@ impl Hub {
 
     /// A fresh notice id: the time in microseconds, or one more than the last id if the clock
     /// has not moved (or went back).
-    pub fn next_notice_id(&self) -> i64 {
+    fn next_notice_id(&self) -> i64 {
         let now = crate::domain::now_ms().saturating_mul(1000);
         let previous = self
             .notice_clock
@@ -280,22 +280,27 @@ impl Hub {
         now.max(previous + 1)
     }
 
-    /// Gives `notice` to a participant present on this node and wakes its polls; an absent one
-    /// does not get it (notices are about now).
-    pub fn notify(&self, kind: PrincipalKind, id: Uuid, notice: Arc<Notice>) {
+    /// Gives a notice made of `fields` to a participant present on this node and wakes its
+    /// polls; an absent one does not get it (notices are about now). The id is taken while the
+    /// participant's entry is locked, so its mailbox is always in id order and a cursor's notice
+    /// mark can never pass over a notice still being delivered.
+    pub fn notify(&self, kind: PrincipalKind, id: Uuid, fields: &serde_json::Value) {
         if let Some(mut participant) = self.participants(kind).get_mut(&id) {
+            let notice = Notice::render(self.next_notice_id(), fields, crate::domain::now_ms());
             participant.mailbox.push(notice);
             participant.notify.notify_waiters();
         }
     }
 
-    /// Gives `notice` to every participant present on this node (announcements).
-    pub fn notify_everyone(&self, notice: &Arc<Notice>) {
+    /// Gives a notice made of `fields` to every participant present on this node
+    /// (announcements), each with its own id as in [`Hub::notify`].
+    pub fn notify_everyone(&self, fields: &serde_json::Value) {
         let now = tokio::time::Instant::now();
+        let at = crate::domain::now_ms();
         for map in [&self.visitors, &self.agents] {
             for mut participant in map.iter_mut() {
                 if participant.is_present(now, self.settings.presence_lease) {
-                    participant.mailbox.push(Arc::clone(notice));
+                    participant.mailbox.push(Notice::render(self.next_notice_id(), fields, at));
                     participant.notify.notify_waiters();
                 }
             }

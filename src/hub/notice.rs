@@ -28,6 +28,17 @@ impl Notice {
     pub fn new(id: i64, json: Box<RawValue>) -> Arc<Self> {
         Arc::new(Self { id, json, created: tokio::time::Instant::now() })
     }
+
+    /// The notice `fields` (a JSON object holding at least `type`) with id `id`; `at` and `seq`
+    /// are filled in when `fields` lacks them (`seq` is then the notice id).
+    pub fn render(id: i64, fields: &serde_json::Value, at: i64) -> Arc<Self> {
+        let mut fields = fields.clone();
+        if let Some(object) = fields.as_object_mut() {
+            object.entry("at").or_insert(serde_json::json!(at));
+            object.entry("seq").or_insert(serde_json::json!(id));
+        }
+        Self::new(id, serde_json::value::to_raw_value(&fields).unwrap_or_default())
+    }
 }
 
 /// A participant's recent notices.

@@ -226,7 +226,7 @@ impl Services {
             return Err(InvalidInput::new("max_chats", "is required when `name` is not given").into());
         }
         let changes = agents::AgentChanges { name, max_chats: update.max_chats };
-        let candidates = super::queue::present_agent_ids(self);
+        let hub = std::sync::Arc::clone(&self.hub);
         let row = self
             .write_chat(move |conn| {
                 let capacity_changed = changes.max_chats.is_some();
@@ -237,11 +237,8 @@ impl Services {
                 if !agents::update(conn, employee_id.as_str(), &changes)? {
                     return Err(ServiceError::AgentNotFound);
                 }
-                let assigned = if capacity_changed {
-                    super::queue::drain_locked(conn, &candidates)?
-                } else {
-                    Vec::new()
-                };
+                let assigned =
+                    if capacity_changed { super::queue::drain_locked(conn, &hub)? } else { Vec::new() };
                 let row = agents::find_by_employee_id(conn, employee_id.as_str())?
                     .ok_or(ServiceError::AgentNotFound)?;
                 Ok((row, assigned))
@@ -290,10 +287,12 @@ impl Services {
             })
             .await?;
         let password = password.to_string();
-        let stored_hash = row.as_ref().map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
-            .await
-            .unwrap_or(false);
+        let stored_hash = row.as_ref().map(|r| r.password_hash.clone());
+        let matches = tokio::task::spawn_blocking(move || {
+            verify_password(&password, stored_hash.as_deref().unwrap_or_else(|| decoy_hash()))
+        })
+        .await
+        .unwrap_or(false);
         let agent = match row {
             Some(agent) if matches && agent.disabled == 0 => agent,
             _ => return Err(ServiceError::InvalidCredentials),
@@ -352,12 +351,12 @@ impl Services {
             "away" => "away",
             _ => return Err(InvalidInput::new("status", "must be `online` or `away`").into()),
         };
-        let candidates = super::queue::present_agent_ids(self);
+        let hub = std::sync::Arc::clone(&self.hub);
         self.write_chat(move |conn| {
             super::queue::lock(conn)?;
             agents::set_status(conn, &agent_id.to_string(), status)?;
             let assigned =
-                if status == "online" { super::queue::drain_locked(conn, &candidates)? } else { Vec::new() };
+                if status == "online" { super::queue::drain_locked(conn, &hub)? } else { Vec::new() };
             Ok(((), assigned))
         })
         .await

@@ -9,8 +9,8 @@ use crate::store::StoreError;
 
 impl Services {
     /// Stores the announcement and gives it to every participant present on this node; returns
-    /// the notice id it went out with.
-    pub async fn announce(&self, principal: &Principal, body: MessageBody) -> Result<i64, ServiceError> {
+    /// its id.
+    pub async fn announce(&self, principal: &Principal, body: MessageBody) -> Result<String, ServiceError> {
         let author = require_admin(principal)?;
         let row = AnnouncementRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -18,10 +18,9 @@ impl Services {
             body: body.as_str().to_string(),
             created_at: now_ms(),
         };
-        let text = row.body.clone();
+        let (id, text) = (row.id.clone(), row.body.clone());
         self.store.run(move |conn| announcements::insert(conn, &row).map_err(StoreError::from)).await?;
-        let notice = self.notice(json!({ "type": "announcement", "body": text }));
-        self.hub.notify_everyone(&notice);
-        Ok(notice.id)
+        self.hub.notify_everyone(&json!({ "type": "announcement", "announcement_id": id, "body": text }));
+        Ok(id)
     }
 }

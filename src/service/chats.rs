@@ -131,22 +131,22 @@ impl Services {
     }
 
     async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
-        let candidates = present_agent_ids(self);
+        let hub = std::sync::Arc::clone(&self.hub);
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            if agents::count_online_in(conn, &candidates)? == 0 {
-                return Err(ServiceError::NoAgentOnline);
-            }
             let row = new_chat_row(visitor, now_ms());
             // The insert comes before the queue lock (see the lock order in `queue`); the
             // ticket that places the chat in line is taken with the lock.
             insert_chat(conn, &row)?;
             let ticket = queue::lock(conn)?;
+            if agents::count_online_in(conn, &present_agent_ids(&hub))? == 0 {
+                return Err(ServiceError::NoAgentOnline);
+            }
             chats::set_queue_ticket(conn, &row.id, ticket)?;
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }
-            let stored = drain_locked(conn, &candidates)?;
+            let stored = drain_locked(conn, &hub)?;
             let mine = stored
                 .iter()
                 .find(|s| s.row.id == row.id)
@@ -174,28 +174,31 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
-        let candidates = present_agent_ids(self);
+        let hub = std::sync::Arc::clone(&self.hub);
         self.write_chat(move |conn| {
             queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
-            let stored = end_chat(conn, chat_id, reason, &candidates)?.ok_or(ServiceError::ChatClosed)?;
-            let seq = stored.first().and_then(|s| s.events.first()).map_or(0, |event| event.seq);
+            let closing = end_chat(conn, chat_id, reason, None)?.ok_or(ServiceError::ChatClosed)?;
+            let seq = closing.events.first().map_or(0, |event| event.seq);
+            let mut stored = vec![closing];
+            stored.extend(drain_locked(conn, &hub)?);
             Ok((ClosedChat { chat_id, seq, reason }, stored))
         })
         .await
     }
 }
 
-/// Ends a chat that has not ended, for `reason`: gives back its capacity, stores
-/// `chat.closed`, and drains the queue into the freed room. The closing event comes first in
-/// what it returns. `None` when the chat had already ended. Runs under the queue lock.
+/// Ends a chat that has not ended, for `reason`: gives back its capacity and stores
+/// `chat.closed`. With `idle_before`, only if nothing happened in the chat since then (a send
+/// that committed after the caller looked keeps the chat open). `None` when it did not end here.
+/// Runs under the queue lock; the caller drains the queue into the freed room.
 pub(crate) fn end_chat(
     conn: &mut DbConn,
     chat_id: ChatId,
     reason: CloseReason,
-    candidates: &[String],
-) -> Result<Option<Vec<Stored>>, ServiceError> {
-    let Some(row) = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms())? else {
+    idle_before: Option<i64>,
+) -> Result<Option<Stored>, ServiceError> {
+    let Some(row) = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms(), idle_before)? else {
         return Ok(None);
     };
     counters::release(conn, counters::OPEN_CHATS)?;
@@ -203,9 +206,7 @@ pub(crate) fn end_chat(
         agents::release_slot(conn, agent)?;
     }
     let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
-    let mut stored = vec![Stored { row, events: vec![event] }];
-    stored.extend(drain_locked(conn, candidates)?);
-    Ok(Some(stored))
+    Ok(Some(Stored { row, events: vec![event] }))
 }
 
 /// A chat row for `visitor`, queued, with no events yet.

@@ -5,12 +5,13 @@
 use serde_json::json;
 
 use super::chats::{insert_chat, store_event};
-use super::queue::{self, drain_locked, present_agent_ids};
+use super::queue::{self, drain_locked};
 use super::{require_agent, ServiceError, Services, Stored};
 use crate::domain::{
     now_ms, AgentId, AgentRef, ChatId, ChatStatus, EventPayload, InvalidInput, Principal, PrincipalKind,
     VisitorId,
 };
+use crate::hub::Hub;
 use crate::store::chats::{self, ChatRow};
 use crate::store::{agents, counters, visitors, DbConn};
 
@@ -78,41 +79,47 @@ impl Services {
     ) -> Result<i64, ServiceError> {
         let from = require_agent(principal)?;
         let to_present = self.hub.is_present(PrincipalKind::Agent, to.0);
-        let candidates = present_agent_ids(self);
+        let hub = std::sync::Arc::clone(&self.hub);
         let principal = *principal;
-        let (seq, from_ref, to_ref) = self
-            .write_chat(move |conn| {
-                queue::lock(conn)?;
-                super::chats::chat_of(conn, &principal, chat_id)?;
-                if from == to {
-                    return Err(InvalidInput::new("agent_id", "must be another agent").into());
-                }
-                let (to_ref, target) = agent_ref(conn, to)?;
-                if !to_present || target.disabled != 0 || target.status != "online" {
-                    return Err(ServiceError::AgentOffline);
-                }
-                let (from_ref, _) = agent_ref(conn, from)?;
-                let now = now_ms();
-                let row =
-                    chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
-                        .ok_or(ServiceError::ChatClosed)?;
-                if !agents::take_slot(conn, &to.to_string(), now)? {
-                    return Err(ServiceError::AgentFull);
-                }
-                agents::release_slot(conn, &from.to_string())?;
-                let payload = EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };
-                let event = store_event(conn, chat_id, row.last_seq, payload)?;
-                let seq = event.seq;
-                let mut stored = vec![Stored { row, events: vec![event] }];
-                stored.extend(drain_locked(conn, &candidates)?);
-                Ok(((seq, from_ref, to_ref), stored))
-            })
-            .await?;
         // The agent who handed the chat on no longer reads it; a notice tells its console.
-        let notice = self.notice(json!({
-            "chat_id": chat_id, "seq": seq, "type": "chat.transferred", "from": from_ref, "to": to_ref,
-        }));
-        self.hub.notify(PrincipalKind::Agent, from.0, notice);
+        let notify_former = move |hub: &Hub, (seq, from_ref, to_ref): &(i64, AgentRef, AgentRef)| {
+            let fields = json!({
+                "chat_id": chat_id, "seq": seq, "type": "chat.transferred", "from": from_ref, "to": to_ref,
+            });
+            hub.notify(PrincipalKind::Agent, from.0, &fields);
+        };
+        let (seq, _, _) = self
+            .write_chat_then(
+                move |conn| {
+                    queue::lock(conn)?;
+                    super::chats::chat_of(conn, &principal, chat_id)?;
+                    if from == to {
+                        return Err(InvalidInput::new("agent_id", "must be another agent").into());
+                    }
+                    let (to_ref, target) = agent_ref(conn, to)?;
+                    if !to_present || target.disabled != 0 || target.status != "online" {
+                        return Err(ServiceError::AgentOffline);
+                    }
+                    let (from_ref, _) = agent_ref(conn, from)?;
+                    let now = now_ms();
+                    let row =
+                        chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
+                            .ok_or(ServiceError::ChatClosed)?;
+                    if !agents::take_slot(conn, &to.to_string(), now)? {
+                        return Err(ServiceError::AgentFull);
+                    }
+                    agents::release_slot(conn, &from.to_string())?;
+                    let payload =
+                        EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };
+                    let event = store_event(conn, chat_id, row.last_seq, payload)?;
+                    let seq = event.seq;
+                    let mut stored = vec![Stored { row, events: vec![event] }];
+                    stored.extend(drain_locked(conn, &hub)?);
+                    Ok(((seq, from_ref, to_ref), stored))
+                },
+                notify_former,
+            )
+            .await?;
         Ok(seq)
     }
 }

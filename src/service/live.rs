@@ -2,13 +2,11 @@
 //! Typing is not stored; a read marker is (so a reloaded page shows it) and is also sent as a
 //! notice.
 
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::{chat_meta, ServiceError, Services};
-use crate::domain::{now_ms, ChatId, ChatStatus, InvalidInput, Principal, PrincipalKind};
-use crate::hub::{ChatMeta, Notice};
+use crate::domain::{ChatId, ChatStatus, InvalidInput, Principal, PrincipalKind};
+use crate::hub::ChatMeta;
 use crate::store::{chats, StoreError};
 
 /// The side `principal` speaks for, and the other side of `meta` (if it has one now).
@@ -51,16 +49,6 @@ impl Services {
         }
     }
 
-    /// A notice with a fresh id; `fields` must be a JSON object holding at least `type`.
-    pub(crate) fn notice(&self, mut fields: serde_json::Value) -> Arc<Notice> {
-        let id = self.hub.next_notice_id();
-        if let Some(object) = fields.as_object_mut() {
-            object.entry("at").or_insert(json!(now_ms()));
-            object.entry("seq").or_insert(json!(id));
-        }
-        Notice::new(id, serde_json::value::to_raw_value(&fields).unwrap_or_default())
-    }
-
     /// Tells the other side that `principal` is (or stopped) typing.
     pub async fn set_typing(
         &self,
@@ -74,10 +62,10 @@ impl Services {
         }
         let (from, other) = sides(principal, &meta);
         if let Some((kind, id)) = other {
-            let notice = self.notice(json!({
+            let fields = json!({
                 "chat_id": chat_id, "seq": meta.last_seq, "type": "typing", "from": from, "typing": typing,
-            }));
-            self.hub.notify(kind, id, notice);
+            });
+            self.hub.notify(kind, id, &fields);
         }
         Ok(())
     }
@@ -105,8 +93,11 @@ impl Services {
         }
         let (from, other) = sides(principal, &meta);
         if let (true, Some((kind, id))) = (moved, other) {
-            let notice = self.notice(json!({ "chat_id": chat_id, "seq": seq, "type": "read", "from": from }));
-            self.hub.notify(kind, id, notice);
+            self.hub.notify(
+                kind,
+                id,
+                &json!({ "chat_id": chat_id, "seq": seq, "type": "read", "from": from }),
+            );
         }
         Ok(())
     }

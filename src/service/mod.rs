@@ -60,6 +60,17 @@ impl Services {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
     {
+        self.write_chat_then(work, |_, _| {}).await
+    }
+
+    /// Like [`Services::write_chat`], then runs `after` on the same thread once the events are
+    /// published: for what must also survive a dropped request, such as a notice.
+    pub(crate) async fn write_chat_then<T, F, A>(&self, work: F, after: A) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
+        A: FnOnce(&Hub, &T) + Send + 'static,
+    {
         let hub = Arc::clone(&self.hub);
         self.store
             .run(move |conn| {
@@ -67,6 +78,7 @@ impl Services {
                 for chat in stored {
                     hub.publish(&chat_meta(&chat.row)?, &chat.events);
                 }
+                after(&hub, &value);
                 Ok(value)
             })
             .await

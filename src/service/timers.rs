@@ -4,19 +4,27 @@
 //! - no message for `chat.inactivity_secs` → closed, reason `inactivity`;
 //! - the visitor gone (no poll for lease + grace) → closed, reason `visitor_left`;
 //! - the agent gone → each of its chats goes back to the front of the queue, with a system
-//!   message telling the visitor, and the queue drains (another agent may take it at once).
+//!   message telling the visitor, and the queue drains (another agent may take it at once);
+//! - and a safety net: waiting chats drain whenever an agent present here has room, whatever
+//!   wake-up was missed.
+//!
+//! The queue itself is read from the store every round and held in memory, so a waiting chat
+//! whose visitor never comes back (after a restart, or after memory dropped the idle chat) is
+//! still seen leaving.
+
+use std::sync::Arc;
 
 use super::chats::{end_chat, store_event};
-use super::queue::{self, drain_locked, present_agent_ids};
-use super::{ServiceError, Services, Stored};
+use super::queue::{self, drain_locked};
+use super::{chat_meta, ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, CloseReason, EventPayload, PrincipalKind, Sender};
-use crate::store::{agents, chats};
+use crate::store::{agents, chats, StoreError};
 
 /// Most inactive chats closed per round (the rest wait for the next round).
 const INACTIVE_PER_ROUND: i64 = 200;
 
 /// Tickets of chats handed back by a gone agent sort before every ordinary ticket (which count
-/// up from 1), earlier hand-backs first.
+/// up from 1); among themselves, by the queue-lock ticket of the round that handed them back.
 const FRONT_OF_QUEUE: i64 = i64::MIN / 2;
 
 /// What a round of timers did.
@@ -33,6 +41,20 @@ pub struct TimerRound {
 impl Services {
     /// One round of automatic ends; see the module doc.
     pub async fn run_timers(&self) -> Result<TimerRound, ServiceError> {
+        let cutoff = now_ms()
+            .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));
+        let present = queue::present_agent_ids(&self.hub);
+        let (waiting, idle, room) = self
+            .store
+            .run(move |conn| {
+                let waiting = chats::queued_in_order(conn)?;
+                let idle = chats::idle_open(conn, cutoff, 1)?;
+                let room = !waiting.is_empty() && !agents::available_in(conn, &present)?.is_empty();
+                Ok::<_, StoreError>((waiting, idle, room))
+            })
+            .await?;
+        self.hub.insert_chats(waiting.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?);
+
         let live = self.hub.live_chat_metas();
         let left: Vec<ChatId> = live
             .iter()
@@ -46,44 +68,36 @@ impl Services {
             .filter(|(_, agent, since)| self.hub.is_gone(PrincipalKind::Agent, agent.0, *since))
             .map(|(chat, agent, _)| (chat, agent))
             .collect();
-        let cutoff = now_ms()
-            .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));
-        if left.is_empty() && abandoned.is_empty() {
-            // The usual case: a read, not a write under the queue lock, every round.
-            let idle = self
-                .store
-                .run(move |conn| chats::idle_open(conn, cutoff, 1).map_err(crate::store::StoreError::from))
-                .await?;
-            if idle.is_empty() {
-                return Ok(TimerRound::default());
-            }
+        if left.is_empty() && abandoned.is_empty() && idle.is_empty() && !room {
+            // The usual round: reads only, no write under the queue lock.
+            return Ok(TimerRound::default());
         }
-        let candidates = present_agent_ids(self);
-        let message = "Your agent was disconnected. You are back at the front of the queue.".to_string();
 
+        let hub = Arc::clone(&self.hub);
+        let message = "Your agent was disconnected. You are back at the front of the queue.".to_string();
         let round = self
             .write_chat(move |conn| {
-                queue::lock(conn)?;
+                let lock_ticket = queue::lock(conn)?;
                 let mut stored: Vec<Stored> = Vec::new();
                 let mut counts = TimerRound::default();
                 for row in chats::idle_open(conn, cutoff, INACTIVE_PER_ROUND)? {
                     let chat_id = ChatId::parse(&row.id, "chat_id")?;
-                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::Inactivity, &[])? {
-                        stored.extend(ended);
+                    // Only if still idle: a send that committed since the read keeps it open.
+                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::Inactivity, Some(cutoff))? {
+                        stored.push(ended);
                         counts.inactive += 1;
                     }
                 }
                 for chat_id in left {
-                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::VisitorLeft, &[])? {
-                        stored.extend(ended);
+                    if let Some(ended) = end_chat(conn, chat_id, CloseReason::VisitorLeft, None)? {
+                        stored.push(ended);
                         counts.visitor_left += 1;
                     }
                 }
                 for (chat_id, agent) in abandoned {
-                    let ticket = FRONT_OF_QUEUE + now_ms();
-                    let now = now_ms();
+                    let ticket = FRONT_OF_QUEUE + lock_ticket;
                     let Some(row) =
-                        chats::requeue(conn, &chat_id.to_string(), &agent.to_string(), ticket, now)?
+                        chats::requeue(conn, &chat_id.to_string(), &agent.to_string(), ticket, now_ms())?
                     else {
                         continue;
                     };
@@ -99,8 +113,8 @@ impl Services {
                     stored.push(Stored { row, events: vec![event] });
                     counts.requeued += 1;
                 }
-                // One drain for everything freed this round.
-                stored.extend(drain_locked(conn, &candidates)?);
+                // One drain for everything freed this round, and for any missed wake-up.
+                stored.extend(drain_locked(conn, &hub)?);
                 Ok((counts, stored))
             })
             .await?;

@@ -94,7 +94,7 @@ pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::status.eq(ChatStatus::Queued.as_str()))
         .filter(chats::queue_ticket.is_not_null())
-        .order(chats::queue_ticket.asc())
+        .order((chats::queue_ticket.asc(), chats::id.asc()))
         .select(ChatRow::as_select())
         .load(conn)
 }
@@ -162,10 +162,20 @@ pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<
     find(conn, id)
 }
 
-/// Ends a chat that has not ended (open or queued) and reserves the seq of its closing event.
-/// Returns the chat as it was just before, or `None` when it had already ended.
-pub fn close(conn: &mut DbConn, id: &str, reason: &str, now: i64) -> QueryResult<Option<ChatRow>> {
-    let live = chats::table.find(id).filter(chats::status.ne(ChatStatus::Closed.as_str()));
+/// Ends a chat that has not ended (open or queued) and reserves the seq of its closing event;
+/// with `idle_before`, only if its last event is older than that (epoch ms). Returns the chat
+/// as it is after, or `None` when it did not end here.
+pub fn close(
+    conn: &mut DbConn,
+    id: &str,
+    reason: &str,
+    now: i64,
+    idle_before: Option<i64>,
+) -> QueryResult<Option<ChatRow>> {
+    let live = chats::table
+        .find(id)
+        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::last_activity_at.lt(idle_before.unwrap_or(i64::MAX)));
     let updated = diesel::update(live)
         .set((
             chats::status.eq(ChatStatus::Closed.as_str()),

@@ -12,6 +12,8 @@ on_every_backend!(
     a_reload_inside_the_grace_keeps_the_agent_online_and_its_chats,
     a_visitor_who_leaves_the_site_ends_the_chat_with_visitor_left,
     a_chat_without_messages_closes_for_inactivity,
+    a_queued_visitor_who_never_returns_after_a_restart_is_closed_as_visitor_left,
+    a_waiting_chat_drains_once_an_agent_has_room_even_without_a_wake_up,
 );
 
 fn after(seconds: f64) -> Instant {
@@ -110,4 +112,57 @@ async fn a_chat_without_messages_closes_for_inactivity(backend: Backend) {
     let (visitor_events, _) =
         tokio::join!(keep_polling(&app, &visitor, after(3.0)), keep_polling(&app, &ann, after(3.0)));
     assert_eq!(closed_reason(&visitor_events, &chat).as_deref(), Some("inactivity"));
+}
+
+async fn a_queued_visitor_who_never_returns_after_a_restart_is_closed_as_visitor_left(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let ann = first.online_agent("E1", 1).await;
+    first.start_chat(&first.visitor().await, &ann).await;
+    let waiting = first.visitor().await;
+    let response = first.start_any_raw(&waiting).await;
+    let chat = text(&response.json::<Value>().await.expect("json")["chat_id"]);
+    assert_eq!(first.chat_state(&chat).await.0, "queued");
+    let db = first.db.clone();
+    first.stop().await;
+
+    // After the restart only Ann comes back; the waiting visitor never polls again.
+    let second = TestApp::start(db, quick_timers).await;
+    keep_polling(&second, &ann, after(3.5)).await;
+    let id = chat.clone();
+    let row = second
+        .services
+        .store
+        .run(move |conn| {
+            switchboard::store::chats::find(conn, &id).map_err(switchboard::store::StoreError::from)
+        })
+        .await
+        .expect("store")
+        .expect("chat");
+    assert_eq!((row.status.as_str(), row.close_reason.as_deref()), ("closed", Some("visitor_left")));
+}
+
+async fn a_waiting_chat_drains_once_an_agent_has_room_even_without_a_wake_up(backend: Backend) {
+    let app = TestApp::spawn_with(backend, quick_timers).await;
+    let ann = app.online_agent("E1", 1).await;
+    let first = app.visitor().await;
+    app.start_chat(&first, &ann).await;
+    let waiting = app.visitor().await;
+    let chat = text(&app.start_any_raw(&waiting).await.json::<Value>().await.expect("json")["chat_id"]);
+
+    // Room appears behind the services' back: nothing wakes the queue but the timer round.
+    app.services
+        .store
+        .run(|conn| {
+            switchboard::store::agents::set_max_chats(conn, "E1", 2)
+                .map_err(switchboard::store::StoreError::from)
+        })
+        .await
+        .expect("store");
+    let until = after(1.5);
+    tokio::join!(
+        keep_polling(&app, &ann, until),
+        keep_polling(&app, &waiting, until),
+        keep_polling(&app, &first, until)
+    );
+    assert_eq!(app.chat_state(&chat).await, ("open".to_string(), Some(ann.id.clone())));
 }
