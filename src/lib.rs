@@ -13,9 +13,13 @@
 //!   migrations, one file of queries per table, and the dedicated store threads every query
 //!   runs on.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
-//!   (toward visitor, toward agent), participants with their held polls and presence.
-//! - [`service`]: the rules — tokens, visitors, agents, chats, sending, polling, ratings and the
-//!   per-agent report, transcripts, offline messages. Stores first, then publishes to the hub.
+//!   (toward visitor, toward agent), participants with their held polls, presence leases and
+//!   mailboxes of notices (typing, read markers, announcements).
+//! - [`service`]: the rules — tokens, visitors, agents and the admin API, starting chats
+//!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
+//!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
+//!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
+//!   transcripts, offline messages. Stores first, then publishes to the hub.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
