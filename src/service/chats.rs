@@ -210,7 +210,7 @@ pub(crate) fn end_chat(
 }
 
 /// A chat row for `visitor`, queued, with no events yet.
-fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
+pub(crate) fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
     ChatRow {
         id: ChatId::new().to_string(),
         visitor_id: visitor.to_string(),

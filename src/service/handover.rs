@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::chats::{insert_chat, store_event};
+use super::chats::{insert_chat, new_chat_row, store_event};
 use super::queue::{self, drain_locked};
 use super::{require_agent, ServiceError, Services, Stored};
 use crate::domain::{
@@ -12,7 +12,7 @@ use crate::domain::{
     VisitorId,
 };
 use crate::hub::Hub;
-use crate::store::chats::{self, ChatRow};
+use crate::store::chats;
 use crate::store::{agents, counters, visitors, DbConn};
 
 /// The agent's name, or `AgentNotFound`.
@@ -39,21 +39,10 @@ impl Services {
             }
             let (agent, _) = agent_ref(conn, agent_id)?;
             let now = now_ms();
-            let row = ChatRow {
-                id: ChatId::new().to_string(),
-                visitor_id: visitor.to_string(),
-                agent_id: Some(agent_id.to_string()),
-                status: ChatStatus::Open.as_str().to_string(),
-                last_seq: 1,
-                created_at: now,
-                last_activity_at: now,
-                closed_at: None,
-                close_reason: None,
-                queue_ticket: None,
-                queue_position: None,
-                visitor_read_seq: 0,
-                agent_read_seq: 0,
-            };
+            let mut row = new_chat_row(visitor, now);
+            row.status = ChatStatus::Open.as_str().to_string();
+            row.agent_id = Some(agent_id.to_string());
+            row.last_seq = 1;
             // Lock order as in every start: the new row, then the counter, then the agent.
             insert_chat(conn, &row)?;
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
