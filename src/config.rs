@@ -48,6 +48,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Seconds a client may take to send its request head before it is cut off.
     pub client_request_timeout_secs: u64,
+    /// Folder of the front ends served at `/` (relative to the config file); empty serves none.
+    pub public_dir: String,
 }
 
 /// `[poll]`
@@ -134,6 +136,7 @@ impl Default for ServerSettings {
             max_body_bytes: 16 * 1024,
             shutdown_timeout_secs: 2,
             client_request_timeout_secs: 10,
+            public_dir: "public".into(),
         }
     }
 }
@@ -210,6 +213,7 @@ impl Settings {
         let mut settings: Settings = figment.merge(environment()).extract().map_err(Box::new)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         settings.store.url = resolve_sqlite_path(&settings.store.url, &base);
+        settings.server.public_dir = resolve_folder(&settings.server.public_dir, &base);
         settings.validate()?;
         Ok(settings)
     }
@@ -240,6 +244,14 @@ impl Settings {
 /// `SWITCHBOARD_TEST_POSTGRES_URL` or `SWITCHBOARD_CONFIG`) are not settings and are skipped.
 fn environment() -> Env {
     Env::prefixed("SWITCHBOARD_").filter(|key| key.as_str().contains("__")).split("__")
+}
+
+/// Takes a relative folder relative to the config file's folder; empty stays empty.
+fn resolve_folder(folder: &str, base: &Path) -> String {
+    if folder.is_empty() || Path::new(folder).is_absolute() || base.as_os_str().is_empty() {
+        return folder.to_string();
+    }
+    base.join(folder).display().to_string()
 }
 
 /// Turns `sqlite://relative.db` into `sqlite://<config dir>/relative.db`.
@@ -288,6 +300,15 @@ mod tests {
             let (dir, path) = write_config("[store]\nurl = \"sqlite://chat.db\"\n");
             let settings = Settings::load(&path).expect("valid config");
             assert_eq!(settings.store.url, format!("sqlite://{}", dir.path().join("chat.db").display()));
+        });
+    }
+
+    #[test]
+    fn a_relative_public_dir_is_next_to_the_config_file() {
+        isolated(|| {
+            let (dir, path) = write_config("[server]\npublic_dir = \"site\"\n");
+            let settings = Settings::load(&path).expect("valid config");
+            assert_eq!(settings.server.public_dir, dir.path().join("site").display().to_string());
         });
     }
 

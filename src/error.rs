@@ -119,6 +119,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::VisitorNotFound => Self::new(S::NOT_FOUND, "visitor_not_found", message),
             ServiceError::VisitorOffline => Self::new(S::CONFLICT, "visitor_offline", message),
             ServiceError::EmployeeIdTaken => Self::new(S::CONFLICT, "employee_id_taken", message),
+            ServiceError::SetupDone => Self::new(S::CONFLICT, "setup_done", message),
             ServiceError::TooManyPolls => Self::unavailable("too_many_polls", message, 2),
             ServiceError::TooManyChats => Self::unavailable("too_many_chats", message, 10),
             ServiceError::ShuttingDown => Self::unavailable("shutting_down", message, 1),

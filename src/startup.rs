@@ -90,13 +90,14 @@ impl Application {
         let shared = Services { store, hub: Arc::clone(&hub), settings: Arc::new(settings.clone()) };
         let services = web::Data::new(shared.clone());
         let cors_settings = settings.cors.clone();
+        let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(services.clone())
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
                 .wrap(request_log())
-                .configure(crate::http::configure)
+                .configure(|cfg| crate::http::configure(cfg, &public_dir))
         })
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers))
@@ -152,11 +153,22 @@ fn request_log() -> Logger {
         .custom_request_replace("request", |request| format!("{} {}", request.method(), request.path()))
 }
 
+/// Cross-origin calls from the allowlisted sites; a page of this server itself (`/demo/`, the
+/// console) is always allowed, whatever host and port it is reached by.
 fn cors(settings: &CorsSettings) -> Cors {
     let mut cors = Cors::default()
+        .allowed_origin_fn(|origin, request| {
+            let host = request.headers().get(http::header::HOST).map(http::header::HeaderValue::as_bytes);
+            let origin_host =
+                origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host.as_bytes());
+            host.is_some() && host == origin_host
+        })
         .allowed_methods(vec!["GET", "POST"])
         .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
-        .max_age(3600);
+        .max_age(3600)
+        // A text/plain POST needs no preflight, so without this a refused site's request would
+        // still run (the browser would only hide the answer). Refused means nothing happens.
+        .block_on_origin_mismatch(true);
     for origin in &settings.allowed_origins {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }

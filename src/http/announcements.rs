@@ -1,16 +1,20 @@
-//! `POST /api/admin/announcements`: an admin's message to everyone online.
+//! `POST /api/admin/announcements`: an admin's message to everyone online; `GET` lists the
+//! past ones.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::auth;
-use crate::domain::MessageBody;
+use crate::domain::{MessageBody, PageLimit};
 use crate::error::ApiError;
 use crate::service::Services;
 
 /// Routes of this module.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/admin/announcements").route(web::post().to(announce)));
+    cfg.service(
+        web::resource("/api/admin/announcements").route(web::post().to(announce)).route(web::get().to(list)),
+    );
 }
 
 async fn announce(
@@ -22,4 +26,20 @@ async fn announce(
     let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
     let id = services.announce(&principal, text).await?;
     Ok(HttpResponse::Created().json(json!({ "announcement_id": id })))
+}
+
+/// Query parameters of the list.
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+}
+
+async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query: ListQuery = super::query::fields(&request)?;
+    let principal = auth::principal(&services, &request, None).await?;
+    let limit = PageLimit::parse(query.limit.as_deref())?;
+    let announcements = services.announcements(&principal, limit).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "announcements": announcements })))
 }

@@ -6,12 +6,16 @@ mod agents;
 mod announcements;
 mod auth;
 mod body;
+mod chat_views;
 mod chats;
 mod offline_messages;
 mod ops;
+mod pages;
 mod poll;
+mod query;
 mod ratings;
 mod send;
+mod setup;
 mod transcripts;
 mod visitors;
 
@@ -25,8 +29,8 @@ use crate::error::ApiError;
 
 pub use poll::hold_for;
 
-/// Every route of the API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route of the API, then the front ends in `public_dir`.
+pub fn configure(cfg: &mut web::ServiceConfig, public_dir: &std::path::Path) {
     cfg.configure(poll::config)
         .configure(send::config)
         .configure(visitors::config)
@@ -38,6 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(transcripts::config)
         .configure(offline_messages::config)
         .configure(admin::config)
+        .configure(setup::config)
+        .configure(chat_views::config)
+        .configure(|cfg| pages::config(cfg, public_dir))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
         }));
@@ -59,6 +66,14 @@ pub fn error_envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             StatusCode::NOT_FOUND => ApiError::route_not_found(),
             StatusCode::METHOD_NOT_ALLOWED => {
                 ApiError::new(status, "method_not_allowed", "This endpoint does not take that method.")
+            }
+            // actix-cors refuses a site outside `cors.allowed_origins` with a bare 400.
+            StatusCode::BAD_REQUEST if response.request().headers().contains_key(header::ORIGIN) => {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "origin_not_allowed",
+                    "This site is not allowed to use this chat server (cors.allowed_origins).",
+                )
             }
             StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::new(status, "payload_too_large", "The request is too large.")

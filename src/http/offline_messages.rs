@@ -40,8 +40,7 @@ async fn leave(
 }
 
 async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let query: ListQuery = serde_urlencoded::from_str(request.query_string())
-        .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
+    let query: ListQuery = super::query::fields(&request)?;
     let principal = auth::principal(&services, &request, None).await?;
     let limit = PageLimit::parse(query.limit.as_deref())?;
     let before = parse_non_negative(query.before.as_deref(), "before")?;

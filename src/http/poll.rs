@@ -48,8 +48,7 @@ pub fn hold_for(timeout: Option<&str>, settings: &PollSettings) -> Result<Durati
 }
 
 async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let query: PollQuery = serde_urlencoded::from_str(request.query_string())
-        .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
+    let query: PollQuery = super::query::fields(&request)?;
     let principal = auth::principal(&services, &request, None).await?;
     let poll_request = PollRequest {
         cursor: Cursor::parse(query.cursor.as_deref())?,

@@ -26,8 +26,7 @@ async fn transcript(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let query: TranscriptQuery = serde_urlencoded::from_str(request.query_string())
-        .map_err(|e| ApiError::invalid_body(format!("The query string is not valid: {e}.")))?;
+    let query: TranscriptQuery = super::query::fields(&request)?;
     let principal = auth::principal(&services, &request, None).await?;
     let chat_id = ChatId::parse(&path, "chat_id")?;
     let after_seq = parse_non_negative(query.after_seq.as_deref(), "after_seq")?.unwrap_or(0);

@@ -9,7 +9,7 @@ use super::{ServiceError, Services};
 use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
 use crate::store::agents::{self, AgentRow, NewAgent};
 use crate::store::tokens;
-use crate::store::write_transaction;
+use crate::store::{write_transaction, DbConn};
 
 /// What an admin gives to create an agent.
 #[derive(Debug, Clone)]
@@ -71,6 +71,39 @@ pub struct AvailableAgent {
     pub max_chats: i32,
     /// Whether it can take one more chat now.
     pub available: bool,
+}
+
+/// A new agent whose fields are checked and whose password is hashed.
+pub(crate) struct PreparedAgent {
+    pub id: AgentId,
+    pub employee_id: EmployeeId,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub max_chats: i32,
+}
+
+impl PreparedAgent {
+    /// Inserts the agent; a taken employee id is `EmployeeIdTaken`.
+    pub fn insert(&self, conn: &mut DbConn) -> Result<AgentId, ServiceError> {
+        let row = NewAgent {
+            id: &self.id.to_string(),
+            employee_id: self.employee_id.as_str(),
+            name: &self.name,
+            password_hash: &self.password_hash,
+            role: self.role.as_str(),
+            max_chats: self.max_chats,
+            created_at: now_ms(),
+        };
+        agents::insert(conn, &row).map_err(|e| {
+            if is_unique_violation(&e) {
+                ServiceError::EmployeeIdTaken
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(self.id)
+    }
 }
 
 /// A successful login.
@@ -149,34 +182,19 @@ fn decoy_hash() -> &'static str {
 impl Services {
     /// Creates an agent.
     pub async fn create_agent(&self, spec: AgentSpec) -> Result<AgentId, ServiceError> {
+        let agent = self.prepare_agent(spec).await?;
+        self.store.run(move |conn| agent.insert(conn)).await
+    }
+
+    /// Checks a new agent's fields and hashes its password, ready to insert.
+    pub(crate) async fn prepare_agent(&self, spec: AgentSpec) -> Result<PreparedAgent, ServiceError> {
         let employee_id = EmployeeId::parse(&spec.employee_id)?;
         let name = agent_name(&spec.name)?;
         check_password(&spec.password)?;
         let max_chats = spec.max_chats.unwrap_or(self.settings.chat.default_agent_max_chats);
         check_max_chats(max_chats)?;
         let password_hash = hash_in_background(spec.password).await?;
-        let id = AgentId::new();
-        self.store
-            .run(move |conn| {
-                let row = NewAgent {
-                    id: &id.to_string(),
-                    employee_id: employee_id.as_str(),
-                    name: &name,
-                    password_hash: &password_hash,
-                    role: spec.role.as_str(),
-                    max_chats,
-                    created_at: now_ms(),
-                };
-                agents::insert(conn, &row).map_err(|e| {
-                    if is_unique_violation(&e) {
-                        ServiceError::EmployeeIdTaken
-                    } else {
-                        e.into()
-                    }
-                })
-            })
-            .await?;
-        Ok(id)
+        Ok(PreparedAgent { id: AgentId::new(), employee_id, name, password_hash, role: spec.role, max_chats })
     }
 
     /// Every agent, with whether it is present on this node now.

@@ -48,6 +48,9 @@ pub enum ServiceError {
     /// The employee id is taken.
     #[error("that employee id is already taken")]
     EmployeeIdTaken,
+    /// The first admin exists already; setup is over.
+    #[error("setup is done: an agent exists already, log in instead")]
+    SetupDone,
     /// A node limit is reached: try again shortly.
     #[error("too many polls are held; try again shortly")]
     TooManyPolls,

@@ -8,6 +8,7 @@
 pub mod agents;
 pub mod announcements;
 pub mod auth;
+pub mod chat_views;
 pub mod chats;
 mod error;
 pub mod handover;
@@ -17,6 +18,7 @@ pub mod offline_messages;
 pub mod poll;
 mod queue;
 pub mod ratings;
+pub mod setup;
 pub mod timers;
 pub mod transcripts;
 pub mod visitors;

@@ -18,13 +18,13 @@ pub struct TranscriptPage {
 
 /// Who is reading a transcript, and so which events they see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reader {
+pub(crate) enum Reader {
     Visitor,
     Staff,
 }
 
 /// May `principal` read this chat: its visitor, its current agent, or any admin.
-fn reader_of(principal: &Principal, chat: &ChatRow) -> Result<Reader, ServiceError> {
+pub(crate) fn reader_of(principal: &Principal, chat: &ChatRow) -> Result<Reader, ServiceError> {
     let me = principal.uuid().to_string();
     match principal {
         Principal::Visitor(_) if chat.visitor_id == me => Ok(Reader::Visitor),

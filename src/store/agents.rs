@@ -58,6 +58,11 @@ pub fn insert(conn: &mut DbConn, agent: &NewAgent<'_>) -> QueryResult<()> {
     diesel::insert_into(agents::table).values(agent).execute(conn).map(drop)
 }
 
+/// How many agents exist, disabled ones included.
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    agents::table.count().get_result(conn)
+}
+
 /// The agent with this login id.
 pub fn find_by_employee_id(conn: &mut DbConn, employee_id: &str) -> QueryResult<Option<AgentRow>> {
     agents::table
@@ -185,4 +190,9 @@ pub fn set_password_hash(
         return Ok(None);
     }
     Ok(find_by_employee_id(conn, employee_id)?.map(|agent| agent.id))
+}
+
+/// Display names of the agents with these ids, as (id, name).
+pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    agents::table.filter(agents::id.eq_any(ids)).select((agents::id, agents::name)).load(conn)
 }

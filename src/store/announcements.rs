@@ -23,3 +23,12 @@ pub struct AnnouncementRow {
 pub fn insert(conn: &mut DbConn, row: &AnnouncementRow) -> QueryResult<()> {
     diesel::insert_into(announcements::table).values(row).execute(conn).map(drop)
 }
+
+/// The newest `limit` announcements, newest first.
+pub fn newest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AnnouncementRow>> {
+    announcements::table
+        .order((announcements::created_at.desc(), announcements::id.desc()))
+        .limit(limit)
+        .select(AnnouncementRow::as_select())
+        .load(conn)
+}

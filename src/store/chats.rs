@@ -262,3 +262,26 @@ pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)
         .load(conn)?;
     Ok(rows.into_iter().filter_map(|(agent, count)| agent.map(|agent| (agent, count))).collect())
 }
+
+/// Closed chats, most recently closed first: all of them, or those `agent_id` served to the
+/// end; only those closed strictly before `before` (epoch ms) when given.
+pub fn closed_page(
+    conn: &mut DbConn,
+    agent_id: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ChatRow>> {
+    let mut query = chats::table
+        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+        .select(ChatRow::as_select())
+        .order((chats::closed_at.desc(), chats::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(agent_id) = agent_id {
+        query = query.filter(chats::agent_id.eq(agent_id.to_string()));
+    }
+    if let Some(before) = before {
+        query = query.filter(chats::closed_at.lt(before));
+    }
+    query.load(conn)
+}

@@ -66,3 +66,8 @@ pub fn totals_by_agent(conn: &mut DbConn) -> QueryResult<Vec<AgentRatingTotals>>
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     ratings::table.count().get_result(conn)
 }
+
+/// The ratings of these chats.
+pub fn of_chats(conn: &mut DbConn, chat_ids: &[String]) -> QueryResult<Vec<RatingRow>> {
+    ratings::table.filter(ratings::chat_id.eq_any(chat_ids)).select(RatingRow::as_select()).load(conn)
+}

@@ -91,3 +91,13 @@ pub fn with_live_chat(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Stri
         .distinct()
         .load(conn)
 }
+
+/// Display names of the visitors with these ids, as (id, name).
+pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    visitors::table.filter(visitors::id.eq_any(ids)).select((visitors::id, visitors::name)).load(conn)
+}
+
+/// One visitor with its page fields.
+pub fn page_of(conn: &mut DbConn, id: &str) -> QueryResult<Option<VisitorPageRow>> {
+    visitors::table.find(id).select(VisitorPageRow::as_select()).first(conn).optional()
+}

@@ -200,6 +200,41 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         [401, 403, 403, 403, 403, 200],
     ),
     ("GET /healthz", |_, _| (Method::GET, "/healthz".into(), Value::Null), [200, 200, 200, 200, 200, 200]),
+    (
+        "GET /api/setup",
+        |_, _| (Method::GET, "/api/setup".into(), Value::Null),
+        [200, 200, 200, 200, 200, 200],
+    ),
+    // Agents exist in every world, so setup is over for everyone, token or not.
+    (
+        "POST /api/setup",
+        |_, cell| {
+            let body =
+                json!({"employee_id": format!("SET{cell}"), "name": "Late", "password": "long enough"});
+            (Method::POST, "/api/setup".into(), body)
+        },
+        [409, 409, 409, 409, 409, 409],
+    ),
+    (
+        "GET /api/queue",
+        |_, _| (Method::GET, "/api/queue".into(), Value::Null),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    (
+        "GET /api/chats/history",
+        |_, _| (Method::GET, "/api/chats/history".into(), Value::Null),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    (
+        "GET /api/chats/{chat_id}",
+        |w, _| (Method::GET, format!("/api/chats/{}", w.chat), Value::Null),
+        [401, 200, 403, 403, 200, 200],
+    ),
+    (
+        "GET /api/admin/announcements",
+        |_, _| (Method::GET, "/api/admin/announcements".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
 ];
 
 async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backend: Backend) {

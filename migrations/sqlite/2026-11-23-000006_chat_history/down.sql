@@ -1,0 +1,1 @@
+DROP INDEX chats_closed_at;

@@ -1,0 +1,57 @@
+//! Read-only chat views for the console and admin pages: `GET /api/queue`,
+//! `GET /api/chats/history`, `GET /api/chats/{chat_id}`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth;
+use crate::domain::{parse_non_negative, ChatId, PageLimit};
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module. `history` comes before `{chat_id}` so that it is not read as an id.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/queue").route(web::get().to(queue)))
+        .service(web::resource("/api/chats/history").route(web::get().to(history)))
+        .service(web::resource("/api/chats/{chat_id}").route(web::get().to(details)));
+}
+
+/// Query parameters of the history, read as text so a bad one gets an error naming it.
+#[derive(Deserialize)]
+struct HistoryQuery {
+    limit: Option<String>,
+    before: Option<String>,
+}
+
+fn no_store() -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("Cache-Control", "no-store"));
+    response
+}
+
+async fn queue(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = auth::principal(&services, &request, None).await?;
+    let chats = services.waiting_queue(&principal).await?;
+    Ok(no_store().json(json!({ "chats": chats })))
+}
+
+async fn history(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query: HistoryQuery = super::query::fields(&request)?;
+    let principal = auth::principal(&services, &request, None).await?;
+    let limit = PageLimit::parse(query.limit.as_deref())?;
+    let before = parse_non_negative(query.before.as_deref(), "before")?;
+    let chats = services.chat_history(&principal, before, limit).await?;
+    Ok(no_store().json(json!({ "chats": chats })))
+}
+
+async fn details(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth::principal(&services, &request, None).await?;
+    let chat_id = ChatId::parse(&path, "chat_id")?;
+    let chat = services.chat_details(&principal, chat_id).await?;
+    Ok(no_store().json(chat))
+}

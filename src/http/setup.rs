@@ -1,0 +1,35 @@
+//! First run: `GET /api/setup` says whether the first admin must still be created, and
+//! `POST /api/setup` creates it and logs it in (see `service::setup`).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::body;
+use crate::error::ApiError;
+use crate::service::Services;
+
+/// Routes of this module.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/setup").route(web::get().to(status)).route(web::post().to(set_up)));
+}
+
+async fn status(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
+    let needed = services.setup_needed().await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "needed": needed })))
+}
+
+async fn set_up(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let fields = body::fields(&services, &request, payload).await?;
+    let outcome = services
+        .set_up_first_admin(
+            fields.required_text("employee_id")?,
+            fields.required_text("name")?,
+            fields.required_text("password")?,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(outcome))
+}
