@@ -114,7 +114,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::ChatClosed => Self::new(S::CONFLICT, "chat_closed", message),
             ServiceError::AgentFull => Self::new(S::CONFLICT, "agent_full", message),
             ServiceError::AgentOffline => Self::new(S::CONFLICT, "agent_offline", message),
-            ServiceError::ChatAlreadyOpen => Self::new(S::CONFLICT, "chat_already_open", message),
+            ServiceError::ChatAlreadyOpen | ServiceError::VisitorInChat => {
+                Self::new(S::CONFLICT, "chat_already_open", message)
+            }
             ServiceError::NoAgentOnline => Self::new(S::CONFLICT, "no_agent_online", message),
             ServiceError::VisitorNotFound => Self::new(S::NOT_FOUND, "visitor_not_found", message),
             ServiceError::VisitorOffline => Self::new(S::CONFLICT, "visitor_offline", message),

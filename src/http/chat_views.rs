@@ -22,6 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 struct HistoryQuery {
     limit: Option<String>,
     before: Option<String>,
+    before_chat: Option<String>,
 }
 
 fn no_store() -> actix_web::HttpResponseBuilder {
@@ -41,6 +42,12 @@ async fn history(services: web::Data<Services>, request: HttpRequest) -> Result<
     let principal = auth::principal(&services, &request, None).await?;
     let limit = PageLimit::parse(query.limit.as_deref())?;
     let before = parse_non_negative(query.before.as_deref(), "before")?;
+    let before_chat = match query.before_chat.as_deref() {
+        None | Some("") => String::new(),
+        Some(id) => ChatId::parse(id, "before_chat")?.to_string(),
+    };
+    // With no chat the id test `id < ""` never holds: a time alone keeps chats closed before it.
+    let before = before.map(|at| (at, before_chat));
     let chats = services.chat_history(&principal, before, limit).await?;
     Ok(no_store().json(json!({ "chats": chats })))
 }

@@ -169,11 +169,12 @@ impl Services {
     }
 
     /// Closed chats, most recently closed first: the ones an agent served to the end, or every
-    /// one for admins.
+    /// one for admins. `before` is where the previous page ended: its last chat's `closed_at`
+    /// and id (chats closed in the same millisecond are told apart by id, so none is skipped).
     pub async fn chat_history(
         &self,
         principal: &Principal,
-        before: Option<i64>,
+        before: Option<(i64, String)>,
         limit: PageLimit,
     ) -> Result<Vec<PastChat>, ServiceError> {
         let me = require_agent(principal)?.to_string();

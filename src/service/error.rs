@@ -45,6 +45,9 @@ pub enum ServiceError {
     /// The visitor already has a chat going.
     #[error("you already have an open chat")]
     ChatAlreadyOpen,
+    /// The invited visitor already has a chat going (the inviting agent's view of the above).
+    #[error("the visitor is already in a chat")]
+    VisitorInChat,
     /// The employee id is taken.
     #[error("that employee id is already taken")]
     EmployeeIdTaken,

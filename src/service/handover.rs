@@ -44,7 +44,10 @@ impl Services {
             row.agent_id = Some(agent_id.to_string());
             row.last_seq = 1;
             // Lock order as in every start: the new row, then the counter, then the agent.
-            insert_chat(conn, &row)?;
+            insert_chat(conn, &row).map_err(|e| match e {
+                ServiceError::ChatAlreadyOpen => ServiceError::VisitorInChat,
+                other => other,
+            })?;
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }

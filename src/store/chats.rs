@@ -263,12 +263,13 @@ pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)
     Ok(rows.into_iter().filter_map(|(agent, count)| agent.map(|agent| (agent, count))).collect())
 }
 
-/// Closed chats, most recently closed first: all of them, or those `agent_id` served to the
-/// end; only those closed strictly before `before` (epoch ms) when given.
+/// Closed chats in the order (closed_at, id) descending: all of them, or those `agent_id`
+/// served to the end; only those after `before` in that order when given, which is
+/// `(closed_at, id)` of the last chat of the previous page (or a time alone, `id` empty).
 pub fn closed_page(
     conn: &mut DbConn,
     agent_id: Option<&str>,
-    before: Option<i64>,
+    before: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<ChatRow>> {
     let mut query = chats::table
@@ -280,8 +281,9 @@ pub fn closed_page(
     if let Some(agent_id) = agent_id {
         query = query.filter(chats::agent_id.eq(agent_id.to_string()));
     }
-    if let Some(before) = before {
-        query = query.filter(chats::closed_at.lt(before));
+    if let Some((closed_at, id)) = before {
+        query = query
+            .filter(chats::closed_at.lt(closed_at).or(chats::closed_at.eq(closed_at).and(chats::id.lt(id))));
     }
     query.load(conn)
 }

@@ -1,7 +1,9 @@
 //! What the console and admin pages read besides `/poll`: first-run setup, the waiting queue,
 //! one chat's details, the history of closed chats, past announcements.
 
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
+use switchboard::store::StoreError;
 
 use crate::helpers::{text, Backend, TestApp};
 use crate::on_every_backend;
@@ -135,6 +137,8 @@ async fn history_lists_an_agents_own_closed_chats_and_every_chat_for_admins(back
         let chat = app.start_chat(&visitor, agent).await;
         assert_eq!(app.close_chat_raw(&visitor, &chat).await.status(), 200);
         by_agent.push((visitor, chat));
+        // Distinct closing times, so that "most recent first" has one right answer.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let rated = &by_agent[2];
     let rating = json!({"score": 4, "comment": "quick"});
@@ -170,9 +174,14 @@ async fn history_pages_by_closed_at_and_refuses_bad_values(backend: Backend) {
         let chat = app.start_chat(&visitor, &agent).await;
         assert_eq!(app.close_chat_raw(&visitor, &chat).await.status(), 200);
         chats.push(chat);
-        // Distinct closing times, so that paging by `closed_at` has a strict order to follow.
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    // Two chats closed in the same millisecond must still each come once.
+    let same_time = app.services.store.run(move |conn| {
+        diesel::sql_query("UPDATE chats SET closed_at = 1000").execute(conn).map_err(StoreError::from)
+    });
+    same_time.await.expect("store");
+    let mut by_order = chats.clone();
+    by_order.sort();
     let mut seen = Vec::new();
     let mut query = "/api/chats/history?limit=2".to_string();
     for _ in 0..5 {
@@ -183,15 +192,22 @@ async fn history_pages_by_closed_at_and_refuses_bad_values(backend: Backend) {
             break;
         }
         seen.extend(page.iter().map(|c| text(&c["chat_id"])));
-        let oldest = page.last().and_then(|c| c["closed_at"].as_i64()).expect("closed_at");
-        query = format!("/api/chats/history?limit=2&before={oldest}");
+        let last = page.last().expect("a chat");
+        let (at, id) = (last["closed_at"].as_i64().expect("closed_at"), text(&last["chat_id"]));
+        query = format!("/api/chats/history?limit=2&before={at}&before_chat={id}");
     }
-    chats.reverse();
-    assert_eq!(seen, chats, "every closed chat once, newest first");
+    by_order.reverse();
+    assert_eq!(seen, by_order, "every closed chat once, (closed_at, id) descending");
+    let (_, body) = app.get_json(Some(&agent), "/api/chats/history?before=1000").await;
+    assert_eq!(body["chats"], json!([]), "a time alone keeps chats closed strictly before it");
 
-    for (query, field) in
-        [("limit=0", "limit"), ("limit=201", "limit"), ("before=-1", "before"), ("before=x", "before")]
-    {
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("before=-1", "before"),
+        ("before=x", "before"),
+        ("before=1&before_chat=x", "before_chat"),
+    ] {
         let (status, body) = app.get_json(Some(&agent), &format!("/api/chats/history?{query}")).await;
         assert_eq!((status, text(&body["error"]["field"])), (400, field.to_string()), "{query}: {body}");
     }
