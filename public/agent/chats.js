@@ -1,0 +1,485 @@
+// The chat panes: one per chat, built from the chat's events (de-duplicated by seq), with
+// sending, typing, read markers, canned replies, transfer and close.
+
+import { api } from './api.js';
+import { entryNode, messageNode } from './render.js';
+import { backoffDelay, h, randomId, sleep } from './util.js';
+
+const TYPING_REFRESH_MS = 2000;
+const TYPING_IDLE_MS = 3000;
+const VISITOR_TYPING_SHOWN_MS = 6000;
+
+/** Set by the console: `me`, `canned()`, `notify(kind, info)`, `dismiss(pane)`, `changed()`, `self(agent)`. */
+let ctx = null;
+let onlineAgents = [];
+const panes = new Set();
+
+const visibility = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    const pane = entry.target.paneRef;
+    if (!pane) continue;
+    pane.onScreen = entry.isIntersecting;
+    pane.maybeMarkRead();
+  }
+}, { threshold: 0.2 });
+
+export function configureChats(context) {
+  ctx = context;
+}
+
+/** The agent is looking: the tab is visible and the window has focus. */
+export function attentive() {
+  return document.visibilityState === 'visible' && document.hasFocus();
+}
+
+/** Online agents for the transfer selects (GET /api/agents), excluding me. */
+export async function refreshAgents() {
+  try {
+    const answer = await api('GET', '/api/agents');
+    const agents = answer.agents || [];
+    onlineAgents = agents.filter((agent) => agent.agent_id !== ctx.me.agent_id);
+    const self = agents.find((agent) => agent.agent_id === ctx.me.agent_id);
+    if (self) ctx.self(self); // an admin may have changed my capacity
+  } catch (_) {
+    return; // keep the last list; a 401 is handled globally
+  }
+  for (const pane of panes) pane.fillTransfer();
+}
+
+export function refreshCannedSelects() {
+  for (const pane of panes) pane.fillCanned();
+}
+
+export function markReadEverywhere() {
+  for (const pane of panes) pane.maybeMarkRead();
+}
+
+export class ChatPane {
+  constructor(chatId) {
+    this.id = chatId;
+    this.status = 'open';
+    this.statusSeq = 0;
+    this.seen = new Set();
+    this.lastSeq = 0;
+    this.readSent = 0;
+    this.seenByVisitor = 0;
+    this.unread = 0;
+    this.onScreen = true;
+    this.visitorName = 'Visitor';
+    this.typingOn = false;
+    this.typingSentAt = 0;
+    this.typingIdle = null;
+    this.visitorTypingTimer = null;
+    this.pending = new Map();
+    this.build();
+    panes.add(this);
+    visibility.observe(this.el);
+  }
+
+  build() {
+    const id = this.id;
+    this.title = h('h2', { class: 'chat-title', sb: 'chat-title', id: `title-${id}`, text: 'Visitor' });
+    this.subtitle = h('p', { class: 'chat-sub' });
+    this.badge = h('span', { class: 'chat-badge', text: 'Open' });
+    this.unreadBadge = h('span', { class: 'unread', hidden: true, 'aria-label': 'unread messages' });
+    this.dismissButton = h('button', {
+      type: 'button', class: 'ghost small', sb: 'dismiss-chat', hidden: true,
+      text: 'Dismiss', onclick: () => ctx.dismiss(this),
+    });
+    this.log = h('div', {
+      class: 'chat-log', sb: 'messages', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `title-${id}`,
+    });
+    this.readMarker = h('div', { class: 'read-marker', sb: 'read-marker', text: 'Seen' });
+    this.typing = h('div', {
+      class: 'typing', sb: 'typing', hidden: true, 'aria-live': 'polite', text: 'Visitor is typing…',
+    });
+    this.note = h('p', { class: 'chat-note', role: 'status', hidden: true });
+    this.error = h('p', { class: 'chat-error', sb: 'chat-error', role: 'alert', hidden: true });
+    this.canned = h('select', {
+      sb: 'canned', id: `canned-${id}`, class: 'canned',
+      onchange: () => this.insertCanned(),
+    });
+    this.input = h('textarea', {
+      sb: 'input', id: `input-${id}`, rows: 2, placeholder: 'Type a reply — Enter sends, Shift+Enter for a new line',
+      oninput: () => this.onTyping(),
+      onkeydown: (event) => this.onKey(event),
+    });
+    this.sendButton = h('button', { type: 'submit', class: 'primary', sb: 'send', text: 'Send' });
+    this.transferTarget = h('select', {
+      sb: 'transfer-target', id: `transfer-${id}`,
+      onfocus: () => refreshAgents(),
+      onmousedown: () => refreshAgents(),
+    });
+    this.transferButton = h('button', {
+      type: 'button', sb: 'transfer', text: 'Transfer', onclick: () => this.transfer(),
+    });
+    this.closeButton = h('button', {
+      type: 'button', class: 'danger', sb: 'close-chat', text: 'Close chat', onclick: () => this.close(),
+    });
+    const form = h(
+      'form',
+      { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.send(); } },
+      h('label', { class: 'sr-only', for: `canned-${id}`, text: 'Insert a canned reply' }),
+      this.canned,
+      h('label', { class: 'sr-only', for: `input-${id}`, text: 'Reply' }),
+      h('div', { class: 'composer-row' }, this.input, this.sendButton),
+    );
+    this.el = h(
+      'article',
+      { class: 'chat', sb: 'chat', data: { chatId: id, status: 'open' }, 'aria-labelledby': `title-${id}` },
+      h('header', { class: 'chat-head' },
+        h('div', { class: 'chat-head-text' },
+          h('div', { class: 'chat-title-row' }, this.title, this.unreadBadge),
+          this.subtitle),
+        this.badge, this.dismissButton),
+      this.log,
+      this.typing,
+      this.note,
+      this.error,
+      form,
+      h('div', { class: 'chat-tools' },
+        h('label', { for: `transfer-${id}`, class: 'sr-only', text: 'Transfer to' }),
+        this.transferTarget, this.transferButton, this.closeButton),
+    );
+    this.el.paneRef = this;
+    this.fillCanned();
+    this.fillTransfer();
+  }
+
+  /** Header details from GET /api/chats/{id}: the visitor, their page, how far they read. */
+  async loadDetail(known) {
+    try {
+      const detail = known || await api('GET', `/api/chats/${encodeURIComponent(this.id)}`);
+      const visitor = detail.visitor || {};
+      this.visitorName = visitor.name || 'Visitor';
+      this.title.textContent = this.visitorName;
+      this.subtitle.textContent = visitor.page_title || visitor.page_url || '';
+      this.subtitle.title = visitor.page_url || '';
+      this.typing.textContent = `${this.visitorName} is typing…`;
+      if (detail.visitor_read_seq) this.setSeen(detail.visitor_read_seq);
+      if (!this.statusSeq && detail.status === 'closed') this.setStatus('closed', 0);
+      return detail;
+    } catch (error) {
+      if (error.status === 403 || error.status === 404) return null;
+      this.subtitle.textContent = error.message;
+      return null;
+    }
+  }
+
+  /**
+   * Applies one stored chat event (or the transfer notice); false when already shown. The
+   * caller marks the chat read after a batch (maybeMarkRead), not once per event.
+   */
+  apply(ev, { live = false } = {}) {
+    if (typeof ev.seq !== 'number' || this.seen.has(ev.seq)) return false;
+    this.seen.add(ev.seq);
+    this.lastSeq = Math.max(this.lastSeq, ev.seq);
+    const me = ctx.me.agent_id;
+    if (ev.type === 'message') {
+      this.showMessage(ev, live);
+    } else {
+      const node = entryNode(ev);
+      if (node) this.insert(node, ev.seq);
+    }
+    switch (ev.type) {
+      case 'chat.assigned':
+      case 'chat.invited':
+        this.setStatus(ev.agent && ev.agent.agent_id === me ? 'open' : 'transferred', ev.seq, ev.agent);
+        break;
+      case 'chat.transferred':
+        this.setStatus(ev.to && ev.to.agent_id === me ? 'open' : 'transferred', ev.seq, ev.to);
+        break;
+      case 'chat.queued':
+        this.setStatus('queued', ev.seq);
+        break;
+      case 'chat.closed':
+        this.setStatus('closed', ev.seq);
+        break;
+      default:
+    }
+    return true;
+  }
+
+  showMessage(ev, live) {
+    const mine = ev.client_msg_id && this.pending.get(ev.client_msg_id);
+    if (mine) {
+      this.pending.delete(ev.client_msg_id);
+      this.settle(mine, ev.seq);
+      return;
+    }
+    this.insert(messageNode(ev), ev.seq);
+    if (ev.from === 'visitor') {
+      this.showTyping(false);
+      if (live && !(attentive() && this.onScreen)) {
+        this.unread += 1;
+        this.showUnread();
+      }
+      if (live) ctx.notify('message', { title: `${this.visitorName} wrote`, body: ev.body, tag: this.id });
+    }
+  }
+
+  /** Runs `change` and, if the log was scrolled to its end, keeps it there. */
+  keepBottom(change) {
+    const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    change();
+    if (stick) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** Puts a node in seq order; unsent messages stay at the bottom. */
+  insert(node, order) {
+    this.keepBottom(() => this.place(node, order));
+  }
+
+  place(node, order) {
+    node.dataset.order = String(order);
+    let after = null;
+    for (let child = this.log.lastElementChild; child; child = child.previousElementSibling) {
+      if (child.dataset.order !== undefined && Number(child.dataset.order) <= order) {
+        after = child;
+        break;
+      }
+    }
+    this.log.insertBefore(node, after ? after.nextSibling : this.log.firstChild);
+  }
+
+  setStatus(status, seq, agent) {
+    if (seq < this.statusSeq) return;
+    this.statusSeq = seq;
+    this.status = status;
+    this.el.dataset.status = status;
+    const labels = { open: 'Open', closed: 'Closed', transferred: 'Moved', queued: 'In queue' };
+    this.badge.textContent = labels[status] || status;
+    const readOnly = status !== 'open';
+    const controls = [this.input, this.sendButton, this.canned, this.transferTarget, this.transferButton, this.closeButton];
+    for (const control of controls) control.disabled = readOnly;
+    this.dismissButton.hidden = !readOnly;
+    const notes = {
+      closed: 'This chat has ended. It stays here until you dismiss it.',
+      transferred: `This chat moved to ${(agent && agent.name) || 'another agent'}; you can no longer write in it.`,
+      queued: 'This chat went back to the queue.',
+    };
+    this.keepBottom(() => {
+      this.note.hidden = !readOnly;
+      this.note.textContent = notes[status] || '';
+    });
+    if (readOnly) {
+      this.showTyping(false);
+      this.stopTyping();
+    }
+    ctx.changed();
+  }
+
+  get readOnly() {
+    return this.status !== 'open';
+  }
+
+  // --- the visitor's side: typing and read notices ---
+
+  showTyping(on) {
+    clearTimeout(this.visitorTypingTimer);
+    this.keepBottom(() => { this.typing.hidden = !on || this.readOnly; });
+    if (on) this.visitorTypingTimer = setTimeout(() => this.showTyping(false), VISITOR_TYPING_SHOWN_MS);
+  }
+
+  /** The visitor has read up to `seq`: the "Seen" marker goes after that entry. */
+  setSeen(seq) {
+    if (seq <= this.seenByVisitor) return;
+    this.seenByVisitor = seq;
+    this.readMarker.dataset.seq = String(seq);
+    this.readMarker.remove();
+    this.insert(this.readMarker, seq + 0.5);
+  }
+
+  // --- my side: read markers, typing, sending ---
+
+  maybeMarkRead() {
+    if (this.readOnly || !this.onScreen || !attentive()) return;
+    this.unread = 0;
+    this.showUnread();
+    if (this.lastSeq <= this.readSent) return;
+    const seq = this.lastSeq;
+    this.readSent = seq;
+    api('POST', `/api/chats/${encodeURIComponent(this.id)}/read`, { seq }).catch((error) => {
+      // Network trouble: try again on the next event or focus. A 4xx would only repeat.
+      if (error.retryable && this.readSent === seq) this.readSent = 0;
+    });
+  }
+
+  showUnread() {
+    this.unreadBadge.hidden = this.unread === 0;
+    this.unreadBadge.textContent = String(this.unread);
+  }
+
+  onKey(event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.send();
+    }
+  }
+
+  onTyping() {
+    if (this.readOnly) return;
+    if (!this.input.value.trim()) {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!this.typingOn || now - this.typingSentAt >= TYPING_REFRESH_MS) {
+      this.typingOn = true;
+      this.typingSentAt = now;
+      this.postTyping(true);
+    }
+    clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingIdle);
+    if (!this.typingOn) return;
+    this.typingOn = false;
+    if (!this.readOnly) this.postTyping(false);
+  }
+
+  postTyping(typing) {
+    api('POST', `/api/chats/${encodeURIComponent(this.id)}/typing`, { typing }).catch(() => {});
+  }
+
+  send() {
+    const body = this.input.value;
+    if (this.readOnly || !body.trim()) return;
+    this.input.value = '';
+    this.stopTyping();
+    const clientMsgId = randomId('a');
+    const node = messageNode(
+      { from: 'agent', body, client_msg_id: clientMsgId, sender_name: ctx.me.name, at: Date.now() },
+      { pending: true },
+    );
+    node.dataset.state = 'pending';
+    this.pending.set(clientMsgId, node);
+    this.log.append(node);
+    this.log.scrollTop = this.log.scrollHeight;
+    this.input.focus();
+    this.deliver(clientMsgId, body, node);
+  }
+
+  /** POST /send with the same client_msg_id until the server answers (network/5xx retried). */
+  async deliver(clientMsgId, body, node) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const answer = await api('POST', '/send', { chat_id: this.id, client_msg_id: clientMsgId, body });
+        if (this.pending.get(clientMsgId) === node) {
+          // The echo may still be on its way through /poll; this seq is the same message.
+          this.pending.delete(clientMsgId);
+          this.seen.add(answer.seq);
+          this.lastSeq = Math.max(this.lastSeq, answer.seq);
+          this.settle(node, answer.seq);
+        }
+        return;
+      } catch (error) {
+        if (error.retryable && panes.has(this)) {
+          node.querySelector('.msg-state').textContent = 'Retrying…';
+          await sleep(backoffDelay(attempt, error.retryAfter));
+          continue;
+        }
+        this.pending.delete(clientMsgId);
+        node.dataset.state = 'failed';
+        node.querySelector('.msg-state').textContent = `Not sent: ${error.message}`;
+        return;
+      }
+    }
+  }
+
+  settle(node, seq) {
+    node.dataset.seq = String(seq);
+    node.dataset.state = 'sent';
+    node.querySelector('.msg-state').textContent = '';
+    node.remove();
+    this.insert(node, seq);
+  }
+
+  // --- canned replies, transfer, close ---
+
+  fillCanned() {
+    const replies = ctx ? ctx.canned() : [];
+    this.canned.replaceChildren(
+      h('option', { value: '', text: 'Canned reply…' }),
+      ...replies.map((text, index) => h('option', {
+        value: String(index),
+        text: text.length > 60 ? `${text.slice(0, 57)}…` : text,
+      })),
+    );
+  }
+
+  insertCanned() {
+    const index = this.canned.value;
+    this.canned.value = '';
+    const text = index === '' ? null : ctx.canned()[Number(index)];
+    if (!text) return;
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    this.input.focus();
+    this.input.selectionStart = this.input.selectionEnd = start + text.length;
+    this.onTyping();
+  }
+
+  fillTransfer() {
+    const chosen = this.transferTarget.value;
+    this.transferTarget.replaceChildren(
+      h('option', { value: '', text: 'Transfer to…' }),
+      ...(onlineAgents.length ? [] : [h('option', { value: '-', disabled: true, text: 'No other agent is online' })]),
+      ...onlineAgents.map((agent) => h('option', {
+        value: agent.agent_id,
+        text: `${agent.name} (${agent.active_chats}/${agent.max_chats})${agent.available ? '' : ' — full'}`,
+      })),
+    );
+    if (onlineAgents.some((agent) => agent.agent_id === chosen)) this.transferTarget.value = chosen;
+  }
+
+  async transfer() {
+    const target = this.transferTarget.value;
+    if (!target) {
+      this.flash('Choose an agent to transfer to.');
+      return;
+    }
+    const agent = onlineAgents.find((a) => a.agent_id === target);
+    this.transferButton.disabled = true;
+    try {
+      const answer = await api('POST', `/api/chats/${encodeURIComponent(this.id)}/transfer`, { agent_id: target });
+      this.setStatus('transferred', answer && answer.seq ? answer.seq : this.lastSeq + 1, agent);
+    } catch (error) {
+      this.flash(error.message);
+      refreshAgents();
+    } finally {
+      this.transferButton.disabled = this.readOnly;
+    }
+  }
+
+  async close() {
+    this.closeButton.disabled = true;
+    try {
+      const answer = await api('POST', `/api/chats/${encodeURIComponent(this.id)}/close`, {});
+      this.setStatus('closed', answer && answer.seq ? answer.seq : this.lastSeq + 1);
+    } catch (error) {
+      if (error.code === 'chat_closed') this.setStatus('closed', this.lastSeq + 1);
+      else this.flash(error.message);
+    } finally {
+      this.closeButton.disabled = this.readOnly;
+    }
+  }
+
+  /** A short error under the messages. */
+  flash(text) {
+    this.error.textContent = text;
+    this.keepBottom(() => { this.error.hidden = false; });
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => { this.error.hidden = true; }, 8000);
+  }
+
+  dispose() {
+    this.stopTyping();
+    clearTimeout(this.visitorTypingTimer);
+    visibility.unobserve(this.el);
+    panes.delete(this);
+    this.el.remove();
+  }
+}
