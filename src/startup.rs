@@ -156,21 +156,28 @@ fn request_log() -> Logger {
 /// Cross-origin calls from the allowlisted sites; a page of this server itself (`/demo/`, the
 /// console) is always allowed, whatever host and port it is reached by.
 fn cors(settings: &CorsSettings) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_origin_fn(|origin, request| {
-            let host = request.headers().get(http::header::HOST).map(http::header::HeaderValue::as_bytes);
-            let origin_host =
-                origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host.as_bytes());
-            host.is_some() && host == origin_host
-        })
+    let cors = Cors::default()
         .allowed_methods(vec!["GET", "POST"])
         .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
+        // The widget backs off by it after a 503 or 429; a cross-origin page can only read it
+        // when it is exposed.
+        .expose_headers(vec![http::header::RETRY_AFTER])
         .max_age(3600)
         // A text/plain POST needs no preflight, so without this a refused site's request would
         // still run (the browser would only hide the answer). Refused means nothing happens.
         .block_on_origin_mismatch(true);
+    if settings.allowed_origins.iter().any(|origin| origin == "*") {
+        // actix-cors ignores `allow_any_origin` once an origin function is set: one or the other.
+        return cors.allow_any_origin();
+    }
+    let mut cors = cors.allowed_origin_fn(|origin, request| {
+        let host = request.headers().get(http::header::HOST).map(http::header::HeaderValue::as_bytes);
+        let origin_host =
+            origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host.as_bytes());
+        host.is_some() && host == origin_host
+    });
     for origin in &settings.allowed_origins {
-        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+        cors = cors.allowed_origin(origin);
     }
     cors
 }

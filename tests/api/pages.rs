@@ -8,6 +8,7 @@ use crate::on_every_backend;
 on_every_backend!(
     the_front_ends_are_served_gzipped_and_revalidated,
     a_site_outside_the_allowlist_is_refused_and_changes_nothing,
+    a_star_in_the_allowlist_lets_any_site_in_and_exposes_retry_after,
 );
 
 async fn the_front_ends_are_served_gzipped_and_revalidated(backend: Backend) {
@@ -89,4 +90,22 @@ async fn a_site_outside_the_allowlist_is_refused_and_changes_nothing(backend: Ba
         .await
         .expect("request");
     assert_eq!(same.status(), 201);
+}
+
+async fn a_star_in_the_allowlist_lets_any_site_in_and_exposes_retry_after(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| settings.cors.allowed_origins = vec!["*".into()]).await;
+    let response = app
+        .client
+        .post(app.url("/api/visitors"))
+        .header("Origin", "https://any.example")
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_lowercase);
+    assert!(header("access-control-allow-origin").is_some(), "{:?}", response.headers());
+    assert_eq!(header("access-control-expose-headers").as_deref(), Some("retry-after"));
 }

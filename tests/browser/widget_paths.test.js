@@ -1,0 +1,109 @@
+// The widget's other paths: waiting in the queue with a visible position, the offline form when
+// nobody is online, and an agent's invitation opening the widget by itself.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const {
+  ApiAgent, Server, customerSite, freePort, hook, launchBrowser, say, startChatFromWidget, tokenOf, waitForMessage,
+  watchErrors,
+} = require('./harness');
+
+async function world({ agentOnline = true } = {}) {
+  const sitePort = await freePort();
+  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
+  server.addAgent('E1', 'Alice', { maxChats: 1 });
+  const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
+  const site = await customerSite(server, { port: sitePort });
+  const browser = await launchBrowser();
+  const errors = [];
+  const open = async () => {
+    const page = await (await browser.newContext()).newPage();
+    watchErrors(page, errors);
+    return page;
+  };
+  const close = async () => { await browser.close(); if (agent) await agent.stop(); await site.close(); await server.stop(); };
+  return { server, agent, site, open, errors, close };
+}
+
+test('a visitor waits in the queue with its position and is served when a chat ends', async () => {
+  const w = await world();
+  try {
+    const first = await w.open();
+    await startChatFromWidget(first, w.site.url, 'any');
+    const second = await w.open();
+    await second.goto(w.site.url);
+    await second.click(hook('launcher'));
+    await second.click(hook('agent-any'));
+    const position = second.locator(hook('queue-position'));
+    await position.waitFor({ state: 'visible' });
+    assert.strictEqual(await position.getAttribute('data-position'), '1');
+    assert.strictEqual(await second.locator(hook('chat-status')).getAttribute('data-state'), 'queued');
+    await say(second, 'written while waiting');
+
+    const firstChat = await w.agent.waitFor(() => w.agent.chats()[0], 'the first chat');
+    await first.click(hook('end-chat'));
+    await first.locator(`${hook('chat-status')}[data-state="closed"]`).waitFor();
+    await second.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+    const secondChat = await w.agent.waitFor(() => w.agent.chats()[1], 'the queued chat');
+    assert.notStrictEqual(secondChat, firstChat);
+    await w.agent.waitFor(() => w.agent.messages(secondChat).includes('visitor: written while waiting'),
+      'the message written in the queue');
+    await w.agent.send(secondChat, 'a-1', 'Thanks for waiting!');
+    await waitForMessage(second, 'Thanks for waiting!');
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test('with nobody online the widget offers the offline form and the message is stored', async () => {
+  const w = await world({ agentOnline: false });
+  try {
+    const page = await w.open();
+    await page.goto(w.site.url);
+    await page.click(hook('launcher'));
+    await page.locator(hook('offline-form')).waitFor({ state: 'visible' });
+    await page.fill(hook('offline-name'), 'Mina');
+    await page.fill(hook('offline-email'), 'mina@example.com');
+    await page.fill(hook('offline-body'), 'Please call me about a bulk order.');
+    await page.click(hook('offline-submit'));
+    await page.locator(hook('offline-done')).waitFor({ state: 'visible' });
+
+    const alice = await tokenOf(w.server, 'E1');
+    const { body } = await w.server.api('GET', '/api/offline-messages', undefined, alice.token);
+    assert.deepStrictEqual(body.messages.map((m) => [m.name, m.email, m.body]),
+      [['Mina', 'mina@example.com', 'Please call me about a bulk order.']]);
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test("an agent's invitation opens the widget by itself", async () => {
+  const w = await world();
+  try {
+    const page = await w.open();
+    await page.goto(w.site.url);
+    // Without a click: the page alone makes the visitor present, so the agent can see it.
+    let visitorId;
+    const until = Date.now() + 15000;
+    while (!visitorId && Date.now() < until) {
+      const { body } = await w.server.api('GET', '/api/visitors/online', undefined, w.agent.token);
+      visitorId = body.visitors.length ? body.visitors[0].visitor_id : undefined;
+      if (!visitorId) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(visitorId, 'the visitor on the page is listed for agents');
+    assert.strictEqual(await page.locator(hook('panel')).isVisible(), false, 'the panel starts closed');
+
+    const invited = await w.server.api('POST', '/api/chats/invite', { visitor_id: visitorId }, w.agent.token);
+    assert.strictEqual(invited.status, 201, JSON.stringify(invited.body));
+    await page.locator(hook('panel')).waitFor({ state: 'visible' });
+    await page.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+    await w.agent.send(invited.body.chat_id, 'a-1', 'Hi! Can I help you find a tent?');
+    await waitForMessage(page, 'Hi! Can I help you find a tent?');
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
