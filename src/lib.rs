@@ -19,8 +19,10 @@
 //!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
 //!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
-//!   transcripts, offline messages. Stores first, then publishes to the hub.
+//!   transcripts, offline messages, first-run setup, and the console's read views (waiting
+//!   queue, chat details, history). Stores first, then publishes to the hub.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
+//!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.

@@ -232,13 +232,13 @@ async function transcript(server, token, chatId) {
 }
 
 /** A customer's site on its own origin: serves one page embedding the widget from `server`. */
-async function customerSite(server, { port, extraHead = '' } = {}) {
+async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } = {}) {
   port = port || await freePort();
   const page = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Acme test shop</title>${extraHead}</head>
 <body><h1>Acme test shop</h1><p>Boots, tents and stoves.</p>
-<script src="${server.url('/widget.js')}" async></script></body></html>`;
+<script src="${server.url('/widget.js')}" async ${scriptAttrs}></script></body></html>`;
   const site = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(page);

@@ -1,5 +1,6 @@
 // The widget's other paths: waiting in the queue with a visible position, the offline form when
-// nobody is online, and an agent's invitation opening the widget by itself.
+// nobody is online, an agent's invitation opening the widget by itself, the language, and the
+// unread badge and title notice.
 'use strict';
 
 const test = require('node:test');
@@ -9,16 +10,16 @@ const {
   watchErrors,
 } = require('./harness');
 
-async function world({ agentOnline = true } = {}) {
+async function world({ agentOnline = true, scriptAttrs = '' } = {}) {
   const sitePort = await freePort();
   const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
   server.addAgent('E1', 'Alice', { maxChats: 1 });
   const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
-  const site = await customerSite(server, { port: sitePort });
+  const site = await customerSite(server, { port: sitePort, scriptAttrs });
   const browser = await launchBrowser();
   const errors = [];
-  const open = async () => {
-    const page = await (await browser.newContext()).newPage();
+  const open = async (contextOptions = {}) => {
+    const page = await (await browser.newContext(contextOptions)).newPage();
     watchErrors(page, errors);
     return page;
   };
@@ -102,6 +103,64 @@ test("an agent's invitation opens the widget by itself", async () => {
     await page.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
     await w.agent.send(invited.body.chat_id, 'a-1', 'Hi! Can I help you find a tent?');
     await waitForMessage(page, 'Hi! Can I help you find a tent?');
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the widget speaks the browser language, and data-lang overrides it', async () => {
+  const w = await world({ agentOnline: false });
+  const korean = await world({ agentOnline: false, scriptAttrs: 'data-lang="ko"' });
+  try {
+    const title = async (page) => {
+      await page.click(hook('launcher'));
+      return page.locator('#sbw-title').textContent();
+    };
+    const chinese = await w.open({ locale: 'zh-CN' });
+    await chinese.goto(w.site.url);
+    assert.strictEqual(await title(chinese), '在线客服', 'a Chinese browser gets Chinese');
+    const english = await w.open({ locale: 'en-US' });
+    await english.goto(w.site.url);
+    assert.strictEqual(await title(english), 'Chat with us');
+    const chosen = await korean.open({ locale: 'zh-CN' });
+    await chosen.goto(korean.site.url);
+    assert.strictEqual(await title(chosen), '상담 채팅', 'data-lang="ko" wins over the browser');
+    assert.deepStrictEqual([...w.errors, ...korean.errors], []);
+  } finally {
+    await w.close();
+    await korean.close();
+  }
+});
+
+test('a message while the panel is closed shows an unread badge and a title notice', async () => {
+  const w = await world();
+  try {
+    const page = await w.open();
+    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
+    await page.click(hook('minimize'));
+    await page.locator(hook('panel')).waitFor({ state: 'hidden' });
+    await w.agent.send(chatId, 'a-1', 'Are you still there?');
+    const badge = page.locator(hook('badge'));
+    await badge.waitFor({ state: 'visible' });
+    assert.strictEqual((await badge.textContent()).trim(), '1');
+    let titles = new Set();
+    for (let i = 0; i < 30 && !titles.has('(1) New message'); i += 1) {
+      titles.add(await page.title());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(titles.has('(1) New message'), `the title blinks: ${[...titles]}`);
+
+    await page.click(hook('launcher'));
+    await waitForMessage(page, 'Are you still there?');
+    await badge.waitFor({ state: 'hidden' });
+    titles = new Set();
+    for (let i = 0; i < 15; i += 1) {
+      titles.add(await page.title());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepStrictEqual([...titles], ['Acme test shop'], 'the title is back once read');
     assert.deepStrictEqual(w.errors, []);
   } finally {
     await w.close();
