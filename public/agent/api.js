@@ -5,6 +5,13 @@ import { backoffDelay, sleep } from './util.js';
 
 const ROOT = new URL('../', document.baseURI);
 const POLL_HOLD_SECS = 25;
+// Poll retries stay at most 4 s ±50 % apart: the server counts an agent gone 30 s (lease 10 s
+// + grace 20 s) after its last poll and then requeues its chats, so a short network drop must
+// be bridged well inside that. Retry-After still wins when the server asks for longer.
+const POLL_RETRY_CAP_MS = 4000;
+// Answers further apart than a hold plus this margin mean the page slept (or froze): notices
+// of that time (a transfer, 30 s lifetime) may be gone, so the console re-checks its chats.
+const GAP_MS = (POLL_HOLD_SECS + 15) * 1000;
 
 let token = null;
 let unauthorized = () => {};
@@ -99,12 +106,20 @@ export async function api(method, path, body, { query, signal, anonymous = false
 
 /**
  * The single `GET /poll` loop of this tab, covering every chat and notice of the agent.
- * `handlers`: `events(list, {fresh})` (fresh: the replay that answers a start without cursor),
- * `cursor(text)` to keep it, `state('connected' | 'retrying' | 'superseded')`, `reset()` when
- * the server refused the cursor. A 401 stops the loop (api() reports it through onUnauthorized).
+ * `handlers`:
+ * - `events(list, {fresh})`: a batch to show. `fresh` marks the replay that answers a start
+ *   without cursor; it is gathered over as many answers as it takes (`poll.max_events` caps
+ *   each) and handed over whole, so no part of it passes for news.
+ * - `cursor(text)`: keep it. Called after `events`, so a stored cursor never covers events the
+ *   page had no chance to show; a reload at worst replays some, and panes drop repeats by seq.
+ * - `state('connected' | 'retrying' | 'superseded')`, `reset()` when the server refused the cursor.
+ * - `resync()`: after a gap (errors, a server restart, a long sleep of the machine, or
+ *   `resync: true` at start) the server may have moved chats away without an event that reaches
+ *   this cursor; the console asks about its open chats again.
+ * A 401 stops the loop (api() reports it through onUnauthorized).
  */
 export class Poller {
-  constructor({ tab, cursor, handlers }) {
+  constructor({ tab, cursor, handlers, resync = false }) {
     this.tab = tab;
     this.cursor = cursor || '';
     this.handlers = handlers;
@@ -114,8 +129,11 @@ export class Poller {
     // The first poll (and the first after an error) answers at once, so the console knows
     // it is connected and shows what is there without waiting for a hold to end.
     this.quick = true;
-    // Without a cursor the first answer replays the open chats from their start.
+    // Without a cursor the first answers replay the open chats from their start.
     this.replaying = !this.cursor;
+    this.replay = [];
+    this.resyncDue = resync;
+    this.lastAnswerAt = 0;
   }
 
   start() {
@@ -129,9 +147,15 @@ export class Poller {
     if (this.controller) this.controller.abort();
   }
 
+  /** Waits before the next try after trouble, short enough to stay within the presence lease. */
+  async retryLater(retryAfterSecs) {
+    this.quick = true;
+    this.resyncDue = true;
+    await sleep(backoffDelay(this.failures++, retryAfterSecs, POLL_RETRY_CAP_MS));
+  }
+
   async loop() {
     while (this.running) {
-      const fresh = this.replaying;
       let answer;
       try {
         answer = await this.once();
@@ -145,13 +169,13 @@ export class Poller {
           // Start over from the open chats; panes de-duplicate what they already show.
           this.cursor = '';
           this.replaying = true;
+          this.replay = [];
           this.handlers.cursor('');
           this.handlers.reset();
           continue;
         }
         this.handlers.state('retrying', error);
-        this.quick = true;
-        await sleep(backoffDelay(this.failures++, error.retryAfter));
+        await this.retryLater(error.retryAfter);
         continue;
       }
       if (!this.running) return;
@@ -162,25 +186,42 @@ export class Poller {
       }
       if (answer.status === 'shutdown') {
         this.handlers.state('retrying');
-        await sleep(backoffDelay(this.failures++));
+        await this.retryLater(0);
         continue;
       }
       this.failures = 0;
-      this.quick = false;
-      this.replaying = false;
+      const now = Date.now();
+      if (this.lastAnswerAt && now - this.lastAnswerAt > GAP_MS) this.resyncDue = true;
+      this.lastAnswerAt = now;
       this.handlers.state('connected');
-      if (typeof answer.cursor === 'string') {
-        this.cursor = answer.cursor;
-        this.handlers.cursor(answer.cursor);
+      const events = answer.status === 'ok' && Array.isArray(answer.events) ? answer.events : [];
+      if (typeof answer.cursor === 'string') this.cursor = answer.cursor;
+      if (this.replaying) {
+        this.replay.push(...events);
+        if (events.length) continue; // more may follow: ask again at once
+        this.replaying = false;
+        this.deliver(this.replay, true);
+        this.replay = [];
+      } else {
+        this.deliver(events, false);
       }
-      if (answer.status === 'ok' && Array.isArray(answer.events) && answer.events.length) {
-        try {
-          this.handlers.events(answer.events, { fresh });
-        } catch (err) {
-          console.error('switchboard: handling poll events failed', err);
-        }
+      this.quick = false;
+      if (this.resyncDue) {
+        this.resyncDue = false;
+        this.handlers.resync();
       }
     }
+  }
+
+  deliver(events, fresh) {
+    if (events.length) {
+      try {
+        this.handlers.events(events, { fresh });
+      } catch (err) {
+        console.error('switchboard: handling poll events failed', err);
+      }
+    }
+    this.handlers.cursor(this.cursor);
   }
 
   /** One poll, aborted if the server has not answered by the hold plus 10 s. */

@@ -1,9 +1,12 @@
 // The chat panes: one per chat, built from the chat's events (de-duplicated by seq), with
-// sending, typing, read markers, canned replies, transfer and close.
+// sending (through the pane's Outbox), typing, read markers, canned replies, transfer and
+// close. A pane that is refused (403) asks the server whose chat it is now: the event that
+// said so may never have reached this tab.
 
 import { api } from './api.js';
+import { Outbox } from './outbox.js';
 import { entryNode, messageNode } from './render.js';
-import { backoffDelay, h, randomId, sleep } from './util.js';
+import { h, randomId } from './util.js';
 
 const TYPING_REFRESH_MS = 2000;
 const TYPING_IDLE_MS = 3000;
@@ -70,7 +73,17 @@ export class ChatPane {
     this.typingSentAt = 0;
     this.typingIdle = null;
     this.visitorTypingTimer = null;
+    /** client_msg_id → node of my messages not yet stored (as far as this page knows). */
     this.pending = new Map();
+    /** client_msg_ids of the messages shown, to tell a saved send that already arrived. */
+    this.clientIds = new Set();
+    this.rechecking = false;
+    this.outbox = new Outbox(chatId, {
+      sent: (entry, seq) => this.sent(entry, seq),
+      retrying: (entry) => { if (entry.node) entry.node.querySelector('.msg-state').textContent = 'Retrying…'; },
+      failed: (entry, error) => this.failed(entry, error),
+      alive: () => panes.has(this),
+    });
     this.build();
     panes.add(this);
     visibility.observe(this.el);
@@ -166,6 +179,44 @@ export class ChatPane {
     }
   }
 
+  /** Every stored event of the chat (GET …/messages), shown as history: no alerts. */
+  async loadHistory() {
+    let after = 0;
+    for (let page = 0; page < 50 && after !== null; page += 1) {
+      const answer = await api('GET', `/api/chats/${encodeURIComponent(this.id)}/messages`, undefined, {
+        query: { after_seq: after, limit: 200 },
+      });
+      for (const ev of answer.events || []) this.apply(ev, { live: false });
+      after = typeof answer.next_after_seq === 'number' ? answer.next_after_seq : null;
+    }
+  }
+
+  /**
+   * Whose chat is this now? Asked after a refusal and after the poll reconnects: a chat
+   * requeued while this agent was away, or handed on while this tab slept, sends this agent
+   * no event at all. A chat that is no longer mine becomes read-only and dismissable.
+   */
+  async recheck() {
+    if (this.status === 'closed' || this.rechecking || !panes.has(this)) return;
+    this.rechecking = true;
+    try {
+      const detail = await api('GET', `/api/chats/${encodeURIComponent(this.id)}`);
+      const seq = Math.max(Number(detail.last_seq) || 0, this.statusSeq);
+      if (detail.status === 'closed') {
+        this.setStatus('closed', seq);
+      } else if (!detail.agent || detail.agent.agent_id !== ctx.me.agent_id) {
+        this.setStatus(detail.status === 'queued' ? 'queued' : 'transferred', seq, detail.agent);
+      }
+    } catch (error) {
+      // An agent may no longer read a chat that left it; an admin still may (answered above).
+      if (error.status === 403 || error.status === 404) {
+        this.setStatus('transferred', Math.max(this.statusSeq, this.lastSeq));
+      }
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
   /**
    * Applies one stored chat event (or the transfer notice); false when already shown. The
    * caller marks the chat read after a batch (maybeMarkRead), not once per event.
@@ -201,9 +252,12 @@ export class ChatPane {
   }
 
   showMessage(ev, live) {
+    if (ev.client_msg_id) this.clientIds.add(ev.client_msg_id);
     const mine = ev.client_msg_id && this.pending.get(ev.client_msg_id);
     if (mine) {
+      // The echo of my own send: it is stored, whatever its request still says.
       this.pending.delete(ev.client_msg_id);
+      this.outbox.delivered(ev.client_msg_id);
       this.settle(mine, ev.seq);
       return;
     }
@@ -273,6 +327,11 @@ export class ChatPane {
     return this.status !== 'open';
   }
 
+  /** The newest seq this pane knows of (an event shown, or the seq of its last status). */
+  get knownSeq() {
+    return Math.max(this.lastSeq, this.statusSeq);
+  }
+
   // --- the visitor's side: typing and read notices ---
 
   showTyping(on) {
@@ -302,6 +361,7 @@ export class ChatPane {
     api('POST', `/api/chats/${encodeURIComponent(this.id)}/read`, { seq }).catch((error) => {
       // Network trouble: try again on the next event or focus. A 4xx would only repeat.
       if (error.retryable && this.readSent === seq) this.readSent = 0;
+      if (error.status === 403) this.recheck();
     });
   }
 
@@ -341,7 +401,9 @@ export class ChatPane {
   }
 
   postTyping(typing) {
-    api('POST', `/api/chats/${encodeURIComponent(this.id)}/typing`, { typing }).catch(() => {});
+    api('POST', `/api/chats/${encodeURIComponent(this.id)}/typing`, { typing }).catch((error) => {
+      if (error.status === 403) this.recheck(); // otherwise a lost typing notice does not matter
+    });
   }
 
   send() {
@@ -349,44 +411,59 @@ export class ChatPane {
     if (this.readOnly || !body.trim()) return;
     this.input.value = '';
     this.stopTyping();
-    const clientMsgId = randomId('a');
+    const entry = { chat_id: this.id, client_msg_id: randomId('a'), body };
+    this.showPending(entry);
+    this.log.scrollTop = this.log.scrollHeight;
+    this.input.focus();
+    this.outbox.add(entry);
+  }
+
+  /** An unsent message at the bottom of the log, until the server gives it its seq. */
+  showPending(entry) {
     const node = messageNode(
-      { from: 'agent', body, client_msg_id: clientMsgId, sender_name: ctx.me.name, at: Date.now() },
+      { from: 'agent', body: entry.body, client_msg_id: entry.client_msg_id, sender_name: ctx.me.name, at: Date.now() },
       { pending: true },
     );
     node.dataset.state = 'pending';
-    this.pending.set(clientMsgId, node);
+    entry.node = node;
+    this.pending.set(entry.client_msg_id, node);
     this.log.append(node);
-    this.log.scrollTop = this.log.scrollHeight;
-    this.input.focus();
-    this.deliver(clientMsgId, body, node);
   }
 
-  /** POST /send with the same client_msg_id until the server answers (network/5xx retried). */
-  async deliver(clientMsgId, body, node) {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const answer = await api('POST', '/send', { chat_id: this.id, client_msg_id: clientMsgId, body });
-        if (this.pending.get(clientMsgId) === node) {
-          // The echo may still be on its way through /poll; this seq is the same message.
-          this.pending.delete(clientMsgId);
-          this.seen.add(answer.seq);
-          this.lastSeq = Math.max(this.lastSeq, answer.seq);
-          this.settle(node, answer.seq);
-        }
-        return;
-      } catch (error) {
-        if (error.retryable && panes.has(this)) {
-          node.querySelector('.msg-state').textContent = 'Retrying…';
-          await sleep(backoffDelay(attempt, error.retryAfter));
-          continue;
-        }
-        this.pending.delete(clientMsgId);
-        node.dataset.state = 'failed';
-        node.querySelector('.msg-state').textContent = `Not sent: ${error.message}`;
-        return;
-      }
+  /** After a reload: sends still pending before it go out again (see Outbox), once each. */
+  restoreSends() {
+    let revived = 0;
+    this.outbox.unpark((clientMsgId) => this.clientIds.has(clientMsgId), (entry) => {
+      this.showPending(entry);
+      revived += 1;
+    });
+    // Unsent messages stay in the order they go out: the revived ones were typed first.
+    for (const entry of this.outbox.queue) if (entry.node) this.log.append(entry.node);
+    if (revived) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  sent(entry, seq) {
+    const node = entry.node;
+    if (!node || this.pending.get(entry.client_msg_id) !== node) return; // its echo settled it already
+    this.pending.delete(entry.client_msg_id);
+    this.clientIds.add(entry.client_msg_id);
+    if (this.seen.has(seq)) {
+      node.remove(); // shown already (from the history): never twice
+      return;
     }
+    // The echo may still be on its way through /poll; this seq is the same message.
+    this.seen.add(seq);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    this.settle(node, seq);
+  }
+
+  failed(entry, error) {
+    this.pending.delete(entry.client_msg_id);
+    if (entry.node) {
+      entry.node.dataset.state = 'failed';
+      entry.node.querySelector('.msg-state').textContent = `Not sent: ${error.message}`;
+    }
+    if (error.status === 403 || error.status === 404 || error.status === 409) this.recheck();
   }
 
   settle(node, seq) {
@@ -449,6 +526,7 @@ export class ChatPane {
     } catch (error) {
       this.flash(error.message);
       refreshAgents();
+      if (error.status === 403) this.recheck();
     } finally {
       this.transferButton.disabled = this.readOnly;
     }
@@ -462,6 +540,7 @@ export class ChatPane {
     } catch (error) {
       if (error.code === 'chat_closed') this.setStatus('closed', this.lastSeq + 1);
       else this.flash(error.message);
+      if (error.status === 403) this.recheck();
     } finally {
       this.closeButton.disabled = this.readOnly;
     }
@@ -476,6 +555,7 @@ export class ChatPane {
   }
 
   dispose() {
+    this.outbox.stop();
     this.stopTyping();
     clearTimeout(this.visitorTypingTimer);
     visibility.unobserve(this.el);

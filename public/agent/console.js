@@ -1,11 +1,13 @@
 // The agent console: first-run setup, login, the session (status, poll loop, panes) and the
 // routing of poll events to chat panes, the queue, history and the announcement banner.
 //
-// Reloads: the token, the poll cursor and the list of chat panes live in localStorage. After
-// a reload each listed pane is rebuilt from GET /api/chats/{id}/messages (closed ones
-// included), then polling resumes from the stored cursor; panes drop events they already
-// show by (chat_id, seq), so nothing is lost or shown twice. Without a stored cursor (a fresh
-// login) the first poll has no cursor and returns the open chats from their start.
+// Reloads: the token lives in localStorage (every tab of the browser is signed in); the poll
+// cursor and the list of chat panes are this tab's own (tabstate.js). After a reload each
+// listed pane is rebuilt from GET /api/chats/{id}/messages (closed ones included) and its
+// unsent replies go out again, then polling resumes from the stored cursor; panes drop events
+// they already show by (chat_id, seq), so nothing is lost or shown twice. Without a stored
+// cursor (a fresh login, a new tab) the first polls have no cursor and replay the open chats
+// from their start.
 
 import { api, onUnauthorized, Poller, setToken } from './api.js';
 import { cannedReplies, mountCannedEditor } from './canned.js';
@@ -14,13 +16,14 @@ import {
 } from './chats.js';
 import { HistoryView, TranscriptView } from './history.js';
 import { Notifier } from './notify.js';
+import { clearOutbox, pruneOutbox } from './outbox.js';
 import { OfflineView, QueueView, VisitorsView } from './sidebar.js';
+import {
+  clearState, DISMISSED_KEY, dismissChat, dropOldKeys, loadView, readDismissed, saveView, undismissChat,
+} from './tabstate.js';
 import { $, randomId, sb, store } from './util.js';
 
 const AUTH_KEY = 'sb.console.auth';
-const CURSOR_KEY = 'sb.console.cursor';
-const PANES_KEY = 'sb.console.panes';
-const DISMISSED_KEY = 'sb.console.dismissed';
 const STATUS_KEY = 'sb.console.status';
 const TAB_KEY = 'sb.console.tab';
 const EXPIRED_NOTE = 'Your session has ended. Please sign in again.';
@@ -48,7 +51,7 @@ const notifier = new Notifier(sb('enable-sound'));
 const transcript = new TranscriptView(sb('transcript'));
 const history = new HistoryView(sb('history'), transcript);
 const queue = new QueueView(sb('queue'));
-const visitors = new VisitorsView(sb('visitors'), (chatId) => openPane(chatId, { announce: false }));
+const visitors = new VisitorsView(sb('visitors'), (chatId) => openPane(chatId)); // my own invitation: no alert
 const offline = new OfflineView(sb('offline-messages'));
 mountCannedEditor(sb('canned-editor'), refreshCannedSelects);
 
@@ -56,29 +59,32 @@ mountCannedEditor(sb('canned-editor'), refreshCannedSelects);
 let session = null;
 let tabId = null;
 const panes = new Map();
-let dismissed = new Set();
 
 // --- tab identity ---
 
 /**
  * This tab's poll id, kept in sessionStorage so a reload supersedes the old page's poll. A
  * duplicated tab copies sessionStorage, so a tab that finds its id answered by another live
- * tab takes a new one instead of the two superseding each other.
+ * tab takes a new one instead of the two superseding each other. The tab keeps answering for
+ * whatever id it holds now (it takes a new one on "Resume here").
  */
 async function claimTabId() {
-  let id = sessionStorage.getItem(TAB_KEY) || randomId('tab');
+  const wanted = sessionStorage.getItem(TAB_KEY) || randomId('tab');
+  let id = wanted;
   if ('BroadcastChannel' in window) {
     const channel = new BroadcastChannel('sb-console-tabs');
+    channel.addEventListener('message', (event) => {
+      if (event.data && event.data.type === 'who' && tabId && event.data.id === tabId) {
+        channel.postMessage({ type: 'taken', id: tabId });
+      }
+    });
     const taken = new Promise((resolve) => {
       setTimeout(() => resolve(false), 150);
       channel.addEventListener('message', (event) => {
-        if (event.data && event.data.type === 'taken' && event.data.id === id) resolve(true);
+        if (event.data && event.data.type === 'taken' && event.data.id === wanted) resolve(true);
       });
     });
-    channel.addEventListener('message', (event) => {
-      if (event.data && event.data.type === 'who' && event.data.id === id) channel.postMessage({ type: 'taken', id });
-    });
-    channel.postMessage({ type: 'who', id });
+    channel.postMessage({ type: 'who', id: wanted });
     if (await taken) id = randomId('tab');
   }
   sessionStorage.setItem(TAB_KEY, id);
@@ -146,14 +152,13 @@ ui.loginForm.addEventListener('submit', (event) => {
 async function startSession(auth, resume) {
   setToken(auth.token);
   store.set(AUTH_KEY, auth);
-  const storedPanes = resume ? store.get(PANES_KEY, []) : [];
+  dropOldKeys();
   if (!resume) {
-    store.remove(CURSOR_KEY);
-    store.set(PANES_KEY, []);
-    store.set(DISMISSED_KEY, []);
+    clearState();
+    clearOutbox();
   }
-  session = { auth, me: auth.agent, poller: null, timers: [] };
-  dismissed = new Set(store.get(DISMISSED_KEY, []));
+  const saved = resume ? loadView() : { cursor: '', panes: [] };
+  session = { auth, me: auth.agent, poller: null, timers: [], cursor: saved.cursor, viewReady: false };
   configureChats({
     me: auth.agent,
     canned: cannedReplies,
@@ -177,13 +182,18 @@ async function startSession(auth, resume) {
   ui.status.value = wanted;
   setStatus(wanted);
 
-  let cursor = resume ? store.get(CURSOR_KEY, '') : '';
-  if (resume) {
-    const rebuilt = await rebuildPanes(Array.isArray(storedPanes) ? storedPanes : []);
+  let rebuilt = true;
+  if (saved.panes.length) {
+    rebuilt = await rebuildPanes(saved.panes);
     if (!session || session.auth !== auth) return; // the token died while rebuilding
-    if (!rebuilt) cursor = ''; // a pane could not be rebuilt: replay every open chat instead
+    // A pane could not be read: replay every open chat instead, and ask about the panes
+    // the replay does not mention (their chat may have left this agent meanwhile).
+    if (!rebuilt) session.cursor = '';
   }
-  startPolling(cursor || '');
+  pruneOutbox(Array.from(panes.keys()));
+  session.viewReady = true; // from here on the stored view follows this page
+  paneChanged();
+  startPolling(session.cursor, { resync: !rebuilt });
   for (const view of [queue, visitors, offline]) view.refresher.start();
   history.load();
   refreshAgents();
@@ -191,19 +201,35 @@ async function startSession(auth, resume) {
   session.timers.push(setInterval(() => { queue.tick(); visitors.tick(); }, 1000));
 }
 
-function startPolling(cursor) {
+function startPolling(cursor, { resync = false } = {}) {
   const poller = new Poller({
     tab: tabId,
     cursor,
+    resync,
     handlers: {
       events: handleEvents,
-      cursor: (text) => store.set(CURSOR_KEY, text),
+      cursor: saveCursor,
       state: showConnection,
       reset: () => {},
+      resync: recheckPanes,
     },
   });
   session.poller = poller;
   poller.start();
+}
+
+/** Called after each answer's events are shown: the cursor is stored with the panes it covers. */
+function saveCursor(text) {
+  if (!session) return;
+  session.cursor = text;
+  paneChanged();
+}
+
+/** Asks the server about every pane that still looks open: see ChatPane.recheck. */
+function recheckPanes() {
+  for (const pane of panes.values()) {
+    if (!pane.readOnly) pane.recheck();
+  }
 }
 
 function showConnection(state) {
@@ -218,7 +244,9 @@ ui.paused.querySelector('button').addEventListener('click', () => {
   tabId = randomId('tab');
   sessionStorage.setItem(TAB_KEY, tabId);
   ui.paused.hidden = true;
-  startPolling(session.poller ? session.poller.cursor : store.get(CURSOR_KEY, ''));
+  // The cursor of what this page has shown (a poller's own may be part-way through a replay).
+  // While paused this tab heard nothing: chats may have moved on without it.
+  startPolling(session.cursor, { resync: true });
 });
 
 function endSession(note) {
@@ -232,7 +260,9 @@ function endSession(note) {
   for (const view of [queue, visitors, offline]) view.refresher.stop();
   for (const pane of panes.values()) pane.dispose();
   panes.clear();
-  for (const key of [AUTH_KEY, CURSOR_KEY, PANES_KEY, DISMISSED_KEY]) store.remove(key);
+  store.remove(AUTH_KEY);
+  clearState();
+  clearOutbox();
   setToken(null);
   transcript.close();
   ui.announcement.hidden = true;
@@ -279,23 +309,35 @@ function createPane(chatId) {
   return pane;
 }
 
-/** A pane for a chat that just reached me (or that I invited); the header loads in the background. */
-function openPane(chatId, { announce }) {
+/**
+ * A pane for a chat that just reached me (or that I invited); the header loads in the
+ * background (`pane.detailLoaded`). `backfill`: the first event seen is not the chat's start
+ * (it came back part-way through a replay), so the history is read as well.
+ */
+function openPane(chatId, { backfill = false } = {}) {
   const existed = panes.has(chatId);
   const pane = createPane(chatId);
   if (!existed) {
-    pane.loadDetail().then(() => {
-      if (announce && pane.status === 'open') {
-        notifier.notify({ title: 'New chat', body: `${pane.visitorName} is waiting for you.`, tag: chatId });
-      }
-    });
+    pane.restoreSends();
+    if (backfill) pane.loadHistory().catch(() => { /* the poll still shows what comes next */ });
+    pane.detailLoaded = pane.loadDetail();
   }
   return pane;
 }
 
+/** "New chat" once the visitor's name is known, if the chat is still open and mine. */
+function announceNewChat(pane) {
+  pane.detailLoaded.then(() => {
+    if (pane.status === 'open' && panes.get(pane.id) === pane) {
+      notifier.notify({ title: 'New chat', body: `${pane.visitorName} is waiting for you.`, tag: pane.id });
+    }
+  });
+}
+
 /** After a reload: every listed pane from its stored events. False if one could not be read. */
 async function rebuildPanes(ids) {
-  const results = await Promise.all(ids.filter((id) => typeof id === 'string').map(async (chatId) => {
+  const dismissed = readDismissed();
+  const results = await Promise.all(ids.map(async (chatId) => {
     const pane = createPane(chatId);
     try {
       const detail = await api('GET', `/api/chats/${encodeURIComponent(chatId)}`);
@@ -303,15 +345,13 @@ async function rebuildPanes(ids) {
         removePane(pane); // handed on while the page reloaded (admins may still read it)
         return true;
       }
-      let after = 0;
-      for (let page = 0; page < 50 && after !== null; page += 1) {
-        const answer = await api('GET', `/api/chats/${encodeURIComponent(chatId)}/messages`, undefined, {
-          query: { after_seq: after, limit: 200 },
-        });
-        for (const ev of answer.events || []) pane.apply(ev, { live: false });
-        after = answer.next_after_seq === undefined ? null : answer.next_after_seq;
+      if (dismissed.has(chatId) && dismissed.get(chatId) >= Number(detail.last_seq)) {
+        removePane(pane); // another tab dismissed it, and nothing happened in it since
+        return true;
       }
+      await pane.loadHistory();
       await pane.loadDetail(detail);
+      pane.restoreSends();
       pane.maybeMarkRead();
       return true;
     } catch (error) {
@@ -319,6 +359,7 @@ async function rebuildPanes(ids) {
         removePane(pane); // handed on or gone while the page reloaded
         return true;
       }
+      if (panes.get(chatId) === pane) pane.restoreSends(); // the replay fills the pane in
       return error.status === 401;
     }
   }));
@@ -332,13 +373,13 @@ function removePane(pane) {
 }
 
 function dismissPane(pane) {
-  dismissed.add(pane.id);
-  store.set(DISMISSED_KEY, Array.from(dismissed).slice(-200));
+  dismissChat(pane.id, pane.knownSeq);
   removePane(pane);
 }
 
+/** Updates the counts and, once the panes of a reload are rebuilt, this tab's stored view. */
 function paneChanged() {
-  store.set(PANES_KEY, Array.from(panes.keys()));
+  if (session && session.viewReady) saveView(session.cursor, Array.from(panes.keys()));
   const open = Array.from(panes.values()).filter((pane) => pane.status === 'open').length;
   ui.emptyChats.hidden = panes.size > 0;
   const max = session && session.me.max_chats;
@@ -347,48 +388,98 @@ function paneChanged() {
 
 // --- poll events ---
 
+/** A stored chat event (not a notice like typing or read). */
+function isChatEvent(ev) {
+  return Boolean(ev.chat_id) && /^(message|chat\.)/.test(ev.type);
+}
+
+/** The copy of a transfer sent to the agent who handed the chat on: not a sign the chat is mine. */
+function handedAway(ev, me) {
+  return ev.type === 'chat.transferred' && !(ev.to && ev.to.agent_id === me);
+}
+
+/**
+ * Chats this agent dismissed that have moved on since (transferred back, reassigned from the
+ * queue): they are this agent's again and show with their history, which the server replays
+ * from the start once the chat is back among the agent's chats. Returns the dismissed map
+ * without them.
+ */
+function reviveDismissed(events, me) {
+  const dismissed = readDismissed();
+  for (const ev of events) {
+    const seen = isChatEvent(ev) ? dismissed.get(ev.chat_id) : undefined;
+    if (seen !== undefined && ev.seq > seen && !handedAway(ev, me)) {
+      dismissed.delete(ev.chat_id);
+      undismissChat(ev.chat_id);
+    }
+  }
+  return dismissed;
+}
+
 function handleEvents(events, { fresh }) {
   if (!session) return;
-  // A first poll without cursor also returns recently closed chats: those belong to history.
-  const closedInAnswer = new Set(fresh ? events.filter((ev) => ev.type === 'chat.closed').map((ev) => ev.chat_id) : []);
+  const me = session.me.agent_id;
+  const dismissed = reviveDismissed(events, me);
+  // A replay without cursor also returns recently closed chats: those belong to history.
+  const closedInReplay = new Set(fresh ? events.filter((ev) => ev.type === 'chat.closed').map((ev) => ev.chat_id) : []);
   // A chat new to this page arrives with its history; one "new chat" alert covers all of it.
-  const createdNow = new Set();
+  // Value: the last event that gave the chat to an agent (invited, assigned, transferred).
+  const createdNow = new Map();
   let chatEvents = false;
   let closed = false;
-  const me = session.me.agent_id;
   for (const ev of events) {
-    if (ev.type === 'announcement') {
-      showAnnouncement(ev.body);
-      notifier.notify({ title: 'Announcement', body: ev.body, tag: 'announcement' });
-      continue;
+    try {
+      const routed = routeEvent(ev, { fresh, me, dismissed, closedInReplay, createdNow });
+      if (routed) chatEvents = true;
+      if (routed && ev.type === 'chat.closed') closed = true;
+    } catch (err) {
+      // One event that cannot be shown must not cost the rest of the answer.
+      console.error('switchboard: showing an event failed', ev.type, err);
     }
-    if (!ev.chat_id) continue;
-    const pane = panes.get(ev.chat_id);
-    if (ev.type === 'typing') {
-      if (pane && ev.from === 'visitor') pane.showTyping(ev.typing === true);
-      continue;
-    }
-    if (ev.type === 'read') {
-      if (pane && ev.from === 'visitor') pane.setSeen(ev.seq);
-      continue;
-    }
-    if (!/^(message|chat\.)/.test(ev.type)) continue;
-    chatEvents = true;
-    if (ev.type === 'chat.closed') closed = true;
-    if (dismissed.has(ev.chat_id)) continue;
-    if (!pane) {
-      if (closedInAnswer.has(ev.chat_id)) continue;
-      if (ev.type === 'chat.transferred' && !(ev.to && ev.to.agent_id === me)) continue;
-      // Invitations are this agent's own doing: no "new chat" alert for them.
-      openPane(ev.chat_id, { announce: ev.type !== 'chat.invited' });
-      createdNow.add(ev.chat_id);
-    }
-    panes.get(ev.chat_id).apply(ev, { live: !fresh && !createdNow.has(ev.chat_id) });
+  }
+  // No alert for the replay of chats that were already mine, nor for my own invitations (a
+  // chat I invited that came to me again by transfer or from the queue is news).
+  for (const [chatId, given] of createdNow) {
+    const pane = panes.get(chatId);
+    const invitedByMe = given && given.type === 'chat.invited' && given.agent && given.agent.agent_id === me;
+    if (pane && !fresh && !invitedByMe) announceNewChat(pane);
   }
   if (chatEvents) queue.refresher.soon();
   if (closed) history.load();
   markReadEverywhere();
   paneChanged();
+}
+
+/** Shows one poll event; true if it was a chat event (message or chat.*). */
+function routeEvent(ev, { fresh, me, dismissed, closedInReplay, createdNow }) {
+  if (ev.type === 'announcement') {
+    showAnnouncement(ev.body);
+    notifier.notify({ title: 'Announcement', body: ev.body, tag: 'announcement' });
+    return false;
+  }
+  if (!ev.chat_id) return false;
+  const pane = panes.get(ev.chat_id);
+  if (ev.type === 'typing') {
+    if (pane && ev.from === 'visitor') pane.showTyping(ev.typing === true);
+    return false;
+  }
+  if (ev.type === 'read') {
+    if (pane && ev.from === 'visitor') pane.setSeen(ev.seq);
+    return false;
+  }
+  if (!isChatEvent(ev)) return false;
+  if (dismissed.has(ev.chat_id)) return true;
+  if (!pane) {
+    if (closedInReplay.has(ev.chat_id)) return true;
+    if (handedAway(ev, me)) return true;
+    openPane(ev.chat_id, { backfill: ev.seq > 1 });
+    createdNow.set(ev.chat_id, null);
+  }
+  if (createdNow.has(ev.chat_id) && /^chat\.(invited|assigned|transferred)$/.test(ev.type)) {
+    createdNow.set(ev.chat_id, ev);
+  }
+  panes.get(ev.chat_id).apply(ev, { live: !fresh && !createdNow.has(ev.chat_id) });
+  return true;
 }
 
 function showAnnouncement(body) {
@@ -401,6 +492,20 @@ ui.announcement.querySelector('button').addEventListener('click', () => {
 });
 
 window.addEventListener('focus', markReadEverywhere);
+
+// What the agent's other tabs change: the status they chose, the chats they dismissed.
+window.addEventListener('storage', (event) => {
+  if (!session) return;
+  if (event.key === STATUS_KEY) {
+    const status = store.get(STATUS_KEY, 'online');
+    if (status === 'online' || status === 'away') ui.status.value = status;
+  } else if (event.key === DISMISSED_KEY) {
+    const dismissed = readDismissed();
+    for (const pane of Array.from(panes.values())) {
+      if (pane.readOnly && dismissed.has(pane.id) && dismissed.get(pane.id) >= pane.knownSeq) removePane(pane);
+    }
+  }
+});
 document.addEventListener('visibilitychange', () => {
   if (attentive()) markReadEverywhere();
 });

@@ -1,5 +1,8 @@
 // Telling the agent something happened: a short Web Audio beep, a blinking title while the
-// window is hidden or unfocused, and a desktop notification while the page is hidden.
+// window is hidden or unfocused, and a desktop notification only while the page is hidden (a
+// visible page in an unfocused window already shows the chat; a pop-up over it is noise).
+// Nothing here may throw into its callers: alerts run inside the poll's event handling, and
+// browsers refuse audio or notifications in many ways (autoplay rules, policies, old APIs).
 
 import { store } from './util.js';
 
@@ -30,11 +33,15 @@ export class Notifier {
   }
 
   ensureAudio() {
-    const Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return null;
-    if (!this.audio) this.audio = new Context();
-    if (this.audio.state === 'suspended') this.audio.resume().catch(() => {});
-    return this.audio;
+    try {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return null;
+      if (!this.audio) this.audio = new Context();
+      if (this.audio.state === 'suspended') this.audio.resume().catch(() => {});
+      return this.audio;
+    } catch (_) {
+      return null; // refused (policy, no audio device): the title and notifications still work
+    }
   }
 
   async toggle() {
@@ -51,8 +58,8 @@ export class Notifier {
     this.render(); // the permission prompt below may stay open for a long time
     if ('Notification' in window && Notification.permission === 'default') {
       try {
-        await Notification.requestPermission();
-      } catch (_) { /* old callback-only API or blocked: sound and title still work */ }
+        await Notification.requestPermission(); // the old callback-only form returns nothing
+      } catch (_) { /* blocked: sound and title still work */ }
     }
     this.render();
   }
@@ -67,6 +74,12 @@ export class Notifier {
   }
 
   beep() {
+    try {
+      this.playBeep();
+    } catch (_) { /* an audio context that fails mid-way: stay silent */ }
+  }
+
+  playBeep() {
     const audio = this.soundOn && this.ensureAudio();
     if (!audio || Date.now() - this.lastBeep < 700) return;
     this.lastBeep = Date.now();
@@ -91,15 +104,15 @@ export class Notifier {
     if (looking) return;
     this.count += 1;
     this.blink();
-    if ('Notification' in window && Notification.permission === 'granted') {
-      try {
-        const note = new Notification(title, { body: body || '', tag: tag || undefined });
-        note.onclick = () => {
-          window.focus();
-          note.close();
-        };
-      } catch (_) { /* some platforms only allow notifications from a service worker */ }
-    }
+    if (document.visibilityState !== 'hidden') return;
+    try {
+      if (!('Notification' in window) || Notification.permission !== 'granted') return;
+      const note = new Notification(title, { body: body || '', tag: tag || undefined });
+      note.onclick = () => {
+        window.focus();
+        note.close();
+      };
+    } catch (_) { /* some platforms only allow notifications from a service worker */ }
   }
 
   blink() {

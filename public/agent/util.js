@@ -31,27 +31,38 @@ export function sb(hook, root = document) {
   return root.querySelector(`[data-sb="${hook}"]`);
 }
 
-/** localStorage with JSON and without throwing (private mode, full quota). */
-export const store = {
-  get(key, fallback = null) {
-    try {
-      const text = localStorage.getItem(key);
-      return text === null ? fallback : JSON.parse(text);
-    } catch (_) {
-      return fallback;
-    }
-  },
-  set(key, value) {
-    try {
-      localStorage.setItem(key, JSON.stringify(value));
-    } catch (_) { /* storage full or disabled: the console still works for this page */ }
-  },
-  remove(key) {
-    try {
-      localStorage.removeItem(key);
-    } catch (_) { /* see above */ }
-  },
-};
+/** JSON over a Web Storage area, without throwing (private mode, full quota, disabled storage). */
+function jsonStorage(area) {
+  return {
+    get(key, fallback = null) {
+      try {
+        const text = area().getItem(key);
+        return text === null ? fallback : JSON.parse(text);
+      } catch (_) {
+        return fallback;
+      }
+    },
+    set(key, value) {
+      try {
+        area().setItem(key, JSON.stringify(value));
+      } catch (_) { /* storage full or disabled: the console still works for this page */ }
+    },
+    remove(key) {
+      try {
+        area().removeItem(key);
+      } catch (_) { /* see above */ }
+    },
+  };
+}
+
+/** Shared by every tab of this browser (localStorage): the session, status, settings. */
+export const store = jsonStorage(() => localStorage);
+
+/**
+ * This tab's own (sessionStorage): it survives a reload of the tab but no other tab sees it, so
+ * what one tab writes can never stand for what another tab has shown.
+ */
+export const tabStore = jsonStorage(() => sessionStorage);
 
 /** An id of the characters the server accepts for tab and client message ids. */
 export function randomId(prefix) {
@@ -65,9 +76,12 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Exponential backoff from 0.5 s to 30 s with ±50 % jitter; never sooner than Retry-After. */
-export function backoffDelay(attempt, retryAfterSecs) {
-  const base = Math.min(30000, 500 * 2 ** Math.min(attempt, 10));
+/**
+ * Exponential backoff from 0.5 s up to `capMs` (30 s by default) with ±50 % jitter; never
+ * sooner than Retry-After.
+ */
+export function backoffDelay(attempt, retryAfterSecs, capMs = 30000) {
+  const base = Math.min(capMs, 500 * 2 ** Math.min(attempt, 10));
   const delay = base * (0.5 + Math.random());
   return Math.max(delay, (retryAfterSecs || 0) * 1000);
 }
