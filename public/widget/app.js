@@ -6,12 +6,12 @@
  */
 (function (W) {
   'use strict';
-  var CHAT_EVENTS = { 'message': 1, 'chat.queued': 1, 'chat.assigned': 1, 'chat.invited': 1, 'chat.transferred': 1, 'chat.closed': 1 };
+  var CHAT_EVENT = /^(message|chat\.(queued|assigned|invited|transferred|closed))$/;
 
   W.parts.app = function () {
     var t = W.t, L = W.link, v = W.parts.view(W), el = v.el;
     var opened = false, chat = null, noChat = 'choosing', ready = false, waiting = [];
-    var seen = {}, mine = {}, closedIds = {}, starting = false, offlineSent = false, agentsKnown = false, focusAny = false;
+    var seen = {}, mine = {}, closedIds = {}, starting = false, kept = false, offlineSent = false, agentsKnown = false, focusAny = false;
     var rateScore = 0, rateHidden = false, connUp = L.isUp(), sendDown = false;
     var typingTimer = null, typingStop = null, typingOn = false, typingSent = 0, blinkTimer = null, savedTitle = '';
 
@@ -23,25 +23,27 @@
     function state() { return chat ? chat.status : noChat; }
     function live() { return !!chat && (chat.status === 'open' || chat.status === 'queued'); }
     function agentName() { return (chat && chat.agent && chat.agent.name) || t('agent'); }
-    function chatPath(tail) { return 'api/chats/' + encodeURIComponent(chat.id) + '/' + tail; }
+    function post(tail, body, cb) { L.request('POST', 'api/chats/' + encodeURIComponent(chat.id) + '/' + tail, body, cb); }
+    function note(s) { text(v.chooseNote, s); }
 
-    // ---- the current chat -------------------------------------------------------------
+    // ---- the current chat
     function setChat(id, status) {
-      chat = { id: id, status: status || 'open', agent: null, served: false, position: null, top: 0, stateSeq: 0 };
-      while (v.log.firstChild) { v.log.removeChild(v.log.firstChild); }
-      mine = {};
+      wipe();
+      chat = { id: id, status: status || 'open', agent: null, served: false, position: null, top: 0, low: 0, stateSeq: 0 };
       rateScore = 0;
       rateHidden = false;
       text(v.rateError, '');
       v.comment.value = '';
-      hideTyping();
       save();
     }
     function save() { if (chat) { L.set('chat', { id: chat.id, st: chat.status }); } }
     function dropChat() {
-      if (chat) { closedIds[chat.id] = 1; }
+      wipe();
       chat = null;
       L.del('chat');
+    }
+    function wipe() {
+      if (chat) { closedIds[chat.id] = 1; }
       while (v.log.firstChild) { v.log.removeChild(v.log.firstChild); }
       mine = {};
       hideTyping();
@@ -53,7 +55,7 @@
       return true;
     }
 
-    // ---- events -----------------------------------------------------------------------
+    // ---- events
     function onEvents(list, isLive) {
       if (!ready) { waiting.push(list); return; }
       for (var i = 0; i < list.length; i++) { apply(list[i], isLive !== false); }
@@ -65,11 +67,12 @@
         if (ev.type === 'announcement' && isLive) { text(v.annText, ev.body); show(v.announcement, true); }
         return;
       }
-      if (!CHAT_EVENTS[ev.type] || ev.seq == null) { notice(ev); return; }
+      if (!CHAT_EVENT.test(ev.type) || ev.seq == null) { notice(ev); return; }
       var key = ev.chat_id + ':' + ev.seq;
       if (seen[key] || ((!chat || ev.chat_id !== chat.id) && !adopt(ev))) { return; }
       seen[key] = 1;
       if (ev.seq > chat.top) { chat.top = ev.seq; }
+      while (seen[chat.id + ':' + (chat.low + 1)]) { chat.low++; } // seen 1..low, no gap
       if (ev.type === 'message') {
         addMessage(ev);
         if (ev.from !== 'visitor') {
@@ -111,7 +114,7 @@
     }
     function hideTyping() { clearTimeout(typingTimer); show(v.typing, false); }
 
-    // ---- the log, in seq order; unsent messages at the end --------------------------------
+    // ---- the log, in seq order; unsent messages at the end
     function place(li) {
       var kids = v.log.childNodes, before = null;
       if (li.parentNode) { v.log.removeChild(li); }
@@ -157,11 +160,11 @@
       place(li);
     }
     function showOutbox() {
-      var box = L.get('outbox') || [];
+      var box = L.outbox();
       for (var i = 0; i < box.length; i++) { pending(box[i]); }
     }
 
-    // ---- unread, read markers, title notice ----------------------------------------------
+    // ---- unread, read markers, title notice
     function readUpTo() {
       var r = L.get('read');
       return chat && r && r.c === chat.id ? r.s : 0;
@@ -177,7 +180,7 @@
     function markRead() {
       if (!chat || !seeing() || chat.top <= readUpTo()) { return; }
       L.set('read', { c: chat.id, s: chat.top });
-      if (chat.status !== 'closed') { L.request('POST', chatPath('read'), { seq: chat.top }); }
+      if (chat.status !== 'closed') { post('read', { seq: chat.top }); }
     }
     function badge() {
       var n = unread();
@@ -204,7 +207,7 @@
       document.title = savedTitle;
     }
 
-    // ---- drawing ---------------------------------------------------------------------
+    // ---- drawing
     function render() {
       var s = state(), rated = !!chat && L.get('rated') === chat.id;
       v.status.setAttribute('data-state', s);
@@ -233,7 +236,7 @@
       badge();
     }
 
-    // ---- open and close ----------------------------------------------------------------
+    // ---- open and close
     function openPanel(focus) {
       if (!opened) {
         opened = true;
@@ -265,19 +268,19 @@
       try { (focusAny ? v.minimize : target).focus(); } catch (e) { /* hidden */ }
     }
 
-    // ---- choosing and starting ------------------------------------------------------------
+    // ---- choosing and starting
     function loadAgents() {
-      if (chat || !L.get('token')) { text(v.chooseNote, t('loading')); return; }
-      if (!v.agents.firstChild) { text(v.chooseNote, t('loading')); }
+      if (chat || !L.get('token')) { note(t('loading')); return; }
+      if (!v.agents.firstChild) { note(t('loading')); }
       L.request('GET', 'api/agents', null, function (status, data) {
         if (chat) { return; }
         if (status === 200 && data && data.agents) {
-          text(v.chooseNote, '');
+          if (!kept) { note(''); } // a refusal stays until the next try
           agentsKnown = true;
           if (!offlineSent) { noChat = data.agents.length ? 'choosing' : 'offline'; }
           listAgents(data.agents);
         } else {
-          text(v.chooseNote, errorText(data));
+          note(errorText(data));
         }
         render();
         if (focusAny && opened && state() === 'choosing') { focusAny = false; v.any.focus(); }
@@ -296,11 +299,12 @@
     function start(agentId) {
       if (starting || chat || !L.get('token')) { return; }
       starting = true;
-      text(v.chooseNote, t('loading'));
+      kept = false;
+      note(t('loading'));
       L.request('POST', 'api/chats', agentId ? { agent_id: agentId } : {}, function (status, data) {
         starting = false;
         if (status === 201 && data && data.chat_id) {
-          text(v.chooseNote, '');
+          note('');
           if (!chat || chat.id !== data.chat_id) { setChat(data.chat_id, data.status === 'queued' ? 'queued' : 'open'); }
           if (!chat.stateSeq) { // the poll has not told us more yet
             chat.agent = data.agent;
@@ -311,19 +315,21 @@
           refresh();
           focusFirst();
         } else if (errorCode(data) === 'no_agent_online') {
-          text(v.chooseNote, '');
+          note('');
           noChat = 'offline';
           render();
           focusFirst();
         } else {
-          text(v.chooseNote, errorText(data));
-          if (status === 409) { loadAgents(); }
+          note(errorText(data));
+          kept = true;
+          // An open chat this page lost: poll it back from its start.
+          if (errorCode(data) === 'chat_already_open') { L.replay(); } else if (status === 409) { loadAgents(); }
         }
       });
     }
 
-    // ---- writing -------------------------------------------------------------------------
-    function postTyping(on) { if (chat) { L.request('POST', chatPath('typing'), { typing: on }); } }
+    // ---- writing
+    function postTyping(on) { if (chat) { post('typing', { typing: on }); } }
     function stopTyping() {
       clearTimeout(typingStop);
       if (typingOn) { typingOn = false; postTyping(false); }
@@ -348,7 +354,7 @@
       v.input.focus();
     }
 
-    // ---- wiring ---------------------------------------------------------------------------
+    // ---- wiring
     v.minimize.onclick = closePanel;
     v.any.onclick = function () { start(null); };
     v.annClose.onclick = function () { show(v.announcement, false); };
@@ -368,7 +374,7 @@
       if (!live()) { return; }
       var id = chat.id;
       stopTyping();
-      L.request('POST', chatPath('close'), {}, function (status, data) {
+      post('close', {}, function (status, data) {
         if (!chat || chat.id !== id) { return; }
         if (status === 200 && data && data.seq > chat.stateSeq) {
           chat.stateSeq = data.seq;
@@ -376,7 +382,7 @@
           closedIds[id] = 1;
           save();
         } else if (status !== 200) {
-          history(id, chat.top); // probably closed already: learn how
+          history(id, chat.low); // probably closed already: learn how
         }
         refresh();
         focusFirst();
@@ -408,7 +414,7 @@
       var id = chat.id, body = { score: rateScore };
       if (/\S/.test(v.comment.value)) { body.comment = v.comment.value; }
       v.rateSubmit.disabled = true;
-      L.request('POST', chatPath('rating'), body, function (status, data) {
+      post('rating', body, function (status, data) {
         v.rateSubmit.disabled = false;
         var code = errorCode(data);
         if (status === 201 || code === 'already_rated') { L.set('rated', id); } else if (code === 'chat_not_rateable') { rateHidden = true; } else { text(v.rateError, errorText(data)); }
@@ -426,20 +432,21 @@
       });
     };
 
-    /** The chat's stored events after `from`, page by page: the store is the truth. */
-    function history(id, from, done, tries) {
-      L.request('GET', 'api/chats/' + encodeURIComponent(id) + '/messages?limit=200&after_seq=' + from, null, function (status, data) {
-        var mineStill = chat && chat.id === id;
-        if (mineStill && status === 200 && data && data.events) {
+    /** The chat's stored events after `from`, page by page (the store is the truth). `done` runs
+     *  after the first answer; a failed page is asked again until it comes, and fits in by seq. */
+    function history(id, from, done, f) {
+      L.request('GET', 'api/chats/' + encodeURIComponent(id) + '/messages?limit=200&after_seq=' + from, null, function (status, data, xhr) {
+        var still = chat && chat.id === id;
+        if (still && status === 200 && data && data.events) {
           for (var i = 0; i < data.events.length; i++) { apply(data.events[i], false); }
           refresh();
           if (data.next_after_seq != null) { history(id, data.next_after_seq, done); return; }
-        } else if (mineStill && status >= 400 && status < 500) {
+        } else if (still && status >= 400 && status < 500 && status !== 408 && status !== 429) {
           dropChat(); // not ours any more (new visitor) or gone
           render();
-        } else if (mineStill && (tries || 0) < 3) {
-          setTimeout(function () { history(id, from, done, (tries || 0) + 1); }, 1500 * ((tries || 0) + 1));
-          return;
+        } else if (still) {
+          f = (f || 0) + 1;
+          setTimeout(function () { history(id, from, null, f); }, L.backoff(f, xhr));
         }
         if (done) { done(); }
       });
@@ -479,13 +486,13 @@
     document.addEventListener('visibilitychange', function () {
       if (document.hidden) { return; }
       stopBlink();
-      if (chat && ready && !L.isLeader()) { history(chat.id, chat.top); } // a frozen tab may have missed some
+      if (chat && ready && !L.isLeader()) { history(chat.id, chat.low); } // a frozen tab may have missed some
       refresh();
     }, false);
     window.addEventListener('focus', function () { stopBlink(); refresh(); }, false);
     setInterval(function () { if (opened && !chat && noChat === 'choosing') { loadAgents(); } }, 20000);
 
-    // ---- start: rebuild the running chat from the store, then listen ----------------------------
+    // ---- start: rebuild the running chat from the store, then listen
     function begin() {
       ready = true;
       // A chat that ended long ago is not worth showing on a later visit.
@@ -493,7 +500,6 @@
       for (var i = 0; i < waiting.length; i++) { onEvents(waiting[i]); }
       waiting = [];
       showOutbox();
-      L.adopt();
       L.start();
       refresh();
       if (W.wantOpen) { openPanel(true); } else if (L.get('open') && live()) { openPanel(false); }

@@ -1,31 +1,32 @@
 /*
  * Switchboard widget: storage, HTTP and the one polling tab. ES5, XMLHttpRequest only.
- * One tab per browser (the leader, elected through a localStorage heartbeat) holds GET /poll and
- * hands every answer to the other tabs by writing it to localStorage (they read it in `storage`).
- * The cursor, the token and the unsent messages live in localStorage, so a reload or a new
- * leader carries on where the last one stopped. Bodies are text/plain JSON with a `token`
- * field: no CORS preflight.
+ * One tab (the leader, elected by a localStorage heartbeat) holds GET /poll, hands the answers
+ * to the other tabs through localStorage and sends every tab's messages in order. Cursor, token
+ * and unsent messages are stored, so a reload or a new leader goes on where the last stopped.
+ * Bodies are text/plain JSON with a `token` field: no CORS preflight.
  */
 (function (W) {
   'use strict';
-  var HOLD = 25, ABORT_MS = (HOLD + 10) * 1000, BEAT_MS = 2000, STALE_MS = 6000;
+  var HOLD = 25, STALE = 6000;
 
   W.parts.link = function () {
-    var P = W.prefix, memory = {}, ls = null, handlers = {};
+    var P = W.prefix, mem = {}, stuck = {}, ls = null, handlers = {};
     try { ls = window.localStorage; ls.setItem(P + 'probe', '1'); ls.removeItem(P + 'probe'); } catch (e) { ls = null; }
 
-    function parse(text) { try { return text == null ? null : JSON.parse(text); } catch (e) { return null; } }
-    function get(key) {
-      if (!ls) { return parse(memory[key]); }
-      try { return parse(ls.getItem(P + key)); } catch (e) { return null; }
+    function parse(s) { try { return s == null ? null : JSON.parse(s); } catch (e) { return null; } }
+    // A key this tab failed to store (storage full) is read back from memory.
+    function get(k) {
+      if (!ls || stuck[k]) { return parse(mem[k]); }
+      try { return parse(ls.getItem(P + k)); } catch (e) { return parse(mem[k]); }
     }
-    function set(key, value) {
-      memory[key] = JSON.stringify(value);
-      try { if (ls) { ls.setItem(P + key, memory[key]); } } catch (e) { /* full or blocked: memory only */ }
+    function set(k, v) {
+      mem[k] = JSON.stringify(v);
+      try { if (ls) { ls.setItem(P + k, mem[k]); delete stuck[k]; } } catch (e) { stuck[k] = 1; }
     }
-    function del(key) {
-      delete memory[key];
-      try { if (ls) { ls.removeItem(P + key); } } catch (e) { /* blocked */ }
+    function del(k) {
+      delete mem[k];
+      delete stuck[k];
+      try { if (ls) { ls.removeItem(P + k); } } catch (e) {}
     }
     function rid(n) {
       var s = '';
@@ -41,36 +42,29 @@
         try { list[i](a, b); } catch (e) { setTimeout(function () { throw e; }, 0); }
       }
     }
-    /** Exponential backoff from 0.5 s to 30 s, ±50 % jitter; never sooner than Retry-After. */
-    function backoff(failures, xhr) {
-      var ms = Math.min(30000, 500 * Math.pow(2, Math.min(failures - 1, 6))) * (0.5 + Math.random());
+    /** 0.25–0.5 s doubling up to 4–8 s, back well inside the presence lease; not before Retry-After. */
+    function backoff(f, xhr) {
       var after = 0;
-      try { after = parseInt(xhr && xhr.getResponseHeader('Retry-After'), 10) || 0; } catch (e) { after = 0; }
-      return Math.max(ms, after * 1000);
+      try { after = parseInt(xhr.getResponseHeader('Retry-After'), 10) || 0; } catch (e) {}
+      return Math.max(500 * Math.pow(2, Math.min(f - 1, 4)) * (0.5 + Math.random() / 2), after * 1000);
     }
 
-    var tab = null; // per browser tab, kept over reloads so a reloaded page's poll supersedes the old one
-    try {
-      tab = window.sessionStorage.getItem(P + 'tab');
-      if (!tab) { tab = 't' + rid(15); window.sessionStorage.setItem(P + 'tab', tab); }
-    } catch (e) { tab = 't' + rid(15); }
+    var tab = 't' + rid(15); // per browser tab, kept over reloads so a reloaded page's poll supersedes the old one
+    try { tab = sessionStorage.getItem(P + 'tab') || tab; sessionStorage.setItem(P + 'tab', tab); } catch (e) {}
 
-    /**
-     * One request to the server. cb(status, json, xhr); status 0 means no answer (network,
-     * abort, timeout). GETs carry the token in the query, POSTs in the body.
-     */
+    /** cb(status, json, xhr); status 0: no answer. GETs carry the token in the query, POSTs in the body. */
     function request(method, path, body, cb, timeoutMs) {
       var xhr = new XMLHttpRequest(), done = false, timer = null;
-      var token = get('token'), url = W.base + path;
+      var token = get('token'), url = W.base + path, post = method !== 'GET';
+      function abort() { try { xhr.abort(); } catch (e) {} }
       function finish(status) {
         if (done) { return; }
         done = true;
         clearTimeout(timer);
-        var data = parse(xhr.responseText);
         if (status === 401 && token && token === get('token')) { forget(); }
-        if (cb) { cb(status, data, xhr); }
+        if (cb) { cb(status, parse(xhr.responseText), xhr); }
       }
-      if (method === 'GET') {
+      if (!post) {
         if (token) { url += (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token); }
       } else if (token && path !== 'api/visitors') {
         body = body || {};
@@ -78,28 +72,26 @@
       }
       try {
         xhr.open(method, url, true);
-        if (method !== 'GET') { xhr.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8'); }
+        if (post) { xhr.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8'); }
         xhr.onreadystatechange = function () { if (xhr.readyState === 4) { finish(xhr.status); } };
-        xhr.send(method === 'GET' ? null : JSON.stringify(body || {}));
+        xhr.send(post ? JSON.stringify(body || {}) : null);
       } catch (e) {
         setTimeout(function () { finish(0); }, 0);
       }
-      timer = setTimeout(function () {
-        try { xhr.abort(); } catch (e) { /* already gone */ }
-        finish(0);
-      }, timeoutMs || 15000);
-      return { abort: function () { done = true; clearTimeout(timer); try { xhr.abort(); } catch (e) { /* gone */ } } };
+      timer = setTimeout(function () { abort(); finish(0); }, timeoutMs || 15000);
+      return { abort: function () { done = true; clearTimeout(timer); abort(); } };
     }
 
     /** The token stopped working (401): start over as a new visitor. */
     function forget() {
-      del('token'); del('visitor'); del('cursor'); del('chat'); del('outbox');
-      outbox = [];
+      var box = outbox();
+      for (var i = 0; i < box.length; i++) { del('o.' + box[i].m); }
+      del('token'); del('visitor'); del('cursor'); del('chat');
       emit('token', null);
-      if (leader) { setTimeout(ensureVisitor, 0); }
+      if (leader) { stopPoll(); retryTimer = setTimeout(go, backoff(++pollFails)); }
     }
 
-    // ---- where the visitor is ---------------------------------------------------------
+    // ---- where the visitor is
     function page(first) {
       var info = {}, href = String(window.location.href);
       if (!/^https?:/i.test(href) || href.length > 2048) { return info; }
@@ -126,7 +118,7 @@
             set('token', data.token);
             set('visitor', data.visitor_id);
             emit('token', data.token);
-            poll();
+            go();
           } else if (status === 400 && body.page_url) {
             body = {}; // a page the server will not take (odd URL): come in without it
             attempt();
@@ -144,18 +136,21 @@
       if (info.page_url) { request('POST', 'api/visitors/page', info); }
     }
 
-    // ---- leadership -------------------------------------------------------------------
+    // ---- leadership
     var me = rid(12), leader = false, restUntil = 0;
+    /** Another tab holds a fresh lease. */
+    function other() {
+      var held = get('leader');
+      return held && held.id !== me && now() - held.t <= STALE;
+    }
     function tick() {
-      var t = now(), held = get('leader');
-      if (t < restUntil) { return; }
-      if (!held || held.id === me || t - held.t > STALE_MS) {
-        set('leader', { id: me, t: t });
+      if (now() < restUntil) { return; }
+      if (!other()) {
+        set('leader', { id: me, t: now() });
         if (!leader) {
           // Two tabs may both have seen no leader: the one whose write stays wins.
           setTimeout(function () {
-            var check = get('leader');
-            if (!leader && check && check.id === me) { leader = true; emit('lead', true); go(); }
+            if (!leader && (get('leader') || {}).id === me) { leader = true; go(); }
           }, 60 + Math.random() * 200);
         }
       } else if (leader) {
@@ -165,13 +160,13 @@
     function resign() {
       leader = false;
       stopPoll();
-      emit('lead', false);
     }
+    /** Polls (as a new visitor if need be), sends what waits. */
     function go() {
-      if (get('token')) { poll(); } else { ensureVisitor(); }
+      if (get('token')) { poll(); pump(); } else { ensureVisitor(); }
     }
 
-    // ---- the poll ---------------------------------------------------------------------
+    // ---- the poll
     var pollReq = null, pollGen = 0, pollFails = 0, retryTimer = null, up = null;
     function stopPoll() {
       pollGen++;
@@ -189,87 +184,76 @@
       if (!leader) { return; }
       if (!get('token')) { ensureVisitor(); return; }
       var gen = pollGen, cursor = get('cursor');
-      var path = 'poll?tab=' + encodeURIComponent(tab) + '&timeout=' + HOLD +
-        (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-      pollReq = request('GET', path, null, function (status, data, xhr) {
+      pollReq = request('GET', 'poll?tab=' + encodeURIComponent(tab) + '&timeout=' + HOLD +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), null, function (status, data, xhr) {
         if (gen !== pollGen) { return; }
         pollReq = null;
-        var code = data && data.error && data.error.code;
         if (status === 200 && data && data.status && data.status !== 'shutdown') {
           if (data.status === 'superseded') {
             // Another page of this tab polls now: leave the poll to it for a while.
             restUntil = now() + 10000;
-            if ((get('leader') || {}).id === me) { del('leader'); }
+            if (!other()) { del('leader'); }
             resign();
             return;
           }
           pollFails = 0;
           connection(true);
-          set('leader', { id: me, t: now() });
           if (data.events && data.events.length) {
             // Hand the events on before storing the cursor: a crash in between repeats, never skips.
             set('ev', { n: rid(8), e: data.events });
             emit('events', data.events);
           }
           if (data.cursor != null) { set('cursor', data.cursor); }
-          poll();
-        } else if (status === 401) {
-          go(); // request() has forgotten the token
-        } else if (code === 'invalid_cursor') {
-          del('cursor');
+          // A throttled (hidden) tab may answer after another took over.
+          if (other()) { resign(); return; }
+          set('leader', { id: me, t: now() });
           poll();
         } else {
-          connection(false);
+          if (data && data.error && data.error.code === 'invalid_cursor') { del('cursor'); } else if (status !== 401) { connection(false); }
           retryTimer = setTimeout(poll, backoff(++pollFails, xhr));
         }
-      }, ABORT_MS);
+      }, (HOLD + 10) * 1000);
     }
 
-    // ---- sending: one message at a time, in order, the same client_msg_id until answered -----
-    var outbox = [], sending = false, sendFails = 0;
-    function unbox(id) {
-      var stored = get('outbox') || [], kept = [];
-      for (var i = 0; i < stored.length; i++) { if (stored[i].m !== id) { kept.push(stored[i]); } }
-      set('outbox', kept);
+    // ---- sending: by the leader, in order, one at a time, the same client_msg_id until answered.
+    // Each message is a key of its own, written by its tab and removed by the sender: no shared list.
+    var sending = false, sendFails = 0, sendTimer = null;
+    /** Unsent messages {c: chat_id, m: client_msg_id, b: body, t: time}, oldest first. */
+    function outbox() {
+      var keys = {}, list = [], k, i;
+      for (k in mem) { keys[k] = 1; }
+      try { for (i = 0; ls && i < ls.length; i++) { keys[String(ls.key(i)).slice(P.length)] = 1; } } catch (e) {}
+      for (k in keys) { if (k.indexOf('o.') === 0 && (k = get(k))) { list.push(k); } }
+      return list.sort(function (a, b) { return a.t - b.t || (a.m < b.m ? -1 : 1); });
     }
-    function has(id) {
-      for (var i = 0; i < outbox.length; i++) { if (outbox[i].m === id) { return true; } }
-      return false;
-    }
-    /** entry: {c: chat_id, m: client_msg_id, b: body}. Kept in localStorage until answered. */
     function send(entry) {
-      var stored = get('outbox') || [];
-      stored.push(entry);
-      set('outbox', stored);
-      outbox.push(entry);
-      pump();
-    }
-    /** Takes over the messages a closed or reloaded page left unsent. */
-    function adopt() {
-      var stored = get('outbox') || [];
-      for (var i = 0; i < stored.length; i++) { if (!has(stored[i].m)) { outbox.push(stored[i]); } }
+      entry.t = now();
+      set('o.' + entry.m, entry);
       pump();
     }
     function pump() {
-      if (sending || !outbox.length || !get('token')) { return; }
-      var entry = outbox[0];
+      if (sending || !get('token')) { return; }
+      var box = outbox(), e = null;
+      // What this tab could not store only it can send.
+      for (var i = 0; i < box.length && !e; i++) { if (leader || stuck['o.' + box[i].m]) { e = box[i]; } }
+      if (!e) { return; }
       sending = true;
-      request('POST', 'send', { chat_id: entry.c, client_msg_id: entry.m, body: entry.b }, function (status, data, xhr) {
+      request('POST', 'send', { chat_id: e.c, client_msg_id: e.m, body: e.b }, function (status, data, xhr) {
         sending = false;
+        clearTimeout(sendTimer);
         if (status === 200 || (status >= 400 && status < 500 && status !== 408 && status !== 429)) {
-          outbox.shift();
-          unbox(entry.m);
+          del('o.' + e.m);
           sendFails = 0;
-          emit(status === 200 ? 'sent' : 'failed', entry, data);
+          if (status === 200) { emit('sent', e, data); } else { set('fail', { e: e, d: data }); emit('failed', e, data); }
           pump();
         } else {
-          emit('sendfail', entry);
-          setTimeout(pump, backoff(++sendFails, xhr));
+          emit('sendfail', e);
+          sendTimer = setTimeout(pump, backoff(++sendFails, xhr));
         }
       });
     }
 
-    // ---- other tabs -------------------------------------------------------------------
+    // ---- other tabs
     window.addEventListener('storage', function (e) {
       if (!e.key || e.key.indexOf(P) !== 0) { return; }
       var key = e.key.slice(P.length), value = parse(e.newValue);
@@ -280,11 +264,22 @@
       } else if (key === 'conn') {
         emit('conn', value !== 0);
       } else if (key === 'token') {
-        if (value) { pageSent = false; reportPage(); emit('token', value); } else { outbox = []; emit('token', null); if (leader) { ensureVisitor(); } }
+        if (value) { pageSent = false; reportPage(); emit('token', value); } else { emit('token', null); if (leader) { ensureVisitor(); } }
+      } else if (key === 'fail') {
+        if (value) { emit('failed', value.e, value.d); }
+      } else if (key === 'replay') {
+        if (leader) { replay(); }
+      } else if (key.indexOf('o.') === 0) {
+        if (value) { emit('store', 'outbox'); pump(); }
       } else {
         emit('store', key);
       }
     }, false);
+    /** Polls again from the start of the open chats (one this page lost), here or in the leader. */
+    function replay() {
+      del('cursor');
+      if (leader) { poll(); } else { set('replay', now()); }
+    }
     function leave() {
       if (leader && (get('leader') || {}).id === me) { del('leader'); }
     }
@@ -293,7 +288,7 @@
 
     var started = false;
     return {
-      get: get, set: set, del: del, rid: rid, on: on, request: request, send: send, adopt: adopt,
+      get: get, set: set, del: del, rid: rid, on: on, request: request, send: send, outbox: outbox, backoff: backoff, replay: replay,
       isLeader: function () { return leader; },
       isUp: function () { return get('conn') !== 0; },
       /** Starts the heartbeat (and, when elected, the poll); reports this page. */
@@ -302,7 +297,7 @@
         started = true;
         reportPage();
         tick();
-        setInterval(tick, BEAT_MS);
+        setInterval(tick, 2000);
       }
     };
   };

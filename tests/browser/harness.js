@@ -23,7 +23,21 @@ const hook = (name) => `[data-sb="${name}"]`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Ports this process has handed out: a port picked for a site that has not bound it yet must
+ * not be picked again for a server (the OS would offer it twice). */
+const givenPorts = new Set();
+
 async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
+}
+
+async function probePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.unref();
