@@ -30,6 +30,11 @@ impl Services {
             max_chats: None,
             role: Role::Admin,
         };
+        // Hashing is deliberately costly: refuse before it once setup is over, so this open
+        // route cannot be used to make the server hash. The transaction below decides races.
+        if !self.setup_needed().await? {
+            return Err(ServiceError::SetupDone);
+        }
         let agent = self.prepare_agent(spec).await?;
         let ttl = self.settings.auth.agent_token_ttl_hours;
         let token = self
