@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::Logger;
+use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::config::{CorsSettings, Settings};
@@ -96,6 +96,9 @@ impl Application {
                 .app_data(services.clone())
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
+                // API answers are per caller and change every moment; a response that sets its
+                // own (the poll's stricter set, the front ends' no-cache) keeps it.
+                .wrap(DefaultHeaders::new().add((http::header::CACHE_CONTROL, "no-store")))
                 .wrap(request_log())
                 .configure(|cfg| crate::http::configure(cfg, &public_dir))
         })

@@ -39,7 +39,5 @@ async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<Htt
     let principal = auth::principal(&services, &request, None).await?;
     let limit = PageLimit::parse(query.limit.as_deref())?;
     let announcements = services.announcements(&principal, limit).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "announcements": announcements })))
+    Ok(HttpResponse::Ok().json(json!({ "announcements": announcements })))
 }

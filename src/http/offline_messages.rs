@@ -45,5 +45,5 @@ async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<Htt
     let limit = PageLimit::parse(query.limit.as_deref())?;
     let before = parse_non_negative(query.before.as_deref(), "before")?;
     let messages = services.list_offline_messages(&principal, before, limit).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "messages": messages })))
+    Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
 }

@@ -31,5 +31,5 @@ async fn rate(
 async fn agent_stats(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let principal = auth::principal(&services, &request, None).await?;
     let agents = services.agent_stats(&principal).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "agents": agents })))
+    Ok(HttpResponse::Ok().json(json!({ "agents": agents })))
 }

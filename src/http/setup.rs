@@ -15,7 +15,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 async fn status(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     let needed = services.setup_needed().await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({ "needed": needed })))
+    Ok(HttpResponse::Ok().json(json!({ "needed": needed })))
 }
 
 async fn set_up(

@@ -33,7 +33,7 @@ async fn transcript(
     let limit = PageLimit::parse(query.limit.as_deref())?;
     let page = services.transcript(&principal, chat_id, after_seq, limit).await?;
     // `Event` serialises to the same wire form `/poll` sends.
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
+    Ok(HttpResponse::Ok().json(json!({
         "chat_id": page.chat_id,
         "events": page.events,
         "next_after_seq": page.next_after_seq,

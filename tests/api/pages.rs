@@ -36,6 +36,12 @@ async fn the_front_ends_are_served_gzipped_and_revalidated(backend: Backend) {
         assert_eq!(response.status(), 200, "{page}");
         assert!(response.text().await.expect("text").contains("<html"), "{page} is an HTML page");
     }
+    // API answers are never cached: set once for every route, errors included.
+    for path in ["/api/setup", "/healthz", "/api/queue"] {
+        let response = app.client.get(app.url(path)).send().await.expect("get");
+        let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_string);
+        assert_eq!(cache.as_deref(), Some("no-store"), "{path}");
+    }
     // Files answer GET and HEAD only; anything else, or a missing file, is the API's JSON 404.
     for (method, path) in [(reqwest::Method::GET, "/nope.js"), (reqwest::Method::POST, "/widget.js")] {
         let response = app.client.request(method.clone(), app.url(path)).send().await.expect("request");
