@@ -6,29 +6,12 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  Server, customerSite, freePort, hook, launchBrowser, loginConsole, say, shownMessages, startChatFromWidget,
-  tokenOf, waitForMessage, watchErrors,
+  hook, loginConsole, say, shopWorld, shownMessages, startChatFromWidget, tokenOf, waitForMessage,
 } = require('./harness');
 
 const MARKUP = '<img src=x onerror=alert(1)>';
 
-async function world() {
-  const sitePort = await freePort();
-  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
-  server.addAgent('E1', 'Alice');
-  server.addAgent('E2', 'Bob');
-  server.addAgent('ADM', 'Ada', { admin: true });
-  const site = await customerSite(server, { port: sitePort });
-  const browser = await launchBrowser();
-  const errors = [];
-  const open = async () => {
-    const page = await (await browser.newContext()).newPage();
-    watchErrors(page, errors);
-    return page;
-  };
-  const close = async () => { await browser.close(); await site.close(); await server.stop(); };
-  return { server, site, open, errors, close };
-}
+const world = () => shopWorld({ agentOnline: false, moreAgents: [['E2', 'Bob']] });
 
 /** The pane of `chatId` in a console. */
 const pane = (chatId) => `${hook('chat')}[data-chat-id="${chatId}"]`;

@@ -269,6 +269,45 @@ async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } =
   };
 }
 
+/**
+ * A customer's shop and a chat server that allows its origin: agent E1 "Alice" (online through
+ * the API unless `agentOnline` is false), any `moreAgents` ([employee id, name] pairs), admin
+ * ADM (its login in `admin`), and Chromium. `open()` gives a page in a new context (or in the
+ * context passed) whose script errors and dialogs are collected in `errors`.
+ */
+async function shopWorld({ maxChats = 3, agentOnline = true, moreAgents = [], settings = '', scriptAttrs = '' } = {}) {
+  const sitePort = await freePort();
+  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`], settings });
+  server.addAgent('E1', 'Alice', { maxChats });
+  for (const [employeeId, name] of moreAgents) server.addAgent(employeeId, name);
+  server.addAgent('ADM', 'Ada', { admin: true });
+  const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
+  const site = await customerSite(server, { port: sitePort, scriptAttrs });
+  const browser = await launchBrowser();
+  const admin = await tokenOf(server, 'ADM');
+  const errors = [];
+  const context = (options = {}) => browser.newContext(options);
+  const open = async (contextOrOptions) => {
+    const ctx = contextOrOptions && typeof contextOrOptions.newPage === 'function'
+      ? contextOrOptions : await context(contextOrOptions);
+    const page = await ctx.newPage();
+    watchErrors(page, errors);
+    return page;
+  };
+  const close = async () => {
+    await browser.close();
+    if (agent) await agent.stop();
+    await site.close();
+    await server.stop();
+  };
+  return { server, agent, site, browser, admin, errors, context, open, close };
+}
+
+/** The chat messages a widget or console shows as `from: text`, system lines left out. */
+async function conversation(scope) {
+  return (await shownMessages(scope)).filter((m) => m.from !== 'system').map((m) => `${m.from}: ${m.text}`);
+}
+
 async function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -347,7 +386,7 @@ async function tokenOf(server, employeeId) {
 }
 
 module.exports = {
-  say, startChatFromWidget, tokenOf,
+  conversation, shopWorld, say, startChatFromWidget, tokenOf,
   ARTIFACTS, PASSWORD, REPO, ApiAgent, Server, customerSite, freePort, hook, launchBrowser, loginConsole,
   request, shownMessages, sleep, transcript, waitForMessage, watchErrors,
 };

@@ -6,23 +6,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  ApiAgent, Server, customerSite, freePort, hook, launchBrowser, say, shownMessages, sleep, startChatFromWidget,
-  tokenOf, transcript, waitForMessage, watchErrors,
+  hook, say, shopWorld, shownMessages, sleep, startChatFromWidget, transcript, waitForMessage, watchErrors,
 } = require('./harness');
 
 /** A server allowing one customer site, an agent online through the API, and Chromium. */
-async function world() {
-  const sitePort = await freePort();
-  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
-  server.addAgent('E1', 'Alice');
-  server.addAgent('ADM', 'Ada', { admin: true });
-  const agent = await ApiAgent.online(server, 'E1');
-  const site = await customerSite(server, { port: sitePort });
-  const browser = await launchBrowser();
-  const admin = await tokenOf(server, 'ADM');
-  const close = async () => { await browser.close(); await agent.stop(); await site.close(); await server.stop(); };
-  return { server, agent, site, browser, admin, close };
-}
+const world = () => shopWorld();
 
 /** A whole visitor flow against the API agent; returns the chat id. */
 async function chatBothWays(page, w) {

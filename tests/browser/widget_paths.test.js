@@ -6,26 +6,10 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  ApiAgent, Server, customerSite, freePort, hook, launchBrowser, say, startChatFromWidget, tokenOf, waitForMessage,
-  watchErrors,
+  hook, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage,
 } = require('./harness');
 
-async function world({ agentOnline = true, scriptAttrs = '' } = {}) {
-  const sitePort = await freePort();
-  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
-  server.addAgent('E1', 'Alice', { maxChats: 1 });
-  const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
-  const site = await customerSite(server, { port: sitePort, scriptAttrs });
-  const browser = await launchBrowser();
-  const errors = [];
-  const open = async (contextOptions = {}) => {
-    const page = await (await browser.newContext(contextOptions)).newPage();
-    watchErrors(page, errors);
-    return page;
-  };
-  const close = async () => { await browser.close(); if (agent) await agent.stop(); await site.close(); await server.stop(); };
-  return { server, agent, site, open, errors, close };
-}
+const world = (options = {}) => shopWorld({ maxChats: 1, ...options });
 
 test('a visitor waits in the queue with its position and is served when a chat ends', async () => {
   const w = await world();

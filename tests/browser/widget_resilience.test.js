@@ -5,26 +5,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  ApiAgent, Server, customerSite, freePort, launchBrowser, say, shownMessages, sleep, startChatFromWidget,
-  tokenOf, transcript, waitForMessage, watchErrors,
+  conversation, say, shopWorld, sleep, startChatFromWidget, tokenOf, transcript, waitForMessage,
+  watchErrors,
 } = require('./harness');
 
-async function world() {
-  const sitePort = await freePort();
-  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
-  server.addAgent('E1', 'Alice');
-  server.addAgent('ADM', 'Ada', { admin: true });
-  const agent = await ApiAgent.online(server, 'E1');
-  const site = await customerSite(server, { port: sitePort });
-  const browser = await launchBrowser();
-  const close = async () => { await browser.close(); await agent.stop(); await site.close(); await server.stop(); };
-  return { server, agent, site, browser, close };
-}
-
-/** The widget's chat messages as `from: text`, system lines left out. */
-async function conversation(page) {
-  return (await shownMessages(page)).filter((m) => m.from !== 'system').map((m) => `${m.from}: ${m.text}`);
-}
+const world = () => shopWorld();
 
 /** Counts `/poll` requests each page sends. */
 function countPolls(page, server) {

@@ -6,38 +6,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  ApiAgent, Server, customerSite, freePort, hook, launchBrowser, say, shownMessages, sleep, startChatFromWidget,
-  tokenOf, transcript, waitForMessage, watchErrors,
+  conversation, hook, say, shopWorld, shownMessages, sleep, startChatFromWidget, tokenOf, transcript,
+  waitForMessage,
 } = require('./harness');
 
-async function world({ settings = '', maxChats = 3 } = {}) {
-  let sitePort;
-  let server;
-  do { // freePort may hand the same port out twice: the site must not get the server's
-    if (server) await server.stop();
-    sitePort = await freePort();
-    server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`], settings });
-  } while (server.port === sitePort);
-  server.addAgent('E1', 'Alice', { maxChats });
-  server.addAgent('ADM', 'Ada', { admin: true });
-  const agent = await ApiAgent.online(server, 'E1');
-  const site = await customerSite(server, { port: sitePort });
-  const browser = await launchBrowser();
-  const errors = [];
-  const context = async () => browser.newContext();
-  const open = async (ctx) => {
-    const page = await (ctx || await context()).newPage();
-    watchErrors(page, errors);
-    return page;
-  };
-  const close = async () => { await browser.close(); await agent.stop(); await site.close(); await server.stop(); };
-  return { server, agent, site, browser, errors, context, open, close };
-}
-
-/** The widget's chat messages as `from: text`, system lines left out. */
-async function conversation(page) {
-  return (await shownMessages(page)).filter((m) => m.from !== 'system').map((m) => `${m.from}: ${m.text}`);
-}
+const world = (options) => shopWorld(options);
 
 /** A second tab of the visitor: the panel follows the first tab's (open), or is opened here. */
 async function secondTab(w, ctx) {
