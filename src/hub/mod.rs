@@ -468,11 +468,8 @@ mod tests {
         })
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_stale_open_publish_after_the_close_keeps_the_chat_closed() {
-        let hub = hub();
-        let visitor = Principal::Visitor(VisitorId::new());
-        let _poll = hub.begin_poll(&visitor, None).expect("admitted");
+    /// A new open chat of `visitor` (seq 1, no agent), loaded into the visitor's chat set.
+    fn open_chat_loaded_for(hub: &Hub, visitor: &Principal) -> ChatMeta {
         let open = ChatMeta {
             chat_id: ChatId::new(),
             visitor: VisitorId(visitor.uuid()),
@@ -480,7 +477,16 @@ mod tests {
             status: ChatStatus::Open,
             last_seq: 1,
         };
-        hub.load_participant_chats(&visitor, vec![open.clone()]);
+        hub.load_participant_chats(visitor, vec![open.clone()]);
+        open
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_open_publish_after_the_close_keeps_the_chat_closed() {
+        let hub = hub();
+        let visitor = Principal::Visitor(VisitorId::new());
+        let _poll = hub.begin_poll(&visitor, None).expect("admitted");
+        let open = open_chat_loaded_for(&hub, &visitor);
         let (closed, close_event) = closing(&open);
         hub.publish(&closed, std::slice::from_ref(&close_event));
         // A send's publish that committed before the close arrives after it.
@@ -497,14 +503,7 @@ mod tests {
         let hub = hub();
         let visitor = Principal::Visitor(VisitorId::new());
         let poll = hub.begin_poll(&visitor, None).expect("admitted");
-        let open = ChatMeta {
-            chat_id: ChatId::new(),
-            visitor: VisitorId(visitor.uuid()),
-            agent: None,
-            status: ChatStatus::Open,
-            last_seq: 1,
-        };
-        hub.load_participant_chats(&visitor, vec![open.clone()]);
+        let open = open_chat_loaded_for(&hub, &visitor);
         let (closed, close_event) = closing(&open);
         hub.publish(&closed, std::slice::from_ref(&close_event));
         let mut cursor = Cursor::default();
