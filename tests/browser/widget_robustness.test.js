@@ -293,6 +293,8 @@ test('a chat the widget lost track of comes back when starting answers chat_alre
     await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
     await say(page, 'hello');
+    // The store orders the chat; answer only once "hello" is in it, or "hi there" may come first.
+    await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: hello'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'hi there');
     await waitForMessage(page, 'hi there');
     // The page lost the chat but kept the token and the cursor (say, a script cleared one key).
