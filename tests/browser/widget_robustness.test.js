@@ -207,6 +207,7 @@ test('when loading the history fails on reload, the earlier messages still come'
     await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
     await say(page, 'visitor one');
+    await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: visitor one'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'agent one');
     await waitForMessage(page, 'agent one');
     let failing = 4;
