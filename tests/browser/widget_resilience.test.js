@@ -65,6 +65,7 @@ test('a reload mid-chat loses nothing and shows nothing twice', async () => {
     await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
     await say(page, 'before the reload');
+    await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: before the reload'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'agent before');
     await waitForMessage(page, 'agent before');
 
@@ -95,6 +96,7 @@ test('a server crash mid-chat loses nothing and shows nothing twice', async () =
     await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
     await say(page, 'before the crash');
+    await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: before the crash'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'agent before');
     await waitForMessage(page, 'agent before');
 
