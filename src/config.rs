@@ -115,6 +115,10 @@ pub struct AuthSettings {
     pub visitor_token_ttl_hours: u64,
     /// Hours an agent token stays valid.
     pub agent_token_ttl_hours: u64,
+    /// Seconds an agent token is trusted from memory before the store is asked again: how long
+    /// a disable or password reset made by the CLI or another node takes to apply (this
+    /// node's own admin API applies at once). Visitor tokens are trusted until they expire.
+    pub agent_token_recheck_secs: u64,
 }
 
 /// `[cors]`
@@ -131,8 +135,8 @@ impl Default for ServerSettings {
             host: "127.0.0.1".into(),
             port: 8080,
             workers: 0,
-            max_connections: 19_000,
-            max_held_polls: 18_000,
+            max_connections: 19_900,
+            max_held_polls: 19_400,
             max_body_bytes: 16 * 1024,
             shutdown_timeout_secs: 2,
             client_request_timeout_secs: 10,
@@ -164,7 +168,7 @@ impl Default for StoreSettings {
     fn default() -> Self {
         Self {
             url: "sqlite://switchboard.db".into(),
-            pool_size: 8,
+            pool_size: 4,
             sqlite_busy_timeout_ms: 5_000,
             max_queued_calls: 20_000,
         }
@@ -179,7 +183,7 @@ impl Default for PresenceSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12 }
+        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
     }
 }
 

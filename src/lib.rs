@@ -10,17 +10,19 @@
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit` …). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
-//!   migrations, one file of queries per table, and the dedicated store threads every query
-//!   runs on.
+//!   migrations, one file of queries per table; reads on dedicated store threads, every write
+//!   on the one writer thread that commits waiting writes together (group commit), and SQLite's
+//!   WAL checkpoints on a thread of their own.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls, presence leases and
 //!   mailboxes of notices (typing, read markers, announcements).
-//! - [`service`]: the rules — tokens, visitors, agents and the admin API, starting chats
+//! - [`service`]: the rules — tokens (and the in-memory token cache that spares polls and
+//!   sends a store read), visitors, agents and the admin API, starting chats
 //!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
 //!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
-//!   transcripts, offline messages, first-run setup, and the console's read views (waiting
-//!   queue, chat details, history). Stores first, then publishes to the hub.
+//!   transcripts, offline messages, first-run setup, the console's read views (waiting
+//!   queue, chat details, history), and readiness (`/readyz`). Stores first, then publishes to the hub.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
 //! - [`error`]: the one error envelope and which error type goes where.

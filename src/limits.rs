@@ -19,8 +19,9 @@ pub struct Limits {
 /// Descriptors kept back for everything that is not a client connection.
 fn reserved_descriptors(store_pool_size: u32) -> u64 {
     // stdio, listeners, epoll and eventfds per worker, log files; SQLite opens up to 3 files
-    // per connection (db, wal, shm), PostgreSQL one socket.
-    128 + u64::from(store_pool_size) * 3
+    // per connection (db, wal, shm), PostgreSQL one socket; the readers' connections, the
+    // writer's and the checkpointer's.
+    128 + (u64::from(store_pool_size) + 2) * 3
 }
 
 impl Limits {
@@ -33,8 +34,9 @@ impl Limits {
     ) -> Self {
         let room = descriptors.saturating_sub(reserved_descriptors(store_pool_size));
         let max_connections = max_connections.min(usize::try_from(room).unwrap_or(usize::MAX)).max(1);
-        // Keep a twentieth of the connections (at least 16) for everything that is not a poll.
-        let headroom = (max_connections / 20).max(16);
+        // Keep a fortieth of the connections (at least 64) for everything that is not a poll:
+        // sends and logins are short, so a few hundred serve many thousand waiting visitors.
+        let headroom = (max_connections / 40).max(64);
         let max_held_polls = max_held_polls.min(max_connections.saturating_sub(headroom)).max(1);
         Self { descriptors, max_connections, max_held_polls }
     }
@@ -68,6 +70,8 @@ mod tests {
     #[test]
     fn held_polls_leave_room_for_other_requests() {
         let limits = Limits::derive(20_000, 1_000, 1_000, 8);
-        assert_eq!(limits.max_held_polls, 950);
+        assert_eq!(limits.max_held_polls, 936);
+        let limits = Limits::derive(20_000, 19_900, 19_400, 4);
+        assert_eq!((limits.max_connections, limits.max_held_polls), (19_854, 19_358));
     }
 }

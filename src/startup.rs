@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::config::{CorsSettings, Settings};
@@ -87,10 +87,13 @@ impl Application {
         };
         let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))?;
         let port = listener.local_addr()?.port();
-        let shared = Services { store, hub: Arc::clone(&hub), settings: Arc::new(settings.clone()) };
+        let shared = Services::new(store, Arc::clone(&hub), settings.clone());
         let services = web::Data::new(shared.clone());
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
+        // The access log formats its fields when a request starts and keeps them for the whole
+        // hold; when RUST_LOG leaves it out, it is not mounted at all.
+        let log_requests = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(services.clone())
@@ -99,7 +102,7 @@ impl Application {
                 // API answers are per caller and change every moment; a response that sets its
                 // own (the poll's stricter set, the front ends' no-cache) keeps it.
                 .wrap(DefaultHeaders::new().add((http::header::CACHE_CONTROL, "no-store")))
-                .wrap(request_log())
+                .wrap(Condition::new(log_requests, request_log()))
                 .configure(|cfg| crate::http::configure(cfg, &public_dir))
         })
         .workers(workers)
@@ -110,7 +113,7 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        spawn_sweeper(Arc::clone(&hub));
+        spawn_sweeper(shared.clone());
         spawn_timers(shared.clone());
         log::info!(
             "listening on {}:{port}; {} descriptors allow {} connections and {} held polls",
@@ -204,16 +207,18 @@ fn spawn_timers(services: Services) {
     });
 }
 
-/// Drops from memory what the store already has and no poll needs (see `Hub::sweep`).
-fn spawn_sweeper(hub: Arc<Hub>) {
+/// Drops from memory what the store already has and no poll needs (see `Hub::sweep`), and the
+/// tokens nobody used lately (see `service::token_cache`).
+fn spawn_sweeper(services: Services) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
-            if hub.is_shutting_down() {
+            if services.hub.is_shutting_down() {
                 break;
             }
-            hub.sweep();
+            services.hub.sweep();
+            services.tokens.sweep(crate::domain::now_ms());
         }
     });
 }

@@ -34,8 +34,11 @@ impl ClientMsgId {
 }
 
 /// A browser tab's own id: a newer poll of the same tab supersedes the held one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TabId(String);
+///
+/// Kept as a 64-bit digest of the text: tabs are only ever compared with the same
+/// participant's other tabs, and a held poll then carries no string of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TabId(u64);
 
 impl TabId {
     /// Same alphabet as [`ClientMsgId`]. Absent means the poll names no tab; such polls never
@@ -43,7 +46,11 @@ impl TabId {
     pub fn parse(text: Option<&str>) -> Result<Option<Self>, InvalidInput> {
         match text {
             None | Some("") => Ok(None),
-            Some(text) => parse_token(text, "tab").map(|tab| Some(Self(tab))),
+            Some(text) => parse_token(text, "tab").map(|tab| {
+                let mut digest = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&tab, &mut digest);
+                Some(Self(std::hash::Hasher::finish(&digest)))
+            }),
         }
     }
 }
@@ -71,5 +78,7 @@ mod tests {
         assert_eq!(TabId::parse(None), Ok(None));
         assert_eq!(TabId::parse(Some("")), Ok(None));
         assert!(TabId::parse(Some("tab/1")).is_err());
+        assert_eq!(TabId::parse(Some("t1")), TabId::parse(Some("t1")));
+        assert_ne!(TabId::parse(Some("t1")), TabId::parse(Some("t2")));
     }
 }

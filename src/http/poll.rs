@@ -48,13 +48,17 @@ pub fn hold_for(timeout: Option<&str>, settings: &PollSettings) -> Result<Durati
 }
 
 async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let query: PollQuery = super::query::fields(&request)?;
-    let principal = auth::principal(&services, &request, None).await?;
-    let poll_request = PollRequest {
-        cursor: Cursor::parse(query.cursor.as_deref())?,
-        hold: hold_for(query.timeout.as_deref(), &services.settings.poll)?,
-        tab: TabId::parse(query.tab.as_deref())?,
+    let poll_request = {
+        // Parsed and dropped before the hold: a held poll keeps no copy of its query string.
+        let query: PollQuery = super::query::fields(&request)?;
+        PollRequest {
+            cursor: Cursor::parse(query.cursor.as_deref())?,
+            hold: hold_for(query.timeout.as_deref(), &services.settings.poll)?,
+            tab: TabId::parse(query.tab.as_deref())?,
+        }
     };
+    let principal = auth::principal(&services, &request, None).await?;
+    drop(request);
     let answer = services.poll(&principal, poll_request).await?;
     let body = PollBody {
         status: answer.status.as_str(),

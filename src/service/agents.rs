@@ -9,7 +9,7 @@ use super::{ServiceError, Services};
 use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
 use crate::store::agents::{self, AgentRow, NewAgent};
 use crate::store::tokens;
-use crate::store::{write_transaction, DbConn};
+use crate::store::DbConn;
 
 /// What an admin gives to create an agent.
 #[derive(Debug, Clone)]
@@ -183,7 +183,7 @@ impl Services {
     /// Creates an agent.
     pub async fn create_agent(&self, spec: AgentSpec) -> Result<AgentId, ServiceError> {
         let agent = self.prepare_agent(spec).await?;
-        self.store.run(move |conn| agent.insert(conn)).await
+        self.store.write(move |conn| agent.insert(conn)).await
     }
 
     /// Checks a new agent's fields and hashes its password, ready to insert.
@@ -270,28 +270,41 @@ impl Services {
         let employee_id = EmployeeId::parse(employee_id)?;
         check_password(password)?;
         let password_hash = hash_in_background(password.to_string()).await?;
-        self.store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    let id = agents::set_password_hash(conn, employee_id.as_str(), &password_hash)?
-                        .ok_or(ServiceError::AgentNotFound)?;
-                    tokens::delete_for_principal(conn, &id)?;
-                    Ok::<_, ServiceError>(())
-                })
+        let id = self
+            .store
+            .write(move |conn| {
+                let id = agents::set_password_hash(conn, employee_id.as_str(), &password_hash)?
+                    .ok_or(ServiceError::AgentNotFound)?;
+                tokens::delete_for_principal(conn, &id)?;
+                Ok::<_, ServiceError>(id)
             })
-            .await
+            .await?;
+        self.forget_tokens_of(&id);
+        Ok(())
+    }
+
+    /// Drops an agent's tokens from the token cache after a change the store already holds.
+    fn forget_tokens_of(&self, agent_id: &str) {
+        if let Ok(id) = uuid::Uuid::parse_str(agent_id) {
+            self.tokens.forget_holder(id);
+        }
     }
 
     /// Disables (or re-enables) an agent; a disabled agent's tokens stop working at once.
     pub async fn set_agent_disabled(&self, employee_id: &str, disabled: bool) -> Result<(), ServiceError> {
         let employee_id = EmployeeId::parse(employee_id)?;
-        let found = self
+        let id = self
             .store
-            .run(move |conn| {
-                agents::set_disabled(conn, employee_id.as_str(), disabled).map_err(ServiceError::from)
+            .write(move |conn| {
+                if !agents::set_disabled(conn, employee_id.as_str(), disabled)? {
+                    return Err(ServiceError::AgentNotFound);
+                }
+                let row = agents::find_by_employee_id(conn, employee_id.as_str())?;
+                Ok(row.ok_or(ServiceError::AgentNotFound)?.id)
             })
             .await?;
-        found.then_some(()).ok_or(ServiceError::AgentNotFound)
+        self.forget_tokens_of(&id);
+        Ok(())
     }
 
     /// Checks employee id and password and issues a token. Unknown id and wrong password give
@@ -319,10 +332,8 @@ impl Services {
         let agent_id = AgentId::parse(&agent.id, "agent_id")?;
         let token = self
             .store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Agent, agent_id.0, ttl)?)
-                })
+            .write(move |conn| {
+                Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Agent, agent_id.0, ttl)?)
             })
             .await?;
         Ok(LoginOutcome {

@@ -52,7 +52,7 @@ impl Services {
             created_at: now_ms(),
         };
         let (id, text) = (row.id.clone(), row.body.clone());
-        self.store.run(move |conn| announcements::insert(conn, &row).map_err(StoreError::from)).await?;
+        self.store.write(move |conn| announcements::insert(conn, &row).map_err(StoreError::from)).await?;
         self.hub.notify_everyone(&json!({ "type": "announcement", "announcement_id": id, "body": text }));
         Ok(id)
     }

@@ -9,6 +9,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::token_cache::TokenDigest;
 use super::{ServiceError, Services};
 use crate::domain::{now_ms, AgentId, Principal, PrincipalKind, Role, VisitorId};
 use crate::store::{agents, tokens, DbConn, StoreError};
@@ -22,9 +23,17 @@ pub fn new_token() -> (String, String) {
     (token, hash)
 }
 
-/// The store's name for a token.
+/// A token's SHA-256: the token cache's key.
+pub fn token_digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The store's name for a token: its SHA-256 in hex.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
+    hex(&token_digest(token))
+}
+
+fn hex(digest: &TokenDigest) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -67,35 +76,49 @@ pub fn verify_password(password: &str, phc_hash: &str) -> bool {
 }
 
 impl Services {
-    /// Who holds `token`, or `Unauthorized`.
+    /// Who holds `token`, or `Unauthorized`: from memory when it can answer (see
+    /// `service::token_cache`), from the store otherwise.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, ServiceError> {
         let token = token.filter(|t| !t.is_empty() && t.len() <= 128).ok_or(ServiceError::Unauthorized)?;
-        let token_hash = hash_token(token);
-        self.store
+        let digest = token_digest(token);
+        if let Some(principal) = self.tokens.get(&digest, now_ms()) {
+            return Ok(principal);
+        }
+        let token_hash = hex(&digest);
+        let (principal, expires_at) = self
+            .store
             .run(move |conn| {
                 let row =
                     tokens::find_live(conn, &token_hash, now_ms())?.ok_or(ServiceError::Unauthorized)?;
                 let id = uuid::Uuid::parse_str(&row.principal_id).map_err(|_| ServiceError::Unauthorized)?;
-                match row.principal_kind.as_str() {
-                    "visitor" => Ok(Principal::Visitor(VisitorId(id))),
+                let principal = match row.principal_kind.as_str() {
+                    "visitor" => Principal::Visitor(VisitorId(id)),
                     "agent" => {
                         let agent =
                             agents::find(conn, &row.principal_id)?.ok_or(ServiceError::Unauthorized)?;
                         if agent.disabled != 0 {
                             return Err(ServiceError::Unauthorized);
                         }
-                        Ok(Principal::Agent(AgentId(id), Role::from_store(&agent.role)))
+                        Principal::Agent(AgentId(id), Role::from_store(&agent.role))
                     }
-                    _ => Err(ServiceError::Unauthorized),
-                }
+                    _ => return Err(ServiceError::Unauthorized),
+                };
+                Ok((principal, row.expires_at))
             })
-            .await
+            .await?;
+        self.tokens.remember(digest, principal, expires_at);
+        Ok(principal)
     }
 
     /// Revokes `token` (logout).
     pub async fn revoke_token(&self, token: &str) -> Result<(), ServiceError> {
-        let token_hash = hash_token(token);
-        self.store.run(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from)).await
+        let digest = token_digest(token);
+        let token_hash = hex(&digest);
+        self.store.write(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from)).await?;
+        // A lookup that read the store just before the delete may still put it back; for an
+        // agent token (the only kind that logs out) that lasts `agent_token_recheck_secs`.
+        self.tokens.forget(&digest);
+        Ok(())
     }
 }
 

@@ -3,7 +3,9 @@
 use super::chats::{chat_of, store_event};
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
-use crate::domain::{now_ms, ChatId, ClientMsgId, EventPayload, MessageBody, Principal, Sender};
+use crate::domain::{
+    now_ms, ChatId, ClientMsgId, EventPayload, MessageBody, Principal, PrincipalKind, Sender,
+};
 use crate::store::{agents, chats, messages, visitors, DbConn, StoreError};
 
 /// What a send did.
@@ -41,12 +43,21 @@ impl Services {
             let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
             let outcome = self
                 .write_chat(move |conn| {
-                    chat_of(conn, &principal, chat_id)?;
                     let key = chat_id.to_string();
                     if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
+                        // A repeat is answered only to the chat's own participants.
+                        chat_of(conn, &principal, chat_id)?;
                         return Ok((SendOutcome { seq, duplicate: true }, Vec::new()));
                     }
-                    let seq = chats::next_seq(conn, &key, now_ms())?.ok_or(ServiceError::ChatClosed)?;
+                    let (member, by_visitor) =
+                        (principal.uuid().to_string(), principal.kind() == PrincipalKind::Visitor);
+                    let Some(row) = chats::next_message_seq(conn, &key, &member, by_visitor, now_ms())?
+                    else {
+                        // Nothing reserved: unknown chat, someone else's, or ended — in that order.
+                        chat_of(conn, &principal, chat_id)?;
+                        return Err(ServiceError::ChatClosed);
+                    };
+                    let seq = row.last_seq;
                     let (from, sender_name) = sender_of(conn, &principal)?;
                     let payload = EventPayload::Message {
                         from,
@@ -56,7 +67,6 @@ impl Services {
                         sender_name,
                     };
                     let event = store_event(conn, chat_id, seq, payload)?;
-                    let row = chats::find(conn, &key)?.ok_or(ServiceError::ChatNotFound)?;
                     Ok((SendOutcome { seq, duplicate: false }, vec![Stored { row, events: vec![event] }]))
                 })
                 .await;

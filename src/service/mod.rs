@@ -18,20 +18,23 @@ pub mod offline_messages;
 pub mod poll;
 mod queue;
 pub mod ratings;
+pub mod readiness;
 pub mod setup;
 pub mod timers;
+pub mod token_cache;
 pub mod transcripts;
 pub mod visitors;
 
 use std::sync::Arc;
 
 pub use error::ServiceError;
+use token_cache::TokenCache;
 
 use crate::config::Settings;
 use crate::domain::{AgentId, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
-use crate::store::{write_transaction, DbConn, Store, StoreError};
+use crate::store::{DbConn, Store, StoreError};
 
 /// Everything a request handler needs; built once at start and shared.
 #[derive(Clone)]
@@ -42,6 +45,8 @@ pub struct Services {
     pub hub: Arc<Hub>,
     /// The settings the server started with.
     pub settings: Arc<Settings>,
+    /// Who holds which token, so requests are authenticated without a store read.
+    pub tokens: Arc<TokenCache>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -53,8 +58,14 @@ pub(crate) struct Stored {
 }
 
 impl Services {
-    /// Runs `work` in a write transaction on a store thread and publishes what it stored to the
-    /// hub on that same thread, right after the commit. Publishing there (not in the request's
+    /// The services over this store and hub, with an empty token cache.
+    pub fn new(store: Store, hub: Arc<Hub>, settings: Settings) -> Self {
+        let agent_recheck = std::time::Duration::from_secs(settings.auth.agent_token_recheck_secs);
+        Self { store, hub, settings: Arc::new(settings), tokens: Arc::new(TokenCache::new(agent_recheck)) }
+    }
+
+    /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored to the hub
+    /// on the writer thread, right after the commit. Publishing there (not in the request's
     /// future) matters: actix drops a request future whose client went away, and a commit
     /// whose publish was dropped would stay invisible to polls that trust memory.
     pub(crate) async fn write_chat<T, F>(&self, work: F) -> Result<T, ServiceError>
@@ -74,16 +85,27 @@ impl Services {
         A: FnOnce(&Hub, &T) + Send + 'static,
     {
         let hub = Arc::clone(&self.hub);
-        self.store
-            .run(move |conn| {
-                let (value, stored) = write_transaction(conn, work)?;
-                for chat in stored {
-                    hub.publish(&chat_meta(&chat.row)?, &chat.events);
-                }
-                after(&hub, &value);
-                Ok(value)
-            })
-            .await
+        let (value, _) = self
+            .store
+            .write_then(
+                move |conn| {
+                    let (value, stored) = work(conn)?;
+                    // Read into what the hub keeps before the commit, so publishing cannot fail.
+                    let published = stored
+                        .into_iter()
+                        .map(|chat| Ok((chat_meta(&chat.row)?, chat.events)))
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    Ok::<_, ServiceError>((value, published))
+                },
+                move |(value, published): &(T, Vec<(ChatMeta, Vec<Event>)>)| {
+                    for (meta, events) in published {
+                        hub.publish(meta, events);
+                    }
+                    after(&hub, value);
+                },
+            )
+            .await?;
+        Ok(value)
     }
 }
 

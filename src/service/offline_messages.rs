@@ -70,7 +70,7 @@ impl Services {
             created_at: now_ms(),
         };
         self.store
-            .run(move |conn| {
+            .write(move |conn| {
                 offline_messages::insert(conn, &row)?;
                 Ok::<_, ServiceError>(row.id)
             })

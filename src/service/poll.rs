@@ -76,13 +76,15 @@ impl Services {
         request: PollRequest,
     ) -> Result<PollResponse, ServiceError> {
         let guard = self.hub.begin_poll(principal, request.tab)?;
+        // The first poll's store read and an agent's queue drain are boxed: a held poll's state
+        // is as large as its largest step, and these two are rare.
         if guard.needs_chat_load() {
-            self.load_chats(principal).await?;
+            Box::pin(self.load_chats(principal)).await?;
         }
         if guard.arrived() && principal.kind() == PrincipalKind::Agent {
             // An agent that just came online takes waiting chats. Failing to drain now does not
             // fail the poll: the next close or arrival drains again.
-            if let Err(error) = self.drain_queue().await {
+            if let Err(error) = Box::pin(self.drain_queue()).await {
                 log::warn!("queue drain on agent arrival failed: {error}");
             }
         }
@@ -104,7 +106,7 @@ impl Services {
             if self.hub.is_shutting_down() {
                 return Ok(unchanged(PollStatus::Shutdown));
             }
-            let (events, mut cursor) = self.gather(principal, &request.cursor).await?;
+            let (events, mut cursor) = Box::pin(self.gather(principal, &request.cursor)).await?;
             let notices = self.hub.notices_after(principal, cursor.notices_seen());
             if let Some(last) = notices.last() {
                 cursor.advance_notices(last.id);

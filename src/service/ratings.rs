@@ -60,7 +60,7 @@ impl Services {
     ) -> Result<StoredRating, ServiceError> {
         let principal = *principal;
         self.store
-            .run(move |conn| {
+            .write(move |conn| {
                 let chat_key = chat_id.to_string();
                 let chat = chats::find(conn, &chat_key)?.ok_or(ServiceError::ChatNotFound)?;
                 let is_visitor =

@@ -7,7 +7,7 @@ use super::agents::{AgentSpec, LoginOutcome};
 use super::auth::issue_token;
 use super::{ServiceError, Services};
 use crate::domain::{PrincipalKind, Role};
-use crate::store::{agents, write_transaction};
+use crate::store::agents;
 
 impl Services {
     /// Whether the first admin still has to be created.
@@ -39,16 +39,14 @@ impl Services {
         let ttl = self.settings.auth.agent_token_ttl_hours;
         let token = self
             .store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    super::queue::lock(conn)?;
-                    if agents::count(conn)? > 0 {
-                        return Err(ServiceError::SetupDone);
-                    }
-                    let id = agent.insert(conn)?;
-                    let token = issue_token(conn, PrincipalKind::Agent, id.0, ttl)?;
-                    Ok((agent, token))
-                })
+            .write(move |conn| {
+                super::queue::lock(conn)?;
+                if agents::count(conn)? > 0 {
+                    return Err(ServiceError::SetupDone);
+                }
+                let id = agent.insert(conn)?;
+                let token = issue_token(conn, PrincipalKind::Agent, id.0, ttl)?;
+                Ok((agent, token))
             })
             .await;
         let (agent, token) = token?;

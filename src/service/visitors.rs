@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::auth::issue_token;
 use super::{require_agent, ServiceError, Services};
 use crate::domain::{now_ms, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId};
-use crate::store::{visitors, write_transaction};
+use crate::store::visitors;
 
 /// Most visitors `GET /api/visitors/online` lists.
 pub const MAX_ONLINE_LISTED: usize = 500;
@@ -85,12 +85,10 @@ impl Services {
         let page = page_update(page, user_agent, now);
         let token = self
             .store
-            .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    visitors::insert(conn, &row)?;
-                    visitors::set_page(conn, &row.id, &page)?;
-                    Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
-                })
+            .write(move |conn| {
+                visitors::insert(conn, &row)?;
+                visitors::set_page(conn, &row.id, &page)?;
+                Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
             })
             .await?;
         Ok(NewVisitor { visitor_id, name, token })
@@ -108,7 +106,7 @@ impl Services {
         };
         let update = page_update(Some(page), user_agent, now_ms());
         self.store
-            .run(move |conn| {
+            .write(move |conn| {
                 let found = visitors::set_page(conn, &visitor_id.to_string(), &update)?;
                 // A token outlives nothing it names; a missing visitor means a bad token.
                 found.then_some(()).ok_or(ServiceError::Unauthorized)

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::chats;
+use super::seq_update::BumpSeq;
 use super::DbConn;
 use crate::domain::ChatStatus;
 
@@ -75,18 +76,30 @@ pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) ->
         .load(conn)
 }
 
-/// Reserves the next seq of a chat that has not ended (a visitor may write while queued). The
-/// update locks the chat row until the transaction ends, so concurrent writers to one chat take
-/// turns and commit in seq order. `None` when the chat has ended.
-pub fn next_seq(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<Option<i64>> {
-    let live = chats::table.find(id).filter(chats::status.ne(ChatStatus::Closed.as_str()));
-    let updated = diesel::update(live)
-        .set((chats::last_seq.eq(chats::last_seq + 1), chats::last_activity_at.eq(now)))
-        .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
+/// Reserves the next seq of a chat for a message of `member`, its visitor (`by_visitor`) or its
+/// agent, if the chat has not ended (a visitor may write while queued), and answers the chat
+/// row as it is after — one statement, the send path's hottest. The update locks the chat row
+/// until the transaction ends, so concurrent writers to one chat take turns and commit in seq
+/// order. `None` when the chat is unknown, someone else's or ended; the caller reads which.
+pub fn next_message_seq(
+    conn: &mut DbConn,
+    id: &str,
+    member: &str,
+    by_visitor: bool,
+    now: i64,
+) -> QueryResult<Option<ChatRow>> {
+    // diesel's MultiConnection has no RETURNING of its own: each backend runs it natively.
+    macro_rules! bump {
+        ($inner:expr, $by_visitor:literal) => {
+            BumpSeq::<_, $by_visitor>::new(id, member, now).get_result($inner).optional()
+        };
     }
-    chats::table.find(id).select(chats::last_seq).first(conn).map(Some)
+    match (conn, by_visitor) {
+        (DbConn::Sqlite(inner), true) => bump!(inner, true),
+        (DbConn::Sqlite(inner), false) => bump!(inner, false),
+        (DbConn::Postgres(inner), true) => bump!(inner, true),
+        (DbConn::Postgres(inner), false) => bump!(inner, false),
+    }
 }
 
 /// Queued chats, first come first served.

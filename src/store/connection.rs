@@ -2,7 +2,7 @@
 //! that opens it. diesel's own `establish` would try each backend in turn and report the wrong
 //! error, so the scheme decides.
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
@@ -82,9 +82,11 @@ impl r2d2::ManageConnection for DbConnectionManager {
                 // busy_timeout first: switching to WAL itself needs the lock.
                 // synchronous=NORMAL in WAL mode survives a crash of the process (what a 200
                 // promises); only an OS crash or power cut can lose the last commits.
+                // No automatic checkpoints: the checkpoint thread runs them (`checkpoint`).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0;",
                     self.sqlite_busy_timeout_ms
                 ))?;
                 Ok(DbConn::Sqlite(conn))
@@ -98,38 +100,6 @@ impl r2d2::ManageConnection for DbConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         std::thread::panicking() || conn.is_broken()
-    }
-}
-
-/// Runs `work` in a transaction that takes the write lock at once.
-///
-/// On SQLite a plain `BEGIN` reads first and upgrades later; when another writer committed in
-/// between, the upgrade fails with `SQLITE_BUSY` without waiting. `BEGIN IMMEDIATE` waits for
-/// the lock (up to `busy_timeout`) instead. PostgreSQL takes row locks as statements run.
-pub fn write_transaction<T, E>(
-    conn: &mut DbConn,
-    work: impl FnOnce(&mut DbConn) -> Result<T, E>,
-) -> Result<T, E>
-where
-    E: From<diesel::result::Error>,
-{
-    match conn {
-        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
-        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
-    }
-    match work(conn) {
-        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(commit_error) => {
-                // Leave the connection usable; the commit error is the one worth reporting.
-                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-                Err(commit_error.into())
-            }
-        },
-        Err(work_error) => {
-            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(work_error)
-        }
     }
 }
 

@@ -9,6 +9,9 @@ use crate::domain::{ChatId, Event, EventPayload};
 /// A stored event.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
+// A `None` is bound as NULL, not written as DEFAULT: the insert then has one shape, so diesel
+// keeps it prepared. With DEFAULT (its choice for Option fields) every send re-parsed it.
+#[diesel(treat_none_as_default_value = false)]
 pub struct MessageRow {
     /// The chat.
     pub chat_id: String,

@@ -1,10 +1,12 @@
-//! The durable store: diesel over SQLite or PostgreSQL behind one r2d2 pool, with every call
-//! run on the dedicated store threads (`executor`). Query functions live one file per table, take
-//! `&mut DbConn` and return `QueryResult`; the service layer composes them in transactions.
+//! The durable store: diesel over SQLite or PostgreSQL behind one r2d2 pool. Reads run on the
+//! dedicated store threads (`executor`); every write runs on the one writer thread, which
+//! commits waiting writes together (`writer`). Query functions live one file per table, take
+//! `&mut DbConn` and return `QueryResult`; the service layer composes them into writes.
 
 pub mod agents;
 pub mod announcements;
 pub mod chats;
+mod checkpoint;
 mod connection;
 pub mod counters;
 mod executor;
@@ -13,14 +15,19 @@ mod migrate;
 pub mod offline_messages;
 pub mod ratings;
 pub mod schema;
+mod seq_update;
 pub mod tokens;
 pub mod visitors;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use connection::{write_transaction, ConnectError, DbConn, DbConnectionManager, StoreTarget};
+use diesel::RunQueryDsl;
+
+pub use connection::{ConnectError, DbConn, DbConnectionManager, StoreTarget};
 pub use executor::{ExecutorError, StoreExecutor};
+use writer::{in_savepoint, Finish, StoreWriter, WriteJob};
 
 use crate::config::StoreSettings;
 
@@ -77,11 +84,31 @@ impl From<ExecutorError> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The same failure, for each of several callers (a batch's commit answers all its writes).
+    fn for_each_caller(&self) -> StoreError {
+        match self {
+            StoreError::Busy => StoreError::Busy,
+            StoreError::Corrupt(message) => StoreError::Corrupt(message.clone()),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// Most writes committed together in one transaction.
+const MAX_WRITE_BATCH: usize = 512;
+
+/// How often the WAL is checkpointed into the SQLite file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// The store handle shared by every request: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<DbConnectionManager>,
     executor: StoreExecutor,
+    writer: StoreWriter,
+    /// SQLite only: keeps the checkpoint thread alive as long as the store.
+    _checkpointer: Option<checkpoint::Checkpointer>,
     target: Arc<StoreTarget>,
 }
 
@@ -91,17 +118,84 @@ impl Store {
     pub fn open(settings: &StoreSettings) -> Result<Self, StoreOpenError> {
         let target = StoreTarget::from_url(&settings.url)?;
         let manager = DbConnectionManager::new(target.clone(), settings.sqlite_busy_timeout_ms);
+        // Two connections more than reader threads: the writer's and the checkpointer's.
         let pool = r2d2::Pool::builder()
-            .max_size(settings.pool_size)
+            .max_size(settings.pool_size + 2)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
         migrate::run(&mut *pool.get()?)?;
         let executor = StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
-        Ok(Self { pool, executor, target: Arc::new(target) })
+        let writer = StoreWriter::start(pool.clone(), settings.max_queued_calls, MAX_WRITE_BATCH)?;
+        let checkpointer = match target {
+            StoreTarget::Sqlite(_) => Some(checkpoint::Checkpointer::start(pool.clone(), CHECKPOINT_EVERY)?),
+            StoreTarget::Postgres(_) => None,
+        };
+        Ok(Self { pool, executor, writer, _checkpointer: checkpointer, target: Arc::new(target) })
     }
 
-    /// Runs `work` with a pooled connection on a store thread.
+    /// Runs `work` as one write: all of it or none of it is stored, and the answer comes once it
+    /// is durable. Waits for the writer without blocking the caller's async worker.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        self.write_then(work, |_| {}).await
+    }
+
+    /// Like [`Store::write`], then runs `on_commit` on the writer thread once the write is
+    /// durable and before the next batch begins: what it publishes is published in commit
+    /// order, and it runs even when the caller has stopped waiting.
+    pub async fn write_then<T, E, F, A>(&self, work: F, on_commit: A) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |conn| {
+            let outcome = match conn {
+                Ok(conn) => in_savepoint(conn, work),
+                Err(error) => Err(E::from(error.for_each_caller())),
+            };
+            let finish: Finish = Box::new(move |committed| {
+                let result = match (committed, outcome) {
+                    (Ok(()), Ok(value)) => {
+                        on_commit(&value);
+                        Ok(value)
+                    }
+                    (Err(error), Ok(_)) => Err(E::from(error.for_each_caller())),
+                    (_, Err(error)) => Err(error),
+                };
+                // The caller may have gone (client disconnected); its answer is then not needed.
+                let _ = reply.send(result);
+            });
+            finish
+        });
+        self.writer.submit(job).map_err(|e| E::from(StoreError::from(e)))?;
+        answer.await.map_err(|_| E::from(StoreError::from(ExecutorError::Lost)))?
+    }
+
+    /// Answers when a reader's connection runs a query: the store is reachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(StoreError::from)).await
+    }
+
+    /// Transactions the writer has committed since start.
+    pub fn write_commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
+    /// Writes waiting for the writer right now.
+    pub fn writes_waiting(&self) -> usize {
+        self.writer.waiting()
+    }
+
+    /// Runs `work` with a pooled connection on a store thread: for reads. Writes go through
+    /// [`Store::write`].
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,

@@ -200,6 +200,7 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         [401, 403, 403, 403, 403, 200],
     ),
     ("GET /healthz", |_, _| (Method::GET, "/healthz".into(), Value::Null), [200, 200, 200, 200, 200, 200]),
+    ("GET /readyz", |_, _| (Method::GET, "/readyz".into(), Value::Null), [200, 200, 200, 200, 200, 200]),
     (
         "GET /api/setup",
         |_, _| (Method::GET, "/api/setup".into(), Value::Null),

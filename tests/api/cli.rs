@@ -55,7 +55,8 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
     assert!(line.contains("Alice") && line.contains(" 7 "), "{line}");
     assert!(!listed.contains("Bob"));
 
-    let app = TestApp::start(db.clone(), |_| {}).await;
+    // A change made by another process reaches this server's token cache within the recheck.
+    let app = TestApp::start(db.clone(), |settings| settings.auth.agent_token_recheck_secs = 1).await;
     let login = |password: &'static str| {
         app.client
             .post(app.url("/api/agent/login"))
@@ -66,9 +67,20 @@ async fn agents_added_by_the_cli_log_in_and_disabled_ones_cannot() {
     assert_eq!(ok.status(), 200);
     let ok: serde_json::Value = ok.json().await.expect("json");
     assert_eq!(ok["max_chats"], 7);
+    let token = ok["token"].as_str().expect("token").to_string();
+    let agents_list = || app.client.get(app.url("/api/agents")).bearer_auth(&token).send();
+    assert_eq!(agents_list().await.expect("request").status(), 200, "the token is now cached");
 
     assert!(switchboard(&db, &["agent", "disable", "E1001"], None).status.success());
     assert_eq!(login("s3cret-pass").await.expect("request").status(), 401);
+    let refused_at = std::time::Instant::now();
+    while agents_list().await.expect("request").status() != 401 {
+        assert!(
+            refused_at.elapsed() < std::time::Duration::from_secs(10),
+            "the cached token outlived the recheck"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let missing = switchboard(&db, &["agent", "disable", "E404"], None);
     assert!(!missing.status.success());
 }

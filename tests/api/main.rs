@@ -18,6 +18,7 @@ mod pages;
 mod presence;
 mod queue;
 mod ratings;
+mod readiness;
 mod restart;
 mod transcripts;
 mod visitors;
