@@ -2,19 +2,21 @@
 //! echoing cursors, backing off as the server asks) and a chat side's send loop (idempotent
 //! retries with the same `client_msg_id`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
 
 use crate::client::{decode, Api, CallError};
 use crate::ledger::{lock, ChatLedger, Ledger, MessageTag, Side};
 use crate::stats::Stats;
+use crate::tap::{epoch_micros, AnnouncementReceipt, Pause, Tap};
 
 /// What every actor shares.
 pub struct Ctx {
@@ -30,6 +32,20 @@ pub struct Ctx {
     pub drop_every: Option<u64>,
     /// Chat events received, for `drop_every`.
     pub received: AtomicU64,
+}
+
+impl Ctx {
+    /// Fresh counters toward `api`; a ledger when integrity is checked; nothing dropped.
+    pub fn new(api: Api, ledger: Option<Arc<Ledger>>, hold: u64) -> Self {
+        Self {
+            api,
+            stats: Arc::new(Stats::new()),
+            ledger,
+            hold,
+            drop_every: None,
+            received: AtomicU64::new(0),
+        }
+    }
 }
 
 /// A stop signal: actors end when it turns true.
@@ -83,22 +99,43 @@ pub struct Poller {
     pub slot: usize,
     /// Its tab id.
     pub tab: String,
+    /// What a scenario watches of this loop (announcements, a poll in flight), if anything.
+    pub tap: Option<Arc<Tap>>,
+    /// Pauses the loop (a tab gone to sleep), if a scenario wants to.
+    pub pause: Option<Pause>,
+}
+
+impl Poller {
+    /// A participant with nothing watched and no pause.
+    pub fn new(token: Option<String>, side: Side, slot: usize, tab: String) -> Self {
+        Self { token, side, slot, tab, tap: None, pause: None }
+    }
+}
+
+/// A poll answer, its strings borrowed from the body where they hold no escapes (nearly
+/// always): every answer is decoded, so owned strings were an allocation per field.
+#[derive(Deserialize)]
+struct PollAnswer<'a> {
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow)]
+    cursor: Cow<'a, str>,
+    #[serde(borrow)]
+    events: Vec<WireEvent<'a>>,
 }
 
 #[derive(Deserialize)]
-struct PollAnswer {
-    status: String,
-    cursor: String,
-    events: Vec<WireEvent>,
-}
-
-#[derive(Deserialize)]
-struct WireEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    chat_id: Option<String>,
+struct WireEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    chat_id: Option<Cow<'a, str>>,
     seq: Option<i64>,
-    client_msg_id: Option<String>,
+    #[serde(borrow)]
+    client_msg_id: Option<Cow<'a, str>>,
+    /// Only on `announcement` notices.
+    #[serde(borrow)]
+    announcement_id: Option<Cow<'a, str>>,
 }
 
 /// Notices travel outside the chats' seq spaces; only chat events go to the ledger.
@@ -113,26 +150,79 @@ async fn back_off(stop: &mut Stop, retry_after: Option<Duration>) -> bool {
     stop.sleep(base.mul_f64(jitter)).await
 }
 
+/// Resolves when `pause` turns on; never without one.
+async fn until_paused(pause: &mut Option<Pause>) {
+    match pause {
+        Some(pause) => pause.paused().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How a poll request ended.
+enum PollEnd<T> {
+    Answered(T),
+    Paused,
+    Stopped,
+}
+
 /// Polls until stopped. The first poll asks for no hold (`timeout=0`) and its answer is
-/// reported on `online`: from then on the server counts the participant as present.
+/// reported on `online`: from then on the server counts the participant as present. While
+/// paused it holds no poll; a poll in flight when the pause starts is dropped unread, so the
+/// next one repeats the old cursor as after a lost answer.
 pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Sender<()>>, mut stop: Stop) {
     let mut online = online;
+    let mut pause = poller.pause.clone();
+    let tap = poller.tap.clone();
     let mut cursor = String::new();
+    // Reused across polls: the path and the latencies of one answer.
+    let mut path = String::new();
+    let mut latencies = Vec::new();
     let mut chats: HashMap<String, Arc<Mutex<ChatLedger>>> = HashMap::new();
     let request_timeout = Duration::from_secs(ctx.hold + 15);
     let token = poller.token.as_deref();
     while !stop.is_stopped() {
-        let hold = if online.is_some() { 0 } else { ctx.hold };
-        let path = format!("/poll?timeout={hold}&tab={}&cursor={cursor}", poller.tab);
-        let answer = {
-            let _in_flight = ctx.stats.poll_started();
+        if let Some(pause) = pause.as_mut().filter(|pause| pause.is_paused()) {
             tokio::select! {
-                answer = ctx.api.get(poller.slot, &path, token, request_timeout) => answer,
+                () = pause.running() => {}
                 () = stop.wait() => break,
             }
+        }
+        let hold = if online.is_some() { 0 } else { ctx.hold };
+        path.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(path, "/poll?timeout={hold}&tab={}&cursor={cursor}", poller.tab);
+        let sent_us = epoch_micros();
+        let end = {
+            let _in_flight = ctx.stats.poll_started();
+            if let Some(tap) = &tap {
+                tap.poll_sent(sent_us);
+            }
+            let end = tokio::select! {
+                answer = ctx.api.get(poller.slot, &path, token, request_timeout) => PollEnd::Answered(answer),
+                () = until_paused(&mut pause) => PollEnd::Paused,
+                () = stop.wait() => PollEnd::Stopped,
+            };
+            if let Some(tap) = &tap {
+                tap.poll_ended();
+            }
+            end
         };
-        let parsed = answer.and_then(|body| decode::<PollAnswer>(body.as_ref(), "poll answer"));
-        let answer = match parsed {
+        let answer = match end {
+            PollEnd::Answered(answer) => answer,
+            PollEnd::Paused => continue,
+            PollEnd::Stopped => break,
+        };
+        let body = match answer {
+            Ok(body) => body,
+            Err(error) => {
+                ctx.stats.error(error.kind("GET /poll"));
+                if !back_off(&mut stop, error.retry_after()).await {
+                    break;
+                }
+                continue;
+            }
+        };
+        let answer = match decode::<PollAnswer>(&body, "poll answer") {
             Ok(answer) => answer,
             Err(error) => {
                 ctx.stats.error(error.kind("GET /poll"));
@@ -143,7 +233,10 @@ pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Se
             }
         };
         ctx.stats.poll_answered();
-        match answer.status.as_str() {
+        if let Some(tap) = &tap {
+            note_announcements(tap, &answer.events, sent_us);
+        }
+        match &*answer.status {
             "ok" | "timeout" => {}
             other => {
                 // superseded (we hold one poll per tab, so never expected) or shutdown
@@ -154,11 +247,26 @@ pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Se
             }
         }
         if let Some(ledger) = &ctx.ledger {
-            record_events(&ctx, ledger, &mut chats, poller.side, &answer.events);
+            record_events(&ctx, ledger, &mut chats, poller.side, &answer.events, &mut latencies);
         }
-        cursor = answer.cursor;
+        cursor.clear();
+        cursor.push_str(&answer.cursor);
         if let Some(online) = online.take() {
             let _ = online.send(());
+        }
+    }
+}
+
+/// Hands the announcements of an answer (to a poll sent at `sent_us`) to the tap.
+fn note_announcements(tap: &Tap, events: &[WireEvent], sent_us: u64) {
+    let received_us = epoch_micros();
+    for event in events.iter().filter(|event| event.kind == "announcement") {
+        if let Some(id) = &event.announcement_id {
+            tap.announcement(AnnouncementReceipt {
+                announcement_id: id.to_string(),
+                poll_sent_us: sent_us,
+                received_us,
+            });
         }
     }
 }
@@ -170,10 +278,11 @@ fn record_events(
     chats: &mut HashMap<String, Arc<Mutex<ChatLedger>>>,
     side: Side,
     events: &[WireEvent],
+    latencies: &mut Vec<u64>,
 ) {
     let stats = &ctx.stats;
     let now = stats.micros_now();
-    let mut latencies = Vec::new();
+    latencies.clear();
     for event in events.iter().filter(|event| !is_notice(&event.kind)) {
         let (Some(chat_id), Some(seq)) = (&event.chat_id, event.seq) else {
             stats.error(format!("GET /poll event {} without chat_id or seq", event.kind));
@@ -183,14 +292,18 @@ fn record_events(
         if ctx.drop_every.is_some_and(|every| every > 0 && received.is_multiple_of(every)) {
             continue;
         }
-        let chat = chats.entry(chat_id.clone()).or_insert_with(|| ledger.chat(chat_id));
+        // Looked up before inserting: `entry` would want an owned key for every event.
+        let chat = match chats.get(&**chat_id) {
+            Some(chat) => chat,
+            None => chats.entry(chat_id.to_string()).or_insert_with(|| ledger.chat(chat_id)),
+        };
         let tag = event.client_msg_id.as_deref().and_then(MessageTag::parse);
         let first = lock(chat).receive(side, seq, tag);
         if let Some(tag) = tag.filter(|tag| first && tag.from != side) {
             latencies.push(now.saturating_sub(tag.sent_at_us));
         }
     }
-    stats.delivered(&latencies);
+    stats.delivered(latencies);
 }
 
 /// How one side of one chat sends.
@@ -218,6 +331,25 @@ pub struct Sender {
     pub token: String,
     /// Its pool.
     pub slot: usize,
+    /// Messages numbered so far (the next is `sent + 1`), so that a sender started again for
+    /// a later step keeps its numbers unique in the chat.
+    pub sent: u64,
+}
+
+/// What a finished send loop hands back.
+pub struct SendOutcome {
+    /// The sender, to be started again later.
+    pub sender: Sender,
+    /// Sends that were due but late (an acknowledgement took longer than the interval).
+    pub late: u64,
+}
+
+/// The body of `POST /send`, serialised straight from borrowed fields.
+#[derive(Serialize)]
+struct SendBody<'a> {
+    chat_id: &'a str,
+    client_msg_id: &'a str,
+    body: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -225,9 +357,9 @@ struct SendAnswer {
     seq: i64,
 }
 
-/// Sends per `plan` until done or stopped. Returns how many sends were due but late, when
-/// sending at a rate (an acknowledgement took longer than the interval).
-pub async fn send_loop(ctx: Arc<Ctx>, sender: Sender, plan: SendPlan, mut stop: Stop) -> u64 {
+/// Sends per `plan` (its `messages` counted from this start) until done or stopped; hands the
+/// sender back with how many sends were due but late, when sending at a rate.
+pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut stop: Stop) -> SendOutcome {
     let mut late = 0;
     let mut ticker = plan.interval.map(|every| {
         // Senders start at random phases: aligned ticks would send in bursts.
@@ -237,8 +369,8 @@ pub async fn send_loop(ctx: Arc<Ctx>, sender: Sender, plan: SendPlan, mut stop: 
         ticker
     });
     let timeout = Duration::from_secs(30);
-    let mut number = 0;
-    while plan.messages.is_none_or(|total| number < total) {
+    let first = sender.sent;
+    while plan.messages.is_none_or(|total| sender.sent - first < total) {
         if let Some(ticker) = ticker.as_mut() {
             let before = tokio::time::Instant::now();
             tokio::select! {
@@ -253,22 +385,21 @@ pub async fn send_loop(ctx: Arc<Ctx>, sender: Sender, plan: SendPlan, mut stop: 
         if stop.is_stopped() {
             break;
         }
-        number += 1;
-        let tag = MessageTag { from: sender.side, number, sent_at_us: ctx.stats.micros_now() };
-        let body = json!({
-            "chat_id": sender.chat_id,
-            "client_msg_id": tag.client_msg_id(),
-            "body": &*plan.body,
-        });
+        sender.sent += 1;
+        let tag = MessageTag { from: sender.side, number: sender.sent, sent_at_us: ctx.stats.micros_now() };
+        let client_msg_id = tag.client_msg_id();
+        let message = SendBody { chat_id: &sender.chat_id, client_msg_id: &client_msg_id, body: &plan.body };
+        // Serialising borrowed fields cannot fail.
+        let body = serde_json::to_vec(&message).unwrap_or_default();
         let mut attempt = 0;
         loop {
             attempt += 1;
             ctx.stats.send_started();
             let answer = ctx
                 .api
-                .post(sender.slot, "/send", Some(&sender.token), &body, timeout)
+                .post_raw(sender.slot, "/send", Some(&sender.token), &body, timeout)
                 .await
-                .and_then(|body| decode::<SendAnswer>(body.as_ref(), "send answer"));
+                .and_then(|body| decode::<SendAnswer>(&body, "send answer"));
             match answer {
                 Ok(answer) => {
                     lock(&sender.chat).ack(tag, answer.seq);
@@ -279,18 +410,18 @@ pub async fn send_loop(ctx: Arc<Ctx>, sender: Sender, plan: SendPlan, mut stop: 
                     ctx.stats.error(error.kind("POST /send"));
                     if !retryable(&error) || attempt > plan.retries {
                         if error.code() == Some("chat_closed") {
-                            return late;
+                            return SendOutcome { sender, late };
                         }
                         break;
                     }
                     if !back_off(&mut stop, error.retry_after().or(Some(Duration::from_millis(200)))).await {
-                        return late;
+                        return SendOutcome { sender, late };
                     }
                 }
             }
         }
     }
-    late
+    SendOutcome { sender, late }
 }
 
 /// Whether a send is worth repeating with the same `client_msg_id`.

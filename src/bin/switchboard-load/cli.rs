@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Which server, how connections reach it, and where the summary goes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Start this `switchboard` binary on a fresh store (a temporary SQLite file unless
     /// --store says otherwise) and stop it at the end.
@@ -70,6 +70,29 @@ pub struct TargetArgs {
     /// No progress bar (it is also left out when standard error is not a terminal).
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// Threads of this generator's runtime: 1 runs every actor on one thread (no wake-ups
+    /// across threads, the cheapest per message), N on a work-stealing pool of N, 0 one per
+    /// core.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub load_threads: usize,
+}
+
+impl TargetArgs {
+    /// The options a worker process gets: the same target, reached at `base_url` (the server
+    /// this run spawned or attached to), no summary file, no progress bar.
+    pub fn worker_args(&self, base_url: &str) -> Vec<String> {
+        vec![
+            "--url".into(),
+            base_url.into(),
+            "--source-addrs".into(),
+            self.source_addrs.to_string(),
+            "--hold".into(),
+            self.hold.to_string(),
+            "--load-threads".into(),
+            self.load_threads.to_string(),
+            "--no-progress".into(),
+        ]
+    }
 }
 
 /// One subcommand per scenario of BENCHMARKS.md.
@@ -84,6 +107,18 @@ pub enum Scenario {
     /// A short, strict run for CI: C chats, M messages each, then every chat closed. Fails on
     /// any lost, duplicated or reordered event and on any request error.
     Integrity(ChatArgs),
+    /// Scenario 3: C chats sending at fixed total rates (open loop, senders at random
+    /// phases); send→delivery percentiles at each rate, and their plot against the rate.
+    Latency(LatencyArgs),
+    /// Scenario 4: N visitors holding polls, then an admin announcement; how long until each
+    /// held poll, and the last one, had it. Splits over --processes.
+    Fanout(FanoutArgs),
+    /// Scenario 5: agents keep sending while the visitors stop polling for --pause seconds;
+    /// the server's RSS during the pause, then the visitors' catch-up with nothing lost.
+    Slow(SlowArgs),
+    /// (internal) A worker process of a split run.
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }
 
 /// Scenario 1's options.
@@ -113,6 +148,10 @@ pub struct IdleArgs {
     /// Draw RSS against held polls into this SVG file.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Split the visitors over this many worker processes (each under its own descriptor
+    /// limit); `max` is then this many times one process's.
+    #[arg(long, default_value_t = 1)]
+    pub processes: usize,
 }
 
 /// Who sends in each chat.
@@ -126,15 +165,45 @@ pub enum Senders {
     Agent,
 }
 
-/// Options of the chat scenarios (throughput and integrity).
+/// The room of a chat scenario: who is in it and how its messages look.
 #[derive(Debug, Args)]
-pub struct ChatArgs {
-    /// Concurrent chats (one visitor each).
-    #[arg(long, default_value_t = 100)]
-    pub chats: usize,
+pub struct RoomArgs {
+    /// Concurrent chats (one visitor each). Default: 100 for throughput and integrity, 5,000
+    /// for latency, 200 for slow.
+    #[arg(long)]
+    pub chats: Option<usize>,
     /// Chats per agent (the agents' max_chats); agents = ceil(chats / this).
     #[arg(long, default_value_t = 5)]
     pub agent_max_chats: usize,
+    /// Characters in each message body.
+    #[arg(long, default_value_t = 64)]
+    pub body_chars: usize,
+    /// Retries of one message (same client_msg_id) after a transport error, 429 or 503.
+    #[arg(long, default_value_t = 3)]
+    pub send_retries: u32,
+    /// Seconds to wait for every acknowledged message to reach the other side (at the end,
+    /// and between steps).
+    #[arg(long, default_value_t = 30)]
+    pub drain_timeout: u64,
+    /// Concurrent requests while creating agents (an Argon2 hash per create and per login on
+    /// the server), visitors and chats.
+    #[arg(long, default_value_t = 16)]
+    pub setup_concurrency: usize,
+}
+
+impl RoomArgs {
+    /// `--chats`, or the scenario's `default`.
+    pub fn chats_or(&self, default: usize) -> usize {
+        self.chats.unwrap_or(default).max(1)
+    }
+}
+
+/// Options of the chat scenarios (throughput and integrity).
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The room.
+    #[command(flatten)]
+    pub room: RoomArgs,
     /// Who sends.
     #[arg(long, value_enum, default_value_t = Senders::Both)]
     pub senders: Senders,
@@ -152,20 +221,92 @@ pub struct ChatArgs {
     /// the previous one is acknowledged.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
-    /// Characters in each message body.
-    #[arg(long, default_value_t = 64)]
-    pub body_chars: usize,
-    /// Retries of one message (same client_msg_id) after a transport error, 429 or 503.
-    #[arg(long, default_value_t = 3)]
-    pub send_retries: u32,
-    /// Seconds to wait at the end for every acknowledged message to reach the other side.
-    #[arg(long, default_value_t = 30)]
-    pub drain_timeout: u64,
     /// Checks the checker: ignore every Nth chat event a poll brings, as if the server had lost
     /// it. The run must then fail (use a short --drain-timeout).
     #[arg(long, value_name = "N")]
     pub self_check_drop_every: Option<u64>,
-    /// Concurrent requests while creating agents, visitors and chats.
-    #[arg(long, default_value_t = 16)]
-    pub setup_concurrency: usize,
+    /// Crash safety: kill -9 the spawned server this many seconds after the run starts (agents
+    /// and visitors are set up first, so leave them time) and start it again on the same store
+    /// and port. Every message acknowledged before the crash must still be delivered once.
+    #[arg(long, value_name = "SECS")]
+    pub crash_after: Option<f64>,
+}
+
+/// Scenario 3's options.
+#[derive(Debug, Args)]
+pub struct LatencyArgs {
+    /// The room.
+    #[command(flatten)]
+    pub room: RoomArgs,
+    /// Who sends.
+    #[arg(long, value_enum, default_value_t = Senders::Both)]
+    pub senders: Senders,
+    /// Total messages per second to measure at, one step each, on the same chats (drained
+    /// between steps).
+    #[arg(long, value_delimiter = ',', default_value = "5000")]
+    pub rates: Vec<f64>,
+    /// Seconds of sending before each step's measured window.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: u64,
+    /// Seconds of each step's measured window.
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
+    /// Draw p50, p99 and p99.9 against the rate into this SVG file (log-scale latency).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Scenario 5's options.
+#[derive(Debug, Args)]
+pub struct SlowArgs {
+    /// The room.
+    #[command(flatten)]
+    pub room: RoomArgs,
+    /// Messages per second the agents send, over all chats.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    /// Seconds of sending with everyone polling before the pause.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: u64,
+    /// Seconds the slow visitors do not poll while the agents keep sending. A spawned server
+    /// gets a presence grace long enough for it (or the visitors would count as gone).
+    #[arg(long, default_value_t = 30)]
+    pub pause: u64,
+    /// Share of the visitors that pause (the first ones), 0 to 1.
+    #[arg(long, default_value_t = 1.0)]
+    pub slow_fraction: f64,
+}
+
+/// Scenario 4's options.
+#[derive(Debug, Args)]
+pub struct FanoutArgs {
+    /// Visitors holding a poll. Past the server's cap they are refused (503) and counted as
+    /// not holding.
+    #[arg(long, default_value_t = 19_000)]
+    pub visitors: usize,
+    /// Announcements, one per round.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Split the visitors over this many worker processes (each under its own descriptor
+    /// limit).
+    #[arg(long, default_value_t = 1)]
+    pub processes: usize,
+    /// New polls opened per second while ramping up (over all processes).
+    #[arg(long, default_value_t = 2000)]
+    pub ramp_rate: u32,
+    /// Seconds to wait for every held poll to have the announcement.
+    #[arg(long, default_value_t = 10)]
+    pub round_timeout: u64,
+    /// Seconds to wait, after a round, for the visitors to be polling again.
+    #[arg(long, default_value_t = 30)]
+    pub settle_timeout: u64,
+}
+
+/// The hidden worker: a share of a run's visitors in a process of its own, driven over
+/// standard input and output by the parent run.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// This worker's number, from 0 (tab ids and pools are spread by it).
+    #[arg(long, default_value_t = 0)]
+    pub index: usize,
 }

@@ -6,21 +6,33 @@
 //! # Layout
 //! - `cli`: the command line (shared target options, one subcommand per scenario).
 //! - `client`: the HTTP client (one pool per source address) and error classification.
+//! - `http1`: one kept-alive HTTP/1.1 connection, written lean (the generator shares the
+//!   server's cores).
 //! - `actors`: the poll loop of a visitor or agent and the send loop of a chat side.
+//! - `tap`: what a scenario watches of a poll loop (announcements, a poll in flight) and its
+//!   pause switch.
 //! - `ledger`: what each side received and what the server acknowledged; the integrity verdict.
 //! - `stats`: counters, errors by kind, the latency histogram.
 //! - `population`: the admin, agents and visitors a run creates.
+//! - `chatroom`: a room of agents and visitors with open chats, a window of sending, the end.
+//! - `session`: a chat scenario's run from starting the server to the integrity verdict.
+//! - `fleet`, `workers`: visitors holding polls in this process or split over worker
+//!   processes (past one process's descriptor limit), driven by the same commands.
 //! - `procstat`: RSS and CPU from `/proc/<pid>`; the descriptor budget.
 //! - `server`: spawning (and always stopping) the server or the baseline, or attaching.
 //! - `report`, `plot`: the progress bar, the JSON summary, the SVG chart.
-//! - `scenarios`: `idle` (scenario 1), `chats` (throughput and integrity).
+//! - `scenarios`: `idle` (scenario 1), `chats` (throughput and integrity), `latency` (3),
+//!   `fanout` (4), `slow` (5).
 //!
 //! Exit status: 0 when the run passed, 1 when integrity failed (or, for `integrity`, any
 //! request failed), 2 when the run could not be carried out.
 
 mod actors;
+mod chatroom;
 mod cli;
 mod client;
+mod fleet;
+mod http1;
 mod ledger;
 mod plot;
 mod population;
@@ -28,7 +40,10 @@ mod procstat;
 mod report;
 mod scenarios;
 mod server;
+mod session;
 mod stats;
+mod tap;
+mod workers;
 
 use std::process::ExitCode;
 
@@ -40,13 +55,16 @@ use scenarios::chats::Mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime(cli.target.load_threads) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("switchboard-load: cannot start the runtime: {error}");
             return ExitCode::from(2);
         }
     };
+    if let Scenario::Worker(args) = &cli.scenario {
+        return worker(&runtime, &cli, args);
+    }
     let progress = Progress::new(!cli.target.no_progress);
     let outcome = runtime.block_on(async {
         let run = async {
@@ -58,6 +76,10 @@ fn main() -> ExitCode {
                 Scenario::Integrity(args) => {
                     scenarios::chats::run(&cli.target, args, Mode::Integrity, &progress).await
                 }
+                Scenario::Latency(args) => scenarios::latency::run(&cli.target, args, &progress).await,
+                Scenario::Fanout(args) => scenarios::fanout::run(&cli.target, args, &progress).await,
+                Scenario::Slow(args) => scenarios::slow::run(&cli.target, args, &progress).await,
+                Scenario::Worker(_) => Err("a worker runs only under a parent run".into()),
             }
         };
         // Ctrl-C drops the run, and with it every server it started (their Drop kills them).
@@ -84,6 +106,34 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             eprintln!("switchboard-load: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The runtime `--load-threads` asks for. The generator shares the cores with the server it
+/// measures, and on a work-stealing pool each event tends to wake a second thread (a futex
+/// wake and two context switches), which at low rates costs more than the request itself.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    match threads {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        0 => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        n => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build(),
+    }
+}
+
+/// A worker process of a split run: serves its parent until told to stop or orphaned.
+fn worker(runtime: &tokio::runtime::Runtime, cli: &Cli, args: &cli::WorkerArgs) -> ExitCode {
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = workers::serve(&cli.target, args) => outcome,
+            _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("switchboard-load worker {}: {error}", args.index);
             ExitCode::from(2)
         }
     }

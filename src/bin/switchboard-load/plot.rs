@@ -31,6 +31,10 @@ fn label(value: f64) -> String {
         format!("{}k", format!("{:.1}", value / 1000.0).trim_end_matches(".0"))
     } else if value.fract() == 0.0 {
         format!("{value:.0}")
+    } else if value.abs() < 0.1 {
+        // Decades below 0.1 (log axes): as many decimals as the first digit needs.
+        let decimals = (-value.abs().log10()).ceil().max(1.0) as usize;
+        format!("{value:.decimals$}")
     } else {
         format!("{value:.1}")
     }
@@ -40,17 +44,86 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// How the y axis maps values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YScale {
+    /// From 0, evenly spaced round ticks.
+    Linear,
+    /// Whole decades around the data, a tick per decade: latencies spread over orders of
+    /// magnitude (a p50 of 1 ms beside a max of 1 s) stay readable.
+    Log,
+}
+
+/// The y axis: where a value lands (0 at the bottom, 1 at the top) and the ticks to draw.
+struct YAxis {
+    scale: YScale,
+    low: f64,
+    high: f64,
+    ticks: Vec<f64>,
+}
+
+impl YAxis {
+    fn new(scale: YScale, series: &[Series]) -> Self {
+        let values = series.iter().flat_map(|s| s.points.iter().map(|(_, y)| *y));
+        match scale {
+            YScale::Linear => {
+                let y_max = values.fold(0.0f64, f64::max);
+                let step = tick_step(y_max.max(1.0), 5.0);
+                let high = (y_max / step).ceil().max(1.0) * step;
+                let ticks =
+                    (0..).map(|i| f64::from(i) * step).take_while(|t| *t <= high + step / 2.0).collect();
+                Self { scale, low: 0.0, high, ticks }
+            }
+            YScale::Log => {
+                let positive: Vec<f64> = values.filter(|y| *y > 0.0).collect();
+                let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = positive.iter().copied().fold(0.0f64, f64::max);
+                let (low, high) = if positive.is_empty() {
+                    (0.0, 1.0)
+                } else {
+                    let low = min.log10().floor();
+                    (low, max.log10().ceil().max(low + 1.0))
+                };
+                let ticks = (0..).map(|i| low + f64::from(i)).take_while(|t| *t <= high).collect();
+                Self { scale, low, high, ticks }
+            }
+        }
+    }
+
+    /// Where `value` lands, from 0 (bottom) to 1 (top); log values ≤ 0 sit at the bottom.
+    fn fraction(&self, value: f64) -> f64 {
+        let value = match self.scale {
+            YScale::Linear => value,
+            YScale::Log if value > 0.0 => value.log10(),
+            YScale::Log => self.low,
+        };
+        (value - self.low) / (self.high - self.low)
+    }
+
+    /// Each tick: its position (as `fraction` takes it) and its label.
+    fn ticks(&self) -> impl Iterator<Item = (f64, String)> + '_ {
+        self.ticks.iter().map(|tick| match self.scale {
+            YScale::Linear => (*tick, label(*tick)),
+            YScale::Log => (10f64.powf(*tick), label(10f64.powf(*tick))),
+        })
+    }
+}
+
 /// Draws `series` on axes starting at 0.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
-    let points = series.iter().flat_map(|s| s.points.iter());
-    let (x_max, y_max) = points.fold((0.0f64, 0.0f64), |(x, y), (px, py)| (x.max(*px), y.max(*py)));
-    let (x_step, y_step) = (tick_step(x_max.max(1.0), 5.0), tick_step(y_max.max(1.0), 5.0));
-    let (x_top, y_top) =
-        ((x_max / x_step).ceil().max(1.0) * x_step, (y_max / y_step).ceil().max(1.0) * y_step);
+    chart(title, x_label, y_label, series, YScale::Linear)
+}
+
+/// Draws `series` with x from 0 and y on `scale`.
+pub fn chart(title: &str, x_label: &str, y_label: &str, series: &[Series], scale: YScale) -> String {
+    let x_max = series.iter().flat_map(|s| s.points.iter()).fold(0.0f64, |x, (px, _)| x.max(*px));
+    let x_step = tick_step(x_max.max(1.0), 5.0);
+    let x_top = (x_max / x_step).ceil().max(1.0) * x_step;
+    let y_axis = YAxis::new(scale, series);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let sx = |x: f64| LEFT + x / x_top * plot_w;
-    let sy = |y: f64| TOP + plot_h - y / y_top * plot_h;
+    let sy = |y: f64| TOP + plot_h - y_axis.fraction(y) * plot_h;
 
     let mut svg = String::new();
     let _ = writeln!(
@@ -76,8 +149,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         );
         tick += x_step;
     }
-    let mut tick = 0.0;
-    while tick <= y_top + y_step / 2.0 {
+    for (tick, text) in y_axis.ticks() {
         let y = sy(tick);
         let _ = writeln!(
             svg,
@@ -85,9 +157,8 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             LEFT + plot_w,
             LEFT - 8.0,
             y + 4.0,
-            label(tick)
+            text
         );
-        tick += y_step;
     }
     let _ = writeln!(
         svg,
@@ -157,5 +228,14 @@ mod tests {
         );
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("b&lt;"));
+    }
+
+    #[test]
+    fn a_log_axis_spans_whole_decades() {
+        let series = [Series { name: "p99".into(), points: vec![(1.0, 0.8), (2.0, 35.0)] }];
+        let axis = YAxis::new(YScale::Log, &series);
+        assert_eq!((axis.low, axis.high), (-1.0, 2.0));
+        assert!((axis.fraction(10.0) - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(axis.ticks().map(|(_, text)| text).collect::<Vec<_>>(), ["0.1", "1", "10", "100"]);
     }
 }

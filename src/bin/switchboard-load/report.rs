@@ -16,6 +16,9 @@ use crate::stats::Stats;
 pub struct Progress {
     bar: ProgressBar,
     visible: bool,
+    /// No lines at all (a worker process: its standard output is the parent's pipe, and
+    /// the parent reports).
+    quiet: bool,
 }
 
 impl Progress {
@@ -28,7 +31,12 @@ impl Progress {
         } else {
             ProgressBar::hidden()
         };
-        Self { bar, visible }
+        Self { bar, visible, quiet: false }
+    }
+
+    /// Shows and prints nothing.
+    pub fn silent() -> Self {
+        Self { bar: ProgressBar::hidden(), visible: false, quiet: true }
     }
 
     /// Starts a phase, counted up to `total` when given.
@@ -48,12 +56,26 @@ impl Progress {
 
     /// One more done in the phase.
     pub fn inc(&self) {
+        let before = self.bar.position();
         self.bar.inc(1);
+        self.log_tenths(before);
     }
 
     /// Sets how many are done in the phase.
     pub fn set_position(&self, done: u64) {
+        let before = self.bar.position();
         self.bar.set_position(done);
+        self.log_tenths(before);
+    }
+
+    /// Without a bar, a line each time a counted phase passes another tenth, so a long setup
+    /// (a thousand agents) still shows that it moves.
+    fn log_tenths(&self, before: u64) {
+        let (now, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        if self.visible || total < 500 || now * 10 / total == before * 10 / total {
+            return;
+        }
+        self.log(&format!("   {} {now}/{total}", self.bar.prefix()));
     }
 
     /// Sets the live line.
@@ -63,6 +85,9 @@ impl Progress {
 
     /// A line above the bar (or on standard error without one).
     pub fn log(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
         if self.visible {
             self.bar.println(line);
         } else {
@@ -76,10 +101,11 @@ impl Progress {
     }
 }
 
-/// Updates the progress line from the counters and the server's process every 250 ms.
+/// Updates the progress line from the counters (when they are this process's) and the
+/// server's process every 250 ms.
 pub fn spawn_ticker(
     progress: Progress,
-    stats: Arc<Stats>,
+    stats: Option<Arc<Stats>>,
     server: Option<ProcWatch>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -90,7 +116,7 @@ pub fn spawn_ticker(
         let mut cpu: Option<f64> = None;
         loop {
             ticker.tick().await;
-            let snap = stats.snapshot();
+            let snap = stats.as_ref().map(|stats| stats.snapshot()).unwrap_or_default();
             let sample = server.and_then(|watch| watch.sample());
             match (&previous, &sample) {
                 (Some(before), Some(now)) => {
@@ -109,10 +135,14 @@ pub fn spawn_ticker(
                 (Some(now), None) => format!(" | server {} MiB", now.rss_kib / 1024),
                 _ => String::new(),
             };
-            progress.status(format!(
-                "held {} | acked {} | delivered {} ({rate:.0}/s) | errors {}{server_part}",
-                snap.polls_in_flight, snap.sends_acked, snap.delivered, snap.errors
-            ));
+            let counters = match &stats {
+                Some(_) => format!(
+                    "held {} | acked {} | delivered {} ({rate:.0}/s) | errors {}",
+                    snap.polls_in_flight, snap.sends_acked, snap.delivered, snap.errors
+                ),
+                None => "load in worker processes".to_string(),
+            };
+            progress.status(format!("{counters}{server_part}"));
         }
     })
 }

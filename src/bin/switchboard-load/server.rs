@@ -23,6 +23,9 @@ pub struct Target {
     dir: Option<PathBuf>,
     /// A PostgreSQL database made for this run: (maintenance URL, database name).
     database: Option<(String, String)>,
+    /// How a spawned switchboard was started (binary, environment), to start it again after a
+    /// crash on the same store.
+    respawn: Option<(PathBuf, Vec<(String, String)>)>,
 }
 
 impl Target {
@@ -39,38 +42,36 @@ impl Target {
             child: None,
             dir: None,
             database: None,
+            respawn: None,
         })
     }
 
     async fn spawn_switchboard(binary: &Path, args: &TargetArgs) -> Result<Self, String> {
         let dir = temp_dir("server")?;
-        let mut command = Command::new(binary);
-        // A config file that does not exist means every default; the SQLite file lands next to it.
-        command
-            .arg("--config")
-            .arg(dir.join("config.toml"))
-            .arg("serve")
+        let mut env = vec![
             // The startup line says which port the server bound.
-            .env("RUST_LOG", format!("{},switchboard::startup=info", args.server_log))
-            .env("SWITCHBOARD_SERVER__HOST", "127.0.0.1")
+            ("RUST_LOG".to_string(), format!("{},switchboard::startup=info", args.server_log)),
+            ("SWITCHBOARD_SERVER__HOST".to_string(), "127.0.0.1".to_string()),
             // Port 0: the server binds a free port itself. A port picked here could be taken
             // meanwhile by one of this run's own client sockets (they bind ephemeral ports).
-            .env("SWITCHBOARD_SERVER__PORT", "0")
-            .env("SWITCHBOARD_SERVER__WORKERS", args.server_workers.to_string())
-            .env("SWITCHBOARD_SERVER__PUBLIC_DIR", "");
+            ("SWITCHBOARD_SERVER__PORT".to_string(), "0".to_string()),
+            ("SWITCHBOARD_SERVER__WORKERS".to_string(), args.server_workers.to_string()),
+            ("SWITCHBOARD_SERVER__PUBLIC_DIR".to_string(), String::new()),
+        ];
         let mut database = None;
         let store = if args.store == "sqlite" {
             "sqlite".to_string()
         } else {
             let (server_url, name) = create_database(&args.store)?;
-            command.env("SWITCHBOARD_STORE__URL", &server_url);
+            env.push(("SWITCHBOARD_STORE__URL".to_string(), server_url));
             database = Some((args.store.clone(), name.clone()));
             format!("postgres database {name}")
         };
         for pair in &args.server_env {
             let (key, value) = pair.split_once('=').ok_or(format!("--server-env {pair}: not KEY=VALUE"))?;
-            command.env(key, value);
+            env.push((key.to_string(), value.to_string()));
         }
+        let command = switchboard_command(binary, &dir, &env);
         let mut target = Self {
             base_url: String::new(),
             pid: None,
@@ -78,6 +79,7 @@ impl Target {
             child: None,
             dir: Some(dir.clone()),
             database,
+            respawn: Some((binary.to_path_buf(), env)),
         };
         let child = spawn_logged(command, &dir.join("server.log"))?;
         target.pid = Some(child.id());
@@ -99,9 +101,31 @@ impl Target {
             child: Some(child),
             dir: Some(dir.clone()),
             database: None,
+            respawn: None,
         };
         target.wait_ready(&dir.join("baseline.log"), "/healthz").await?;
         Ok(target)
+    }
+
+    /// Kills a spawned switchboard with SIGKILL — no shutdown, nothing flushed — and starts it
+    /// again on the same store and port; answers how long until it answered again.
+    pub async fn crash_and_restart(&mut self) -> Result<Duration, String> {
+        let (Some(child), Some((binary, env)), Some(dir)) = (self.child.as_mut(), &self.respawn, &self.dir)
+        else {
+            return Err("only a server this run spawned can be crashed".into());
+        };
+        let killed_at = Instant::now();
+        child.kill().map_err(|e| format!("kill -9: {e}"))?;
+        let _ = child.wait();
+        let port = self.base_url.rsplit(':').next().unwrap_or("0").to_string();
+        let mut env = env.clone();
+        env.push(("SWITCHBOARD_SERVER__PORT".to_string(), port));
+        let log = dir.join("server.log");
+        let child = spawn_logged(switchboard_command(binary, dir, &env), &log)?;
+        self.pid = Some(child.id());
+        self.child = Some(child);
+        self.wait_ready(&log, "/healthz").await?;
+        Ok(killed_at.elapsed())
     }
 
     /// Waits until the process has written `listening on 127.0.0.1:PORT` to `log` and `path`
@@ -186,6 +210,17 @@ impl Drop for Target {
 }
 
 /// Starts `command` with its output going to `log`.
+/// `switchboard --config DIR/config.toml serve` with `env` (later pairs win). A config file that
+/// does not exist means every default; the SQLite file lands next to it.
+fn switchboard_command(binary: &Path, dir: &Path, env: &[(String, String)]) -> Command {
+    let mut command = Command::new(binary);
+    command.arg("--config").arg(dir.join("config.toml")).arg("serve");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
 fn spawn_logged(mut command: Command, log: &Path) -> Result<Child, String> {
     let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let err = file.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;

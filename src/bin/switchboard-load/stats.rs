@@ -11,6 +11,31 @@ use hdrhistogram::Histogram;
 /// Latencies are recorded in microseconds, from 1 µs to 10 minutes, 3 significant digits.
 const LATENCY_MAX_US: u64 = 600_000_000;
 
+/// Errors by kind in `after` and not yet in `before`.
+pub fn errors_between(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .filter_map(|(kind, count)| {
+            let new = count.saturating_sub(before.get(kind).copied().unwrap_or(0));
+            (new > 0).then(|| (kind.clone(), new))
+        })
+        .collect()
+}
+
+/// An empty latency histogram: µs, 1 µs to 10 minutes, 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    // 1 µs to 10 min at 3 digits is a valid range, so this cannot fail.
+    Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("valid bounds")
+}
+
+/// Records `latency_us` in `histogram`, clamped to its range.
+pub fn record_latency(histogram: &mut Histogram<u64>, latency_us: u64) {
+    histogram.saturating_record(latency_us.clamp(1, LATENCY_MAX_US));
+}
+
 /// Shared counters of one run.
 pub struct Stats {
     /// The run's clock: `client_msg_id`s carry their send time as microseconds since it.
@@ -70,8 +95,7 @@ impl Stats {
             sends_started: AtomicU64::new(0),
             sends_acked: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
-            // 1 µs to 10 min at 3 digits is a valid range, so this cannot fail.
-            latency: Mutex::new(Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("valid bounds")),
+            latency: Mutex::new(latency_histogram()),
         }
     }
 
@@ -90,6 +114,11 @@ impl Stats {
     /// Errors by kind so far.
     pub fn errors(&self) -> BTreeMap<String, u64> {
         self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Errors by kind counted since `before` (an earlier [`Stats::errors`]).
+    pub fn errors_since(&self, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        errors_between(before, &self.errors())
     }
 
     /// Marks a poll in flight until the returned guard is dropped.
@@ -122,7 +151,7 @@ impl Stats {
         self.delivered.fetch_add(latencies_us.len() as u64, Ordering::Relaxed);
         let mut histogram = self.latency.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for &latency in latencies_us {
-            histogram.saturating_record(latency.clamp(1, LATENCY_MAX_US));
+            record_latency(&mut histogram, latency);
         }
     }
 

@@ -5,26 +5,21 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::Outcome;
-use crate::actors::{poll_loop, Ctx, Poller, StopSwitch};
 use crate::cli::{IdleArgs, TargetArgs};
-use crate::client::Api;
-use crate::ledger::Side;
+use crate::fleet::{Command, Reply, SETUP_CONCURRENCY};
 use crate::plot::{line_chart, Series};
-use crate::population;
-use crate::procstat::{check_descriptors, cpu_percent, descriptor_limit, MachineSample, ProcWatch};
+use crate::procstat::{
+    check_descriptors, cpu_percent, descriptor_limit, MachineSample, ProcSample, ProcWatch,
+};
 use crate::report::{self, Progress};
 use crate::server::Target;
-use crate::stats::Stats;
-
-/// Connections kept out of `max` for the setup calls (visitor creation).
-const SETUP_CONCURRENCY: usize = 16;
+use crate::stats::errors_between;
+use crate::workers::{share, Shares};
 
 /// One step's figures.
 struct Step {
@@ -114,10 +109,12 @@ impl Phase {
 
 /// Runs scenario 1.
 pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress) -> Result<Outcome, String> {
-    let max = usize::try_from(descriptor_limit().saturating_sub(100)).unwrap_or(usize::MAX);
-    let steps = parse_steps(&args.visitors, max)?;
+    let processes = args.processes.max(1);
+    let per_process = usize::try_from(descriptor_limit().saturating_sub(100)).unwrap_or(usize::MAX);
+    let steps = parse_steps(&args.visitors, per_process.saturating_mul(processes))?;
     let top = steps.last().copied().unwrap_or(0);
-    let ulimit_needed = check_descriptors((top + SETUP_CONCURRENCY) as u64)?;
+    // Each process holds its share; workers inherit this process's limit.
+    let ulimit_needed = check_descriptors((top.div_ceil(processes) + SETUP_CONCURRENCY) as u64)?;
 
     let baseline = if args.no_baseline {
         None
@@ -128,7 +125,7 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
         };
         let target = Target::baseline(&binary, target_args.server_workers).await?;
         progress.log(&format!("baseline: {}", target.description));
-        let phase = measure(&target, None, &steps, target_args, args, progress).await;
+        let phase = measure(&target, 0, &steps, target_args, args, progress).await;
         let tail = target.log_tail();
         target.stop().await;
         Some(phase.map_err(|error| format!("{error}\n{tail}"))?)
@@ -136,22 +133,7 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
 
     let target = Target::switchboard(target_args).await?;
     progress.log(&format!("switchboard: {}", target.description));
-    let phase = async {
-        let api =
-            Api::new(&target.base_url, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
-        let stats = Stats::new();
-        let visitors = population::visitors(&api, &stats, progress, top, SETUP_CONCURRENCY).await?;
-        if visitors.len() < top {
-            return Err(format!(
-                "only {} of {top} visitors could be created: {:?}",
-                visitors.len(),
-                stats.errors()
-            ));
-        }
-        let tokens = visitors.into_iter().map(|visitor| visitor.token).collect();
-        measure(&target, Some(tokens), &steps, target_args, args, progress).await
-    }
-    .await;
+    let phase = measure(&target, top, &steps, target_args, args, progress).await;
     let tail = target.log_tail();
     target.stop().await;
     let switchboard = phase.map_err(|error| format!("{error}\n{tail}"))?;
@@ -176,6 +158,7 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
         "scenario": "idle",
         "settings": {
             "visitors": steps,
+            "processes": processes,
             "hold_secs": target_args.hold,
             "ramp_rate": args.ramp_rate,
             "settle_secs": args.settle,
@@ -228,109 +211,130 @@ fn sibling_binary(name: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Ramps held polls through `steps` against `target` (with `tokens`, one per visitor, or none
-/// for the baseline) and measures each step.
+/// Ramps held polls through `steps` against `target` — as `visitors` visitors created first,
+/// or without tokens when 0 (the baseline) — and measures each step.
 async fn measure(
     target: &Target,
-    tokens: Option<Vec<String>>,
+    visitors: usize,
     steps: &[usize],
     target_args: &TargetArgs,
     args: &IdleArgs,
     progress: &Progress,
 ) -> Result<Phase, String> {
-    let api =
-        Api::new(&target.base_url, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
-    let stats = Arc::new(Stats::new());
-    let ctx = Arc::new(Ctx {
-        api,
-        stats: Arc::clone(&stats),
-        ledger: None,
-        hold: target_args.hold,
-        drop_every: None,
-        received: AtomicU64::new(0),
-    });
+    let mut shares = Shares::start(args.processes, target_args, &target.base_url, progress)?;
+    let phase = measure_on(&mut shares, target, visitors, steps, args, progress).await;
+    shares.stop().await;
+    phase
+}
+
+async fn measure_on(
+    shares: &mut Shares,
+    target: &Target,
+    visitors: usize,
+    steps: &[usize],
+    args: &IdleArgs,
+    progress: &Progress,
+) -> Result<Phase, String> {
+    let parts = shares.count();
     let watch = target.pid.map(ProcWatch::new).ok_or("the server's pid is unknown: pass --server-pid")?;
-    let me = ProcWatch::this_process();
-    let ticker = report::spawn_ticker(progress.clone(), Arc::clone(&stats), Some(watch));
-    // Let the setup's garbage settle before the reference reading.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let reference = watch.sample().ok_or("the server is gone")?;
-    let (switch, stop) = StopSwitch::new();
-    let mut polls = Vec::new();
-    let mut figures = Vec::new();
-    let batch = (args.ramp_rate.max(100) / 100) as usize;
-    for &target_polls in steps {
-        progress.phase(&format!("ramping to {target_polls} held polls"), Some(target_polls as u64));
-        while polls.len() < target_polls {
-            for _ in 0..batch.min(target_polls - polls.len()) {
-                let index = polls.len();
-                let poller = Poller {
-                    token: tokens.as_ref().and_then(|tokens| tokens.get(index).cloned()),
-                    side: Side::Visitor,
-                    slot: index,
-                    tab: format!("v{index}"),
-                };
-                polls.push(tokio::spawn(poll_loop(Arc::clone(&ctx), poller, None, stop.clone())));
+    let ticker = report::spawn_ticker(progress.clone(), shares.local_stats(), Some(watch));
+    let result = async {
+        if visitors > 0 {
+            if parts > 1 {
+                progress.phase(&format!("creating {visitors} visitors over {parts} processes"), None);
             }
-            progress.set_position(polls.len() as u64);
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            let replies =
+                shares.ask(|index| Command::Visitors { count: share(visitors, parts, index) }).await?;
+            let created: usize = replies
+                .iter()
+                .map(|reply| if let Reply::Visitors { created } = reply { *created } else { 0 })
+                .sum();
+            if created < visitors {
+                let errors = shares.status().await?.errors;
+                return Err(format!("only {created} of {visitors} visitors could be created: {errors:?}"));
+            }
         }
-        progress.phase(
-            &format!("{target_polls} polls: settling {} s, measuring {} s", args.settle, args.measure),
-            None,
-        );
-        tokio::time::sleep(Duration::from_secs(args.settle)).await;
-        let errors_before = stats.errors();
-        let (from, me_from, answers_from) = (watch.sample(), me.sample(), stats.snapshot().polls_answered);
-        let machine_from = MachineSample::now();
-        let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(args.measure)).await;
-        let (to, me_to, snapshot) = (watch.sample(), me.sample(), stats.snapshot());
-        let machine = report::machine_json(
-            machine_from.as_ref(),
-            MachineSample::now().as_ref(),
-            (from.as_ref(), to.as_ref()),
-            (me_from.as_ref(), me_to.as_ref()),
-        );
-        let (Some(from), Some(to)) = (from, to) else {
-            return Err("the server is gone".into());
-        };
-        let errors = stats
-            .errors()
-            .into_iter()
-            .filter_map(|(kind, count)| {
-                let new = count - errors_before.get(&kind).copied().unwrap_or(0);
-                (new > 0).then_some((kind, new))
-            })
-            .collect();
-        figures.push(Step {
-            target: target_polls,
-            held: snapshot.polls_in_flight,
-            rss_kib: to.rss_kib,
-            fds: watch.open_fds(),
-            cpu_percent: cpu_percent(&from, &to),
-            load_cpu_percent: me_from.zip(me_to).map_or(0.0, |(a, b)| cpu_percent(&a, &b)),
-            answers_per_sec: (snapshot.polls_answered - answers_from) as f64
-                / started.elapsed().as_secs_f64(),
-            errors,
-            machine,
-        });
-        progress.log(&format!(
-            "  {target_polls}: {} held, RSS {} MiB, CPU {:.1}% of a core",
-            snapshot.polls_in_flight,
-            to.rss_kib / 1024,
-            cpu_percent(&from, &to)
-        ));
+        // Let the setup's garbage settle before the reference reading.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let reference = watch.sample().ok_or("the server is gone")?;
+        let mut figures = Vec::new();
+        let rate = args.ramp_rate / parts as u32;
+        for &target_polls in steps {
+            if parts > 1 {
+                progress.phase(&format!("ramping to {target_polls} held polls over {parts} processes"), None);
+            }
+            shares.ask(|index| Command::Ramp { polls: share(target_polls, parts, index), rate }).await?;
+            progress.phase(
+                &format!("{target_polls} polls: settling {} s, measuring {} s", args.settle, args.measure),
+                None,
+            );
+            tokio::time::sleep(Duration::from_secs(args.settle)).await;
+            let step = measure_step(shares, watch, target_polls, args.measure).await?;
+            progress.log(&format!(
+                "  {target_polls}: {} held, RSS {} MiB, CPU {:.1}% of a core",
+                step.held,
+                step.rss_kib / 1024,
+                step.cpu_percent
+            ));
+            figures.push(step);
+        }
+        Ok((reference, figures))
     }
-    switch.stop();
-    futures_util::future::join_all(polls).await;
+    .await;
     ticker.abort();
+    let (reference, figures) = result?;
+    let errors = shares.status().await?.errors;
     Ok(Phase {
         description: target.description.clone(),
         reference_rss_kib: reference.rss_kib,
         steps: figures,
-        errors: stats.errors(),
+        errors,
     })
+}
+
+/// One step's window: the server's CPU over `measure` seconds, its RSS at the end.
+async fn measure_step(
+    shares: &mut Shares,
+    watch: ProcWatch,
+    target_polls: usize,
+    measure: u64,
+) -> Result<Step, String> {
+    let before = shares.status().await?;
+    let (from, machine_from, started) = (watch.sample(), MachineSample::now(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(measure)).await;
+    let (to, machine_to) = (watch.sample(), MachineSample::now());
+    let after = shares.status().await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    // The load's CPU as samples of one process, so the machine's share of others is right.
+    let load = |status: &crate::fleet::FleetStatus, at: Instant| ProcSample {
+        at,
+        rss_kib: status.rss_kib,
+        cpu_secs: status.cpu_secs,
+        threads: 0,
+    };
+    let (load_from, load_to) =
+        (load(&before, started), load(&after, started + Duration::from_secs_f64(elapsed)));
+    let machine = report::machine_json(
+        machine_from.as_ref(),
+        machine_to.as_ref(),
+        (from.as_ref(), to.as_ref()),
+        (Some(&load_from), Some(&load_to)),
+    );
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err("the server is gone".into());
+    };
+    let step = Step {
+        target: target_polls,
+        held: after.held,
+        rss_kib: to.rss_kib,
+        fds: watch.open_fds(),
+        cpu_percent: cpu_percent(&from, &to),
+        load_cpu_percent: cpu_percent(&load_from, &load_to),
+        answers_per_sec: (after.answered - before.answered) as f64 / elapsed,
+        errors: errors_between(&before.errors, &after.errors),
+        machine,
+    };
+    Ok(step)
 }
 
 /// Switchboard beside the baseline, step by step.

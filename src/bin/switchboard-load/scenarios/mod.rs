@@ -1,7 +1,10 @@
 //! One module per scenario of BENCHMARKS.md.
 
 pub mod chats;
+pub mod fanout;
 pub mod idle;
+pub mod latency;
+pub mod slow;
 
 /// What a scenario hands back: the JSON summary, and whether the run passed (integrity held;
 /// for `integrity`, also no request errors).
