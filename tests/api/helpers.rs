@@ -47,7 +47,7 @@ impl Backend {
     /// run, that the PostgreSQL tests are skipped.
     pub fn postgres() -> Option<Self> {
         match std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(without_tls(&url))),
             _ => {
                 static WARNED: Once = Once::new();
                 WARNED.call_once(|| {
@@ -62,6 +62,22 @@ impl Backend {
             }
         }
     }
+}
+
+/// `url` with TLS and GSSAPI encryption off unless it sets them. libpq tears OpenSSL and
+/// Kerberos down at process exit; a pool thread of a server still winding down that is
+/// connecting at that moment crashed the test binary after every test had passed ("double free
+/// or corruption", reproduced in C: 19 of 100 exits with four threads connecting, 0 of 100 with
+/// both off). The test server is local, so nothing is lost by not encrypting.
+fn without_tls(url: &str) -> String {
+    let mut url = url.to_string();
+    for (key, value) in [("sslmode", "disable"), ("gssencmode", "disable")] {
+        if !url.contains(&format!("{key}=")) {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{separator}{key}={value}");
+        }
+    }
+    url
 }
 
 /// A store of its own for one test; dropped with the test.
@@ -87,11 +103,17 @@ impl TestDb {
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create database");
-                let base = server_url.rsplit_once('/').map_or(server_url.as_str(), |(base, _)| base);
-                let url = format!("{base}/{name}");
+                let (address, options) = server_url.split_once('?').unwrap_or((server_url.as_str(), ""));
+                let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
+                let url = format!("{base}/{name}?{options}");
                 Arc::new(Self { url, _dir: None, postgres: Some((server_url.clone(), name)) })
             }
         }
+    }
+
+    /// The PostgreSQL database's name; `None` on SQLite.
+    pub fn database_name(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, name)| name.as_str())
     }
 }
 
