@@ -13,7 +13,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
 
-use crate::client::{decode, Api, CallError};
+use crate::client::{decode, Api};
+use crate::disruption::Disruptions;
 use crate::ledger::{lock, ChatLedger, Ledger, MessageTag, Side};
 use crate::stats::Stats;
 use crate::tap::{epoch_micros, AnnouncementReceipt, Pause, Tap};
@@ -32,6 +33,9 @@ pub struct Ctx {
     pub drop_every: Option<u64>,
     /// Chat events received, for `drop_every`.
     pub received: AtomicU64,
+    /// Crashes and faults of this run, timed from the start of sending. When any is
+    /// scheduled, sends are retried until acknowledged.
+    pub disruptions: Disruptions,
 }
 
 impl Ctx {
@@ -44,6 +48,7 @@ impl Ctx {
             hold,
             drop_every: None,
             received: AtomicU64::new(0),
+            disruptions: Disruptions::none(),
         }
     }
 }
@@ -215,7 +220,7 @@ pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Se
         let body = match answer {
             Ok(body) => body,
             Err(error) => {
-                ctx.stats.error(error.kind("GET /poll"));
+                ctx.stats.call_error("GET /poll", &error);
                 if !back_off(&mut stop, error.retry_after()).await {
                     break;
                 }
@@ -225,7 +230,7 @@ pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Se
         let answer = match decode::<PollAnswer>(&body, "poll answer") {
             Ok(answer) => answer,
             Err(error) => {
-                ctx.stats.error(error.kind("GET /poll"));
+                ctx.stats.call_error("GET /poll", &error);
                 if !back_off(&mut stop, error.retry_after()).await {
                     break;
                 }
@@ -315,7 +320,8 @@ pub struct SendPlan {
     pub interval: Option<Duration>,
     /// The message text.
     pub body: Arc<str>,
-    /// Retries of one message after a transport error, 429 or 503.
+    /// Retries of one message after a transport error, 429 or 503 (unbounded, until stopped,
+    /// in a run with disruptions).
     pub retries: u32,
 }
 
@@ -391,6 +397,7 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
         let message = SendBody { chat_id: &sender.chat_id, client_msg_id: &client_msg_id, body: &plan.body };
         // Serialising borrowed fields cannot fail.
         let body = serde_json::to_vec(&message).unwrap_or_default();
+        let until_acknowledged = ctx.disruptions.scheduled();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -407,14 +414,16 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
                     break;
                 }
                 Err(error) => {
-                    ctx.stats.error(error.kind("POST /send"));
-                    if !retryable(&error) || attempt > plan.retries {
+                    ctx.stats.call_error("POST /send", &error);
+                    if !error.is_transient() || (!until_acknowledged && attempt > plan.retries) {
+                        ctx.stats.send_abandoned();
                         if error.code() == Some("chat_closed") {
                             return SendOutcome { sender, late };
                         }
                         break;
                     }
                     if !back_off(&mut stop, error.retry_after().or(Some(Duration::from_millis(200)))).await {
+                        ctx.stats.send_abandoned();
                         return SendOutcome { sender, late };
                     }
                 }
@@ -422,13 +431,4 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
         }
     }
     SendOutcome { sender, late }
-}
-
-/// Whether a send is worth repeating with the same `client_msg_id`.
-fn retryable(error: &CallError) -> bool {
-    match error {
-        CallError::Transport(_) => true,
-        CallError::Status { status, .. } => *status == 429 || *status == 503,
-        CallError::Decode(_) => false,
-    }
 }

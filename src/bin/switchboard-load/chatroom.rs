@@ -40,6 +40,9 @@ struct StartAnswer {
     seq: i64,
 }
 
+/// How long a close is tried again in a run with disruptions.
+const CLOSE_RETRY_WINDOW: Duration = Duration::from_secs(60);
+
 #[derive(Deserialize)]
 struct CloseAnswer {
     seq: i64,
@@ -190,7 +193,7 @@ impl ChatRoom {
                         Some(StartedChat { chat_id: answer.chat_id, visitor: index, agent })
                     }
                     Err(error) => {
-                        ctx.stats.error(error.kind("POST /api/chats"));
+                        ctx.stats.call_error("POST /api/chats", &error);
                         None
                     }
                 }
@@ -224,32 +227,56 @@ impl ChatRoom {
         Ok(senders)
     }
 
-    /// Each visitor closes its chat; the closing event joins what both sides must receive.
+    /// Each visitor closes its chat; the closing event joins what both sides must receive. In
+    /// a run with disruptions a close that got no answer (or a 429/503) is tried again for up to
+    /// a minute; a `chat_closed` then means an earlier try did close it.
     pub async fn close_all(&self, ctx: &Ctx, progress: &Progress) {
         progress.phase("closing chats", Some(self.started.len() as u64));
         let visitors = &self.visitors;
+        let route = "POST /api/chats/{id}/close";
         stream::iter(&self.started)
             .for_each_concurrent(self.concurrency, |chat| async move {
                 let path = format!("/api/chats/{}/close", chat.chat_id);
                 let token = Some(visitors[chat.visitor].token.as_str());
-                let answer = ctx
-                    .api
-                    .post(chat.visitor, &path, token, &json!({}), Duration::from_secs(60))
-                    .await
-                    .and_then(|body| decode::<CloseAnswer>(body.as_ref(), "close answer"));
-                match (answer, ctx.ledger.as_deref()) {
-                    (Ok(answer), Some(ledger)) => lock(&ledger.chat(&chat.chat_id)).reached(answer.seq),
-                    (Ok(_), None) => {}
-                    (Err(error), _) => ctx.stats.error(error.kind("POST /api/chats/{id}/close")),
+                let deadline = Instant::now() + CLOSE_RETRY_WINDOW;
+                let mut retried = false;
+                loop {
+                    let answer = ctx
+                        .api
+                        .post(chat.visitor, &path, token, &json!({}), Duration::from_secs(60))
+                        .await
+                        .and_then(|body| decode::<CloseAnswer>(body.as_ref(), "close answer"));
+                    match (answer, ctx.ledger.as_deref()) {
+                        (Ok(answer), Some(ledger)) => lock(&ledger.chat(&chat.chat_id)).reached(answer.seq),
+                        (Ok(_), None) => {}
+                        (Err(error), _) if retried && error.code() == Some("chat_closed") => {}
+                        (Err(error), _) => {
+                            ctx.stats.call_error(route, &error);
+                            if error.is_transient()
+                                && ctx.disruptions.scheduled()
+                                && Instant::now() < deadline
+                            {
+                                retried = true;
+                                let wait = error.retry_after().unwrap_or(Duration::from_millis(500));
+                                tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
+                                continue;
+                            }
+                        }
+                    }
+                    break;
                 }
                 progress.inc();
             })
             .await;
     }
 
-    /// Drains, closes every chat and drains again; stops the poll loops. True when both
-    /// drains completed within `timeout`.
+    /// Waits for every crash and fault to be over; then drains, closes every chat and drains
+    /// again; stops the poll loops. True when both drains completed within `timeout`.
     pub async fn finish(self, ctx: &Ctx, progress: &Progress, timeout: Duration) -> bool {
+        if ctx.disruptions.any_pending() {
+            progress.phase("waiting for the disruption to be over", None);
+            ctx.disruptions.all_over().await;
+        }
         drain(ctx, progress, timeout).await;
         self.close_all(ctx, progress).await;
         let drained = drain(ctx, progress, timeout).await;
@@ -421,6 +448,7 @@ pub async fn send_window(
         tasks.push(tokio::spawn(send_loop(Arc::clone(ctx), sender, plan, send_stop.clone())));
     }
     progress.phase("sending", None);
+    ctx.disruptions.sending_started();
     let mut senders_done = Box::pin(join_all(tasks));
     let mut finished = None;
     let send_start = Instant::now();

@@ -29,12 +29,23 @@ pub struct TargetArgs {
     /// --store says otherwise) and stop it at the end.
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "url")]
     pub spawn_server: Option<PathBuf>,
-    /// Drive an already running server at this base URL instead, e.g. http://127.0.0.1:8080.
+    /// Drive already running servers instead: one base URL, e.g. http://127.0.0.1:8080, or
+    /// several nodes' separated by commas (requests then go round them, as with --nodes).
     #[arg(long, global = true)]
     pub url: Option<String>,
-    /// With --url: the server's process id, so its RSS and CPU are sampled.
+    /// With --url: the (first) server's process id, so its RSS and CPU are sampled.
     #[arg(long, global = true)]
     pub server_pid: Option<u32>,
+    /// Nodes to spawn on the one store (needs a PostgreSQL --store and --broker when more than
+    /// one). Every request goes to the next node in turn, as through a load balancer without
+    /// sticky sessions; a node that refuses the connection passes it to the next one.
+    #[arg(long, global = true, default_value_t = 1, conflicts_with = "url")]
+    pub nodes: usize,
+    /// Redis of the spawned nodes, e.g. redis://127.0.0.1:6379: they run with
+    /// `broker.kind = "redis"` and a key prefix made for this run, so runs sharing a Redis never
+    /// see each other.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "url")]
+    pub broker: Option<String>,
     /// Store of a spawned server: `sqlite` (a file in a temporary folder) or a PostgreSQL URL
     /// such as postgres://postgres@127.0.0.1:5432/postgres, on which a fresh database is created
     /// for the run and dropped after it.
@@ -78,12 +89,12 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    /// The options a worker process gets: the same target, reached at `base_url` (the server
-    /// this run spawned or attached to), no summary file, no progress bar.
-    pub fn worker_args(&self, base_url: &str) -> Vec<String> {
+    /// The options a worker process gets: the same target, reached at `urls` (the nodes this
+    /// run spawned or attached to, comma-separated), no summary file, no progress bar.
+    pub fn worker_args(&self, urls: &str) -> Vec<String> {
         vec![
             "--url".into(),
-            base_url.into(),
+            urls.into(),
             "--source-addrs".into(),
             self.source_addrs.to_string(),
             "--hold".into(),
@@ -225,11 +236,22 @@ pub struct ChatArgs {
     /// it. The run must then fail (use a short --drain-timeout).
     #[arg(long, value_name = "N")]
     pub self_check_drop_every: Option<u64>,
-    /// Crash safety: kill -9 the spawned server this many seconds after the run starts (agents
-    /// and visitors are set up first, so leave them time) and start it again on the same store
-    /// and port. Every message acknowledged before the crash must still be delivered once.
+    /// Crash safety: kill -9 the spawned server this many seconds after sending starts and
+    /// start it again on the same store and port; with several --nodes, kill the first node and
+    /// leave it dead (its visitors and agents carry on through the others). Every message
+    /// acknowledged before the crash must still be delivered once. Sends are then retried until
+    /// acknowledged.
     #[arg(long, value_name = "SECS")]
     pub crash_after: Option<f64>,
+    /// Fault injection: run --fault-cmd this many seconds after sending starts. The drain waits
+    /// for it to finish; sends are retried until acknowledged.
+    #[arg(long, value_name = "SECS", requires = "fault_cmd")]
+    pub fault_after: Option<f64>,
+    /// The fault: a shell command (`sh -c`), run once, e.g. restarting Redis or stopping
+    /// PostgreSQL for a few seconds. When it started, how long it took and its exit status go
+    /// into the summary; a failing command fails the run.
+    #[arg(long, value_name = "COMMAND", requires = "fault_after")]
+    pub fault_cmd: Option<String>,
 }
 
 /// Scenario 3's options.

@@ -19,7 +19,13 @@
 //! - `fleet`, `workers`: visitors holding polls in this process or split over worker
 //!   processes (past one process's descriptor limit), driven by the same commands.
 //! - `procstat`: RSS and CPU from `/proc/<pid>`; the descriptor budget.
-//! - `server`: spawning (and always stopping) the server or the baseline, or attaching.
+//! - `server`: spawning (and always stopping) the server — one node or several on one
+//!   PostgreSQL and Redis — or the baseline, or attaching to running nodes; `node`: one such
+//!   process; `database`: the fresh PostgreSQL database of a run.
+//! - `client` also acts as the load balancer of several nodes: round-robin, no stickiness,
+//!   a refused connection passed on to the next node.
+//! - `disruption`: crashes and faults timed from the start of sending, and the end of a run
+//!   waiting for them; `crash`: `--crash-after`; `fault`: `--fault-after`/`--fault-cmd`.
 //! - `report`, `plot`: the progress bar, the JSON summary, the SVG chart.
 //! - `scenarios`: `idle` (scenario 1), `chats` (throughput and integrity), `latency` (3),
 //!   `fanout` (4), `slow` (5).
@@ -31,9 +37,14 @@ mod actors;
 mod chatroom;
 mod cli;
 mod client;
+mod crash;
+mod database;
+mod disruption;
+mod fault;
 mod fleet;
 mod http1;
 mod ledger;
+mod node;
 mod plot;
 mod population;
 mod procstat;

@@ -241,6 +241,11 @@ pub fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
+/// Rounds to three decimals.
+pub fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
 /// Prints the summary on standard output and, when asked, to a file.
 pub fn emit(summary: &Value, file: Option<&std::path::Path>) -> Result<(), String> {
     let text = serde_json::to_string_pretty(summary).map_err(|e| e.to_string())?;

@@ -1,53 +1,65 @@
-//! The server under load: started here on a fresh store (and always stopped again, also on an
-//! early return), or an already running one this run attaches to.
+//! The servers under load: one or several `switchboard` nodes started here on a fresh store
+//! (and always stopped again, also on an early return), the baseline, or running nodes this run
+//! attaches to.
+//!
+//! Several nodes share one fresh PostgreSQL database and one Redis, under a key prefix made
+//! for the run so that runs sharing a Redis never see each other's wake-ups.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
-
 use crate::cli::TargetArgs;
-use crate::client::Api;
+use crate::database::Database;
+use crate::node::Node;
 
-/// A server this run drives.
+/// How long a stopped node gets to exit before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The server (one node or several) this run drives.
 pub struct Target {
-    /// Base URL, e.g. `http://127.0.0.1:41234`.
-    pub base_url: String,
-    /// Its process, when known (sampled for RSS and CPU).
-    pub pid: Option<u32>,
     /// What it is, for the summary.
     pub description: String,
-    child: Option<Child>,
-    /// The temporary folder of a spawned server (store file, log).
-    dir: Option<PathBuf>,
-    /// A PostgreSQL database made for this run: (maintenance URL, database name).
-    database: Option<(String, String)>,
+    /// Its nodes, in the order requests go round them. Dropped (killed) before the database.
+    nodes: Vec<Node>,
+    /// A PostgreSQL database made for this run.
+    database: Option<Database>,
     /// How a spawned switchboard was started (binary, environment), to start it again after a
     /// crash on the same store.
     respawn: Option<(PathBuf, Vec<(String, String)>)>,
+    /// The temporary folder of spawned servers (store file, logs). Removed last.
+    dir: Option<PathBuf>,
 }
 
 impl Target {
-    /// Spawns `switchboard` or attaches to `--url`, per the options.
+    /// Spawns `switchboard` (`--nodes` of them) or attaches to `--url`, per the options.
     pub async fn switchboard(args: &TargetArgs) -> Result<Self, String> {
         if let Some(binary) = &args.spawn_server {
             return Self::spawn_switchboard(binary, args).await;
         }
-        let url = args.url.clone().ok_or("give --spawn-server PATH or --url URL")?;
+        let urls = args.url.clone().ok_or("give --spawn-server PATH or --url URL[,URL…]")?;
+        let urls: Vec<&str> = urls.split(',').map(str::trim).filter(|url| !url.is_empty()).collect();
+        if urls.is_empty() {
+            return Err("--url: no URL".into());
+        }
+        // The pid, when given, is the first node's.
+        let nodes = urls
+            .iter()
+            .enumerate()
+            .map(|(index, url)| Node::attached(url, args.server_pid.filter(|_| index == 0)))
+            .collect();
         Ok(Self {
-            description: format!("attached to {url}"),
-            base_url: url,
-            pid: args.server_pid,
-            child: None,
-            dir: None,
+            description: format!("attached to {}", urls.join(", ")),
+            nodes,
             database: None,
             respawn: None,
+            dir: None,
         })
     }
 
     async fn spawn_switchboard(binary: &Path, args: &TargetArgs) -> Result<Self, String> {
-        let dir = temp_dir("server")?;
+        let count = args.nodes;
+        check_cluster(args)?;
         let mut env = vec![
             // The startup line says which port the server bound.
             ("RUST_LOG".to_string(), format!("{},switchboard::startup=info", args.server_log)),
@@ -59,32 +71,43 @@ impl Target {
             ("SWITCHBOARD_SERVER__PUBLIC_DIR".to_string(), String::new()),
         ];
         let mut database = None;
-        let store = if args.store == "sqlite" {
-            "sqlite".to_string()
-        } else {
-            let (server_url, name) = create_database(&args.store)?;
-            env.push(("SWITCHBOARD_STORE__URL".to_string(), server_url));
-            database = Some((args.store.clone(), name.clone()));
-            format!("postgres database {name}")
-        };
+        let mut store = "sqlite".to_string();
+        if args.store != "sqlite" {
+            let made = Database::create(&args.store)?;
+            env.push(("SWITCHBOARD_STORE__URL".to_string(), made.url.clone()));
+            store = format!("postgres database {}", made.name);
+            database = Some(made);
+        }
+        let dir = temp_dir("server")?;
+        if let Some(broker) = &args.broker {
+            let prefix = run_prefix();
+            env.push(("SWITCHBOARD_BROKER__KIND".to_string(), "redis".to_string()));
+            env.push(("SWITCHBOARD_BROKER__URL".to_string(), broker.clone()));
+            env.push(("SWITCHBOARD_BROKER__PREFIX".to_string(), prefix.clone()));
+            store = format!("{store}, Redis {broker} (prefix {prefix})");
+        }
         for pair in &args.server_env {
             let (key, value) = pair.split_once('=').ok_or(format!("--server-env {pair}: not KEY=VALUE"))?;
             env.push((key.to_string(), value.to_string()));
         }
-        let command = switchboard_command(binary, &dir, &env);
+        let nodes_text = if count == 1 { String::new() } else { format!("{count} nodes of ") };
         let mut target = Self {
-            base_url: String::new(),
-            pid: None,
-            description: format!("{} on {store}", binary.display()),
-            child: None,
-            dir: Some(dir.clone()),
+            description: format!("{nodes_text}{} on {store}", binary.display()),
+            nodes: Vec::new(),
             database,
-            respawn: Some((binary.to_path_buf(), env)),
+            respawn: Some((binary.to_path_buf(), env.clone())),
+            dir: Some(dir.clone()),
         };
-        let child = spawn_logged(command, &dir.join("server.log"))?;
-        target.pid = Some(child.id());
-        target.child = Some(child);
-        target.wait_ready(&dir.join("server.log"), "/healthz").await?;
+        // The first node migrates the fresh store alone; the others start together after it.
+        let mut first = Node::spawn(switchboard_command(binary, &dir, &env), &node_log(&dir, 0))?;
+        first.wait_ready("/healthz").await?;
+        target.nodes.push(first);
+        for index in 1..count {
+            target.nodes.push(Node::spawn(switchboard_command(binary, &dir, &env), &node_log(&dir, index))?);
+        }
+        for node in target.nodes.iter_mut().skip(1) {
+            node.wait_ready("/healthz").await?;
+        }
         Ok(target)
     }
 
@@ -93,98 +116,89 @@ impl Target {
         let dir = temp_dir("baseline")?;
         let mut command = Command::new(binary);
         command.arg("--port").arg("0").arg("--workers").arg(workers.to_string());
-        let child = spawn_logged(command, &dir.join("baseline.log"))?;
+        let node = Node::spawn(command, &dir.join("baseline.log"));
         let mut target = Self {
-            base_url: String::new(),
-            pid: Some(child.id()),
             description: format!("{} (bare actix-web, sleeping handler)", binary.display()),
-            child: Some(child),
-            dir: Some(dir.clone()),
+            nodes: Vec::new(),
             database: None,
             respawn: None,
+            dir: Some(dir),
         };
-        target.wait_ready(&dir.join("baseline.log"), "/healthz").await?;
+        target.nodes.push(node?);
+        for node in &mut target.nodes {
+            node.wait_ready("/healthz").await?;
+        }
         Ok(target)
     }
 
-    /// Kills a spawned switchboard with SIGKILL — no shutdown, nothing flushed — and starts it
-    /// again on the same store and port; answers how long until it answered again.
+    /// Every node's base URL, comma-separated (what `Api::new` and `--url` take).
+    pub fn urls(&self) -> String {
+        self.nodes.iter().map(|node| node.url.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// The process sampled for RSS and CPU: the last node's (a crash of a several-node run
+    /// kills the first, so the last one lives through the whole run).
+    pub fn pid(&self) -> Option<u32> {
+        self.nodes.last().and_then(|node| node.pid)
+    }
+
+    /// How many nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Each node's URL, pid and whether it was killed, for the summary.
+    pub fn nodes_json(&self) -> serde_json::Value {
+        self.nodes
+            .iter()
+            .map(|node| serde_json::json!({ "url": node.url, "pid": node.pid, "killed": node.killed() }))
+            .collect()
+    }
+
+    /// Kills node `index` with SIGKILL and does not start it again: its visitors and agents
+    /// carry on through the other nodes.
+    pub fn kill_node(&mut self, index: usize) -> Result<(), String> {
+        self.nodes.get_mut(index).ok_or(format!("no node {index}"))?.kill()
+    }
+
+    /// Kills the first node with SIGKILL — no shutdown, nothing flushed — and starts it again
+    /// on the same store and port; answers how long until it answered again.
     pub async fn crash_and_restart(&mut self) -> Result<Duration, String> {
-        let (Some(child), Some((binary, env)), Some(dir)) = (self.child.as_mut(), &self.respawn, &self.dir)
-        else {
+        let (Some((binary, env)), Some(dir)) = (&self.respawn, &self.dir) else {
             return Err("only a server this run spawned can be crashed".into());
         };
+        let node = self.nodes.first_mut().ok_or("no node")?;
         let killed_at = Instant::now();
-        child.kill().map_err(|e| format!("kill -9: {e}"))?;
-        let _ = child.wait();
-        let port = self.base_url.rsplit(':').next().unwrap_or("0").to_string();
+        node.kill()?;
+        let port = node.port().ok_or("the node's port is unknown")?;
         let mut env = env.clone();
-        env.push(("SWITCHBOARD_SERVER__PORT".to_string(), port));
-        let log = dir.join("server.log");
-        let child = spawn_logged(switchboard_command(binary, dir, &env), &log)?;
-        self.pid = Some(child.id());
-        self.child = Some(child);
-        self.wait_ready(&log, "/healthz").await?;
+        env.push(("SWITCHBOARD_SERVER__PORT".to_string(), port.to_string()));
+        let mut restarted = Node::spawn(switchboard_command(binary, dir, &env), &node_log(dir, 0))?;
+        restarted.wait_ready("/healthz").await?;
+        *node = restarted;
         Ok(killed_at.elapsed())
     }
 
-    /// Waits until the process has written `listening on 127.0.0.1:PORT` to `log` and `path`
-    /// answers 200 there, failing early if the process exits.
-    async fn wait_ready(&mut self, log: &Path, path: &str) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut api = None;
-        loop {
-            if api.is_none() {
-                if let Some(port) = listening_port(log) {
-                    self.base_url = format!("http://127.0.0.1:{port}");
-                    api = Some(Api::new(&self.base_url, 1).map_err(|e| format!("HTTP client: {e}"))?);
-                }
-            }
-            if let Some(api) = &api {
-                if api.get(0, path, None, Duration::from_secs(2)).await.is_ok() {
-                    return Ok(());
-                }
-            }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!(
-                        "the server exited ({status}) before it was ready; {}",
-                        self.log_tail()
-                    ));
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("the server was not ready within 60 s; {}", self.log_tail()));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The last lines of a spawned server's log.
+    /// The last lines of each spawned node's log.
     pub fn log_tail(&self) -> String {
-        let Some(dir) = &self.dir else { return String::new() };
-        let log = std::fs::read_dir(dir)
-            .ok()
-            .and_then(|entries| {
-                entries.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "log"))
-            })
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        format!("log tail:\n{}", lines[lines.len().saturating_sub(20)..].join("\n"))
+        let mut tail = String::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            let lines = node.log_tail();
+            if !lines.is_empty() {
+                tail.push_str(&format!("log tail of node {index}:\n{lines}\n"));
+            }
+        }
+        tail
     }
 
-    /// Stops a spawned server (SIGTERM, then SIGKILL after 5 s) and removes what it left.
+    /// Stops every spawned node (SIGTERM, then SIGKILL after 5 s) and removes what they left.
     pub async fn stop(mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+        for node in &mut self.nodes {
+            node.terminate();
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        for node in &mut self.nodes {
+            node.reap(deadline).await;
         }
         // Drop kills what is left and cleans up.
     }
@@ -192,24 +206,41 @@ impl Target {
 
 impl Drop for Target {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            if let Ok(None) = child.try_wait() {
-                let _ = child.kill();
-            }
-            let _ = child.wait();
-        }
-        if let Some((url, name)) = self.database.take() {
-            if let Err(error) = drop_database(&url, &name) {
-                eprintln!("switchboard-load: could not drop database {name}: {error}");
-            }
-        }
+        // Nodes first: the database is dropped once nothing uses it.
+        self.nodes.clear();
+        self.database.take();
         if let Some(dir) = self.dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
 
-/// Starts `command` with its output going to `log`.
+/// Refuses node counts and stores that cannot make a cluster.
+fn check_cluster(args: &TargetArgs) -> Result<(), String> {
+    let count = args.nodes;
+    if count == 0 {
+        return Err("--nodes must be at least 1".into());
+    }
+    if count > 1 && args.store == "sqlite" {
+        return Err(format!(
+            "--nodes {count} needs a PostgreSQL store (--store postgres://…): every node must share \
+             one store, and a SQLite file belongs to one process"
+        ));
+    }
+    if count > 1 && args.broker.is_none() {
+        return Err(format!(
+            "--nodes {count} needs --broker redis://HOST:PORT: nodes wake each other's held polls \
+             through Redis"
+        ));
+    }
+    Ok(())
+}
+
+/// A Redis key prefix no other run has: this process and a random tag.
+fn run_prefix() -> String {
+    format!("switchboard-load-{}-{:08x}", std::process::id(), rand::random::<u32>())
+}
+
 /// `switchboard --config DIR/config.toml serve` with `env` (later pairs win). A config file that
 /// does not exist means every default; the SQLite file lands next to it.
 fn switchboard_command(binary: &Path, dir: &Path, env: &[(String, String)]) -> Command {
@@ -221,22 +252,13 @@ fn switchboard_command(binary: &Path, dir: &Path, env: &[(String, String)]) -> C
     command
 }
 
-fn spawn_logged(mut command: Command, log: &Path) -> Result<Child, String> {
-    let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let err = file.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(file))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))
-}
-
-/// The port in the first `listening on 127.0.0.1:PORT` line of `log`.
-fn listening_port(log: &Path) -> Option<u16> {
-    let text = std::fs::read_to_string(log).ok()?;
-    let rest = text.split("listening on 127.0.0.1:").nth(1)?;
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+/// Where node `index` writes its log.
+fn node_log(dir: &Path, index: usize) -> PathBuf {
+    if index == 0 {
+        dir.join("server.log")
+    } else {
+        dir.join(format!("server-{index}.log"))
+    }
 }
 
 /// A new empty folder under the system's temporary folder.
@@ -246,26 +268,4 @@ fn temp_dir(what: &str) -> Result<PathBuf, String> {
     let dir = std::env::temp_dir().join(format!("switchboard-load-{what}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
-}
-
-/// Creates a fresh database on the PostgreSQL server of `url`; returns its URL and name.
-fn create_database(url: &str) -> Result<(String, String), String> {
-    let (server, _) = url.rsplit_once('/').ok_or(format!("--store {url}: not a postgres:// URL"))?;
-    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
-        return Err(format!("--store {url}: give `sqlite` or a postgres:// URL"));
-    }
-    let name = format!("switchboard_load_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut conn = PgConnection::establish(url).map_err(|e| format!("PostgreSQL at {url}: {e}"))?;
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .map_err(|e| format!("CREATE DATABASE {name}: {e}"))?;
-    Ok((format!("{server}/{name}"), name))
-}
-
-fn drop_database(url: &str, name: &str) -> Result<(), String> {
-    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .map_err(|e| e.to_string())?;
-    Ok(())
 }

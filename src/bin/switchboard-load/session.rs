@@ -1,6 +1,7 @@
-//! A chat scenario's run from start to verdict: its server (spawned or attached, always
-//! stopped), the shared counters and ledger, the live progress line, and the figures every
-//! chat scenario reports beside its own (server, errors by kind, the integrity verdict, the
+//! A chat scenario's run from start to verdict: its server (spawned or attached, one node or
+//! several, always stopped), the shared counters and ledger, the live progress line, the
+//! disruptions (a crash, an injected fault), and the figures every chat scenario reports
+//! beside its own (server and nodes, errors by kind, disruptions, the integrity verdict, the
 //! server's peak RSS).
 
 use std::future::Future;
@@ -15,6 +16,9 @@ use crate::actors::Ctx;
 use crate::chatroom::RoomSize;
 use crate::cli::TargetArgs;
 use crate::client::Api;
+use crate::crash::spawn_crash;
+use crate::disruption::Disruptions;
+use crate::fault::spawn_fault;
 use crate::ledger::{Ledger, Verdict};
 use crate::procstat::ProcWatch;
 use crate::report::{self, PeakWatch, Progress};
@@ -28,92 +32,150 @@ pub struct ChatRun {
     pub verdict: Verdict,
     /// Request errors of every kind.
     pub errors_total: u64,
+    /// Of them, errors a retry rides out (no answer, 429, 503).
+    pub transient_errors: u64,
+    /// Whether a crash or fault was scheduled.
+    pub disrupted: bool,
+    /// Every scheduled disruption happened as asked (a fault command exited 0).
+    pub disruptions_ok: bool,
+}
+
+impl ChatRun {
+    /// The strict verdict: the ledger is clean and no request failed — in a run with
+    /// disruptions, none failed in a way a retry does not ride out — and every disruption
+    /// happened as asked.
+    pub fn strictly_ok(&self) -> bool {
+        let failed =
+            if self.disrupted { self.errors_total - self.transient_errors } else { self.errors_total };
+        self.verdict.ok() && failed == 0 && self.disruptions_ok
+    }
+}
+
+/// The disruptions of a run, timed from the start of sending.
+#[derive(Debug, Clone, Default)]
+pub struct Disrupt {
+    /// kill -9 the server (the first node) this long into sending.
+    pub crash_after: Option<Duration>,
+    /// Run this shell command this long into sending.
+    pub fault: Option<(Duration, String)>,
+}
+
+impl Disrupt {
+    /// How many disruptions.
+    fn count(&self) -> usize {
+        usize::from(self.crash_after.is_some()) + usize::from(self.fault.is_some())
+    }
 }
 
 /// Starts the target, runs `drive` with the run's context (self-check: ignore every
-/// `drop_every`th event; `crash_after`: kill -9 the spawned server that long after the start and
-/// restart it on the same store), stops the target and adds the common figures.
+/// `drop_every`th event; `disrupt`: crash the server or run a fault command while sending),
+/// stops the target and adds the common figures.
 pub async fn run_chats<F, Fut>(
     target_args: &TargetArgs,
     progress: &Progress,
     drop_every: Option<u64>,
-    crash_after: Option<Duration>,
+    disrupt: &Disrupt,
     drive: F,
 ) -> Result<ChatRun, String>
 where
     F: FnOnce(Arc<Ctx>, Option<ProcWatch>) -> Fut,
     Fut: Future<Output = Result<Value, String>>,
 {
-    let target = Arc::new(Mutex::new(Target::switchboard(target_args).await?));
-    let target_ref = target.lock().await;
-    let (base_url, pid) = (target_ref.base_url.clone(), target_ref.pid);
-    drop(target_ref);
+    let target = Target::switchboard(target_args).await?;
+    let (urls, pid) = (target.urls(), target.pid());
+    let target = Arc::new(Mutex::new(target));
     let watch = pid.map(ProcWatch::new);
     let ledger = Arc::new(Ledger::default());
-    let api = Api::new(&base_url, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
-    let ctx = Arc::new(Ctx { drop_every, ..Ctx::new(api, Some(Arc::clone(&ledger)), target_args.hold) });
+    let api = Api::new(&urls, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
+    let ctx = Arc::new(Ctx {
+        drop_every,
+        disruptions: Disruptions::new(disrupt.count()),
+        ..Ctx::new(api, Some(Arc::clone(&ledger)), target_args.hold)
+    });
     let ticker = report::spawn_ticker(progress.clone(), Some(Arc::clone(&ctx.stats)), watch);
     let server_peak = watch.map(PeakWatch::start);
-    let crash = crash_after.map(|after| spawn_crash(Arc::clone(&target), Arc::clone(&ctx), after, progress));
+    let crash =
+        disrupt.crash_after.map(|after| spawn_crash(Arc::clone(&target), Arc::clone(&ctx), after, progress));
+    let fault = disrupt
+        .fault
+        .as_ref()
+        .map(|(after, command)| spawn_fault(Arc::clone(&ctx), *after, command.clone(), progress));
     let result = drive(Arc::clone(&ctx), watch).await;
     ticker.abort();
+    // A run that ended early (an error) calls off what has not begun; what is under way
+    // finishes, so that a stopped dependency is started again.
+    ctx.disruptions.call_off();
     let crashed = match crash {
-        Some(task) => Some(task.await.map_err(|e| format!("the crash task failed: {e}"))??),
+        Some(task) => task.await.map_err(|e| format!("the crash task failed: {e}"))??,
+        None => None,
+    };
+    let faulted = match fault {
+        Some(task) => task.await.map_err(|e| format!("the fault task failed: {e}"))?,
         None => None,
     };
     let target = Arc::try_unwrap(target).map_err(|_| "the server is still in use".to_string())?.into_inner();
     let server_desc = target.description.clone();
     let log_tail = target.log_tail();
+    let nodes = nodes_json(&target, &ctx.api);
     target.stop().await;
     let mut figures = result.map_err(|error| format!("{error}\n{log_tail}"))?;
-    if let (Some(crashed), Some(object)) = (crashed, figures.as_object_mut()) {
-        object.insert("crash".into(), crashed);
-    }
 
     let verdict = ledger.verdict();
     let errors = ctx.stats.errors();
+    let snapshot = ctx.stats.snapshot();
     let errors_total: u64 = errors.values().sum();
+    // A fault asked for must have run and succeeded; a crash asked for must have happened.
+    let disruptions_ok = (disrupt.fault.is_none() || faulted.as_ref().is_some_and(|record| record.succeeded))
+        && (disrupt.crash_after.is_none() || crashed.is_some());
     if let Some(object) = figures.as_object_mut() {
         object.insert("server".into(), json!(server_desc));
+        object.insert("nodes".into(), nodes);
+        object.insert("rerouted".into(), json!(ctx.api.rerouted()));
         object.insert("errors".into(), json!(errors));
         object.insert("errors_total".into(), json!(errors_total));
+        object.insert("transient_errors".into(), json!(snapshot.transient_errors));
+        object.insert("sends_abandoned".into(), json!(snapshot.sends_abandoned));
+        if let Some(mut crashed) = crashed {
+            let before = crashed["acked_before"].as_u64().unwrap_or(0);
+            crashed["acked_after"] = json!(snapshot.sends_acked.saturating_sub(before));
+            object.insert("crash".into(), crashed);
+        }
+        if let Some(record) = &faulted {
+            object.insert("fault".into(), record.json(snapshot.sends_acked));
+        }
         object.insert("integrity".into(), json!({ "ok": verdict.ok(), "verdict": verdict }));
         if let Some(peak) = server_peak {
             object.insert("server_rss_peak_kib".into(), json!(peak.peak_rss_kib()));
         }
     }
     progress.log(&format!(
-        "integrity: {} acked, {} lost, {} duplicated, {} reordered, {} gaps, {} mismatched; {} of {} chats drained; {errors_total} request errors",
-        verdict.acked, verdict.lost, verdict.duplicated, verdict.reordered, verdict.gaps, verdict.mismatched, verdict.drained_chats, verdict.chats
+        "integrity: {} acked, {} lost, {} duplicated, {} reordered, {} gaps, {} mismatched; {} of {} chats drained; {errors_total} request errors ({} transient), {} rerouted",
+        verdict.acked, verdict.lost, verdict.duplicated, verdict.reordered, verdict.gaps, verdict.mismatched, verdict.drained_chats, verdict.chats,
+        snapshot.transient_errors, ctx.api.rerouted()
     ));
-    Ok(ChatRun { figures, verdict, errors_total })
+    if !disruptions_ok {
+        progress.log("fault: the command failed (see fault.exit_code and fault.output_tail)");
+    }
+    Ok(ChatRun {
+        figures,
+        verdict,
+        errors_total,
+        transient_errors: snapshot.transient_errors,
+        disrupted: ctx.disruptions.scheduled(),
+        disruptions_ok,
+    })
 }
 
-/// Kills the server with SIGKILL `after` the start, while messages are in flight, and starts
-/// it again on the same store and port; answers what happened, for the summary. The ledger then
-/// says whether every message acknowledged before the crash survived it.
-fn spawn_crash(
-    target: Arc<Mutex<Target>>,
-    ctx: Arc<Ctx>,
-    after: Duration,
-    progress: &Progress,
-) -> tokio::task::JoinHandle<Result<Value, String>> {
-    let progress = progress.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        let acked_before = ctx.stats.snapshot().sends_acked;
-        let restarted_in = target.lock().await.crash_and_restart().await?;
-        progress.log(&format!(
-            "crash: kill -9 after {:.1} s with {acked_before} messages acknowledged; answering again after {} ms",
-            after.as_secs_f64(),
-            restarted_in.as_millis()
-        ));
-        Ok(json!({
-            "after_secs": after.as_secs_f64(),
-            "acked_before": acked_before,
-            "restarted_in_ms": restarted_in.as_millis() as u64,
-        }))
-    })
+/// Each node: its URL, pid, whether it was killed, and what it answered and refused.
+fn nodes_json(target: &Target, api: &Api) -> Value {
+    let mut nodes = target.nodes_json();
+    if let Value::Array(list) = &mut nodes {
+        for (node, count) in list.iter_mut().zip(api.node_counts()) {
+            node["answered"] = json!(count.answered);
+            node["refused"] = json!(count.refused);
+        }
+    }
+    nodes
 }
 
 /// Names the scenario in `figures` and adds its settings — what every chat scenario shares

@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
+use crate::client::CallError;
+
 /// Latencies are recorded in microseconds, from 1 µs to 10 minutes, 3 significant digits.
 const LATENCY_MAX_US: u64 = 600_000_000;
 
@@ -43,6 +45,10 @@ pub struct Stats {
     /// Errors by kind: `"<METHOD> <route> <status> <code>"` or `"<METHOD> <route> transport <kind>"`.
     errors: Mutex<BTreeMap<String, u64>>,
     errors_total: AtomicU64,
+    /// Errors a client rides out by retrying: no answer (connect, reset, timeout), 429, 503.
+    transient_errors: AtomicU64,
+    /// Messages given up without an acknowledgement (retries spent, a refusal, or stopped).
+    sends_abandoned: AtomicU64,
     /// Polls sent and not yet answered: the polls the server holds, seen from this side.
     polls_in_flight: AtomicI64,
     polls_peak: AtomicI64,
@@ -68,6 +74,10 @@ impl Drop for PollInFlight<'_> {
 pub struct Snapshot {
     /// Errors of every kind.
     pub errors: u64,
+    /// Of them, errors a client rides out by retrying (no answer, 429, 503).
+    pub transient_errors: u64,
+    /// Messages given up without an acknowledgement.
+    pub sends_abandoned: u64,
     /// Polls in flight now.
     pub polls_in_flight: i64,
     /// Most polls in flight at once so far.
@@ -89,6 +99,8 @@ impl Stats {
             started: Instant::now(),
             errors: Mutex::new(BTreeMap::new()),
             errors_total: AtomicU64::new(0),
+            transient_errors: AtomicU64::new(0),
+            sends_abandoned: AtomicU64::new(0),
             polls_in_flight: AtomicI64::new(0),
             polls_peak: AtomicI64::new(0),
             polls_answered: AtomicU64::new(0),
@@ -109,6 +121,20 @@ impl Stats {
         self.errors_total.fetch_add(1, Ordering::Relaxed);
         let mut errors = self.errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *errors.entry(kind).or_insert(0) += 1;
+    }
+
+    /// Counts a failed request to `route` (e.g. `POST /send`) by its kind, and whether a
+    /// retry rides it out.
+    pub fn call_error(&self, route: &str, error: &CallError) {
+        if error.is_transient() {
+            self.transient_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.error(error.kind(route));
+    }
+
+    /// Counts a message given up without an acknowledgement.
+    pub fn send_abandoned(&self) {
+        self.sends_abandoned.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Errors by kind so far.
@@ -169,6 +195,8 @@ impl Stats {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             errors: self.errors_total.load(Ordering::Relaxed),
+            transient_errors: self.transient_errors.load(Ordering::Relaxed),
+            sends_abandoned: self.sends_abandoned.load(Ordering::Relaxed),
             polls_in_flight: self.polls_in_flight.load(Ordering::Relaxed),
             polls_peak: self.polls_peak.load(Ordering::Relaxed),
             polls_answered: self.polls_answered.load(Ordering::Relaxed),

@@ -45,8 +45,8 @@ pub async fn run(
     // The parent holds only the admin's connection when the visitors are in workers.
     let ulimit_needed = check_descriptors((args.visitors.div_ceil(processes) + SETUP_CONCURRENCY) as u64)?;
     let target = Target::switchboard(target_args).await?;
-    let peak = target.pid.map(|pid| PeakWatch::start(ProcWatch::new(pid)));
-    let rounds = match Shares::start(processes, target_args, &target.base_url, progress) {
+    let peak = target.pid().map(|pid| PeakWatch::start(ProcWatch::new(pid)));
+    let rounds = match Shares::start(processes, target_args, &target.urls(), progress) {
         Ok(mut shares) => {
             let rounds = drive(&mut shares, &target, target_args, args, progress).await;
             shares.stop().await;
@@ -92,9 +92,9 @@ async fn drive(
     progress: &Progress,
 ) -> Result<Value, String> {
     let parts = shares.count();
-    let watch = target.pid.map(ProcWatch::new);
+    let watch = target.pid().map(ProcWatch::new);
     let ticker = report::spawn_ticker(progress.clone(), shares.local_stats(), watch);
-    let api = Api::new(&target.base_url, 1).map_err(|e| format!("HTTP client: {e}"))?;
+    let api = Api::new(&target.urls(), 1).map_err(|e| format!("HTTP client: {e}"))?;
     let admin =
         population::admin_token(&api, &target_args.admin_employee_id, &target_args.admin_password).await?;
     // A local fleet shows its own phases (with counts); workers are silent.

@@ -109,6 +109,9 @@ impl Phase {
 
 /// Runs scenario 1.
 pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress) -> Result<Outcome, String> {
+    if target_args.nodes > 1 || target_args.url.as_deref().is_some_and(|urls| urls.contains(',')) {
+        return Err("idle measures one server process's memory per held poll: give it one node".into());
+    }
     let processes = args.processes.max(1);
     let per_process = usize::try_from(descriptor_limit().saturating_sub(100)).unwrap_or(usize::MAX);
     let steps = parse_steps(&args.visitors, per_process.saturating_mul(processes))?;
@@ -221,7 +224,7 @@ async fn measure(
     args: &IdleArgs,
     progress: &Progress,
 ) -> Result<Phase, String> {
-    let mut shares = Shares::start(args.processes, target_args, &target.base_url, progress)?;
+    let mut shares = Shares::start(args.processes, target_args, &target.urls(), progress)?;
     let phase = measure_on(&mut shares, target, visitors, steps, args, progress).await;
     shares.stop().await;
     phase
@@ -236,7 +239,7 @@ async fn measure_on(
     progress: &Progress,
 ) -> Result<Phase, String> {
     let parts = shares.count();
-    let watch = target.pid.map(ProcWatch::new).ok_or("the server's pid is unknown: pass --server-pid")?;
+    let watch = target.pid().map(ProcWatch::new).ok_or("the server's pid is unknown: pass --server-pid")?;
     let ticker = report::spawn_ticker(progress.clone(), shares.local_stats(), Some(watch));
     let result = async {
         if visitors > 0 {

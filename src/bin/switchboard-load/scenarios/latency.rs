@@ -17,7 +17,7 @@ use crate::cli::{LatencyArgs, TargetArgs};
 use crate::plot::{chart, Series, YScale};
 use crate::procstat::{check_descriptors, ProcWatch};
 use crate::report::Progress;
-use crate::session::{describe, run_chats};
+use crate::session::{describe, run_chats, Disrupt};
 
 /// The rate the targets are stated at, messages/s.
 const TARGET_RATE: f64 = 5_000.0;
@@ -75,7 +75,7 @@ pub async fn run(
     let sides = sending_sides(args.senders);
     let ulimit_needed = check_descriptors(size.connections(sides.len()))?;
     let room_size = &size;
-    let run = run_chats(target_args, progress, None, None, |ctx, watch| async move {
+    let run = run_chats(target_args, progress, None, &Disrupt::default(), |ctx, watch| async move {
         sweep(&ctx, target_args, args, room_size, &sides, watch, progress).await
     })
     .await?;

@@ -18,7 +18,7 @@ use crate::cli::{SlowArgs, TargetArgs};
 use crate::ledger::Side;
 use crate::procstat::{check_descriptors, ProcWatch};
 use crate::report::{latency_json, Progress};
-use crate::session::{describe, run_chats};
+use crate::session::{describe, run_chats, Disrupt};
 use crate::tap::PauseSwitch;
 
 /// The presence grace a spawned server gets beyond the pause, seconds: without it the paused
@@ -44,7 +44,7 @@ pub async fn run(target_args: &TargetArgs, args: &SlowArgs, progress: &Progress)
     }
     let target_args = &target_args;
     let room_size = &size;
-    let run = run_chats(target_args, progress, None, None, |ctx, watch| async move {
+    let run = run_chats(target_args, progress, None, &Disrupt::default(), |ctx, watch| async move {
         drive(&ctx, target_args, args, room_size, watch, progress).await
     })
     .await?;
