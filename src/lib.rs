@@ -31,6 +31,7 @@
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
 
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;
