@@ -1,7 +1,12 @@
-//! Several Switchboard nodes on one PostgreSQL with Redis between them, driven from outside by
-//! `switchboard-load` while a dependency is restarted under them. Each test starts its own
-//! Redis (and PostgreSQL where it stops one); they run when `SWITCHBOARD_TEST_REDIS_URL` and
-//! `SWITCHBOARD_TEST_POSTGRES_URL` are set.
+//! Several real `switchboard` processes on one PostgreSQL database and one Redis, the way
+//! docs/deploy.md runs them: every rule must hold whichever node a request lands on — also
+//! while Redis or PostgreSQL is restarted under load (`faults`, driven by `switchboard-load`,
+//! each with a private Redis and PostgreSQL of its own from `private`).
+//!
+//! Runs when `SWITCHBOARD_TEST_POSTGRES_URL` and `SWITCHBOARD_TEST_REDIS_URL` are set (CI sets
+//! both); otherwise each test says loudly that it was skipped.
 
 mod faults;
+mod nodes;
 mod private;
+mod support;
