@@ -13,6 +13,9 @@ use crate::cli::TargetArgs;
 use crate::database::Database;
 use crate::node::Node;
 
+/// What a switchboard node answers 200 on once its store and broker are reachable.
+const READY_PATH: &str = "/readyz";
+
 /// How long a stopped node gets to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -100,13 +103,13 @@ impl Target {
         };
         // The first node migrates the fresh store alone; the others start together after it.
         let mut first = Node::spawn(switchboard_command(binary, &dir, &env), &node_log(&dir, 0))?;
-        first.wait_ready("/healthz").await?;
+        first.wait_ready(READY_PATH).await?;
         target.nodes.push(first);
         for index in 1..count {
             target.nodes.push(Node::spawn(switchboard_command(binary, &dir, &env), &node_log(&dir, index))?);
         }
         for node in target.nodes.iter_mut().skip(1) {
-            node.wait_ready("/healthz").await?;
+            node.wait_ready(READY_PATH).await?;
         }
         Ok(target)
     }
@@ -174,7 +177,7 @@ impl Target {
         let mut env = env.clone();
         env.push(("SWITCHBOARD_SERVER__PORT".to_string(), port.to_string()));
         let mut restarted = Node::spawn(switchboard_command(binary, dir, &env), &node_log(dir, 0))?;
-        restarted.wait_ready("/healthz").await?;
+        restarted.wait_ready(READY_PATH).await?;
         *node = restarted;
         Ok(killed_at.elapsed())
     }
