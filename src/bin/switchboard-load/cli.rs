@@ -30,7 +30,7 @@ pub struct TargetArgs {
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "url")]
     pub spawn_server: Option<PathBuf>,
     /// Drive already running servers instead: one base URL, e.g. http://127.0.0.1:8080, or
-    /// several nodes' separated by commas (requests then go round them, as with --nodes).
+    /// several nodes' URLs separated by commas (requests then go round them, as with --nodes).
     #[arg(long, global = true)]
     pub url: Option<String>,
     /// With --url: the (first) server's process id, so its RSS and CPU are sampled.
