@@ -129,10 +129,21 @@ impl Node {
         }
     }
 
-    /// The last lines of its log.
+    /// The last lines of its log, without the connection pool's retries and their
+    /// continuation lines (while a store is down they are all there is, and hide the server's
+    /// own lines).
     pub fn log_tail(&self) -> String {
         let log = self.log.as_deref().and_then(|path| std::fs::read_to_string(path).ok()).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
+        let mut in_pool_record = false;
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|line| {
+                if line.starts_with('[') {
+                    in_pool_record = line.contains(" r2d2]");
+                }
+                !in_pool_record
+            })
+            .collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 }

@@ -38,6 +38,8 @@ pub struct ChatRun {
     pub disrupted: bool,
     /// Every scheduled disruption happened as asked (a fault command exited 0).
     pub disruptions_ok: bool,
+    /// The last lines of each spawned node's log, for a run that failed.
+    pub log_tail: String,
 }
 
 impl ChatRun {
@@ -163,6 +165,7 @@ where
         transient_errors: snapshot.transient_errors,
         disrupted: ctx.disruptions.scheduled(),
         disruptions_ok,
+        log_tail,
     })
 }
 

@@ -83,6 +83,9 @@ pub async fn run(
         Mode::Integrity => run.strictly_ok(),
         Mode::Throughput => run.verdict.ok() && run.disruptions_ok,
     };
+    if !ok {
+        progress.log(&run.log_tail);
+    }
     let mut figures = run.figures;
     let own = json!({
         "senders": format!("{:?}", args.senders).to_lowercase(),
