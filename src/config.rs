@@ -26,6 +26,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Cross-origin embedding.
     pub cors: CorsSettings,
+    /// Wake-ups between nodes.
+    pub broker: BrokerSettings,
 }
 
 /// `[server]`
@@ -127,6 +129,36 @@ pub struct AuthSettings {
 pub struct CorsSettings {
     /// Origins allowed to call the API from a browser, e.g. `https://shop.example.com`.
     pub allowed_origins: Vec<String>,
+}
+
+/// Which bus carries wake-ups, notices and presence between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerKind {
+    /// One node: everything stays in this process.
+    Memory,
+    /// Several nodes on one PostgreSQL: Redis pub/sub wakes polls on other nodes and holds the
+    /// presence leases.
+    Redis,
+}
+
+/// `[broker]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerSettings {
+    /// `memory` (one node) or `redis` (several nodes; needs a PostgreSQL store).
+    pub kind: BrokerKind,
+    /// Redis URL, e.g. `redis://127.0.0.1:6379`; used when `kind = "redis"`.
+    pub url: String,
+    /// Prefix of every Redis key and channel, so several clusters can share one Redis. Every
+    /// node of one cluster must have the same.
+    pub prefix: String,
+}
+
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
+    }
 }
 
 impl Default for ServerSettings {
@@ -239,6 +271,9 @@ impl Settings {
         }
         if self.store.pool_size == 0 {
             return fail("store.pool_size must be at least 1");
+        }
+        if self.broker.kind == BrokerKind::Redis && !self.store.url.starts_with("postgres") {
+            return fail("broker.kind = \"redis\" needs a PostgreSQL store.url: nodes must share one store");
         }
         Ok(())
     }
