@@ -126,6 +126,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyChats => Self::unavailable("too_many_chats", message, 10),
             ServiceError::ShuttingDown => Self::unavailable("shutting_down", message, 1),
             ServiceError::Store(store) => store.into(),
+            ServiceError::BrokerUnavailable(detail) => {
+                log::warn!("broker unavailable: {detail}");
+                Self::unavailable("broker_unavailable", "Presence is unavailable; try again shortly.", 2)
+            }
             ServiceError::ChatNotClosed => Self::new(S::CONFLICT, "chat_not_closed", message),
             ServiceError::AlreadyRated => Self::new(S::CONFLICT, "already_rated", message),
             ServiceError::ChatNotRateable => Self::new(S::CONFLICT, "chat_not_rateable", message),

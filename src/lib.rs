@@ -5,7 +5,7 @@
 //! speeds things up, so nothing acknowledged is ever lost, repeated or reordered.
 //!
 //! # Layout
-//! Dependencies point one way: `http → service → {hub, store} → domain`.
+//! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit` …). Parse, don't validate; depends on nothing else in the crate.
@@ -15,14 +15,22 @@
 //!   WAL checkpoints on a thread of their own.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls, presence leases and
-//!   mailboxes of notices (typing, read markers, announcements).
+//!   mailboxes of notices (typing, read markers, announcements); with several nodes it also
+//!   takes notices numbered by the broker and forgets memory when the broker may have missed
+//!   something.
+//! - [`broker`]: wake-ups between nodes — `memory` (one node) or Redis pub/sub (every stored
+//!   event and notice to every node, batched and retried while Redis is away; every
+//!   resubscription reported so memory is re-read from the store) — and the presence leases
+//!   in Redis sorted sets, scored by Redis's clock. Moves bytes; knows nothing of chats.
 //! - [`service`]: the rules — tokens (and the in-memory token cache that spares polls and
 //!   sends a store read), visitors, agents and the admin API, starting chats
 //!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
 //!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
-//!   queue, chat details, history), and readiness (`/readyz`). Stores first, then publishes to the hub.
+//!   queue, chat details, history), presence (the hub with one node, Redis leases with
+//!   several), and readiness (`/readyz`). Stores first, then publishes through `service::relay`
+//!   to this node's hub and, through the broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
 //! - [`error`]: the one error envelope and which error type goes where.
@@ -31,6 +39,7 @@
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
 
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;

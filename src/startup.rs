@@ -11,9 +11,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{http, web, App, HttpServer};
 
+use crate::broker::{Broker, BrokerError};
 use crate::config::{CorsSettings, Settings};
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
+use crate::service::relay::inbound_handler;
 use crate::service::Services;
 use crate::store::{Store, StoreOpenError};
 
@@ -23,6 +25,9 @@ pub enum StartupError {
     /// The store could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreOpenError),
+    /// The broker could not be set up.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
     /// The listener could not be bound.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
@@ -87,7 +92,8 @@ impl Application {
         };
         let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))?;
         let port = listener.local_addr()?.port();
-        let shared = Services::new(store, Arc::clone(&hub), settings.clone());
+        let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub)))?;
+        let shared = Services::new(store, Arc::clone(&hub), broker, settings.clone());
         let services = web::Data::new(shared.clone());
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
@@ -115,6 +121,8 @@ impl Application {
         .run();
         spawn_sweeper(shared.clone());
         spawn_timers(shared.clone());
+        let renewer = shared.clone();
+        tokio::spawn(async move { renewer.renew_presence_forever().await });
         log::info!(
             "listening on {}:{port}; {} descriptors allow {} connections and {} held polls",
             settings.server.host,

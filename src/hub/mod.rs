@@ -4,6 +4,7 @@
 //! a restart, after eviction, and when a queue overflows.
 
 mod chat;
+mod cluster;
 mod notice;
 mod participant;
 mod poll_guard;
@@ -109,6 +110,9 @@ pub struct Hub {
     shutting_down: AtomicBool,
     /// The last notice id handed out (microseconds since the epoch, bumped to stay unique).
     notice_clock: AtomicI64,
+    /// Bumped each time memory is forgotten because the broker may have missed something (see
+    /// [`Hub::forget_all`]); a store read taken before a bump must not be put into memory.
+    memory_epoch: AtomicU64,
 }
 
 impl Hub {
@@ -123,6 +127,7 @@ impl Hub {
             generations: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             notice_clock: AtomicI64::new(0),
+            memory_epoch: AtomicU64::new(0),
         })
     }
 
@@ -168,20 +173,36 @@ impl Hub {
         Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify, arrived })
     }
 
+    /// What to pass to [`Hub::insert_chats`] and [`Hub::load_participant_chats`]: taken
+    /// *before* the store read whose answer goes into memory.
+    pub fn memory_epoch(&self) -> u64 {
+        self.memory_epoch.load(Ordering::Acquire)
+    }
+
     /// Records the participant's chats as read from the store (open ones and those closed within
-    /// the retention), and the chats themselves.
-    pub fn load_participant_chats(&self, principal: &Principal, chats: Vec<ChatMeta>) {
+    /// the retention), and the chats themselves — unless memory was forgotten since `read_at`
+    /// (then the next poll reads again).
+    pub fn load_participant_chats(&self, read_at: u64, principal: &Principal, chats: Vec<ChatMeta>) {
         let ids: Vec<ChatId> = chats.iter().map(|meta| meta.chat_id).collect();
-        self.insert_chats(chats);
         if let Some(mut participant) = self.participants(principal.kind()).get_mut(&principal.uuid()) {
+            // Checked under the participant's entry: `forget_all` clears the flag under it too.
+            if self.memory_epoch() != read_at {
+                return;
+            }
+            self.insert_chats(read_at, chats);
             participant.chats.extend(ids);
             participant.chats_loaded = true;
         }
     }
 
-    /// Holds chats read from the store, unless memory already has them (then memory is newer).
-    pub fn insert_chats(&self, metas: impl IntoIterator<Item = ChatMeta>) {
+    /// Holds chats read from the store, unless memory already has them (then memory is newer)
+    /// or memory was forgotten since `read_at` (then the read may be older than what was
+    /// missed).
+    pub fn insert_chats(&self, read_at: u64, metas: impl IntoIterator<Item = ChatMeta>) {
         for meta in metas {
+            if self.memory_epoch() != read_at {
+                return;
+            }
             let capacity = self.settings.queue_capacity;
             self.chats.entry(meta.chat_id).or_insert_with(|| LiveChat::new(meta, capacity));
         }
@@ -295,11 +316,14 @@ impl Hub {
     /// Gives a notice made of `fields` to every participant present on this node
     /// (announcements).
     pub fn notify_everyone(&self, fields: &serde_json::Value) {
+        self.deliver_to_everyone(Notice::render(self.next_notice_id(), fields, crate::domain::now_ms()));
+    }
+
+    /// Puts one notice into every present participant's mailbox. One notice shared by every
+    /// mailbox: rendering it once instead of once per participant keeps a broadcast to 19,000
+    /// waiting visitors cheap.
+    fn deliver_to_everyone(&self, notice: Arc<Notice>) {
         let now = tokio::time::Instant::now();
-        // One notice shared by every mailbox: its id only has to grow within each mailbox, and
-        // rendering it once instead of once per participant keeps a broadcast to 19,000
-        // waiting visitors cheap.
-        let notice = Notice::render(self.next_notice_id(), fields, crate::domain::now_ms());
         for map in [&self.visitors, &self.agents] {
             for mut participant in map.iter_mut() {
                 if participant.is_present(now, self.settings.presence_lease) {
@@ -480,7 +504,7 @@ mod tests {
             status: ChatStatus::Open,
             last_seq: 1,
         };
-        hub.load_participant_chats(visitor, vec![open.clone()]);
+        hub.load_participant_chats(hub.memory_epoch(), visitor, vec![open.clone()]);
         open
     }
 

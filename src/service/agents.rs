@@ -197,13 +197,14 @@ impl Services {
         Ok(PreparedAgent { id: AgentId::new(), employee_id, name, password_hash, role: spec.role, max_chats })
     }
 
-    /// Every agent, with whether it is present on this node now.
+    /// Every agent, with whether it is online now (on any node).
     pub async fn list_agents(&self) -> Result<Vec<AgentSummary>, ServiceError> {
         let rows = self.store.run(|conn| agents::list(conn).map_err(ServiceError::from)).await?;
-        Ok(rows.into_iter().map(|row| self.summary(row)).collect())
+        let present = self.present_agents().await?;
+        Ok(rows.into_iter().map(|row| summary(row, &present)).collect())
     }
 
-    /// One agent by login id, with whether it is present on this node now.
+    /// One agent by login id, with whether it is online now (on any node).
     pub async fn find_agent(&self, employee_id: &str) -> Result<AgentSummary, ServiceError> {
         let employee_id = EmployeeId::parse(employee_id)?;
         let row = self
@@ -212,13 +213,8 @@ impl Services {
                 agents::find_by_employee_id(conn, employee_id.as_str()).map_err(ServiceError::from)
             })
             .await?;
-        row.map(|row| self.summary(row)).ok_or(ServiceError::AgentNotFound)
-    }
-
-    fn summary(&self, row: AgentRow) -> AgentSummary {
-        let online = AgentId::parse(&row.id, "agent_id")
-            .is_ok_and(|id| self.hub.is_present(PrincipalKind::Agent, id.0));
-        AgentSummary { online, ..AgentSummary::from(row) }
+        let row = row.ok_or(ServiceError::AgentNotFound)?;
+        Ok(summary(row, &self.present_agents().await?))
     }
 
     /// Sets an agent's `max_chats`; see [`Services::update_agent`].
@@ -244,7 +240,7 @@ impl Services {
             return Err(InvalidInput::new("max_chats", "is required when `name` is not given").into());
         }
         let changes = agents::AgentChanges { name, max_chats: update.max_chats };
-        let hub = std::sync::Arc::clone(&self.hub);
+        let present = self.present_agent_ids().await?;
         let row = self
             .write_chat(move |conn| {
                 let capacity_changed = changes.max_chats.is_some();
@@ -256,13 +252,13 @@ impl Services {
                     return Err(ServiceError::AgentNotFound);
                 }
                 let assigned =
-                    if capacity_changed { super::queue::drain_locked(conn, &hub)? } else { Vec::new() };
+                    if capacity_changed { super::queue::drain_locked(conn, &present)? } else { Vec::new() };
                 let row = agents::find_by_employee_id(conn, employee_id.as_str())?
                     .ok_or(ServiceError::AgentNotFound)?;
                 Ok((row, assigned))
             })
             .await?;
-        Ok(self.summary(row))
+        Ok(summary(row, &self.present_agents().await?))
     }
 
     /// Sets a new password and revokes every token the agent holds, in one transaction.
@@ -348,7 +344,7 @@ impl Services {
 
     /// Agents a visitor may pick now: present (polling), status `online`, not disabled.
     pub async fn available_agents(&self) -> Result<Vec<AvailableAgent>, ServiceError> {
-        let present: Vec<String> = self.hub.present_agents().iter().map(ToString::to_string).collect();
+        let present = self.present_agent_ids().await?;
         if present.is_empty() {
             return Ok(Vec::new());
         }
@@ -380,14 +376,20 @@ impl Services {
             "away" => "away",
             _ => return Err(InvalidInput::new("status", "must be `online` or `away`").into()),
         };
-        let hub = std::sync::Arc::clone(&self.hub);
+        let present = self.present_agent_ids().await?;
         self.write_chat(move |conn| {
             super::queue::lock(conn)?;
             agents::set_status(conn, &agent_id.to_string(), status)?;
             let assigned =
-                if status == "online" { super::queue::drain_locked(conn, &hub)? } else { Vec::new() };
+                if status == "online" { super::queue::drain_locked(conn, &present)? } else { Vec::new() };
             Ok(((), assigned))
         })
         .await
     }
+}
+
+/// An agent as listed, with `online` from `present`.
+fn summary(row: AgentRow, present: &[AgentId]) -> AgentSummary {
+    let online = AgentId::parse(&row.id, "agent_id").is_ok_and(|id| present.contains(&id));
+    AgentSummary { online, ..AgentSummary::from(row) }
 }

@@ -53,7 +53,7 @@ impl Services {
         };
         let (id, text) = (row.id.clone(), row.body.clone());
         self.store.write(move |conn| announcements::insert(conn, &row).map_err(StoreError::from)).await?;
-        self.hub.notify_everyone(&json!({ "type": "announcement", "announcement_id": id, "body": text }));
+        self.relay.notify_everyone(&json!({ "type": "announcement", "announcement_id": id, "body": text }));
         Ok(id)
     }
 }

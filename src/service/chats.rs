@@ -3,7 +3,7 @@
 //! and on any number of nodes.
 
 use super::error::is_unique_violation;
-use super::queue::{self, drain_locked, present_agent_ids};
+use super::queue::{self, drain_locked};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
     now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal,
@@ -97,7 +97,7 @@ impl Services {
         visitor: VisitorId,
         agent_id: AgentId,
     ) -> Result<StartedChat, ServiceError> {
-        let agent_present = self.hub.is_present(PrincipalKind::Agent, agent_id.0);
+        let agent_present = self.is_present(PrincipalKind::Agent, agent_id.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
             let agent_key = agent_id.to_string();
@@ -131,7 +131,7 @@ impl Services {
     }
 
     async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
-        let hub = std::sync::Arc::clone(&self.hub);
+        let present = self.present_agent_ids().await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
             let row = new_chat_row(visitor, now_ms());
@@ -139,14 +139,14 @@ impl Services {
             // ticket that places the chat in line is taken with the lock.
             insert_chat(conn, &row)?;
             let ticket = queue::lock(conn)?;
-            if agents::count_online_in(conn, &present_agent_ids(&hub))? == 0 {
+            if agents::count_online_in(conn, &present)? == 0 {
                 return Err(ServiceError::NoAgentOnline);
             }
             chats::set_queue_ticket(conn, &row.id, ticket)?;
             if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
                 return Err(ServiceError::TooManyChats);
             }
-            let stored = drain_locked(conn, &hub)?;
+            let stored = drain_locked(conn, &present)?;
             let mine = stored
                 .iter()
                 .find(|s| s.row.id == row.id)
@@ -174,14 +174,14 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
-        let hub = std::sync::Arc::clone(&self.hub);
+        let present = self.present_agent_ids().await?;
         self.write_chat(move |conn| {
             queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
             let closing = end_chat(conn, chat_id, reason, None)?.ok_or(ServiceError::ChatClosed)?;
             let seq = closing.events.first().map_or(0, |event| event.seq);
             let mut stored = vec![closing];
-            stored.extend(drain_locked(conn, &hub)?);
+            stored.extend(drain_locked(conn, &present)?);
             Ok((ClosedChat { chat_id, seq, reason }, stored))
         })
         .await

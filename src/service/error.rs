@@ -63,6 +63,9 @@ pub enum ServiceError {
     /// The node is stopping.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// Redis (presence leases, wake-ups between nodes) cannot be reached.
+    #[error("the broker is unavailable: {0}")]
+    BrokerUnavailable(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -98,4 +101,10 @@ pub(crate) fn is_unique_violation(error: &diesel::result::Error) -> bool {
         error,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+impl From<crate::broker::BrokerError> for ServiceError {
+    fn from(error: crate::broker::BrokerError) -> Self {
+        ServiceError::BrokerUnavailable(error.to_string())
+    }
 }

@@ -6,12 +6,12 @@ use serde_json::json;
 
 use super::chats::{insert_chat, new_chat_row, store_event};
 use super::queue::{self, drain_locked};
+use super::relay::Relay;
 use super::{require_agent, ServiceError, Services, Stored};
 use crate::domain::{
     now_ms, AgentId, AgentRef, ChatId, ChatStatus, EventPayload, InvalidInput, Principal, PrincipalKind,
     VisitorId,
 };
-use crate::hub::Hub;
 use crate::store::chats;
 use crate::store::{agents, counters, visitors, DbConn};
 
@@ -30,7 +30,7 @@ impl Services {
         visitor: VisitorId,
     ) -> Result<(ChatId, i64), ServiceError> {
         let agent_id = require_agent(principal)?;
-        let visitor_present = self.hub.is_present(PrincipalKind::Visitor, visitor.0);
+        let visitor_present = self.is_present(PrincipalKind::Visitor, visitor.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
             visitors::find(conn, &visitor.to_string())?.ok_or(ServiceError::VisitorNotFound)?;
@@ -70,15 +70,15 @@ impl Services {
         to: AgentId,
     ) -> Result<i64, ServiceError> {
         let from = require_agent(principal)?;
-        let to_present = self.hub.is_present(PrincipalKind::Agent, to.0);
-        let hub = std::sync::Arc::clone(&self.hub);
+        let to_present = self.is_present(PrincipalKind::Agent, to.0).await?;
+        let present = self.present_agent_ids().await?;
         let principal = *principal;
         // The agent who handed the chat on no longer reads it; a notice tells its console.
-        let notify_former = move |hub: &Hub, (seq, from_ref, to_ref): &(i64, AgentRef, AgentRef)| {
+        let notify_former = move |relay: &Relay, (seq, from_ref, to_ref): &(i64, AgentRef, AgentRef)| {
             let fields = json!({
                 "chat_id": chat_id, "seq": seq, "type": "chat.transferred", "from": from_ref, "to": to_ref,
             });
-            hub.notify(PrincipalKind::Agent, from.0, &fields);
+            relay.notify(PrincipalKind::Agent, from.0, &fields);
         };
         let (seq, _, _) = self
             .write_chat_then(
@@ -106,7 +106,7 @@ impl Services {
                     let event = store_event(conn, chat_id, row.last_seq, payload)?;
                     let seq = event.seq;
                     let mut stored = vec![Stored { row, events: vec![event] }];
-                    stored.extend(drain_locked(conn, &hub)?);
+                    stored.extend(drain_locked(conn, &present)?);
                     Ok(((seq, from_ref, to_ref), stored))
                 },
                 notify_former,

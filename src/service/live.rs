@@ -28,13 +28,14 @@ impl Services {
             Some(meta) => meta,
             None => {
                 let id = chat_id.to_string();
+                let read_at = self.hub.memory_epoch();
                 let row = self
                     .store
                     .run(move |conn| chats::find(conn, &id).map_err(StoreError::from))
                     .await?
                     .ok_or(ServiceError::ChatNotFound)?;
                 let meta = chat_meta(&row)?;
-                self.hub.insert_chats([meta.clone()]);
+                self.hub.insert_chats(read_at, [meta.clone()]);
                 meta
             }
         };
@@ -65,7 +66,7 @@ impl Services {
             let fields = json!({
                 "chat_id": chat_id, "seq": meta.last_seq, "type": "typing", "from": from, "typing": typing,
             });
-            self.hub.notify(kind, id, &fields);
+            self.relay.notify(kind, id, &fields);
         }
         Ok(())
     }
@@ -93,7 +94,7 @@ impl Services {
         }
         let (from, other) = sides(principal, &meta);
         if let (true, Some((kind, id))) = (moved, other) {
-            self.hub.notify(
+            self.relay.notify(
                 kind,
                 id,
                 &json!({ "chat_id": chat_id, "seq": seq, "type": "read", "from": from }),

@@ -16,9 +16,11 @@ pub mod live;
 pub mod messages;
 pub mod offline_messages;
 pub mod poll;
+pub mod presence;
 mod queue;
 pub mod ratings;
 pub mod readiness;
+pub mod relay;
 pub mod setup;
 pub mod timers;
 pub mod token_cache;
@@ -28,8 +30,10 @@ pub mod visitors;
 use std::sync::Arc;
 
 pub use error::ServiceError;
+use relay::Relay;
 use token_cache::TokenCache;
 
+use crate::broker::Broker;
 use crate::config::Settings;
 use crate::domain::{AgentId, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
 use crate::hub::{ChatMeta, Hub};
@@ -47,6 +51,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     /// Who holds which token, so requests are authenticated without a store read.
     pub tokens: Arc<TokenCache>,
+    /// Where stored events and notices go: this node's hub and, through the broker, the others.
+    pub relay: Relay,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -58,14 +64,21 @@ pub(crate) struct Stored {
 }
 
 impl Services {
-    /// The services over this store and hub, with an empty token cache.
-    pub fn new(store: Store, hub: Arc<Hub>, settings: Settings) -> Self {
+    /// The services over this store, hub and broker, with an empty token cache.
+    pub fn new(store: Store, hub: Arc<Hub>, broker: Broker, settings: Settings) -> Self {
         let agent_recheck = std::time::Duration::from_secs(settings.auth.agent_token_recheck_secs);
-        Self { store, hub, settings: Arc::new(settings), tokens: Arc::new(TokenCache::new(agent_recheck)) }
+        let relay = Relay::new(Arc::clone(&hub), broker);
+        Self {
+            store,
+            hub,
+            settings: Arc::new(settings),
+            tokens: Arc::new(TokenCache::new(agent_recheck)),
+            relay,
+        }
     }
 
-    /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored to the hub
-    /// on the writer thread, right after the commit. Publishing there (not in the request's
+    /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored (to this
+    /// node's hub and the other nodes) on the writer thread, right after the commit. Publishing there (not in the request's
     /// future) matters: actix drops a request future whose client went away, and a commit
     /// whose publish was dropped would stay invisible to polls that trust memory.
     pub(crate) async fn write_chat<T, F>(&self, work: F) -> Result<T, ServiceError>
@@ -82,9 +95,9 @@ impl Services {
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
-        A: FnOnce(&Hub, &T) + Send + 'static,
+        A: FnOnce(&Relay, &T) + Send + 'static,
     {
-        let hub = Arc::clone(&self.hub);
+        let relay = self.relay.clone();
         let (value, _) = self
             .store
             .write_then(
@@ -99,9 +112,9 @@ impl Services {
                 },
                 move |(value, published): &(T, Vec<(ChatMeta, Vec<Event>)>)| {
                     for (meta, events) in published {
-                        hub.publish(meta, events);
+                        relay.publish(meta, events);
                     }
-                    after(&hub, value);
+                    after(&relay, value);
                 },
             )
             .await?;

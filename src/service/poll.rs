@@ -76,8 +76,13 @@ impl Services {
         request: PollRequest,
     ) -> Result<PollResponse, ServiceError> {
         let guard = self.hub.begin_poll(principal, request.tab)?;
-        // The first poll's store read and an agent's queue drain are boxed: a held poll's state
-        // is as large as its largest step, and these two are rare.
+        if guard.arrived() {
+            // Online on every node before anything else: a visitor may pick this agent, or an
+            // agent invite this visitor, through another node right after this poll starts.
+            Box::pin(self.renew_presence(principal.kind(), principal.uuid())).await?;
+        }
+        // The store reads and an agent's queue drain are boxed: a held poll's state is as large
+        // as its largest step, and these are rare.
         if guard.needs_chat_load() {
             Box::pin(self.load_chats(principal)).await?;
         }
@@ -106,6 +111,11 @@ impl Services {
             if self.hub.is_shutting_down() {
                 return Ok(unchanged(PollStatus::Shutdown));
             }
+            if guard.needs_chat_load() {
+                // Memory was forgotten while this poll was held (the broker may have missed
+                // something): the participant's chats are read again before anything is answered.
+                Box::pin(self.load_chats(principal)).await?;
+            }
             let (events, mut cursor) = Box::pin(self.gather(principal, &request.cursor)).await?;
             let notices = self.hub.notices_after(principal, cursor.notices_seen());
             if let Some(last) = notices.last() {
@@ -130,6 +140,7 @@ impl Services {
         let (kind, id) = (principal.kind(), principal.uuid().to_string());
         let retention = i64::try_from(self.hub.closed_chat_retention().as_millis()).unwrap_or(i64::MAX);
         let closed_since = now_ms().saturating_sub(retention);
+        let read_at = self.hub.memory_epoch();
         let rows = self
             .store
             .run(move |conn| {
@@ -141,7 +152,7 @@ impl Services {
             })
             .await?;
         let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
-        self.hub.load_participant_chats(principal, metas);
+        self.hub.load_participant_chats(read_at, principal, metas);
         Ok(())
     }
 
@@ -164,6 +175,7 @@ impl Services {
             .collect();
         if !unknown.is_empty() {
             let ids: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            let read_at = self.hub.memory_epoch();
             let rows =
                 self.store.run(move |conn| chats::find_many(conn, &ids).map_err(StoreError::from)).await?;
             let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
@@ -172,7 +184,7 @@ impl Services {
                     cursor.forget(*chat_id);
                 }
             }
-            self.hub.insert_chats(metas);
+            self.hub.insert_chats(read_at, metas);
             views = self.hub.collect(principal, &cursor, max_events);
         }
 

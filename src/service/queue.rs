@@ -7,30 +7,22 @@
 //! chat's row (inserted before anything else is held), then the queue lock, then the chat
 //! being closed, then the `open_chats` counter, then agent rows, then queued chats' rows.
 
-use std::sync::Arc;
-
 use super::chats::store_event;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, AgentRef, ChatId, EventPayload};
-use crate::hub::Hub;
 use crate::store::{agents, chats, counters, DbConn};
-
-/// Agents present on this node, as store ids.
-pub(crate) fn present_agent_ids(hub: &Hub) -> Vec<String> {
-    hub.present_agents().iter().map(ToString::to_string).collect()
-}
 
 /// Takes the queue lock; every queue transaction calls this before touching chats or agents.
 pub(crate) fn lock(conn: &mut DbConn) -> Result<i64, ServiceError> {
     Ok(counters::take_ticket(conn, counters::QUEUE_LOCK)?)
 }
 
-/// Gives queued chats, in ticket order, to the least-loaded available agents present now, and
-/// tells every chat still waiting its new position when it changed. Must run inside a write
-/// transaction that holds the queue lock; who is present is read here, after the lock, so an
-/// agent who arrived while this transaction waited for the lock is not left out.
-pub(crate) fn drain_locked(conn: &mut DbConn, hub: &Hub) -> Result<Vec<Stored>, ServiceError> {
-    let candidates = &present_agent_ids(hub)[..];
+/// Gives queued chats, in ticket order, to the least-loaded available agents among `present`
+/// (read just before the write, on every node), and tells every chat still waiting its new
+/// position when it changed. Must run inside a write transaction that holds the queue lock. An
+/// agent who arrives after `present` was read drains the queue itself on its first poll.
+pub(crate) fn drain_locked(conn: &mut DbConn, present: &[String]) -> Result<Vec<Stored>, ServiceError> {
+    let candidates = present;
     let now = now_ms();
     let mut stored = Vec::new();
     let mut agents_left = !candidates.is_empty();
@@ -80,13 +72,13 @@ fn take_best_agent(
 impl Services {
     /// Drains the queue now (an agent arrived or became available).
     pub async fn drain_queue(&self) -> Result<(), ServiceError> {
-        if self.hub.present_agents().is_empty() {
+        let present = self.present_agent_ids().await?;
+        if present.is_empty() {
             return Ok(());
         }
-        let hub = Arc::clone(&self.hub);
         self.write_chat(move |conn| {
             lock(conn)?;
-            Ok(((), drain_locked(conn, &hub)?))
+            Ok(((), drain_locked(conn, &present)?))
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Whether this node can serve: what a load balancer asks before it sends the node traffic.
 //! `/healthz` only says the process answers HTTP; ready also means the store answers and the
-//! node is not stopping.
+//! node is not stopping, and with Redis that the broker is connected.
 
 use std::time::Duration;
 
@@ -18,6 +18,9 @@ pub enum NotReady {
     /// The store did not answer a query.
     #[error("the store does not answer: {0}")]
     Store(String),
+    /// Redis cannot be reached: wake-ups from other nodes and presence would be missing.
+    #[error("the broker is not connected")]
+    Broker,
 }
 
 impl Services {
@@ -25,6 +28,9 @@ impl Services {
     pub async fn readiness(&self) -> Result<(), NotReady> {
         if self.hub.is_shutting_down() {
             return Err(NotReady::ShuttingDown);
+        }
+        if !self.relay.broker().is_connected() {
+            return Err(NotReady::Broker);
         }
         match tokio::time::timeout(STORE_ANSWER_WITHIN, self.store.ping()).await {
             Ok(Ok(())) => Ok(()),

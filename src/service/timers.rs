@@ -12,8 +12,6 @@
 //! whose visitor never comes back (after a restart, or after memory dropped the idle chat) is
 //! still seen leaving.
 
-use std::sync::Arc;
-
 use super::chats::{end_chat, store_event};
 use super::queue::{self, drain_locked};
 use super::{chat_meta, ServiceError, Services, Stored};
@@ -43,7 +41,9 @@ impl Services {
     pub async fn run_timers(&self) -> Result<TimerRound, ServiceError> {
         let cutoff = now_ms()
             .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));
-        let present = queue::present_agent_ids(&self.hub);
+        let present = self.present_agent_ids().await?;
+        let present_for_drain = present.clone();
+        let read_at = self.hub.memory_epoch();
         let (waiting, idle, room) = self
             .store
             .run(move |conn| {
@@ -53,27 +53,35 @@ impl Services {
                 Ok::<_, StoreError>((waiting, idle, room))
             })
             .await?;
-        self.hub.insert_chats(waiting.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?);
+        self.hub.insert_chats(read_at, waiting.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?);
 
         let live = self.hub.live_chat_metas();
+        let visitors: Vec<_> = live.iter().map(|(chat, since)| (chat.visitor.0, *since)).collect();
+        let visitors_gone = self.gone(PrincipalKind::Visitor, &visitors).await?;
         let left: Vec<ChatId> = live
             .iter()
-            .filter(|(chat, since)| self.hub.is_gone(PrincipalKind::Visitor, chat.visitor.0, *since))
-            .map(|(chat, _)| chat.chat_id)
+            .zip(&visitors_gone)
+            .filter(|(_, gone)| **gone)
+            .map(|((chat, _), _)| chat.chat_id)
             .collect();
-        let abandoned: Vec<(ChatId, AgentId)> = live
+        let served: Vec<(ChatId, AgentId, tokio::time::Instant)> = live
             .iter()
             .filter(|(chat, _)| chat.status == ChatStatus::Open && !left.contains(&chat.chat_id))
             .filter_map(|(chat, since)| chat.agent.map(|agent| (chat.chat_id, agent, *since)))
-            .filter(|(_, agent, since)| self.hub.is_gone(PrincipalKind::Agent, agent.0, *since))
-            .map(|(chat, agent, _)| (chat, agent))
+            .collect();
+        let agents: Vec<_> = served.iter().map(|(_, agent, since)| (agent.0, *since)).collect();
+        let agents_gone = self.gone(PrincipalKind::Agent, &agents).await?;
+        let abandoned: Vec<(ChatId, AgentId)> = served
+            .iter()
+            .zip(&agents_gone)
+            .filter(|(_, gone)| **gone)
+            .map(|((chat, agent, _), _)| (*chat, *agent))
             .collect();
         if left.is_empty() && abandoned.is_empty() && idle.is_empty() && !room {
             // The usual round: reads only, no write under the queue lock.
             return Ok(TimerRound::default());
         }
 
-        let hub = Arc::clone(&self.hub);
         let message = "Your agent was disconnected. You are back at the front of the queue.".to_string();
         let round = self
             .write_chat(move |conn| {
@@ -114,7 +122,7 @@ impl Services {
                     counts.requeued += 1;
                 }
                 // One drain for everything freed this round, and for any missed wake-up.
-                stored.extend(drain_locked(conn, &hub)?);
+                stored.extend(drain_locked(conn, &present_for_drain)?);
                 Ok((counts, stored))
             })
             .await?;

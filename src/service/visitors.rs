@@ -118,7 +118,7 @@ impl Services {
     /// activity first, at most [`MAX_ONLINE_LISTED`]. Agents and admins only.
     pub async fn online_visitors(&self, principal: &Principal) -> Result<Vec<OnlineVisitor>, ServiceError> {
         require_agent(principal)?;
-        let present: Vec<String> = self.hub.present_visitors().iter().map(ToString::to_string).collect();
+        let present: Vec<String> = self.present_visitors().await?.iter().map(ToString::to_string).collect();
         if present.is_empty() {
             return Ok(Vec::new());
         }

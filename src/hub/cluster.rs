@@ -1,0 +1,56 @@
+//! What the hub does for the other nodes of a cluster: takes notices numbered by the broker,
+//! forgets memory when the broker may have missed something, and names who polls here so their
+//! presence leases can be renewed where every node sees them.
+
+use std::sync::atomic::Ordering;
+
+use uuid::Uuid;
+
+use super::{Hub, Notice};
+use crate::domain::PrincipalKind;
+
+impl Hub {
+    /// Gives a notice the broker numbered (`id` grows across the cluster) to a participant
+    /// present on this node and wakes its polls.
+    pub fn deliver_notice(
+        &self,
+        kind: PrincipalKind,
+        participant_id: Uuid,
+        id: i64,
+        fields: &serde_json::Value,
+    ) {
+        if let Some(mut participant) = self.participants(kind).get_mut(&participant_id) {
+            participant.mailbox.push(Notice::render(id, fields, crate::domain::now_ms()));
+            participant.notify.notify_waiters();
+        }
+    }
+
+    /// Gives a notice the broker numbered to every participant present on this node.
+    pub fn deliver_notice_to_everyone(&self, id: i64, fields: &serde_json::Value) {
+        self.deliver_to_everyone(Notice::render(id, fields, crate::domain::now_ms()));
+    }
+
+    /// Drops every chat from memory and marks every participant's chats as to be read again:
+    /// events published while this node was not listening are in the store only. The epoch
+    /// goes up first, so a store read that started before this cannot put older rows back.
+    /// Held polls are not woken; each reads the store before it answers empty.
+    pub fn forget_all(&self) {
+        self.memory_epoch.fetch_add(1, Ordering::AcqRel);
+        self.chats.clear();
+        for map in [&self.visitors, &self.agents] {
+            for mut participant in map.iter_mut() {
+                participant.chats_loaded = false;
+            }
+        }
+    }
+
+    /// Participants of `kind` holding a poll here now, or whose last poll here ended after
+    /// `since`.
+    pub fn polled_since(&self, kind: PrincipalKind, since: tokio::time::Instant) -> Vec<Uuid> {
+        self.participants(kind)
+            .iter()
+            .filter(|entry| entry.polls_held > 0 || entry.last_seen.is_some_and(|seen| seen >= since))
+            .map(|entry| *entry.key())
+            .collect()
+    }
+}

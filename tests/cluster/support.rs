@@ -1,0 +1,274 @@
+//! A cluster for one test: a fresh PostgreSQL database, a Redis key prefix of its own, and
+//! `switchboard serve` processes on free ports, all killed and cleaned up when dropped.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+/// A visitor or agent and its token.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub id: String,
+    pub token: String,
+}
+
+/// One `/poll` answer.
+#[derive(Debug, Clone)]
+pub struct PollAnswer {
+    pub cursor: String,
+    pub events: Vec<Value>,
+}
+
+/// One node: a `switchboard serve` process.
+pub struct Node {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    child: Child,
+}
+
+/// See the module doc.
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub client: reqwest::Client,
+    admin_url: String,
+    database: String,
+    redis_url: String,
+    prefix: String,
+}
+
+/// Both URLs, or `None` after saying loudly that the test is skipped.
+fn urls() -> Option<(String, String)> {
+    let pg = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty());
+    let redis = std::env::var("SWITCHBOARD_TEST_REDIS_URL").ok().filter(|url| !url.is_empty());
+    match (pg, redis) {
+        (Some(pg), Some(redis)) => Some((pg, redis)),
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: cluster test (set SWITCHBOARD_TEST_POSTGRES_URL and \
+                 SWITCHBOARD_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379) ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Libpq without TLS or GSSAPI (see tests/api/helpers.rs `without_tls`).
+fn plain(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable&gssencmode=disable")
+}
+
+impl Cluster {
+    /// `count` nodes, each ready (`/readyz` 200: store and broker reachable); `None` when the
+    /// test is skipped.
+    pub async fn start(count: usize) -> Option<Self> {
+        let (pg, redis_url) = urls()?;
+        let admin_url = plain(pg.split('?').next().unwrap_or(&pg));
+        let database = format!("sb_cluster_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {database}"))
+            .execute(&mut admin)
+            .expect("create database");
+        let base = admin_url.split('?').next().unwrap_or(&admin_url);
+        let base = base.rsplit_once('/').map_or(base, |(base, _)| base);
+        let store_url = plain(&format!("{base}/{database}"));
+        let prefix = format!("sbtest:{}", uuid::Uuid::new_v4().simple());
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
+            admin_url,
+            database,
+            redis_url,
+            prefix,
+        };
+        for _ in 0..count {
+            let node = cluster.spawn_node(&store_url);
+            cluster.nodes.push(node);
+        }
+        for node in &cluster.nodes {
+            cluster.wait_ready(&node.url).await;
+        }
+        Some(cluster)
+    }
+
+    fn spawn_node(&self, store_url: &str) -> Node {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("serve")
+            .env("SWITCHBOARD_CONFIG", "/nonexistent/config.toml")
+            .env("SWITCHBOARD_SERVER__PORT", port.to_string())
+            .env("SWITCHBOARD_SERVER__WORKERS", "1")
+            .env("SWITCHBOARD_SERVER__PUBLIC_DIR", "")
+            .env("SWITCHBOARD_STORE__URL", store_url)
+            .env("SWITCHBOARD_BROKER__KIND", "redis")
+            .env("SWITCHBOARD_BROKER__URL", &self.redis_url)
+            .env("SWITCHBOARD_BROKER__PREFIX", &self.prefix)
+            .env("SWITCHBOARD_POLL__HOLD_SECS", "20")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("switchboard starts");
+        Node { url: format!("http://127.0.0.1:{port}"), child }
+    }
+
+    async fn wait_ready(&self, url: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = self.client.get(format!("{url}/readyz")).send().await {
+                if response.status() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "node {url} never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills node `index` with SIGKILL (`kill -9`).
+    pub fn kill(&mut self, index: usize) {
+        let node = &mut self.nodes[index];
+        node.child.kill().expect("kill -9");
+        let _ = node.child.wait();
+    }
+
+    /// The base URL of node `index`.
+    pub fn url(&self, index: usize) -> &str {
+        &self.nodes[index].url
+    }
+
+    /// The first admin, made through `POST /api/setup` on node 0.
+    pub async fn setup_admin(&self) -> Participant {
+        let (status, body) = self
+            .post(
+                0,
+                None,
+                "/api/setup",
+                json!({"employee_id": "ADMIN", "name": "Admin", "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(status, 201, "setup: {body}");
+        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+    }
+
+    /// An agent with `max_chats`, created by `admin` and logged in through node `node`.
+    pub async fn agent(
+        &self,
+        admin: &Participant,
+        node: usize,
+        employee_id: &str,
+        max_chats: i32,
+    ) -> Participant {
+        let spec = json!({"employee_id": employee_id, "name": format!("Agent {employee_id}"),
+                          "password": "correct horse battery", "max_chats": max_chats});
+        let (status, body) = self.post(node, Some(admin), "/api/admin/agents", spec).await;
+        assert_eq!(status, 201, "agent: {body}");
+        let login = json!({"employee_id": employee_id, "password": "correct horse battery"});
+        let (status, body) = self.post(node, None, "/api/agent/login", login).await;
+        assert_eq!(status, 200, "login: {body}");
+        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
+    }
+
+    /// A new visitor, made through node `node`.
+    pub async fn visitor(&self, node: usize) -> Participant {
+        let (status, body) = self.post(node, None, "/api/visitors", json!({})).await;
+        assert_eq!(status, 201, "visitor: {body}");
+        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
+    }
+
+    /// `POST path` on node `node`; status and JSON body.
+    pub async fn post(
+        &self,
+        node: usize,
+        who: Option<&Participant>,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}{path}", self.url(node))).json(&body);
+        if let Some(who) = who {
+            request = request.bearer_auth(&who.token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /poll` on node `node` that must answer 200.
+    pub async fn poll(&self, node: usize, who: &Participant, cursor: &str, timeout: u64) -> PollAnswer {
+        let response = self
+            .client
+            .get(format!("{}/poll", self.url(node)))
+            .bearer_auth(&who.token)
+            .query(&[("cursor", cursor.to_string()), ("timeout", timeout.to_string())])
+            .send()
+            .await
+            .expect("poll request");
+        assert_eq!(response.status(), 200, "poll on node {node}");
+        let body: Value = response.json().await.expect("json");
+        PollAnswer {
+            cursor: text(&body["cursor"]),
+            events: body["events"].as_array().cloned().expect("events"),
+        }
+    }
+
+    /// `POST /send` on node `node` that must answer 200; the seq.
+    pub async fn send(
+        &self,
+        node: usize,
+        who: &Participant,
+        chat_id: &str,
+        client_msg_id: &str,
+        body: &str,
+    ) -> i64 {
+        let message = json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body});
+        let (status, answer) = self.post(node, Some(who), "/send", message).await;
+        assert_eq!(status, 200, "send on node {node}: {answer}");
+        answer["seq"].as_i64().expect("seq")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.child.kill();
+            let _ = node.child.wait();
+        }
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database))
+                .execute(&mut admin);
+        }
+        if let Ok(client) = redis::Client::open(self.redis_url.as_str()) {
+            if let Ok(mut connection) = client.get_connection() {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(format!("{}:*", self.prefix))
+                    .query(&mut connection)
+                    .unwrap_or_default();
+                if !keys.is_empty() {
+                    let _ = redis::cmd("DEL").arg(keys).query::<()>(&mut connection);
+                }
+            }
+        }
+    }
+}
+
+/// A JSON string field as a String ("" when absent).
+pub fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// The `message` events of `chat_id` among `events`: (seq, body).
+pub fn messages_of(events: &[Value], chat_id: &str) -> Vec<(i64, String)> {
+    events
+        .iter()
+        .filter(|event| event["chat_id"] == chat_id && event["type"] == "message")
+        .map(|event| (event["seq"].as_i64().unwrap_or(-1), text(&event["body"])))
+        .collect()
+}
