@@ -171,7 +171,8 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
         idle_retention: std::time::Duration::ZERO,
         notice_ttl: std::time::Duration::ZERO,
     });
-    let services = Services::new(store, hub, crate::broker::Broker::Memory, settings);
+    let tokens = std::sync::Arc::new(crate::service::token_cache::TokenCache::for_settings(&settings.auth));
+    let services = Services::new(store, hub, tokens, crate::broker::Broker::Memory, settings);
     match command {
         AgentCommand::Add { employee_id, name, max_chats, password, admin } => {
             let password = match password {

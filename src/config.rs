@@ -118,8 +118,8 @@ pub struct AuthSettings {
     /// Hours an agent token stays valid.
     pub agent_token_ttl_hours: u64,
     /// Seconds an agent token is trusted from memory before the store is asked again: how long
-    /// a disable or password reset made by the CLI or another node takes to apply (this
-    /// node's own admin API applies at once). Visitor tokens are trusted until they expire.
+    /// a disable made by the CLI takes to apply (the admin API and logout apply at once, on
+    /// every node with the Redis broker). Visitor tokens are trusted until they expire.
     pub agent_token_recheck_secs: u64,
 }
 

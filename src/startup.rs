@@ -16,6 +16,7 @@ use crate::config::{CorsSettings, Settings};
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
 use crate::service::relay::inbound_handler;
+use crate::service::token_cache::TokenCache;
 use crate::service::Services;
 use crate::store::{Store, StoreOpenError};
 
@@ -92,8 +93,9 @@ impl Application {
         };
         let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))?;
         let port = listener.local_addr()?.port();
-        let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub)))?;
-        let shared = Services::new(store, Arc::clone(&hub), broker, settings.clone());
+        let tokens = Arc::new(TokenCache::for_settings(&settings.auth));
+        let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub), Arc::clone(&tokens)))?;
+        let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone());
         let services = web::Data::new(shared.clone());
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);

@@ -26,6 +26,15 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[#ARGV]))
 return now
 ";
 
+/// Marks ARGV[1] as seen now; returns when it was seen before (-1: never), and now.
+const ARRIVE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local before = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+if before then return { tonumber(before), now } else return { -1, now } end
+";
+
 /// The ids seen within the last ARGV[1] milliseconds.
 const SEEN_WITHIN: &str = r"
 local t = redis.call('TIME')
@@ -70,6 +79,7 @@ pub struct Leases {
     agents: String,
     connection: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     renew: redis::Script,
+    arrive: redis::Script,
     seen_within: redis::Script,
     scores: redis::Script,
 }
@@ -82,6 +92,7 @@ impl Leases {
             agents: format!("{prefix}:presence:agent"),
             connection: tokio::sync::Mutex::new(None),
             renew: redis::Script::new(RENEW),
+            arrive: redis::Script::new(ARRIVE),
             seen_within: redis::Script::new(SEEN_WITHIN),
             scores: redis::Script::new(SCORES),
         }
@@ -134,6 +145,15 @@ impl Leases {
         }
         invocation.arg(FORGET_AFTER_MS);
         self.call::<i64>(invocation).await.map(drop)
+    }
+
+    /// Marks `id` as polling now; answers when it was last seen polling before (epoch ms on
+    /// Redis's clock; `None`: never).
+    pub async fn arrive(&self, kind: LeaseKind, id: Uuid) -> Result<Option<i64>, BrokerError> {
+        let mut invocation = self.arrive.key(self.key(kind));
+        invocation.arg(id.to_string());
+        let answer: Vec<i64> = self.call(invocation).await?;
+        Ok(answer.first().copied().filter(|before| *before >= 0))
     }
 
     /// Everyone of `kind` that polled within `within`.

@@ -3,6 +3,7 @@
 //! presence leases can be renewed where every node sees them.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -25,9 +26,36 @@ impl Hub {
         }
     }
 
-    /// Gives a notice the broker numbered to every participant present on this node.
+    /// Gives a notice the broker numbered to every participant present on this node, and keeps
+    /// it for [`Hub::catch_up_broadcasts`].
     pub fn deliver_notice_to_everyone(&self, id: i64, fields: &serde_json::Value) {
-        self.deliver_to_everyone(Notice::render(id, fields, crate::domain::now_ms()));
+        let notice = Notice::render(id, fields, crate::domain::now_ms());
+        if let Ok(mut recent) = self.recent_broadcasts.lock() {
+            let ttl = self.settings.notice_ttl;
+            recent.retain(|kept| kept.age() < ttl);
+            recent.push_back(Arc::clone(&notice));
+        }
+        self.deliver_to_everyone(notice);
+    }
+
+    /// A participant arrived here (it was not present on this node) and was last seen polling
+    /// somewhere in the cluster in time for the notices to everyone with an id up to
+    /// `online_until` (Redis's clock, microseconds): it gets those this node kept and it may
+    /// have missed, because its previous poll was answered on another node just before one
+    /// went out and this node did not count it as present then.
+    pub fn catch_up_broadcasts(&self, kind: PrincipalKind, participant_id: Uuid, online_until: i64) {
+        let Ok(recent) = self.recent_broadcasts.lock() else { return };
+        let missed: Vec<Arc<Notice>> =
+            recent.iter().filter(|notice| notice.id <= online_until).cloned().collect();
+        drop(recent);
+        if missed.is_empty() {
+            return;
+        }
+        if let Some(mut participant) = self.participants(kind).get_mut(&participant_id) {
+            for notice in missed {
+                participant.mailbox.insert(notice);
+            }
+        }
     }
 
     /// Drops every chat from memory and marks every participant's chats as to be read again:

@@ -110,6 +110,9 @@ pub struct Hub {
     shutting_down: AtomicBool,
     /// The last notice id handed out (microseconds since the epoch, bumped to stay unique).
     notice_clock: AtomicI64,
+    /// Notices to everyone of the last `notice_ttl`, for participants that arrive here after
+    /// one went out but were online elsewhere when it did (see [`Hub::catch_up_broadcasts`]).
+    recent_broadcasts: std::sync::Mutex<std::collections::VecDeque<Arc<Notice>>>,
     /// Bumped each time memory is forgotten because the broker may have missed something (see
     /// [`Hub::forget_all`]); a store read taken before a bump must not be put into memory.
     memory_epoch: AtomicU64,
@@ -128,6 +131,7 @@ impl Hub {
             shutting_down: AtomicBool::new(false),
             notice_clock: AtomicI64::new(0),
             memory_epoch: AtomicU64::new(0),
+            recent_broadcasts: std::sync::Mutex::default(),
         })
     }
 

@@ -29,6 +29,11 @@ impl Notice {
         Arc::new(Self { id, json, created: tokio::time::Instant::now() })
     }
 
+    /// How long ago it was made (here).
+    pub fn age(&self) -> Duration {
+        self.created.elapsed()
+    }
+
     /// The notice `fields` (a JSON object holding at least `type`) with id `id`; `at` and `seq`
     /// are filled in when `fields` lacks them (`seq` is then the notice id).
     pub fn render(id: i64, fields: &serde_json::Value, at: i64) -> Arc<Self> {
@@ -54,6 +59,19 @@ impl Mailbox {
             self.notices.pop_front();
         }
         self.notices.push_back(notice);
+    }
+
+    /// Puts `notice` in id order among the ones kept, unless one with its id is there: for a
+    /// notice that reaches the mailbox late (see `Hub::catch_up_broadcasts`).
+    pub fn insert(&mut self, notice: Arc<Notice>) {
+        let at = self.notices.partition_point(|kept| kept.id < notice.id);
+        if self.notices.get(at).is_some_and(|kept| kept.id == notice.id) {
+            return;
+        }
+        self.notices.insert(at, notice);
+        if self.notices.len() > MAILBOX_CAPACITY {
+            self.notices.pop_front();
+        }
     }
 
     /// Notices after `seen` that are younger than `ttl`, oldest first.
@@ -90,6 +108,21 @@ mod tests {
         assert_eq!(ids(10), vec![20]);
         tokio::time::advance(Duration::from_secs(6)).await;
         assert_eq!(ids(0), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_late_notice_goes_in_id_order_and_only_once() {
+        let mut mailbox = Mailbox::default();
+        mailbox.push(notice(10));
+        mailbox.push(notice(30));
+        mailbox.insert(notice(20));
+        mailbox.insert(notice(30));
+        let ids: Vec<i64> = mailbox
+            .read_after(0, Duration::from_secs(60), tokio::time::Instant::now())
+            .iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(ids, vec![10, 20, 30]);
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl Services {
     /// Drops an agent's tokens from the token cache after a change the store already holds.
     fn forget_tokens_of(&self, agent_id: &str) {
         if let Ok(id) = uuid::Uuid::parse_str(agent_id) {
-            self.tokens.forget_holder(id);
+            self.relay.forget_holder(id);
         }
     }
 

@@ -117,7 +117,7 @@ impl Services {
         self.store.write(move |conn| tokens::delete(conn, &token_hash).map_err(ServiceError::from)).await?;
         // A lookup that read the store just before the delete may still put it back; for an
         // agent token (the only kind that logs out) that lasts `agent_token_recheck_secs`.
-        self.tokens.forget(&digest);
+        self.relay.forget_token(&digest);
         Ok(())
     }
 }

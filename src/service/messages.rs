@@ -8,6 +8,10 @@ use crate::domain::{
 };
 use crate::store::{agents, chats, messages, visitors, DbConn, StoreError};
 
+/// Tries of one send while the store answers busy (a deadlock between two nodes' batches,
+/// or a full store queue).
+const MAX_BUSY_ATTEMPTS: u64 = 4;
+
 /// What a send did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendOutcome {
@@ -36,7 +40,10 @@ impl Services {
     ) -> Result<SendOutcome, ServiceError> {
         let principal = *principal;
         // Two sends of one new client_msg_id can race on PostgreSQL: the loser hits the unique
-        // index, rolls back, and on the second round finds the winner's seq.
+        // index, rolls back, and on the second round finds the winner's seq. With several nodes,
+        // two nodes' write batches can lock the same chats in opposite orders; PostgreSQL then
+        // aborts one write (`store_busy`). A send is idempotent, so it is tried again here
+        // before the client ever sees a 503.
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -75,6 +82,10 @@ impl Services {
                     if is_unique_violation(e) && attempts < 2 =>
                 {
                     continue
+                }
+                Err(ServiceError::Store(StoreError::Busy)) if attempts < MAX_BUSY_ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempts)).await;
+                    continue;
                 }
                 other => return other,
             }

@@ -64,22 +64,21 @@ pub(crate) struct Stored {
 }
 
 impl Services {
-    /// The services over this store, hub and broker, with an empty token cache.
-    pub fn new(store: Store, hub: Arc<Hub>, broker: Broker, settings: Settings) -> Self {
-        let agent_recheck = std::time::Duration::from_secs(settings.auth.agent_token_recheck_secs);
-        let relay = Relay::new(Arc::clone(&hub), broker);
-        Self {
-            store,
-            hub,
-            settings: Arc::new(settings),
-            tokens: Arc::new(TokenCache::new(agent_recheck)),
-            relay,
-        }
+    /// The services over this store, hub, token cache and broker.
+    pub fn new(
+        store: Store,
+        hub: Arc<Hub>,
+        tokens: Arc<TokenCache>,
+        broker: Broker,
+        settings: Settings,
+    ) -> Self {
+        let relay = Relay::new(Arc::clone(&hub), Arc::clone(&tokens), broker);
+        Self { store, hub, settings: Arc::new(settings), tokens, relay }
     }
 
     /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored (to this
-    /// node's hub and the other nodes) on the writer thread, right after the commit. Publishing there (not in the request's
-    /// future) matters: actix drops a request future whose client went away, and a commit
+    /// node's hub and the other nodes) on the writer thread, right after the commit.
+    /// Publishing there (not in the request's future) matters: actix drops a request future whose client went away, and a commit
     /// whose publish was dropped would stay invisible to polls that trust memory.
     pub(crate) async fn write_chat<T, F>(&self, work: F) -> Result<T, ServiceError>
     where

@@ -79,7 +79,7 @@ impl Services {
         if guard.arrived() {
             // Online on every node before anything else: a visitor may pick this agent, or an
             // agent invite this visitor, through another node right after this poll starts.
-            Box::pin(self.renew_presence(principal.kind(), principal.uuid())).await?;
+            Box::pin(self.arrive(principal.kind(), principal.uuid())).await?;
         }
         // The store reads and an agent's queue drain are boxed: a held poll's state is as large
         // as its largest step, and these are rare.

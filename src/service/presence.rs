@@ -108,11 +108,16 @@ impl Services {
             .collect())
     }
 
-    /// Marks `id` as polling, on every node at once (a participant that just arrived: an agent
-    /// must be choosable through every node before its first poll is held).
-    pub(crate) async fn renew_presence(&self, kind: PrincipalKind, id: Uuid) -> Result<(), ServiceError> {
-        if let Some(leases) = self.relay.broker().leases() {
-            leases.renew(lease_kind(kind), &[id]).await?;
+    /// A participant arrived on this node: marks it as polling on every node at once (an agent
+    /// must be choosable through every node before its first poll is held), and hands it the
+    /// notices to everyone it was online for but missed by arriving here.
+    pub(crate) async fn arrive(&self, kind: PrincipalKind, id: Uuid) -> Result<(), ServiceError> {
+        let Some(leases) = self.relay.broker().leases() else { return Ok(()) };
+        if let Some(before_ms) = leases.arrive(lease_kind(kind), id).await? {
+            let lease_ms = i64::try_from(self.lease().as_millis()).unwrap_or(i64::MAX);
+            // Notice ids are microseconds of Redis's clock, like the lease scores' milliseconds.
+            let online_until = before_ms.saturating_add(lease_ms).saturating_mul(1000);
+            self.hub.catch_up_broadcasts(kind, id, online_until);
         }
         Ok(())
     }

@@ -6,13 +6,16 @@
 //!   take them in the same way (repeats are ignored by seq, holes send polls to the store).
 //! - Notices (typing, read markers, announcements, a transfer told to the former agent) take
 //!   their id from the broker with Redis, so every node gives the same notice the same id and
-//!   a poll that moves between nodes sees each once; with `memory` this node numbers them.
+//!   a poll that moves between nodes sees it once; with `memory` this node numbers them.
+//! - A revoked token (logout) or every token of an agent (disabled, password reset) leaves the
+//!   token cache of every node at once, not only after the agent recheck.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::token_cache::{TokenCache, TokenDigest};
 use crate::broker::{Broker, Inbound, InboundHandler};
 use crate::domain::{AgentId, ChatId, ChatStatus, Event, PrincipalKind, VisitorId};
 use crate::hub::{ChatMeta, Hub};
@@ -21,6 +24,7 @@ use crate::hub::{ChatMeta, Hub};
 #[derive(Clone)]
 pub struct Relay {
     hub: Arc<Hub>,
+    tokens: Arc<TokenCache>,
     broker: Broker,
 }
 
@@ -32,6 +36,10 @@ enum Wire {
     Chat { chat: WireChat, events: Vec<Event> },
     /// A notice for one participant (`to`), or for everyone present (`to` absent).
     Notice { to: Option<(WireKind, Uuid)>, fields: serde_json::Value },
+    /// A token revoked: its digest.
+    ForgetToken { digest: TokenDigest },
+    /// Every token of this agent revoked.
+    ForgetHolder { id: Uuid },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -95,8 +103,8 @@ impl From<WireChat> for ChatMeta {
 
 impl Relay {
     /// The relay of this node.
-    pub fn new(hub: Arc<Hub>, broker: Broker) -> Self {
-        Self { hub, broker }
+    pub fn new(hub: Arc<Hub>, tokens: Arc<TokenCache>, broker: Broker) -> Self {
+        Self { hub, tokens, broker }
     }
 
     /// The broker (for presence and readiness).
@@ -130,6 +138,22 @@ impl Relay {
         }
     }
 
+    /// Forgets a revoked token here and on every other node.
+    pub fn forget_token(&self, digest: &TokenDigest) {
+        self.tokens.forget(digest);
+        if self.broker.is_shared() {
+            self.send(&Wire::ForgetToken { digest: *digest }, false);
+        }
+    }
+
+    /// Forgets every token of `id` here and on every other node.
+    pub fn forget_holder(&self, id: Uuid) {
+        self.tokens.forget_holder(id);
+        if self.broker.is_shared() {
+            self.send(&Wire::ForgetHolder { id }, false);
+        }
+    }
+
     fn send(&self, message: &Wire, numbered: bool) {
         // Plain data (ids, strings, numbers): serialising cannot fail.
         let Ok(bytes) = serde_json::to_vec(message) else { return };
@@ -141,12 +165,14 @@ impl Relay {
     }
 }
 
-/// What this node does with what the broker brings: events and notices go into the hub, a
-/// resync makes it forget memory.
-pub fn inbound_handler(hub: Arc<Hub>) -> InboundHandler {
+/// What this node does with what the broker brings: events and notices go into the hub,
+/// revoked tokens leave the token cache, a resync makes it forget memory.
+pub fn inbound_handler(hub: Arc<Hub>, tokens: Arc<TokenCache>) -> InboundHandler {
     Arc::new(move |inbound| match inbound {
         Inbound::Message(bytes) => match serde_json::from_slice::<Wire>(&bytes) {
             Ok(Wire::Chat { chat, events }) => hub.publish(&chat.into(), &events),
+            Ok(Wire::ForgetToken { digest }) => tokens.forget(&digest),
+            Ok(Wire::ForgetHolder { id }) => tokens.forget_holder(id),
             Ok(Wire::Notice { .. }) => log::warn!("broker: an unnumbered notice was ignored"),
             Err(error) => log::warn!("broker: a message did not parse: {error}"),
         },
@@ -155,7 +181,7 @@ pub fn inbound_handler(hub: Arc<Hub>) -> InboundHandler {
                 hub.deliver_notice(kind.into(), participant, id, &fields)
             }
             Ok(Wire::Notice { to: None, fields }) => hub.deliver_notice_to_everyone(id, &fields),
-            Ok(Wire::Chat { .. }) => log::warn!("broker: a numbered chat message was ignored"),
+            Ok(_) => log::warn!("broker: a numbered message that is not a notice was ignored"),
             Err(error) => log::warn!("broker: a notice did not parse: {error}"),
         },
         Inbound::Resync => {

@@ -43,6 +43,11 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
+    /// An empty cache that rechecks agent tokens as `auth.agent_token_recheck_secs` says.
+    pub fn for_settings(auth: &crate::config::AuthSettings) -> Self {
+        Self::new(Duration::from_secs(auth.agent_token_recheck_secs))
+    }
+
     /// An empty cache that asks the store again about agent tokens after `agent_recheck`.
     pub fn new(agent_recheck: Duration) -> Self {
         Self { entries: DashMap::new(), started: Instant::now(), agent_recheck }

@@ -103,7 +103,16 @@ class Server {
     return server;
   }
 
-  get origin() { return `http://127.0.0.1:${this.port}`; }
+  /**
+   * A server already running at `baseUrl` (e.g. three nodes behind nginx: .ci/cluster-browser),
+   * whose store the CLI reaches through the config file `config`. Never started or stopped here.
+   */
+  static attach(baseUrl, config) {
+    if (!config) throw new Error(`a server at ${baseUrl} needs SWITCHBOARD_CONFIG (its store, for the CLI)`);
+    return Object.assign(Object.create(Server.prototype), { base: baseUrl.replace(/\/+$/, ''), config, log: '' });
+  }
+
+  get origin() { return this.base || `http://127.0.0.1:${this.port}`; }
 
   url(p) { return this.origin + p; }
 
@@ -135,6 +144,7 @@ class Server {
   }
 
   async stop() {
+    if (this.base) return; // attached: not ours to stop
     if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
       this.process.kill('SIGTERM');
       await this.exited;
@@ -274,10 +284,18 @@ async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } =
  * the API unless `agentOnline` is false), any `moreAgents` ([employee id, name] pairs), admin
  * ADM (its login in `admin`), and Chromium. `open()` gives a page in a new context (or in the
  * context passed) whose script errors and dialogs are collected in `errors`.
+ * With `baseUrl` the server is the one already running there (see `Server.attach`; the CLI
+ * reads its store from SWITCHBOARD_CONFIG), its allowlist must name the shop on `sitePort`,
+ * and the agents are added to its store, which must not have them yet.
  */
-async function shopWorld({ maxChats = 3, agentOnline = true, moreAgents = [], settings = '', scriptAttrs = '' } = {}) {
-  const sitePort = await freePort();
-  const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`], settings });
+async function shopWorld({
+  maxChats = 3, agentOnline = true, moreAgents = [], settings = '', scriptAttrs = '', baseUrl = '', sitePort = 0,
+} = {}) {
+  if (baseUrl && (settings || !sitePort)) throw new Error('a running server takes no settings and needs the sitePort it allows');
+  sitePort = sitePort || await freePort();
+  const server = baseUrl
+    ? Server.attach(baseUrl, process.env.SWITCHBOARD_CONFIG)
+    : await Server.start({ origins: [`http://127.0.0.1:${sitePort}`], settings });
   server.addAgent('E1', 'Alice', { maxChats });
   for (const [employeeId, name] of moreAgents) server.addAgent(employeeId, name);
   server.addAgent('ADM', 'Ada', { admin: true });

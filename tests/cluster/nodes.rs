@@ -158,3 +158,53 @@ async fn a_node_killed_mid_chat_loses_nothing_and_its_visitor_goes_on_elsewhere(
     let expected: Vec<(i64, String)> = (1..=20).map(|n| (n + 1, format!("message {n}"))).collect();
     assert_eq!(seen, expected, "nothing lost or repeated across the kill");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_through_one_node_locks_the_token_out_of_every_node_at_once() {
+    let Some(cluster) = Cluster::start(3).await else { return };
+    let admin = cluster.setup_admin().await;
+    let agent = cluster.agent(&admin, 0, "E1", 5).await;
+    // Every node has now trusted the token once (and would for `agent_token_recheck_secs`).
+    for node in 0..3 {
+        cluster.poll(node, &agent, "", 0).await;
+    }
+    let (status, body) = cluster.post(0, Some(&agent), "/api/agent/logout", json!({})).await;
+    assert_eq!(status, 204, "logout: {body}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for node in 1..3 {
+        let response = cluster
+            .client
+            .get(format!("{}/poll", cluster.url(node)))
+            .bearer_auth(&agent.token)
+            .query(&[("timeout", "0")])
+            .send()
+            .await
+            .expect("poll request");
+        assert_eq!(response.status(), 401, "node {node} still took the logged-out token");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcement_between_two_polls_reaches_a_visitor_whose_next_poll_lands_elsewhere() {
+    let Some(cluster) = Cluster::start(3).await else { return };
+    let admin = cluster.setup_admin().await;
+    let (online, never_polled) = (cluster.visitor(0).await, cluster.visitor(0).await);
+    // Online through A; between two polls when the announcement goes out through C.
+    let cursor = cluster.poll(0, &online, "", 0).await.cursor;
+    let (status, body) =
+        cluster.post(2, Some(&admin), "/api/admin/announcements", json!({"body": "Closing at 18:00."})).await;
+    assert_eq!(status, 201, "announce: {body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Its next poll lands on B, where it never polled.
+    let answer = cluster.poll(1, &online, &cursor, 0).await;
+    let shown: Vec<_> = answer.events.iter().filter(|event| event["type"] == "announcement").collect();
+    assert_eq!(shown.len(), 1, "{:?}", answer.events);
+    assert_eq!(shown[0]["body"], "Closing at 18:00.");
+    // Once: the poll after that, on C, does not show it again.
+    let again = cluster.poll(2, &online, &answer.cursor, 0).await;
+    assert!(again.events.iter().all(|event| event["type"] != "announcement"), "{:?}", again.events);
+    // Who was not online when it went out does not get it on arriving.
+    let late = cluster.poll(1, &never_polled, "", 0).await;
+    assert!(late.events.iter().all(|event| event["type"] != "announcement"), "{:?}", late.events);
+}

@@ -113,7 +113,7 @@ impl Cluster {
             .env("SWITCHBOARD_BROKER__URL", &self.redis_url)
             .env("SWITCHBOARD_BROKER__PREFIX", &self.prefix)
             .env("SWITCHBOARD_POLL__HOLD_SECS", "20")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,switchboard::http::pages=error")
             .stdin(Stdio::null())
             .spawn()
             .expect("switchboard starts");
