@@ -56,6 +56,13 @@ impl From<diesel::result::Error> for StoreError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => StoreError::Unavailable(info.message().to_string()),
+            // PostgreSQL going down mid-batch: the server ends the session ("terminating
+            // connection due to administrator command", SQLSTATE 57P01, or the connection just
+            // closes), and diesel then calls the transaction manager broken. A 503, not a 500.
+            Error::BrokenTransactionManager => StoreError::Unavailable("the connection broke".into()),
+            Error::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
+                StoreError::Unavailable(info.message().to_string())
+            }
             // SQLite answers "database is locked" when busy_timeout runs out; PostgreSQL
             // aborts one side of a deadlock or serialisation conflict. All are worth a retry.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Busy,
@@ -67,6 +74,18 @@ impl From<diesel::result::Error> for StoreError {
             other => StoreError::Query(other),
         }
     }
+}
+
+/// Whether a database error's message says the server or the connection went away.
+fn is_connection_loss(message: &str) -> bool {
+    const LOSS: [&str; 5] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ];
+    LOSS.iter().any(|loss| message.contains(loss))
 }
 
 impl From<r2d2::Error> for StoreError {
@@ -243,4 +262,30 @@ pub enum StoreOpenError {
     /// The store threads could not start.
     #[error("cannot start store threads: {0}")]
     Threads(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(message: &str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn a_store_going_down_is_unavailable_and_a_real_failure_is_not() {
+        let down = [
+            Error::BrokenTransactionManager,
+            database_error("terminating connection due to administrator command"),
+            database_error("server closed the connection unexpectedly"),
+        ];
+        for error in down {
+            assert!(matches!(StoreError::from(error), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(
+            StoreError::from(database_error("syntax error at or near \"x\"")),
+            StoreError::Query(_)
+        ));
+    }
 }
