@@ -208,3 +208,27 @@ async fn an_announcement_between_two_polls_reaches_a_visitor_whose_next_poll_lan
     let late = cluster.poll(1, &never_polled, "", 0).await;
     assert!(late.events.iter().all(|event| event["type"] != "announcement"), "{:?}", late.events);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_its_redis_is_not_ready_until_redis_is_back() {
+    let Some(opt_in) = crate::private::opted_in() else { return };
+    let redis = crate::private::PrivateRedis::start();
+    let cluster = Cluster::start_on(1, &opt_in.postgres_url, redis.url()).await;
+    assert_eq!(cluster.readiness(0).await, 200);
+    // Redis killed, down for 4 s, then a new one on the same port.
+    let script = redis.restart_script(Duration::from_secs(4));
+    let restart = std::thread::spawn(move || std::process::Command::new("sh").arg(&script).status());
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut statuses = Vec::new();
+    while Instant::now() < deadline {
+        statuses.push(cluster.readiness(0).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(restart.join().expect("restart thread").expect("restart script").success());
+    assert!(statuses.contains(&503), "never not ready while Redis was down: {statuses:?}");
+    let back = Instant::now() + Duration::from_secs(15);
+    while cluster.readiness(0).await != 200 {
+        assert!(Instant::now() < back, "not ready again after Redis came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -72,7 +72,13 @@ impl Cluster {
     /// test is skipped.
     pub async fn start(count: usize) -> Option<Self> {
         let (pg, redis_url) = urls()?;
-        let admin_url = plain(pg.split('?').next().unwrap_or(&pg));
+        Some(Self::start_on(count, &pg, redis_url).await)
+    }
+
+    /// `count` ready nodes on a fresh database of the PostgreSQL server at `pg`, with the Redis
+    /// at `redis_url`.
+    pub async fn start_on(count: usize, pg: &str, redis_url: String) -> Self {
+        let admin_url = plain(pg.split('?').next().unwrap_or(pg));
         let database = format!("sb_cluster_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
         diesel::sql_query(format!("CREATE DATABASE {database}"))
@@ -97,7 +103,7 @@ impl Cluster {
         for node in &cluster.nodes {
             cluster.wait_ready(&node.url).await;
         }
-        Some(cluster)
+        cluster
     }
 
     fn spawn_node(&self, store_url: &str) -> Node {
@@ -118,6 +124,14 @@ impl Cluster {
             .spawn()
             .expect("switchboard starts");
         Node { url: format!("http://127.0.0.1:{port}"), child }
+    }
+
+    /// `GET /readyz` of node `index`: its status.
+    pub async fn readiness(&self, index: usize) -> u16 {
+        match self.client.get(format!("{}/readyz", self.url(index))).send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 
     async fn wait_ready(&self, url: &str) {
