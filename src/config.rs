@@ -96,6 +96,10 @@ pub struct StoreSettings {
     pub sqlite_busy_timeout_ms: u64,
     /// Store calls allowed to wait for a store thread before new ones get 503.
     pub max_queued_calls: usize,
+    /// Most writes the writer commits together in one transaction. 0 = the default for the
+    /// deployment: 512 for one node; 1 for several nodes on PostgreSQL, where a batch holds the
+    /// row locks of all its writes until it commits and two nodes' batches would deadlock.
+    pub max_write_batch: usize,
 }
 
 /// `[presence]`
@@ -203,6 +207,7 @@ impl Default for StoreSettings {
             pool_size: 4,
             sqlite_busy_timeout_ms: 5_000,
             max_queued_calls: 20_000,
+            max_write_batch: 0,
         }
     }
 }

@@ -114,7 +114,7 @@ impl StoreError {
     }
 }
 
-/// Most writes committed together in one transaction.
+/// Most writes committed together in one transaction, unless `store.max_write_batch` says.
 const MAX_WRITE_BATCH: usize = 512;
 
 /// How often the WAL is checkpointed into the SQLite file.
@@ -145,7 +145,11 @@ impl Store {
             .build(manager)?;
         migrate::run(&mut *pool.get()?)?;
         let executor = StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
-        let writer = StoreWriter::start(pool.clone(), settings.max_queued_calls, MAX_WRITE_BATCH)?;
+        let batch = match settings.max_write_batch {
+            0 => MAX_WRITE_BATCH,
+            n => n,
+        };
+        let writer = StoreWriter::start(pool.clone(), settings.max_queued_calls, batch)?;
         let checkpointer = match target {
             StoreTarget::Sqlite(_) => Some(checkpoint::Checkpointer::start(pool.clone(), CHECKPOINT_EVERY)?),
             StoreTarget::Postgres(_) => None,
