@@ -55,6 +55,7 @@ impl Hub {
             for notice in missed {
                 participant.mailbox.insert(notice);
             }
+            participant.notify.notify_waiters();
         }
     }
 

@@ -77,9 +77,23 @@ impl Services {
     ) -> Result<PollResponse, ServiceError> {
         let guard = self.hub.begin_poll(principal, request.tab)?;
         if guard.arrived() {
-            // Online on every node before anything else: a visitor may pick this agent, or an
-            // agent invite this visitor, through another node right after this poll starts.
-            Box::pin(self.arrive(principal.kind(), principal.uuid())).await?;
+            let (kind, id) = (principal.kind(), principal.uuid());
+            if kind == PrincipalKind::Agent {
+                // Online on every node before anything else: a visitor may pick this agent
+                // through another node right after this poll starts.
+                Box::pin(self.arrive(kind, id)).await?;
+            } else {
+                // A visitor's arrival is told to the cluster beside the poll, not before it:
+                // behind a round-robin balancer nearly every poll arrives on a node anew, and
+                // 100,000 visitors re-polling at once must not each wait for Redis (nor get a
+                // 503 when it is slow). What the arrival brings (missed notices) wakes the poll.
+                let services = self.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = services.arrive(kind, id).await {
+                        log::debug!("presence: a visitor's arrival was not recorded: {error}");
+                    }
+                });
+            }
         }
         // The store reads and an agent's queue drain are boxed: a held poll's state is as large
         // as its largest step, and these are rare.

@@ -196,8 +196,8 @@ async fn an_announcement_between_two_polls_reaches_a_visitor_whose_next_poll_lan
     assert_eq!(status, 201, "announce: {body}");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // Its next poll lands on B, where it never polled.
-    let answer = cluster.poll(1, &online, &cursor, 0).await;
+    // Its next poll lands on B, where it never polled (held: the arrival is recorded beside it).
+    let answer = cluster.poll(1, &online, &cursor, 5).await;
     let shown: Vec<_> = answer.events.iter().filter(|event| event["type"] == "announcement").collect();
     assert_eq!(shown.len(), 1, "{:?}", answer.events);
     assert_eq!(shown[0]["body"], "Closing at 18:00.");
