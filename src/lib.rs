@@ -11,8 +11,9 @@
 //!   `Email`, `PageLimit` …). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
-//!   on the one writer thread that commits waiting writes together (group commit), and SQLite's
-//!   WAL checkpoints on a thread of their own.
+//!   on the one writer thread that commits waiting writes together (group commit; one by one
+//!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
+//!   own.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls, presence leases and
 //!   mailboxes of notices (typing, read markers, announcements); with several nodes it also
