@@ -23,9 +23,7 @@ use participant::Participant;
 pub use poll_guard::PollGuard;
 pub use queue::{BelowHorizon, EventQueue};
 
-use crate::domain::{
-    AgentId, ChatId, ChatStatus, Cursor, Event, EventRecord, Principal, PrincipalKind, TabId,
-};
+use crate::domain::{ChatId, ChatStatus, Cursor, Event, EventRecord, Principal, PrincipalKind, TabId};
 
 /// Sizes and times the hub works with.
 #[derive(Debug, Clone)]
@@ -382,23 +380,13 @@ impl Hub {
             .collect()
     }
 
-    /// Agents present on this node now.
-    pub fn present_agents(&self) -> Vec<AgentId> {
+    /// Participants of `kind` present on this node now (holding a poll or within the lease).
+    pub fn present(&self, kind: PrincipalKind) -> Vec<Uuid> {
         let now = tokio::time::Instant::now();
-        self.agents
+        self.participants(kind)
             .iter()
             .filter(|entry| entry.value().is_present(now, self.settings.presence_lease))
-            .map(|entry| AgentId(*entry.key()))
-            .collect()
-    }
-
-    /// Visitors present on this node now (holding a poll or within the presence lease).
-    pub fn present_visitors(&self) -> Vec<crate::domain::VisitorId> {
-        let now = tokio::time::Instant::now();
-        self.visitors
-            .iter()
-            .filter(|entry| entry.value().is_present(now, self.settings.presence_lease))
-            .map(|entry| crate::domain::VisitorId(*entry.key()))
+            .map(|entry| *entry.key())
             .collect()
     }
 

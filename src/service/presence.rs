@@ -24,17 +24,18 @@ impl Services {
         Duration::from_secs(self.settings.presence.lease_secs)
     }
 
+    /// Participants of `kind` online now, on any node: this node's hub knows with `memory`,
+    /// the Redis leases with several nodes.
+    async fn present(&self, kind: PrincipalKind) -> Result<Vec<Uuid>, ServiceError> {
+        match self.relay.broker().leases() {
+            None => Ok(self.hub.present(kind)),
+            Some(leases) => Ok(leases.seen_within(lease_kind(kind), self.lease()).await?),
+        }
+    }
+
     /// Agents online now, on any node.
     pub async fn present_agents(&self) -> Result<Vec<AgentId>, ServiceError> {
-        match self.relay.broker().leases() {
-            None => Ok(self.hub.present_agents()),
-            Some(leases) => Ok(leases
-                .seen_within(LeaseKind::Agent, self.lease())
-                .await?
-                .into_iter()
-                .map(AgentId)
-                .collect()),
-        }
+        Ok(self.present(PrincipalKind::Agent).await?.into_iter().map(AgentId).collect())
     }
 
     /// Agents online now, as store ids.
@@ -44,15 +45,7 @@ impl Services {
 
     /// Visitors online now, on any node.
     pub async fn present_visitors(&self) -> Result<Vec<VisitorId>, ServiceError> {
-        match self.relay.broker().leases() {
-            None => Ok(self.hub.present_visitors()),
-            Some(leases) => Ok(leases
-                .seen_within(LeaseKind::Visitor, self.lease())
-                .await?
-                .into_iter()
-                .map(VisitorId)
-                .collect()),
-        }
+        Ok(self.present(PrincipalKind::Visitor).await?.into_iter().map(VisitorId).collect())
     }
 
     /// Whether the participant is online now, on any node.
