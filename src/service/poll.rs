@@ -97,9 +97,6 @@ impl Services {
         }
         // The store reads and an agent's queue drain are boxed: a held poll's state is as large
         // as its largest step, and these are rare.
-        if guard.needs_chat_load() {
-            Box::pin(self.load_chats(principal)).await?;
-        }
         if guard.arrived() && principal.kind() == PrincipalKind::Agent {
             // An agent that just came online takes waiting chats. Failing to drain now does not
             // fail the poll: the next close or arrival drains again.
@@ -126,8 +123,9 @@ impl Services {
                 return Ok(unchanged(PollStatus::Shutdown));
             }
             if guard.needs_chat_load() {
-                // Memory was forgotten while this poll was held (the broker may have missed
-                // something): the participant's chats are read again before anything is answered.
+                // The participant's first poll on this node, or memory was forgotten while this
+                // poll was held (the broker may have missed something): its chats are read from
+                // the store before anything is answered.
                 Box::pin(self.load_chats(principal)).await?;
             }
             let (events, mut cursor) = Box::pin(self.gather(principal, &request.cursor)).await?;
