@@ -47,7 +47,7 @@ impl Backend {
     /// run, that the PostgreSQL tests are skipped.
     pub fn postgres() -> Option<Self> {
         match std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(without_tls(&url))),
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(crate::pg_url::without_tls(&url))),
             _ => {
                 static WARNED: Once = Once::new();
                 WARNED.call_once(|| {
@@ -62,22 +62,6 @@ impl Backend {
             }
         }
     }
-}
-
-/// `url` with TLS and GSSAPI encryption off unless it sets them. libpq tears OpenSSL and
-/// Kerberos down at process exit; a pool thread of a server still winding down that is
-/// connecting at that moment crashed the test binary after every test had passed ("double free
-/// or corruption", reproduced in C: 19 of 100 exits with four threads connecting, 0 of 100 with
-/// both off). The test server is local, so nothing is lost by not encrypting.
-fn without_tls(url: &str) -> String {
-    let mut url = url.to_string();
-    for (key, value) in [("sslmode", "disable"), ("gssencmode", "disable")] {
-        if !url.contains(&format!("{key}=")) {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            url = format!("{url}{separator}{key}={value}");
-        }
-    }
-    url
 }
 
 /// A store of its own for one test; dropped with the test.

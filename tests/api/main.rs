@@ -15,6 +15,8 @@ mod limits;
 mod live;
 mod offline_messages;
 mod pages;
+#[path = "../common/pg_url.rs"]
+mod pg_url;
 mod presence;
 mod queue;
 mod ratings;

@@ -8,5 +8,7 @@
 
 mod faults;
 mod nodes;
+#[path = "../common/pg_url.rs"]
+mod pg_url;
 mod private;
 mod support;

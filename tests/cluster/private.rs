@@ -24,7 +24,7 @@ pub fn opted_in() -> Option<OptIn> {
     let redis = std::env::var_os("SWITCHBOARD_TEST_REDIS_URL");
     let postgres = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty());
     match (redis, postgres) {
-        (Some(_), Some(url)) => Some(OptIn { postgres_url: without_tls(&url) }),
+        (Some(_), Some(url)) => Some(OptIn { postgres_url: crate::pg_url::without_tls(&url) }),
         _ => {
             static WARNED: Once = Once::new();
             WARNED.call_once(|| {
@@ -40,19 +40,6 @@ pub fn opted_in() -> Option<OptIn> {
             None
         }
     }
-}
-
-/// `url` with TLS and GSSAPI encryption off unless it sets them: libpq tears OpenSSL and
-/// Kerberos down at exit, which crashes a process whose threads are still connecting.
-pub fn without_tls(url: &str) -> String {
-    let mut url = url.to_string();
-    for (key, value) in [("sslmode", "disable"), ("gssencmode", "disable")] {
-        if !url.contains(&format!("{key}=")) {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            url = format!("{url}{separator}{key}={value}");
-        }
-    }
-    url
 }
 
 /// A TCP port nothing listens on right now.

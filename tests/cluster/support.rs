@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
+use crate::pg_url::without_tls;
+
 /// A visitor or agent and its token.
 #[derive(Debug, Clone)]
 pub struct Participant {
@@ -61,12 +63,6 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Libpq without TLS or GSSAPI (see tests/api/helpers.rs `without_tls`).
-fn plain(url: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}sslmode=disable&gssencmode=disable")
-}
-
 impl Cluster {
     /// `count` nodes, each ready (`/readyz` 200: store and broker reachable); `None` when the
     /// test is skipped.
@@ -78,7 +74,7 @@ impl Cluster {
     /// `count` ready nodes on a fresh database of the PostgreSQL server at `pg`, with the Redis
     /// at `redis_url`.
     pub async fn start_on(count: usize, pg: &str, redis_url: String) -> Self {
-        let admin_url = plain(pg.split('?').next().unwrap_or(pg));
+        let admin_url = without_tls(pg.split('?').next().unwrap_or(pg));
         let database = format!("sb_cluster_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
         diesel::sql_query(format!("CREATE DATABASE {database}"))
@@ -86,7 +82,7 @@ impl Cluster {
             .expect("create database");
         let base = admin_url.split('?').next().unwrap_or(&admin_url);
         let base = base.rsplit_once('/').map_or(base, |(base, _)| base);
-        let store_url = plain(&format!("{base}/{database}"));
+        let store_url = without_tls(&format!("{base}/{database}"));
         let prefix = format!("sbtest:{}", uuid::Uuid::new_v4().simple());
         let mut cluster = Self {
             nodes: Vec::new(),
