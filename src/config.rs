@@ -52,6 +52,9 @@ pub struct ServerSettings {
     pub client_request_timeout_secs: u64,
     /// Folder of the front ends served at `/` (relative to the config file); empty serves none.
     pub public_dir: String,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed when
+    /// finding a request's client address; empty believes nobody's.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[poll]`
@@ -177,6 +180,7 @@ impl Default for ServerSettings {
             shutdown_timeout_secs: 2,
             client_request_timeout_secs: 10,
             public_dir: "public".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -276,6 +280,11 @@ impl Settings {
         }
         if self.store.pool_size == 0 {
             return fail("store.pool_size must be at least 1");
+        }
+        if let Err(bad) = crate::http::client_ip::TrustedProxies::parse(&self.server.trusted_proxies) {
+            return Err(ConfigError::Value(format!(
+                "server.trusted_proxies: {bad:?} is neither an IP address nor a CIDR network"
+            )));
         }
         if self.broker.kind == BrokerKind::Redis && !self.store.url.starts_with("postgres") {
             return fail("broker.kind = \"redis\" needs a PostgreSQL store.url: nodes must share one store");

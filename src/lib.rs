@@ -37,6 +37,7 @@
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
+//! - [`metrics`]: the Prometheus recorder behind `GET /metrics`.
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
 
@@ -48,6 +49,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod metrics;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -12,7 +12,8 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::broker::{Broker, BrokerError};
-use crate::config::{BrokerKind, CorsSettings, Settings};
+use crate::config::{BrokerKind, ConfigError, CorsSettings, Settings};
+use crate::http::client_ip::TrustedProxies;
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
 use crate::service::relay::inbound_handler;
@@ -29,6 +30,9 @@ pub enum StartupError {
     /// The broker could not be set up.
     #[error(transparent)]
     Broker(#[from] BrokerError),
+    /// A setting is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The listener could not be bound.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
@@ -103,6 +107,10 @@ impl Application {
         let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub), Arc::clone(&tokens)))?;
         let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone());
         let services = web::Data::new(shared.clone());
+        let trusted_proxies =
+            web::Data::new(TrustedProxies::parse(&settings.server.trusted_proxies).map_err(|bad| {
+                ConfigError::Value(format!("server.trusted_proxies: {bad:?} is not an address or network"))
+            })?);
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
         // The access log formats its fields when a request starts and keeps them for the whole
@@ -111,6 +119,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(services.clone())
+                .app_data(trusted_proxies.clone())
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its

@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod chat_views;
 mod chats;
+pub mod client_ip;
 mod offline_messages;
 mod ops;
 mod pages;
