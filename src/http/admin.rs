@@ -10,13 +10,12 @@ use crate::error::ApiError;
 use crate::service::agents::{AgentSpec, AgentUpdate};
 use crate::service::{require_admin, Services};
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/admin/agents").route(web::get().to(list)).route(web::post().to(create)))
-        .service(web::resource("/api/admin/agents/{employee_id}").route(web::post().to(update)))
-        .service(web::resource("/api/admin/agents/{employee_id}/disable").route(web::post().to(disable)))
-        .service(web::resource("/api/admin/agents/{employee_id}/enable").route(web::post().to(enable)))
-        .service(web::resource("/api/admin/agents/{employee_id}/password").route(web::post().to(password)));
+routes! {
+    "/api/admin/agents" => { get: list, post: create },
+    "/api/admin/agents/{employee_id}" => { post: update },
+    "/api/admin/agents/{employee_id}/disable" => { post: disable },
+    "/api/admin/agents/{employee_id}/enable" => { post: enable },
+    "/api/admin/agents/{employee_id}/password" => { post: password },
 }
 
 /// The request's body fields, once the caller is known to be an admin.

@@ -7,12 +7,11 @@ use super::{auth, body};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/agent/login").route(web::post().to(login)))
-        .service(web::resource("/api/agent/logout").route(web::post().to(logout)))
-        .service(web::resource("/api/agent/status").route(web::post().to(set_status)))
-        .service(web::resource("/api/agents").route(web::get().to(available)));
+routes! {
+    "/api/agent/login" => { post: login },
+    "/api/agent/logout" => { post: logout },
+    "/api/agent/status" => { post: set_status },
+    "/api/agents" => { get: available },
 }
 
 async fn login(

@@ -10,11 +10,8 @@ use crate::domain::{MessageBody, PageLimit};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/admin/announcements").route(web::post().to(announce)).route(web::get().to(list)),
-    );
+routes! {
+    "/api/admin/announcements" => { post: announce, get: list },
 }
 
 async fn announce(

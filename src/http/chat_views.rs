@@ -10,11 +10,10 @@ use crate::domain::{parse_non_negative, ChatId, PageLimit};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module. `history` comes before `{chat_id}` so that it is not read as an id.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/queue").route(web::get().to(queue)))
-        .service(web::resource("/api/chats/history").route(web::get().to(history)))
-        .service(web::resource("/api/chats/{chat_id}").route(web::get().to(details)));
+routes! {
+    "/api/queue" => { get: queue },
+    "/api/chats/history" => { get: history },
+    "/api/chats/{chat_id}" => { get: details },
 }
 
 /// Query parameters of the history, read as text so a bad one gets an error naming it.

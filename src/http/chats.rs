@@ -9,14 +9,13 @@ use crate::error::ApiError;
 use crate::service::chats::StartOutcome;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/chats").route(web::post().to(start)))
-        .service(web::resource("/api/chats/invite").route(web::post().to(invite)))
-        .service(web::resource("/api/chats/{chat_id}/transfer").route(web::post().to(transfer)))
-        .service(web::resource("/api/chats/{chat_id}/close").route(web::post().to(close)))
-        .service(web::resource("/api/chats/{chat_id}/typing").route(web::post().to(typing)))
-        .service(web::resource("/api/chats/{chat_id}/read").route(web::post().to(read)));
+routes! {
+    "/api/chats" => { post: start },
+    "/api/chats/invite" => { post: invite },
+    "/api/chats/{chat_id}/transfer" => { post: transfer },
+    "/api/chats/{chat_id}/close" => { post: close },
+    "/api/chats/{chat_id}/typing" => { post: typing },
+    "/api/chats/{chat_id}/read" => { post: read },
 }
 
 async fn start(

@@ -1,5 +1,38 @@
 //! The HTTP edge: parse the request, call the service, shape the response. No rules here.
-//! Each module exposes `config(cfg)`; [`configure`] chains them.
+//! Each API module declares its routes once with `routes!`, which gives it both `config(cfg)`
+//! (what actix serves) and `ROUTES` (what [`api_routes`] lists, and what the test holding
+//! `docs/openapi.json` to the router reads); [`configure`] chains them.
+
+/// Declares a module's routes once: `"/path" => { get: handler, post: other }, …`. Expands to
+/// `pub fn config(cfg)`, which registers them, and `pub const ROUTES`, which lists them.
+macro_rules! routes {
+    ($($path:literal => { $($method:ident: $handler:expr),+ $(,)? }),+ $(,)?) => {
+        /// This module's routes, as `config` registers them.
+        pub const ROUTES: &[crate::http::Route] =
+            &[$($(crate::http::Route { method: stringify!($method), path: $path }),+),+];
+
+        /// Registers this module's routes.
+        pub fn config(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service(actix_web::web::resource($path)$(.route(actix_web::web::$method().to($handler)))+);)+
+        }
+    };
+}
+
+/// Lists the API modules once: [`configure`] registers them in this order and [`api_routes`]
+/// lists their routes, so the two cannot disagree.
+macro_rules! api_modules {
+    ($($module:ident),+ $(,)?) => {
+        fn configure_api(cfg: &mut web::ServiceConfig) {
+            $(cfg.configure($module::config);)+
+        }
+
+        /// Every API route (method in lower case, path template as in `docs/openapi.json`); the
+        /// front ends of [`pages`] are not API routes.
+        pub fn api_routes() -> Vec<Route> {
+            [$($module::ROUTES),+].concat()
+        }
+    };
+}
 
 mod admin;
 mod agents;
@@ -30,25 +63,36 @@ use crate::error::ApiError;
 
 pub use poll::hold_for;
 
+/// One API route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Route {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// The path template, `{name}` for a path parameter.
+    pub path: &'static str,
+}
+
+api_modules!(
+    poll,
+    send,
+    visitors,
+    agents,
+    chats,
+    announcements,
+    ops,
+    ratings,
+    transcripts,
+    offline_messages,
+    admin,
+    setup,
+    chat_views,
+);
+
 /// Every route of the API, then the front ends in `public_dir`.
 pub fn configure(cfg: &mut web::ServiceConfig, public_dir: &std::path::Path) {
-    cfg.configure(poll::config)
-        .configure(send::config)
-        .configure(visitors::config)
-        .configure(agents::config)
-        .configure(chats::config)
-        .configure(announcements::config)
-        .configure(ops::config)
-        .configure(ratings::config)
-        .configure(transcripts::config)
-        .configure(offline_messages::config)
-        .configure(admin::config)
-        .configure(setup::config)
-        .configure(chat_views::config)
-        .configure(|cfg| pages::config(cfg, public_dir))
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
-        }));
+    cfg.configure(configure_api).configure(|cfg| pages::config(cfg, public_dir)).default_service(web::to(
+        || async { Err::<actix_web::HttpResponse, _>(ApiError::route_not_found()) },
+    ));
 }
 
 /// Turns every error answer that is not already our JSON envelope (actix's own 404/405, CORS

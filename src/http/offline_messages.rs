@@ -10,11 +10,8 @@ use crate::error::ApiError;
 use crate::service::offline_messages::{NewOfflineMessage, MAX_OFFLINE_BODY_CHARS};
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/offline-messages").route(web::post().to(leave)).route(web::get().to(list)),
-    );
+routes! {
+    "/api/offline-messages" => { post: leave, get: list },
 }
 
 /// Query parameters, read as text and parsed here so a bad one gets an error naming it.

@@ -6,10 +6,9 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
-        .service(web::resource("/readyz").route(web::get().to(readyz)));
+routes! {
+    "/healthz" => { get: healthz },
+    "/readyz" => { get: readyz },
 }
 
 /// The process is up and serving HTTP.

@@ -13,9 +13,8 @@ use crate::error::ApiError;
 use crate::service::poll::PollRequest;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/poll").route(web::get().to(poll)));
+routes! {
+    "/poll" => { get: poll },
 }
 
 /// Every query parameter is read as text and parsed here, so that a bad one gets an error

@@ -8,10 +8,9 @@ use crate::domain::{ChatId, RatingComment, Score};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/chats/{chat_id}/rating").route(web::post().to(rate)))
-        .service(web::resource("/api/admin/stats/agents").route(web::get().to(agent_stats)));
+routes! {
+    "/api/chats/{chat_id}/rating" => { post: rate },
+    "/api/admin/stats/agents" => { get: agent_stats },
 }
 
 async fn rate(

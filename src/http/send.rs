@@ -8,9 +8,8 @@ use crate::domain::{ChatId, ClientMsgId, MessageBody};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/send").route(web::post().to(send)));
+routes! {
+    "/send" => { post: send },
 }
 
 async fn send(

@@ -8,9 +8,8 @@ use super::body;
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/setup").route(web::get().to(status)).route(web::post().to(set_up)));
+routes! {
+    "/api/setup" => { get: status, post: set_up },
 }
 
 async fn status(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {

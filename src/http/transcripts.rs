@@ -9,9 +9,8 @@ use crate::domain::{parse_non_negative, ChatId, PageLimit};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/chats/{chat_id}/messages").route(web::get().to(transcript)));
+routes! {
+    "/api/chats/{chat_id}/messages" => { get: transcript },
 }
 
 /// Query parameters, read as text and parsed here so a bad one gets an error naming it.

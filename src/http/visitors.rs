@@ -10,11 +10,10 @@ use crate::domain::{user_agent, PageInfo};
 use crate::error::ApiError;
 use crate::service::Services;
 
-/// Routes of this module.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/visitors").route(web::post().to(create)))
-        .service(web::resource("/api/visitors/page").route(web::post().to(page)))
-        .service(web::resource("/api/visitors/online").route(web::get().to(online)));
+routes! {
+    "/api/visitors" => { post: create },
+    "/api/visitors/page" => { post: page },
+    "/api/visitors/online" => { get: online },
 }
 
 /// The request's `User-Agent`, cut to size.
