@@ -28,6 +28,8 @@ pub struct Settings {
     pub cors: CorsSettings,
     /// Wake-ups between nodes.
     pub broker: BrokerSettings,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsSettings,
 }
 
 /// `[server]`
@@ -162,6 +164,20 @@ pub struct BrokerSettings {
     pub prefix: String,
 }
 
+/// `[metrics]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Client addresses or CIDR networks that may read `GET /metrics`; others get 403.
+    pub allowed_from: Vec<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self { allowed_from: vec!["127.0.0.1".into(), "::1".into()] }
+    }
+}
+
 impl Default for BrokerSettings {
     fn default() -> Self {
         Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
@@ -284,6 +300,11 @@ impl Settings {
         if let Err(bad) = crate::http::client_ip::TrustedProxies::parse(&self.server.trusted_proxies) {
             return Err(ConfigError::Value(format!(
                 "server.trusted_proxies: {bad:?} is neither an IP address nor a CIDR network"
+            )));
+        }
+        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.metrics.allowed_from) {
+            return Err(ConfigError::Value(format!(
+                "metrics.allowed_from: {bad:?} is neither an IP address nor a CIDR network"
             )));
         }
         if self.broker.kind == BrokerKind::Redis && !self.store.url.starts_with("postgres") {

@@ -122,8 +122,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::VisitorOffline => Self::new(S::CONFLICT, "visitor_offline", message),
             ServiceError::EmployeeIdTaken => Self::new(S::CONFLICT, "employee_id_taken", message),
             ServiceError::SetupDone => Self::new(S::CONFLICT, "setup_done", message),
-            ServiceError::TooManyPolls => Self::unavailable("too_many_polls", message, 2),
-            ServiceError::TooManyChats => Self::unavailable("too_many_chats", message, 10),
+            ServiceError::TooManyPolls => {
+                crate::metrics::limit_hit("max_held_polls");
+                Self::unavailable("too_many_polls", message, 2)
+            }
+            ServiceError::TooManyChats => {
+                crate::metrics::limit_hit("max_active_chats");
+                Self::unavailable("too_many_chats", message, 10)
+            }
             ServiceError::ShuttingDown => Self::unavailable("shutting_down", message, 1),
             ServiceError::Store(store) => store.into(),
             ServiceError::BrokerUnavailable(detail) => {
@@ -151,7 +157,10 @@ fn sentence(text: &str) -> String {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Busy => Self::unavailable("store_busy", "The store is busy; try again shortly.", 1),
+            StoreError::Busy => {
+                crate::metrics::limit_hit("store_queue");
+                Self::unavailable("store_busy", "The store is busy; try again shortly.", 1)
+            }
             StoreError::Unavailable(detail) => {
                 log::warn!("store unavailable: {detail}");
                 Self::unavailable("store_unavailable", "The store is unavailable; try again shortly.", 2)

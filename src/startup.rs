@@ -82,6 +82,8 @@ impl Application {
     /// Like [`Application::build`], on a store that is already open.
     pub fn build_with_store(settings: Settings, store: Store) -> Result<Self, StartupError> {
         let server_settings = &settings.server;
+        // Installed before anything is counted, so the first scrape sees all of it.
+        crate::metrics::recorder();
         let limits = Limits::for_this_process(
             server_settings.max_connections,
             server_settings.max_held_polls,

@@ -10,13 +10,12 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{web, HttpRequest};
 use ipnet::IpNet;
 
-/// The reverse proxies whose `X-Forwarded-For` is believed.
+/// A list of addresses and networks (`10.0.0.1`, `10.0.0.0/8`, `::1`), as the config gives them.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct AddressList(Vec<IpNet>);
 
-impl TrustedProxies {
-    /// Parses addresses (`10.0.0.1`) and networks (`10.0.0.0/8`); the error is the entry that
-    /// is neither.
+impl AddressList {
+    /// Parses addresses and networks; the error is the entry that is neither.
     pub fn parse(entries: &[String]) -> Result<Self, String> {
         entries
             .iter()
@@ -31,9 +30,26 @@ impl TrustedProxies {
             .map(Self)
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    /// Whether `address` is one of the list or inside one of its networks.
+    pub fn contains(&self, address: IpAddr) -> bool {
         let address = canonical(address);
         self.0.iter().any(|net| net.contains(&address))
+    }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(AddressList);
+
+impl TrustedProxies {
+    /// Parses addresses (`10.0.0.1`) and networks (`10.0.0.0/8`); the error is the entry that
+    /// is neither.
+    pub fn parse(entries: &[String]) -> Result<Self, String> {
+        AddressList::parse(entries).map(Self)
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        self.0.contains(address)
     }
 
     /// The client address of a request whose TCP peer is `peer`.

@@ -87,7 +87,14 @@ impl Services {
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempts)).await;
                     continue;
                 }
-                other => return other,
+                other => {
+                    if let Ok(SendOutcome { duplicate: false, .. }) = &other {
+                        let from =
+                            if principal.kind() == PrincipalKind::Visitor { "visitor" } else { "agent" };
+                        metrics::counter!("switchboard_messages_total", "from" => from).increment(1);
+                    }
+                    return other;
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ pub mod timers;
 pub mod token_cache;
 pub mod transcripts;
 pub mod visitors;
+pub mod vitals;
 
 use std::sync::Arc;
 

@@ -26,7 +26,7 @@ impl Services {
 
     /// Participants of `kind` online now, on any node: this node's hub knows with `memory`,
     /// the Redis leases with several nodes.
-    async fn present(&self, kind: PrincipalKind) -> Result<Vec<Uuid>, ServiceError> {
+    pub(crate) async fn present(&self, kind: PrincipalKind) -> Result<Vec<Uuid>, ServiceError> {
         match self.relay.broker().leases() {
             None => Ok(self.hub.present(kind)),
             Some(leases) => Ok(leases.seen_within(lease_kind(kind), self.lease()).await?),

@@ -265,6 +265,15 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     chats::table.count().get_result(conn)
 }
 
+/// How many chats are in each status that is not closed (`queued`, `open`).
+pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    chats::table
+        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .group_by(chats::status)
+        .select((chats::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// How many chats each agent has served to their end, per agent that has any.
 pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     let rows: Vec<(Option<String>, i64)> = chats::table

@@ -21,7 +21,7 @@ pub mod visitors;
 mod writer;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 
@@ -178,6 +178,7 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         A: FnOnce(&T) + Send + 'static,
     {
+        let started = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(move |conn| {
             let outcome = match conn {
@@ -199,7 +200,9 @@ impl Store {
             finish
         });
         self.writer.submit(job).map_err(|e| E::from(StoreError::from(e)))?;
-        answer.await.map_err(|_| E::from(StoreError::from(ExecutorError::Lost)))?
+        let result = answer.await.map_err(|_| E::from(StoreError::from(ExecutorError::Lost)))?;
+        record_latency("write", started);
+        result
     }
 
     /// Answers when a reader's connection runs a query: the store is reachable.
@@ -226,14 +229,23 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
-        self.executor
+        let started = Instant::now();
+        let result = self
+            .executor
             .run(move || {
                 // Getting a pooled connection blocks too, so it happens here, not on the caller.
                 let mut conn = pool.get().map_err(StoreError::from)?;
                 work(&mut conn)
             })
             .await
-            .map_err(StoreError::from)?
+            .map_err(StoreError::from)?;
+        record_latency("read", started);
+        result
+    }
+
+    /// Calls waiting for a store thread right now (reads) plus writes waiting for the writer.
+    pub fn queued_calls(&self) -> usize {
+        self.executor.queued() + self.writer.waiting()
     }
 
     /// Runs `work` with a pooled connection on the calling thread (CLI and startup only).
@@ -249,6 +261,12 @@ impl Store {
     pub fn target(&self) -> &StoreTarget {
         &self.target
     }
+}
+
+/// Records how long a store call took as its caller saw it, queueing included
+/// (`switchboard_store_seconds{op}` on `/metrics`).
+fn record_latency(op: &'static str, started: Instant) {
+    metrics::histogram!("switchboard_store_seconds", "op" => op).record(started.elapsed().as_secs_f64());
 }
 
 /// Why the store could not be opened at start.

@@ -13,7 +13,9 @@ mod delivery;
 mod handover;
 mod limits;
 mod live;
+mod metrics;
 mod offline_messages;
+
 mod pages;
 #[path = "../common/pg_url.rs"]
 mod pg_url;

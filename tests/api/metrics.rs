@@ -1,0 +1,86 @@
+//! `GET /metrics`: Prometheus text that moves with what happens (held polls, chats by state,
+//! messages, store latency, limits hit), served only to `metrics.allowed_from`.
+
+use std::time::Duration;
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_every_backend;
+
+on_every_backend!(metrics_follow_polls_chats_messages_and_limits);
+
+/// The value of the sample `name` (with its labels exactly as rendered), if present.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app.client.get(app.url("/metrics")).send().await.expect("request");
+    assert_eq!(response.status(), 200);
+    let kind = response.headers()["content-type"].to_str().expect("ascii").to_string();
+    assert!(kind.starts_with("text/plain"), "{kind}");
+    response.text().await.expect("text")
+}
+
+async fn metrics_follow_polls_chats_messages_and_limits(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| settings.server.max_held_polls = 1).await;
+    let before = scrape(&app).await;
+    let sent_before = sample(&before, r#"switchboard_messages_total{from="visitor"}"#).unwrap_or(0.0);
+    let polls_refused_before =
+        sample(&before, r#"switchboard_limits_hit_total{limit="max_held_polls"}"#).unwrap_or(0.0);
+
+    let agent = app.online_agent("metrics-agent", 5).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    app.send(&visitor, &chat, "m-1", "hello").await;
+    app.send(&visitor, &chat, "m-1", "hello").await; // a repeat is not a new message
+
+    // One poll held (the cap is 1) by a visitor with nothing to receive, a second refused.
+    let (idle, other) = (app.visitor().await, app.visitor().await);
+    let held = {
+        let (url, token) = (app.url("/poll"), idle.token.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new().get(format!("{url}?timeout=5&cursor=")).bearer_auth(token).send().await
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        let text = scrape(&app).await;
+        if sample(&text, "switchboard_held_polls") == Some(1.0) || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(sample(&text, "switchboard_held_polls"), Some(1.0), "{text}");
+    let refused = app.poll_raw(&other, "", Some(1), None).await;
+    assert_eq!(refused.status(), 503);
+
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, r#"switchboard_chats{state="open"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(&text, r#"switchboard_chats{state="queued"}"#), Some(0.0), "{text}");
+    let sent = sample(&text, r#"switchboard_messages_total{from="visitor"}"#).unwrap_or(0.0);
+    // Other tests in this process send too: at least this one's message counts, once.
+    assert!(sent > sent_before, "messages_total did not move: {sent_before} → {sent}");
+    let refused_now = sample(&text, r#"switchboard_limits_hit_total{limit="max_held_polls"}"#).unwrap_or(0.0);
+    assert!(refused_now > polls_refused_before, "the refused poll was not counted");
+    assert!(
+        sample(&text, r#"switchboard_store_seconds_count{op="write"}"#).is_some_and(|n| n > 0.0),
+        "{text}"
+    );
+    assert!(sample(&text, r#"switchboard_store_seconds_bucket{op="read",le="+Inf"}"#).is_some(), "{text}");
+    assert_eq!(sample(&text, "switchboard_vitals_up"), Some(1.0));
+    held.abort();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_outside_the_allowlist_is_refused() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.metrics.allowed_from = vec!["10.0.0.0/8".into()];
+    })
+    .await;
+    let (status, body) = app.get_json(None, "/metrics").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+    app.stop().await;
+}
