@@ -1,4 +1,5 @@
-//! The `switchboard` command line: `serve`, `migrate`, `agent add|list|set-capacity|disable`.
+//! The `switchboard` command line: `serve`, `migrate`, `backup`,
+//! `agent add|list|set-capacity|disable|enable`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -33,6 +34,12 @@ pub enum Command {
     Serve,
     /// Apply pending store migrations and exit.
     Migrate,
+    /// Copy the SQLite store to a new file while the server keeps running; the copy is checked
+    /// with integrity_check. (PostgreSQL: use pg_dump.)
+    Backup {
+        /// The new file; never overwritten.
+        destination: PathBuf,
+    },
     /// Manage agents.
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -93,6 +100,9 @@ pub enum CliError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::store::StoreOpenError),
+    /// The backup was not made.
+    #[error(transparent)]
+    Backup(#[from] crate::store::backup::BackupError),
     /// A rule refused the command.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -109,6 +119,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate => {
             open_store(&settings).await?;
             println!("store is up to date");
+            Ok(())
+        }
+        Command::Backup { destination } => {
+            let (url, busy) = (settings.store.url.clone(), settings.store.sqlite_busy_timeout_ms);
+            let copy = destination.clone();
+            tokio::task::spawn_blocking(move || crate::store::backup::backup_sqlite(&url, &copy, busy))
+                .await
+                .map_err(std::io::Error::other)??;
+            println!("backed up to {} (integrity_check ok)", destination.display());
             Ok(())
         }
         Command::Agent(command) => agent(settings, command).await,

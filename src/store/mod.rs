@@ -5,6 +5,7 @@
 
 pub mod agents;
 pub mod announcements;
+pub mod backup;
 pub mod chats;
 mod checkpoint;
 mod connection;

@@ -100,3 +100,52 @@ fn migrate_applies_the_schema_and_an_unknown_config_key_is_named() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("prot"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_messages_are_sent_is_whole_and_holds_what_came_before() {
+    let db = TestDb::new(&Backend::Sqlite);
+    let app = TestApp::start(db.clone(), |_| {}).await;
+    let agent = app.online_agent("backup-agent", 5).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    for n in 0..20 {
+        app.send(&visitor, &chat, &format!("before-{n}"), "before the backup").await;
+    }
+    let before = app.store_counts().await;
+
+    // The server keeps taking messages while the copy is made.
+    let writer = {
+        let (url, token, chat) = (app.url("/send"), visitor.token.clone(), chat.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for n in 0..200 {
+                let body = json!({"chat_id": chat, "client_msg_id": format!("during-{n}"), "body": "during"});
+                let sent = client.post(&url).bearer_auth(&token).json(&body).send().await.expect("send");
+                assert_eq!(sent.status(), 200, "a send failed while the backup ran");
+            }
+        })
+    };
+    let folder = tempfile::tempdir().expect("temp dir");
+    let copy = folder.path().join("copy.db");
+    let copy_arg = copy.display().to_string();
+    let backed_up = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || switchboard(&db, &["backup", &copy_arg], None)
+    })
+    .await
+    .expect("backup ran");
+    assert!(backed_up.status.success(), "{}", String::from_utf8_lossy(&backed_up.stderr));
+    writer.await.expect("the sends went on");
+
+    // The copy opens as a store of its own and holds at least what was stored before it began.
+    let copied = TestDb::existing_sqlite(&copy);
+    let restored = TestApp::start(copied, |_| {}).await;
+    let counts = restored.store_counts().await;
+    assert!(counts.messages >= before.messages, "the copy lost messages: {counts:?} < {before:?}");
+    assert_eq!((counts.chats, counts.visitors), (before.chats, before.visitors));
+    restored.stop().await;
+
+    let again = switchboard(&db, &["backup", &copy.display().to_string()], None);
+    assert!(!again.status.success(), "a backup must never overwrite a file");
+    app.stop().await;
+}

@@ -95,6 +95,11 @@ impl TestDb {
         }
     }
 
+    /// An existing SQLite file (a backup, say); the caller keeps the file's folder.
+    pub fn existing_sqlite(file: &std::path::Path) -> Arc<Self> {
+        Arc::new(Self { url: format!("sqlite://{}", file.display()), _dir: None, postgres: None })
+    }
+
     /// The PostgreSQL database's name; `None` on SQLite.
     pub fn database_name(&self) -> Option<&str> {
         self.postgres.as_ref().map(|(_, name)| name.as_str())
