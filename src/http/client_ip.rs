@@ -31,7 +31,8 @@ impl TrustedProxies {
             .map(Self)
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    /// True when `address` is one of the entries or inside one of the networks.
+    pub fn trusts(&self, address: IpAddr) -> bool {
         let address = canonical(address);
         self.0.iter().any(|net| net.contains(&address))
     }
@@ -66,7 +67,7 @@ impl TrustedProxies {
 }
 
 /// `::ffff:1.2.3.4` is `1.2.3.4`, so one client is one key whichever way it connected.
-fn canonical(address: IpAddr) -> IpAddr {
+pub fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,
