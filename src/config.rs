@@ -141,7 +141,8 @@ pub struct CorsSettings {
 }
 
 /// `[limits]`: abuse limits. Each is kept by every node on its own (with several nodes
-/// behind a balancer a client may get up to that many times more); 0 turns a limit off.
+/// behind a balancer a client may get up to that many times more); 0 turns a limit off. An
+/// IPv6 client address counts by its /64 network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitSettings {

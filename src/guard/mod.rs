@@ -39,6 +39,18 @@ pub struct Guard {
     logins: LoginThrottle,
 }
 
+/// Whom a per-address limit counts: an IPv4 address, or the /64 network of an IPv6 one (one
+/// subscriber's usual share, in which a client can pick any address it likes).
+pub fn subject(client: IpAddr) -> IpAddr {
+    match canonical(client) {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(network.into())
+        }
+        v4 => v4,
+    }
+}
+
 /// A 429 that tells the client when to come back (at least one second).
 pub fn too_many(code: &'static str, message: &str, wait: Duration) -> ApiError {
     let seconds =
@@ -95,7 +107,7 @@ impl Guard {
         if self.exempt.trusts(peer) || self.trusted_proxies.trusts(peer) {
             return None;
         }
-        self.connections.open(peer)
+        self.connections.open(subject(peer))
     }
 
     /// One more request from `client`.
@@ -103,7 +115,7 @@ impl Guard {
         if self.is_exempt(client) {
             return Ok(());
         }
-        self.requests.check(&client)
+        self.requests.check(&subject(client))
     }
 
     /// One more message from `sender` (visitors only; agents are staff).
@@ -119,13 +131,13 @@ impl Guard {
         if self.is_exempt(client) {
             return Ok(());
         }
-        self.visitors.check(&client)
+        self.visitors.check(&subject(client))
     }
 
     /// A login to `employee_id` from `client`, counted as failed until told otherwise; 429
     /// `login_throttled` when either has too many failures in the window.
     pub fn login_attempt(&self, employee_id: &str, client: IpAddr) -> Result<LoginAttempt<'_>, ApiError> {
-        let client = (!self.is_exempt(client)).then_some(client);
+        let client = (!self.is_exempt(client)).then_some(subject(client));
         self.logins.attempt(employee_id, client)
     }
 
@@ -147,6 +159,15 @@ mod tests {
         assert_eq!(too_many("x", "x", Duration::from_millis(10)).retry_after, Some(1));
         assert_eq!(too_many("x", "x", Duration::from_millis(1_500)).retry_after, Some(2));
         assert_eq!(too_many("x", "x", Duration::ZERO).retry_after, Some(1));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_network_and_an_ipv4_one_by_its_address() {
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        assert_eq!(subject(ip("2001:db8:1:2:aaaa::1")), subject(ip("2001:db8:1:2:bbbb::9")));
+        assert_ne!(subject(ip("2001:db8:1:2::1")), subject(ip("2001:db8:1:3::1")));
+        assert_eq!(subject(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+        assert_ne!(subject(ip("192.0.2.1")), subject(ip("192.0.2.2")));
     }
 
     #[test]
