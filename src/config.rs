@@ -30,6 +30,8 @@ pub struct Settings {
     pub broker: BrokerSettings,
     /// Who may read `/metrics`.
     pub metrics: MetricsSettings,
+    /// Abuse limits per client address, visitor and employee ID.
+    pub limits: LimitSettings,
 }
 
 /// `[server]`
@@ -138,6 +140,60 @@ pub struct AuthSettings {
 pub struct CorsSettings {
     /// Origins allowed to call the API from a browser, e.g. `https://shop.example.com`.
     pub allowed_origins: Vec<String>,
+}
+
+/// `[limits]`: abuse limits. Each is kept by every node on its own (with several nodes
+/// behind a balancer a client may get up to that many times more); 0 turns a limit off. An
+/// IPv6 client address counts by its /64 network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Open connections from one client address; past it a request is answered 429
+    /// `too_many_connections` and its connection closed. Not applied to connections from a
+    /// trusted proxy (`server.trusted_proxies`): those carry many clients.
+    pub connections_per_ip: usize,
+    /// Requests one client address may make per second, sustained (a held poll is one).
+    pub requests_per_ip_per_sec: u32,
+    /// Requests one client address may make at once before the sustained rate applies
+    /// (0 = the sustained rate).
+    pub request_burst_per_ip: u32,
+    /// Messages one visitor may send per second, sustained.
+    pub sends_per_visitor_per_sec: u32,
+    /// Messages one visitor may send at once before the sustained rate applies (0 = the
+    /// sustained rate).
+    pub send_burst_per_visitor: u32,
+    /// Failed logins to one employee ID within `login_window_secs`, whoever tries; then logins
+    /// to it are refused 429 `login_throttled` until the oldest failure leaves the window.
+    pub login_failures_per_employee_id: u32,
+    /// Failed logins from one client address within `login_window_secs`, to any employee ID.
+    pub login_failures_per_ip: u32,
+    /// The window of the two login limits, in seconds.
+    pub login_window_secs: u64,
+    /// Visitors one client address may create per minute.
+    pub visitors_per_ip_per_minute: u32,
+    /// Client addresses or CIDR networks never limited (a load-test host, monitoring).
+    pub exempt: Vec<String>,
+    /// Seconds a client may take to send a request body once its head is in; then 408
+    /// `body_timeout` and the connection is closed.
+    pub body_timeout_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            connections_per_ip: 200,
+            requests_per_ip_per_sec: 50,
+            request_burst_per_ip: 200,
+            sends_per_visitor_per_sec: 2,
+            send_burst_per_visitor: 20,
+            login_failures_per_employee_id: 10,
+            login_failures_per_ip: 30,
+            login_window_secs: 300,
+            visitors_per_ip_per_minute: 60,
+            exempt: Vec::new(),
+            body_timeout_secs: 10,
+        }
+    }
 }
 
 /// Which bus carries wake-ups, notices and presence between nodes.
@@ -307,6 +363,17 @@ impl Settings {
                 "metrics.allowed_from: {bad:?} is neither an IP address nor a CIDR network"
             )));
         }
+        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.limits.exempt) {
+            return Err(ConfigError::Value(format!(
+                "limits.exempt: {bad:?} is neither an IP address nor a CIDR network"
+            )));
+        }
+        let limits = &self.limits;
+        if limits.login_window_secs == 0
+            && (limits.login_failures_per_employee_id > 0 || limits.login_failures_per_ip > 0)
+        {
+            return fail("limits.login_window_secs must be at least 1 while a login limit is on");
+        }
         if self.broker.kind == BrokerKind::Redis && !self.store.url.starts_with("postgres") {
             return fail("broker.kind = \"redis\" needs a PostgreSQL store.url: nodes must share one store");
         }
@@ -405,6 +472,20 @@ mod tests {
             let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
             assert_eq!(settings.server.port, 9000);
             assert_eq!(settings.store.url, "postgres://db.example/switchboard");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_exempt_list_can_be_set_from_the_environment_and_a_bad_entry_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["127.0.0.0/8", "::1"]"#);
+            let settings = Settings::load(Path::new("missing.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(settings.limits.exempt, vec!["127.0.0.0/8".to_string(), "::1".to_string()]);
+            jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["localhost"]"#);
+            let err = Settings::load(Path::new("missing.toml")).expect_err("not an address").to_string();
+            assert!(err.contains("localhost"), "{err}");
             Ok(())
         });
     }

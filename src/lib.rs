@@ -34,6 +34,8 @@
 //!   to this node's hub and, through the broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
+//! - [`guard`]: the abuse limits — connections and requests per client address, sends per
+//!   visitor, visitors per address, login throttling — checked at the HTTP edge.
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
@@ -46,6 +48,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod limits;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Condition, DefaultHeaders, Logger};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Logger};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::broker::{Broker, BrokerError};
 use crate::config::{BrokerKind, ConfigError, CorsSettings, Settings};
+use crate::guard::Guard;
 use crate::http::client_ip::TrustedProxies;
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
@@ -113,6 +114,9 @@ impl Application {
             web::Data::new(TrustedProxies::parse(&settings.server.trusted_proxies).map_err(|bad| {
                 ConfigError::Value(format!("server.trusted_proxies: {bad:?} is not an address or network"))
             })?);
+        let guard = web::Data::new(Guard::new(&settings).map_err(ConfigError::Value)?);
+        let connection_guard = guard.clone();
+        let sweeper_guard = guard.clone();
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
         // The access log formats its fields when a request starts and keeps them for the whole
@@ -122,6 +126,9 @@ impl Application {
             App::new()
                 .app_data(services.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(guard.clone())
+                // Inside CORS: a refused cross-origin widget can still read the 429.
+                .wrap(from_fn(crate::guard::middleware::limit_requests))
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its
@@ -129,6 +136,14 @@ impl Application {
                 .wrap(DefaultHeaders::new().add((http::header::CACHE_CONTROL, "no-store")))
                 .wrap(Condition::new(log_requests, request_log()))
                 .configure(|cfg| crate::http::configure(cfg, &public_dir))
+        })
+        .on_connect(move |connection, extensions| {
+            let peer = connection
+                .downcast_ref::<actix_web::rt::net::TcpStream>()
+                .and_then(|tcp| tcp.peer_addr().ok());
+            if let Some(slot) = peer.and_then(|peer| connection_guard.connection_opened(peer.ip())) {
+                extensions.insert(slot);
+            }
         })
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers))
@@ -138,7 +153,7 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        spawn_sweeper(shared.clone());
+        spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
@@ -235,8 +250,9 @@ fn spawn_timers(services: Services) {
 }
 
 /// Drops from memory what the store already has and no poll needs (see `Hub::sweep`), and the
-/// tokens nobody used lately (see `service::token_cache`).
-fn spawn_sweeper(services: Services) {
+/// tokens nobody used lately (see `service::token_cache`), and the abuse limits' state that
+/// no longer limits anyone.
+fn spawn_sweeper(services: Services, guard: web::Data<Guard>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
@@ -246,6 +262,7 @@ fn spawn_sweeper(services: Services) {
             }
             services.hub.sweep();
             services.tokens.sweep(crate::domain::now_ms());
+            guard.sweep();
         }
     });
 }

@@ -3,9 +3,11 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::client_ip::client_ip;
 use super::{auth, body};
 use crate::error::ApiError;
-use crate::service::Services;
+use crate::guard::Guard;
+use crate::service::{ServiceError, Services};
 
 routes! {
     "/api/agent/login" => { post: login },
@@ -16,14 +18,27 @@ routes! {
 
 async fn login(
     services: web::Data<Services>,
+    guard: web::Data<Guard>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let fields = body::fields(&services, &request, payload).await?;
     let employee_id = fields.required_text("employee_id")?;
     let password = fields.required_text("password")?;
-    let outcome = services.login(employee_id, password).await?;
-    Ok(HttpResponse::Ok().json(outcome))
+    // Throttled before the store is asked: the same answer for an unknown ID as a known one.
+    let attempt = guard.login_attempt(employee_id, client_ip(&request))?;
+    match services.login(employee_id, password).await {
+        Ok(outcome) => {
+            attempt.succeeded();
+            Ok(HttpResponse::Ok().json(outcome))
+        }
+        // A wrong guess stays counted.
+        Err(error @ ServiceError::InvalidCredentials) => Err(error.into()),
+        Err(error) => {
+            attempt.not_a_guess();
+            Err(error.into())
+        }
+    }
 }
 
 async fn logout(
@@ -35,7 +50,7 @@ async fn logout(
     let token = auth::token_of(&request).or_else(|| fields.text("token").ok().flatten().map(str::to_string));
     let principal = services.authenticate(token.as_deref()).await?;
     if principal.kind() != crate::domain::PrincipalKind::Agent {
-        return Err(crate::service::ServiceError::Forbidden("only agents log out").into());
+        return Err(ServiceError::Forbidden("only agents log out").into());
     }
     if let Some(token) = token {
         services.revoke_token(&token).await?;

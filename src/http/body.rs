@@ -2,6 +2,8 @@
 //! `application/json`, as `text/plain` holding JSON (no CORS preflight; what `XDomainRequest`
 //! sends) or as `application/x-www-form-urlencoded`.
 
+use std::time::Duration;
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
@@ -16,6 +18,13 @@ fn too_large(limit: usize) -> ApiError {
         "payload_too_large",
         format!("The request body must be at most {limit} bytes."),
     )
+}
+
+/// 408 `body_timeout`: the body did not arrive within `limits.body_timeout_secs` (a client
+/// trickling it byte by byte holds a connection and a worker's attention for nothing).
+fn body_timeout() -> ApiError {
+    crate::metrics::limit_hit("body_timeout");
+    ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", "The request body did not arrive in time.")
 }
 
 /// Reads the whole body, refusing it with 413 as soon as it passes `limit` bytes.
@@ -105,7 +114,13 @@ pub async fn fields(
     request: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Fields, ApiError> {
-    let bytes = read_limited(request, payload, services.settings.server.max_body_bytes).await?;
+    let limit = services.settings.server.max_body_bytes;
+    let bytes = match services.settings.limits.body_timeout_secs {
+        0 => read_limited(request, payload, limit).await?,
+        secs => tokio::time::timeout(Duration::from_secs(secs), read_limited(request, payload, limit))
+            .await
+            .map_err(|_| body_timeout())??,
+    };
     parse(request, &bytes)
 }
 

@@ -48,7 +48,8 @@ impl TrustedProxies {
         AddressList::parse(entries).map(Self)
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    /// Whether `address` is one of the trusted proxies.
+    pub fn trusts(&self, address: IpAddr) -> bool {
         self.0.contains(address)
     }
 
@@ -82,7 +83,7 @@ impl TrustedProxies {
 }
 
 /// `::ffff:1.2.3.4` is `1.2.3.4`, so one client is one key whichever way it connected.
-fn canonical(address: IpAddr) -> IpAddr {
+pub fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,

@@ -4,8 +4,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth;
+use super::client_ip::client_ip;
 use crate::domain::{ChatId, ClientMsgId, MessageBody};
 use crate::error::ApiError;
+use crate::guard::Guard;
 use crate::service::Services;
 
 routes! {
@@ -14,6 +16,7 @@ routes! {
 
 async fn send(
     services: web::Data<Services>,
+    guard: web::Data<Guard>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -21,6 +24,7 @@ async fn send(
     let chat_id = ChatId::parse(fields.required_text("chat_id")?, "chat_id")?;
     let client_msg_id = ClientMsgId::parse(fields.required_text("client_msg_id")?)?;
     let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
+    guard.check_send(&principal, client_ip(&request))?;
     let outcome = services.send_message(&principal, chat_id, client_msg_id, text).await?;
     Ok(HttpResponse::Ok().json(json!({
         "chat_id": chat_id,

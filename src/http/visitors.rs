@@ -5,9 +5,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::client_ip::client_ip;
 use super::{auth, body};
 use crate::domain::{user_agent, PageInfo};
 use crate::error::ApiError;
+use crate::guard::Guard;
 use crate::service::Services;
 
 routes! {
@@ -24,9 +26,12 @@ fn user_agent_of(request: &HttpRequest) -> Option<String> {
 
 async fn create(
     services: web::Data<Services>,
+    guard: web::Data<Guard>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // First, so a flood of creations costs no body read and no store call.
+    guard.check_new_visitor(client_ip(&request))?;
     let fields = body::fields(&services, &request, payload).await?;
     let page = PageInfo::parse_optional(
         fields.text("page_url")?,

@@ -125,6 +125,12 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.poll.hold_secs = 2;
     settings.store.url = db.url.clone();
     settings.store.pool_size = 4;
+    // Every test client is 127.0.0.1 and many tests create visitors and send in quick loops:
+    // the rate limits are lifted (tests/api/abuse.rs sets its own); the connection cap, the
+    // login throttle and the body timeout keep their defaults.
+    settings.limits.requests_per_ip_per_sec = 0;
+    settings.limits.sends_per_visitor_per_sec = 0;
+    settings.limits.visitors_per_ip_per_minute = 0;
     settings
 }
 

@@ -72,6 +72,9 @@ impl Target {
             ("SWITCHBOARD_SERVER__PORT".to_string(), "0".to_string()),
             ("SWITCHBOARD_SERVER__WORKERS".to_string(), args.server_workers.to_string()),
             ("SWITCHBOARD_SERVER__PUBLIC_DIR".to_string(), String::new()),
+            // Every simulated visitor and agent comes from this host: the abuse limits would
+            // refuse the run. `--server-env` may set it otherwise.
+            ("SWITCHBOARD_LIMITS__EXEMPT".to_string(), r#"["127.0.0.0/8", "::1"]"#.to_string()),
         ];
         let mut database = None;
         let mut store = "sqlite".to_string();
