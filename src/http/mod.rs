@@ -5,6 +5,7 @@ mod admin;
 mod agents;
 mod announcements;
 mod auth;
+mod bans;
 mod body;
 mod chat_views;
 mod chats;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_dir: &std::path::Path) {
         .configure(admin::config)
         .configure(setup::config)
         .configure(chat_views::config)
+        .configure(bans::config)
         .configure(|cfg| pages::config(cfg, public_dir))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())

@@ -5,6 +5,7 @@
 
 pub mod agents;
 pub mod announcements;
+pub mod bans;
 pub mod chats;
 mod checkpoint;
 mod connection;

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod authorization;
 mod bad_input;
+mod bans;
 mod chat_flow;
 mod cli;
 mod console_views;
