@@ -130,6 +130,10 @@ async fn banning_a_visitor_with_its_address_ends_its_chat_and_refuses_it_and_its
     assert_eq!(poll_via(&app, &client_from(12), &elsewhere).await.0, 200);
     assert_eq!(visitor_via(&app, &client_from(13)).await.0, 201);
     assert_eq!(poll_via(&app, &client_from(11), &agent).await.0, 200);
+    // Nor can an agent pull the banned visitor back into a chat.
+    let (status, body) =
+        app.post_json(Some(&agent), "/api/chats/invite", json!({"visitor_id": visitor.id})).await;
+    assert_eq!(status, 403, "{body}");
 }
 
 async fn a_plain_agent_cannot_ban_an_address_nor_see_one_and_an_admin_can(backend: Backend) {
