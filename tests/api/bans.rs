@@ -86,6 +86,7 @@ async fn bans_seen_by(app: &TestApp, who: &Participant) -> Vec<Value> {
 }
 
 async fn banning_a_visitor_with_its_address_ends_its_chat_and_refuses_it_and_its_address(backend: Backend) {
+    let metrics = switchboard::metrics::recorder();
     let app = TestApp::spawn(backend).await;
     let agent = app.online_agent("E1", 3).await;
     let visitor = visitor_from(&app, 11).await;
@@ -130,6 +131,10 @@ async fn banning_a_visitor_with_its_address_ends_its_chat_and_refuses_it_and_its
     assert_eq!(poll_via(&app, &client_from(12), &elsewhere).await.0, 200);
     assert_eq!(visitor_via(&app, &client_from(13)).await.0, 201);
     assert_eq!(poll_via(&app, &client_from(11), &agent).await.0, 200);
+    assert!(
+        metrics.render().contains(r#"switchboard_limits_hit_total{limit="ban"}"#),
+        "refusals are counted"
+    );
     // Nor can an agent pull the banned visitor back into a chat.
     let (status, body) =
         app.post_json(Some(&agent), "/api/chats/invite", json!({"visitor_id": visitor.id})).await;
