@@ -139,6 +139,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::ChatNotClosed => Self::new(S::CONFLICT, "chat_not_closed", message),
             ServiceError::AlreadyRated => Self::new(S::CONFLICT, "already_rated", message),
             ServiceError::ChatNotRateable => Self::new(S::CONFLICT, "chat_not_rateable", message),
+            ServiceError::Banned => Self::new(S::FORBIDDEN, "banned", message),
+            ServiceError::BanNotFound => Self::new(S::NOT_FOUND, "ban_not_found", message),
+            ServiceError::BanNotInForce => Self::new(S::CONFLICT, "ban_not_in_force", message),
         }
     }
 }

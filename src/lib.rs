@@ -30,8 +30,10 @@
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
 //!   queue, chat details, history), presence (the hub with one node, Redis leases with
-//!   several), and readiness (`/readyz`). Stores first, then publishes through `service::relay`
-//!   to this node's hub and, through the broker, to the other nodes.
+//!   several), readiness (`/readyz`), and the ban list (`service::bans`, checked in memory by
+//!   `service::ban_list`, read again from the store every few seconds for other nodes' bans).
+//!   Stores first, then publishes through `service::relay` to this node's hub and, through the
+//!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
 //!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
 //! - [`guard`]: the abuse limits — connections and requests per client address, sends per

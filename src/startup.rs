@@ -34,6 +34,9 @@ pub enum StartupError {
     /// A setting is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// The ban list could not be read.
+    #[error("cannot read the ban list: {0}")]
+    Bans(#[from] crate::store::StoreError),
     /// The listener could not be bound.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
@@ -109,6 +112,8 @@ impl Application {
         let tokens = Arc::new(TokenCache::for_settings(&settings.auth));
         let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub), Arc::clone(&tokens)))?;
         let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone());
+        // Before the first request: a banned visitor is refused from the start.
+        shared.load_bans_blocking()?;
         let services = web::Data::new(shared.clone());
         let trusted_proxies =
             web::Data::new(TrustedProxies::parse(&settings.server.trusted_proxies).map_err(|bad| {
@@ -155,6 +160,8 @@ impl Application {
         .run();
         spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
+        let bans = shared.clone();
+        tokio::spawn(async move { bans.reload_bans_forever().await });
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
         log::info!(

@@ -196,6 +196,7 @@
     closed_by_agent: 'closed by the agent',
     inactivity: 'closed after inactivity',
     visitor_left: 'the visitor left the site',
+    visitor_banned: 'the visitor was banned',
   };
   function reasonText(reason) {
     if (!reason) return 'closed';

@@ -1,6 +1,6 @@
 // The chat panes: one per chat, built from the chat's events (de-duplicated by seq), with
-// sending (through the pane's Outbox), typing, read markers, canned replies, transfer and
-// close. A pane that is refused (403) asks the server whose chat it is now: the event that
+// sending (through the pane's Outbox), typing, read markers, canned replies, transfer,
+// close and banning the visitor. A pane that is refused (403) asks the server whose chat it is now: the event that
 // said so may never have reached this tab.
 
 import { api } from './api.js';
@@ -12,7 +12,10 @@ const TYPING_REFRESH_MS = 2000;
 const TYPING_IDLE_MS = 3000;
 const VISITOR_TYPING_SHOWN_MS = 6000;
 
-/** Set by the console: `me`, `canned()`, `notify(kind, info)`, `dismiss(pane)`, `changed()`, `self(agent)`. */
+/**
+ * Set by the console: `me`, `canned()`, `notify(kind, info)`, `dismiss(pane)`, `changed()`,
+ * `self(agent)`, `banned()` (a ban was made: the ban list refreshes).
+ */
 let ctx = null;
 let onlineAgents = [];
 const panes = new Set();
@@ -34,6 +37,11 @@ export function configureChats(context) {
 export function attentive() {
   return document.visibilityState === 'visible' && document.hasFocus();
 }
+
+/** The ban durations offered, in minutes ('' = until lifted). */
+const BAN_DURATIONS = [
+  ['60', '1 hour'], ['1440', '1 day'], ['10080', '7 days'], ['43200', '30 days'], ['', 'Until lifted'],
+];
 
 /** Online agents for the transfer selects (GET /api/agents), excluding me. */
 export async function refreshAgents() {
@@ -69,6 +77,7 @@ export class ChatPane {
     this.unread = 0;
     this.onScreen = true;
     this.visitorName = 'Visitor';
+    this.visitorId = null;
     this.typingOn = false;
     this.typingSentAt = 0;
     this.typingIdle = null;
@@ -129,6 +138,11 @@ export class ChatPane {
     this.closeButton = h('button', {
       type: 'button', class: 'danger', sb: 'close-chat', text: 'Close chat', onclick: () => this.close(),
     });
+    this.banButton = h('button', {
+      type: 'button', class: 'ghost', sb: 'ban-visitor', text: 'Ban visitor', 'aria-expanded': 'false',
+      onclick: () => this.showBanForm(this.banForm.hidden),
+    });
+    this.buildBanForm();
     const form = h(
       'form',
       { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.send(); } },
@@ -152,7 +166,8 @@ export class ChatPane {
       form,
       h('div', { class: 'chat-tools' },
         h('label', { for: `transfer-${id}`, class: 'sr-only', text: 'Transfer to' }),
-        this.transferTarget, this.transferButton, this.closeButton),
+        this.transferTarget, this.transferButton, this.closeButton, this.banButton),
+      this.banForm,
     );
     this.el.paneRef = this;
     this.fillCanned();
@@ -165,6 +180,7 @@ export class ChatPane {
       const detail = known || await api('GET', `/api/chats/${encodeURIComponent(this.id)}`);
       const visitor = detail.visitor || {};
       this.visitorName = visitor.name || 'Visitor';
+      this.visitorId = visitor.visitor_id || this.visitorId;
       this.title.textContent = this.visitorName;
       this.subtitle.textContent = visitor.page_title || visitor.page_url || '';
       this.subtitle.title = visitor.page_url || '';
@@ -543,6 +559,73 @@ export class ChatPane {
       if (error.status === 403) this.recheck();
     } finally {
       this.closeButton.disabled = this.readOnly;
+    }
+  }
+
+  // --- banning the visitor ---
+
+  /** The confirmation under the tools: reason, duration, whether the address goes too. */
+  buildBanForm() {
+    const id = this.id;
+    this.banReason = h('input', {
+      sb: 'ban-reason', id: `ban-reason-${id}`, maxlength: 500, autocomplete: 'off', placeholder: 'Reason (optional)',
+    });
+    this.banDuration = h('select', { sb: 'ban-duration', id: `ban-duration-${id}` },
+      ...BAN_DURATIONS.map(([value, text]) => h('option', { value, text, selected: value === '1440' })));
+    this.banIncludeIp = h('input', { type: 'checkbox', sb: 'ban-include-ip', id: `ban-ip-${id}`, checked: true });
+    this.banConfirm = h('button', { type: 'submit', class: 'danger small', sb: 'ban-confirm', text: 'Ban' });
+    this.banForm = h(
+      'form',
+      {
+        class: 'ban-form', sb: 'ban-form', hidden: true, 'aria-label': 'Ban this visitor',
+        onsubmit: (event) => { event.preventDefault(); this.ban(); },
+        onkeydown: (event) => { if (event.key === 'Escape') this.showBanForm(false); },
+      },
+      h('p', { class: 'ban-warning', text: 'Ban this visitor? Their chat ends at once and they cannot chat again until the ban ends.' }),
+      h('label', { for: `ban-reason-${id}`, class: 'sr-only', text: 'Reason' }),
+      this.banReason,
+      h('div', { class: 'ban-options' },
+        h('label', { for: `ban-duration-${id}`, text: 'For' }),
+        this.banDuration,
+        h('label', { class: 'check', for: `ban-ip-${id}` }, this.banIncludeIp, ' and their address')),
+      h('div', { class: 'row-end' },
+        h('button', { type: 'button', class: 'ghost small', sb: 'ban-cancel', text: 'Cancel', onclick: () => this.showBanForm(false) }),
+        this.banConfirm),
+    );
+  }
+
+  showBanForm(open) {
+    this.keepBottom(() => { this.banForm.hidden = !open; });
+    this.banButton.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (open) this.banReason.focus();
+  }
+
+  async ban() {
+    if (!this.visitorId) await this.loadDetail();
+    if (!this.visitorId) {
+      this.flash('This visitor cannot be banned from here right now.');
+      return;
+    }
+    const minutes = this.banDuration.value;
+    this.banConfirm.disabled = true;
+    try {
+      await api('POST', '/api/bans', {
+        visitor_id: this.visitorId,
+        include_ip: this.banIncludeIp.checked,
+        reason: this.banReason.value,
+        duration_mins: minutes ? Number(minutes) : null,
+      });
+      this.showBanForm(false);
+      this.banButton.disabled = true;
+      this.banButton.textContent = 'Banned';
+      this.el.dataset.banned = 'true';
+      ctx.banned();
+      // The chat's end arrives by the poll; asking now closes the pane even if the poll lags.
+      this.recheck();
+    } catch (error) {
+      this.flash(error.message);
+    } finally {
+      this.banConfirm.disabled = false;
     }
   }
 

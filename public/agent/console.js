@@ -10,6 +10,7 @@
 // from their start.
 
 import { api, onUnauthorized, Poller, setToken } from './api.js';
+import { BansView } from './bans.js';
 import { cannedReplies, mountCannedEditor } from './canned.js';
 import {
   attentive, ChatPane, configureChats, markReadEverywhere, refreshAgents, refreshCannedSelects,
@@ -53,6 +54,7 @@ const history = new HistoryView(sb('history'), transcript);
 const queue = new QueueView(sb('queue'));
 const visitors = new VisitorsView(sb('visitors'), (chatId) => openPane(chatId)); // my own invitation: no alert
 const offline = new OfflineView(sb('offline-messages'));
+const bans = new BansView(sb('bans'));
 mountCannedEditor(sb('canned-editor'), refreshCannedSelects);
 
 /** The signed-in session; null while the login form shows. */
@@ -165,6 +167,7 @@ async function startSession(auth, resume) {
     notify: (kind, info) => notifier.notify(info),
     dismiss: dismissPane,
     changed: paneChanged,
+    banned: () => bans.refresher.soon(),
     self: (agent) => {
       if (!session) return;
       session.me.max_chats = agent.max_chats;
@@ -194,7 +197,7 @@ async function startSession(auth, resume) {
   session.viewReady = true; // from here on the stored view follows this page
   paneChanged();
   startPolling(session.cursor, { resync: !rebuilt });
-  for (const view of [queue, visitors, offline]) view.refresher.start();
+  for (const view of [queue, visitors, offline, bans]) view.refresher.start();
   history.load();
   refreshAgents();
   session.timers.push(setInterval(refreshAgents, 10000));
@@ -257,7 +260,7 @@ function endSession(note) {
   if (session.poller) session.poller.stop();
   session.timers.forEach(clearInterval);
   session = null;
-  for (const view of [queue, visitors, offline]) view.refresher.stop();
+  for (const view of [queue, visitors, offline, bans]) view.refresher.stop();
   for (const pane of panes.values()) pane.dispose();
   panes.clear();
   store.remove(AUTH_KEY);

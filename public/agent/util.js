@@ -124,4 +124,5 @@ export const CLOSE_REASONS = {
   closed_by_agent: 'Closed by the agent',
   inactivity: 'Closed after inactivity',
   visitor_left: 'The visitor left the site',
+  visitor_banned: 'The visitor was banned',
 };

@@ -42,9 +42,13 @@
         try { list[i](a, b); } catch (e) { setTimeout(function () { throw e; }, 0); }
       }
     }
-    /** 0.25–0.5 s doubling up to 4–8 s, back well inside the presence lease; not before Retry-After. */
+    /**
+     * 0.25–0.5 s doubling up to 4–8 s, back well inside the presence lease; not before Retry-After.
+     * A banned visitor (403 `banned`) asks again only once a minute: the ban may end.
+     */
     function backoff(f, xhr) {
       var after = 0;
+      try { if (xhr.status === 403 && /"code":"banned"/.test(xhr.responseText)) { return 60000; } } catch (e) {}
       try { after = parseInt(xhr.getResponseHeader('Retry-After'), 10) || 0; } catch (e) {}
       return Math.max(500 * Math.pow(2, Math.min(f - 1, 4)) * (0.5 + Math.random() / 2), after * 1000);
     }

@@ -28,6 +28,8 @@ pub enum CloseReason {
     Inactivity,
     /// The visitor left the site (no poll for lease and grace).
     VisitorLeft,
+    /// An agent banned the visitor (or its address).
+    VisitorBanned,
 }
 
 impl CloseReason {
@@ -38,6 +40,7 @@ impl CloseReason {
             CloseReason::ClosedByAgent => "closed_by_agent",
             CloseReason::Inactivity => "inactivity",
             CloseReason::VisitorLeft => "visitor_left",
+            CloseReason::VisitorBanned => "visitor_banned",
         }
     }
 }

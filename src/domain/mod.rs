@@ -1,6 +1,7 @@
 //! Ids and parsed values. Every value that comes from outside is parsed into one of these types
 //! once, at the edge; code behind the edge never re-checks it. Depends on nothing in the crate.
 
+mod ban;
 mod chat_status;
 mod client_msg_id;
 mod contact;
@@ -14,6 +15,7 @@ mod paging;
 mod rating;
 mod time;
 
+pub use ban::{BanDuration, BanReason, BannedAddress};
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};
 pub use contact::{ContactName, Email};

@@ -27,14 +27,17 @@ pub fn token_of(request: &HttpRequest) -> Option<String> {
     })
 }
 
-/// Resolves the request's token (header, query, or `body_token`) to a principal.
+/// Resolves the request's token (header, query, or `body_token`) to a principal; a banned
+/// visitor, or a visitor from a banned address, is refused here (403 `banned`).
 pub async fn principal(
     services: &Services,
     request: &HttpRequest,
     body_token: Option<&str>,
 ) -> Result<Principal, ApiError> {
     let token = token_of(request).or_else(|| body_token.map(str::to_string));
-    Ok(services.authenticate(token.as_deref()).await?)
+    let principal = services.authenticate(token.as_deref()).await?;
+    services.refuse_banned(&principal, super::client_ip::client_ip(request))?;
+    Ok(principal)
 }
 
 /// Reads the request's body and resolves its caller (token from header, query or the body's

@@ -38,6 +38,7 @@ mod admin;
 mod agents;
 mod announcements;
 mod auth;
+mod bans;
 mod body;
 mod chat_views;
 mod chats;
@@ -86,6 +87,7 @@ api_modules!(
     admin,
     setup,
     chat_views,
+    bans,
 );
 
 /// Every route of the API, then the front ends in `public_dir`.

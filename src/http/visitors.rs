@@ -38,8 +38,9 @@ async fn create(
         fields.text("page_title")?,
         fields.text("referrer")?,
     )?;
+    let address = Some(client_ip(&request));
     let visitor =
-        services.create_visitor_on_page(fields.text("name")?, page, user_agent_of(&request)).await?;
+        services.create_visitor_on_page(fields.text("name")?, page, user_agent_of(&request), address).await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,
@@ -59,7 +60,7 @@ async fn page(
         fields.text("referrer")?,
     )?;
     let url = page.url.clone();
-    services.record_page(&principal, page, user_agent_of(&request)).await?;
+    services.record_page(&principal, page, user_agent_of(&request), Some(client_ip(&request))).await?;
     Ok(HttpResponse::Ok().json(json!({ "page_url": url })))
 }
 

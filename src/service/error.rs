@@ -75,6 +75,15 @@ pub enum ServiceError {
     /// The chat has been rated already.
     #[error("the chat has already been rated")]
     AlreadyRated,
+    /// The visitor, or the address it comes from, is banned.
+    #[error("you cannot use this chat")]
+    Banned,
+    /// No such ban.
+    #[error("no such ban")]
+    BanNotFound,
+    /// The ban was lifted already, or has expired.
+    #[error("the ban is no longer in force")]
+    BanNotInForce,
     /// The chat ended before any agent served it: there is nobody to rate.
     #[error("the chat ended before an agent took it, so there is nobody to rate")]
     ChatNotRateable,

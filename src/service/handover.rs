@@ -30,6 +30,9 @@ impl Services {
         visitor: VisitorId,
     ) -> Result<(ChatId, i64), ServiceError> {
         let agent_id = require_agent(principal)?;
+        if self.bans.visitor_banned(visitor.0, now_ms()) {
+            return Err(ServiceError::Forbidden("this visitor is banned"));
+        }
         let visitor_present = self.is_present(PrincipalKind::Visitor, visitor.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {

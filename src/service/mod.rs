@@ -8,6 +8,8 @@
 pub mod agents;
 pub mod announcements;
 pub mod auth;
+pub mod ban_list;
+pub mod bans;
 pub mod chat_views;
 pub mod chats;
 mod error;
@@ -30,6 +32,7 @@ pub mod vitals;
 
 use std::sync::Arc;
 
+use ban_list::BanList;
 pub use error::ServiceError;
 use relay::Relay;
 use token_cache::TokenCache;
@@ -54,6 +57,8 @@ pub struct Services {
     pub tokens: Arc<TokenCache>,
     /// Where stored events and notices go: this node's hub and, through the broker, the others.
     pub relay: Relay,
+    /// The bans in force, so a visitor's request is checked without a store read.
+    pub bans: Arc<BanList>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -74,7 +79,7 @@ impl Services {
         settings: Settings,
     ) -> Self {
         let relay = Relay::new(Arc::clone(&hub), Arc::clone(&tokens), broker);
-        Self { store, hub, settings: Arc::new(settings), tokens, relay }
+        Self { store, hub, settings: Arc::new(settings), tokens, relay, bans: Arc::new(BanList::new()) }
     }
 
     /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored (to this

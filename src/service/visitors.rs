@@ -1,6 +1,7 @@
 //! Anonymous visitors.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 use rand::Rng;
 use serde::Serialize;
@@ -66,23 +67,27 @@ pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
 impl Services {
     /// Creates an anonymous visitor and its token.
     pub async fn create_visitor(&self, name: Option<&str>) -> Result<NewVisitor, ServiceError> {
-        self.create_visitor_on_page(name, None, None).await
+        self.create_visitor_on_page(name, None, None, None).await
     }
 
-    /// Creates an anonymous visitor and its token, recording the page the widget loaded on and
-    /// the browser's user agent when given.
+    /// Creates an anonymous visitor and its token, recording the page the widget loaded on,
+    /// the browser's user agent and the client address when given. A banned address is refused.
     pub async fn create_visitor_on_page(
         &self,
         name: Option<&str>,
         page: Option<PageInfo>,
         user_agent: Option<String>,
+        address: Option<IpAddr>,
     ) -> Result<NewVisitor, ServiceError> {
+        if let Some(address) = address {
+            self.refuse_banned_address(address)?;
+        }
         let name = visitor_name(name)?;
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
         let now = now_ms();
         let row = visitors::VisitorRow { id: visitor_id.to_string(), name: name.clone(), created_at: now };
-        let page = page_update(page, user_agent, now);
+        let page = page_update(page, user_agent, address, now);
         let token = self
             .store
             .write(move |conn| {
@@ -94,17 +99,19 @@ impl Services {
         Ok(NewVisitor { visitor_id, name, token })
     }
 
-    /// A visitor navigated: records the page it is on now (and its user agent, when sent).
+    /// A visitor navigated: records the page it is on now (and its user agent, when sent, and
+    /// the address it came from).
     pub async fn record_page(
         &self,
         principal: &Principal,
         page: PageInfo,
         user_agent: Option<String>,
+        address: Option<IpAddr>,
     ) -> Result<(), ServiceError> {
         let Principal::Visitor(visitor_id) = *principal else {
             return Err(ServiceError::Forbidden("only visitors report the page they are on"));
         };
-        let update = page_update(Some(page), user_agent, now_ms());
+        let update = page_update(Some(page), user_agent, address, now_ms());
         self.store
             .write(move |conn| {
                 let found = visitors::set_page(conn, &visitor_id.to_string(), &update)?;
@@ -161,12 +168,18 @@ impl Services {
 /// The columns a page report writes. The title belongs to the page and is replaced (cleared
 /// when the new page has none); an absent referrer or user agent keeps what was stored, so the
 /// site the visitor first came from is not lost on navigation.
-fn page_update(page: Option<PageInfo>, user_agent: Option<String>, now: i64) -> visitors::PageUpdate {
+fn page_update(
+    page: Option<PageInfo>,
+    user_agent: Option<String>,
+    address: Option<IpAddr>,
+    now: i64,
+) -> visitors::PageUpdate {
     let (page_url, page_title, referrer) = match page {
         Some(page) => (Some(page.url), Some(page.title), page.referrer),
         None => (None, None, None),
     };
-    visitors::PageUpdate { page_url, page_title, referrer, user_agent, last_seen_at: now }
+    let last_ip = address.map(|ip| crate::domain::BannedAddress::from_ip(ip).to_string());
+    visitors::PageUpdate { page_url, page_title, referrer, user_agent, last_seen_at: now, last_ip }
 }
 
 #[cfg(test)]

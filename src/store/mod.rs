@@ -6,6 +6,7 @@
 pub mod agents;
 pub mod announcements;
 pub mod backup;
+pub mod bans;
 pub mod chats;
 mod checkpoint;
 mod connection;

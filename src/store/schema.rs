@@ -26,6 +26,7 @@ diesel::table! {
         referrer -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         last_seen_at -> Nullable<BigInt>,
+        last_ip -> Nullable<Text>,
     }
 }
 
@@ -108,6 +109,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bans (id) {
+        id -> Text,
+        visitor_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        lifted_at -> Nullable<BigInt>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(ratings -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
@@ -119,4 +134,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     announcements,
     ratings,
     offline_messages,
+    bans,
 );

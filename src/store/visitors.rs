@@ -47,6 +47,8 @@ pub struct PageUpdate {
     pub user_agent: Option<String>,
     /// Epoch ms of this report.
     pub last_seen_at: i64,
+    /// The client address the report came from (what a ban with `include_ip` bans).
+    pub last_ip: Option<String>,
 }
 
 /// A visitor with the page it is on, as agents see it.

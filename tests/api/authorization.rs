@@ -23,6 +23,8 @@ struct World {
     admin: Participant,
     chat: String,
     closed_chat: String,
+    /// A ban `agent_in` made, on a visitor of its own.
+    ban: String,
 }
 
 async fn world(app: &TestApp, cell: usize) -> World {
@@ -37,7 +39,11 @@ async fn world(app: &TestApp, cell: usize) -> World {
     app.send(&visitor, &chat, "v1", "hello").await;
     let other_visitor = app.visitor().await;
     app.poll(&other_visitor, "", Some(0)).await;
-    World { visitor, other_visitor, agent_out, agent_in, admin, chat, closed_chat }
+    let banned = app.visitor().await;
+    let (status, made) = app.post_json(Some(&agent_in), "/api/bans", json!({"visitor_id": banned.id})).await;
+    assert_eq!(status, 201, "{made}");
+    let ban = made["ban"]["ban_id"].as_str().expect("ban id").to_string();
+    World { visitor, other_visitor, agent_out, agent_in, admin, chat, closed_chat, ban }
 }
 
 /// `(method, path, body)` of a valid request in `w`; `cell` keeps created names unique.
@@ -235,6 +241,18 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         "GET /api/admin/announcements",
         |_, _| (Method::GET, "/api/admin/announcements".into(), Value::Null),
         [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/bans",
+        |w, _| (Method::POST, "/api/bans".into(), json!({"visitor_id": w.other_visitor.id})),
+        [401, 403, 403, 201, 201, 201],
+    ),
+    ("GET /api/bans", |_, _| (Method::GET, "/api/bans".into(), Value::Null), [401, 403, 403, 200, 200, 200]),
+    // Lifted by the agent who made the ban or by an admin.
+    (
+        "POST /api/bans/{ban_id}/lift",
+        |w, _| (Method::POST, format!("/api/bans/{}/lift", w.ban), json!({})),
+        [401, 403, 403, 403, 200, 200],
     ),
 ];
 

@@ -7,6 +7,7 @@ mod abuse;
 mod admin;
 mod authorization;
 mod bad_input;
+mod bans;
 mod chat_flow;
 mod cli;
 mod console_views;

@@ -1,0 +1,3 @@
+DROP INDEX bans_in_force;
+DROP TABLE bans;
+ALTER TABLE visitors DROP COLUMN last_ip;
