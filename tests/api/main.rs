@@ -22,5 +22,6 @@ mod queue;
 mod ratings;
 mod readiness;
 mod restart;
+mod security;
 mod transcripts;
 mod visitors;
