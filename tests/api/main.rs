@@ -13,6 +13,7 @@ mod delivery;
 mod handover;
 mod limits;
 mod live;
+mod logs;
 mod offline_messages;
 mod pages;
 #[path = "../common/pg_url.rs"]

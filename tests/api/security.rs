@@ -111,7 +111,7 @@ async fn a_cookie_is_never_a_token(backend: Backend) {
 
 async fn a_form_from_a_site_outside_the_allowlist_is_refused_and_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let agent = app.agent("E1001", 2).await;
+    let agent = app.online_agent("E1001", 2).await;
     let visitor = app.visitor().await;
     let chat_id = app.start_chat(&visitor, &agent).await;
     let before = status_of(&app, "E1001").await;
