@@ -148,25 +148,13 @@ async fn a_form_from_a_site_outside_the_allowlist_is_refused_and_changes_nothing
     app.stop().await;
 }
 
-/// Logs in `rounds` times; the answers (status and body) and the median time.
-async fn attempt(
-    app: &TestApp,
-    employee_id: &str,
-    password: &str,
-    rounds: usize,
-) -> (Vec<(u16, Value)>, Duration) {
-    let mut answers = Vec::new();
-    let mut times = Vec::new();
-    for _ in 0..rounds {
-        let started = Instant::now();
-        let answer = app
-            .post_json(None, "/api/agent/login", json!({ "employee_id": employee_id, "password": password }))
-            .await;
-        times.push(started.elapsed());
-        answers.push(answer);
-    }
-    times.sort();
-    (answers, times[times.len() / 2])
+/// One login attempt: its answer and how long it took.
+async fn attempt(app: &TestApp, employee_id: &str, password: &str) -> ((u16, Value), Duration) {
+    let started = Instant::now();
+    let answer = app
+        .post_json(None, "/api/agent/login", json!({ "employee_id": employee_id, "password": password }))
+        .await;
+    (answer, started.elapsed())
 }
 
 async fn login_answers_the_same_for_an_unknown_id_and_a_wrong_password(backend: Backend) {
@@ -174,7 +162,6 @@ async fn login_answers_the_same_for_an_unknown_id_and_a_wrong_password(backend: 
     app.agent("E1001", 2).await;
     app.agent("E1002", 2).await;
     app.services.set_agent_disabled("E1002", true).await.expect("disabled");
-    let rounds = 9;
     // Every login so far made the decoy: no case below pays for it.
     let cases = [
         ("wrong password", "E1001", "wrong horse battery"),
@@ -184,15 +171,24 @@ async fn login_answers_the_same_for_an_unknown_id_and_a_wrong_password(backend: 
         ("empty password", "E1001", ""),
         ("empty password, unknown id", "E9999", ""),
     ];
+    // Rounds go through every case in turn, so a busy moment of the machine falls on all alike.
+    let rounds = 15;
+    let mut times = vec![Vec::new(); cases.len()];
     let mut reference: Option<(u16, Value)> = None;
-    for (case, employee_id, password) in cases {
-        let (answers, median) = attempt(&app, employee_id, password, rounds).await;
-        println!("login timing: {case:<28} median {:>7.1} ms over {rounds}", median.as_secs_f64() * 1e3);
-        for (status, body) in answers {
+    for _ in 0..rounds {
+        for (i, (case, employee_id, password)) in cases.iter().enumerate() {
+            let ((status, body), took) = attempt(&app, employee_id, password).await;
+            times[i].push(took);
             let (expected_status, expected_body) = reference.get_or_insert_with(|| (status, body.clone()));
             assert_eq!(status, *expected_status, "{case}");
             assert_eq!(body, *expected_body, "{case}: the whole answer is the same");
         }
+    }
+    // Printed, not asserted: timings on a shared machine only inform.
+    for ((case, _, _), mut times) in cases.iter().zip(times) {
+        times.sort();
+        let median = times[times.len() / 2];
+        println!("login timing: {case:<28} median {:>7.1} ms over {rounds}", median.as_secs_f64() * 1e3);
     }
     let (status, body) = reference.expect("answers");
     assert_eq!(status, 401);
