@@ -114,6 +114,9 @@ pub enum CliError {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(&cli.config)?;
+    // Logging needs `[log] format`, so it starts once the settings are read; a config that
+    // does not load is reported by the caller on standard error, before any log line.
+    crate::logging::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {

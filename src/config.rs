@@ -32,6 +32,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Abuse limits per client address, visitor and employee ID.
     pub limits: LimitSettings,
+    /// Log output.
+    pub log: LogSettings,
 }
 
 /// `[server]`
@@ -232,6 +234,26 @@ impl Default for MetricsSettings {
     fn default() -> Self {
         Self { allowed_from: vec!["127.0.0.1".into(), "::1".into()] }
     }
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line: time, level, target, message, then `key=value` fields.
+    #[default]
+    Text,
+    /// One JSON object a line: `ts`, `level`, `target`, `msg` and the fields.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`. What is logged is chosen by `RUST_LOG` (default `info`); token values
+    /// are removed from every line either way.
+    pub format: LogFormat,
 }
 
 impl Default for BrokerSettings {
@@ -509,5 +531,268 @@ mod tests {
             loaded.server.public_dir = Settings::default().server.public_dir;
             assert_eq!(loaded, Settings::default(), "config.toml must show the defaults");
         });
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `Settings::load` makes of `toml` (as config.toml) and `env` (as variables), run
+    /// under figment's jail so that nothing leaks into or out of the process environment.
+    fn load(toml: Option<&str>, env: &[(String, String)]) -> Result<Settings, String> {
+        let mut outcome = None;
+        #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+        figment::Jail::expect_with(|jail| {
+            if let Some(toml) = toml {
+                jail.create_file("config.toml", toml)?;
+            }
+            for (key, value) in env {
+                jail.set_env(key, value);
+            }
+            outcome = Some(Settings::load(Path::new("config.toml")).map_err(|e| e.to_string()));
+            Ok(())
+        });
+        outcome.unwrap_or_else(|| Err("the jail did not run".into()))
+    }
+
+    /// Settings that pass `validate`, with every value a client of the file might write.
+    fn settings() -> impl Strategy<Value = Settings> {
+        let text = || "[a-zA-Z0-9_./:-]{0,24}";
+        let server = (
+            prop::sample::select(vec!["127.0.0.1", "0.0.0.0", "::1", "localhost", "chat.example.com"]),
+            any::<u16>(),
+            (0usize..64, 0usize..100_000, 0usize..100_000, 0usize..10_000_000),
+            (0u64..=i64::MAX as u64, 0u64..=i64::MAX as u64),
+            prop::option::of("/[a-z]{1,12}"),
+            prop::collection::vec(
+                prop::sample::select(vec!["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.0/24"]),
+                0..3,
+            ),
+        )
+            .prop_map(
+                |(host, port, (workers, conns, polls, body), (shutdown, head), dir, proxies)| {
+                    ServerSettings {
+                        host: host.into(),
+                        port,
+                        workers,
+                        max_connections: conns,
+                        max_held_polls: polls,
+                        max_body_bytes: body,
+                        shutdown_timeout_secs: shutdown,
+                        client_request_timeout_secs: head,
+                        public_dir: dir.unwrap_or_default(),
+                        trusted_proxies: proxies.into_iter().map(String::from).collect(),
+                    }
+                },
+            );
+        let poll = (0u64..=55, 0u64..=55, 1usize..10_000).prop_map(|(a, b, max_events)| PollSettings {
+            hold_secs: a.min(b),
+            max_hold_secs: a.max(b),
+            max_events,
+        });
+        let chat = (1usize..1000, any::<i64>(), any::<i32>(), 0usize..100_000, 0u64..1 << 40, 0u64..1 << 40)
+            .prop_map(|(queue, active, agent_max, chars, inactivity, timer)| ChatSettings {
+                queue_capacity: queue,
+                max_active_chats: active,
+                default_agent_max_chats: agent_max,
+                max_message_chars: chars,
+                inactivity_secs: inactivity,
+                timer_interval_ms: timer,
+            });
+        let store = (
+            prop_oneof![
+                "/[a-z]{1,8}\\.db".prop_map(|path| format!("sqlite://{path}")),
+                "[a-z]{1,8}".prop_map(|db| format!("postgres://user@db.example/{db}")),
+                Just("sqlite://:memory:".to_string()),
+            ],
+            1u32..64,
+            0u64..1 << 40,
+            0usize..100_000,
+            0usize..4096,
+        )
+            .prop_map(|(url, pool, busy, queued, batch)| StoreSettings {
+                url,
+                pool_size: pool,
+                sqlite_busy_timeout_ms: busy,
+                max_queued_calls: queued,
+                max_write_batch: batch,
+            });
+        let rest = (
+            (0u64..1 << 40, 0u64..1 << 40),
+            (0u64..1 << 40, 0u64..1 << 40, 0u64..1 << 40),
+            prop::collection::vec("https?://[a-z]{1,10}\\.example(:[0-9]{2,5})?", 0..3),
+            (any::<bool>(), text(), text()),
+            any::<bool>(),
+        );
+        let addresses = || {
+            prop::collection::vec(
+                prop::sample::select(vec!["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.0/24"]),
+                0..3,
+            )
+            .prop_map(|list| list.into_iter().map(String::from).collect::<Vec<_>>())
+        };
+        let limits = (
+            (0usize..100_000, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()),
+            (any::<u32>(), any::<u32>(), 1u64..1 << 40, any::<u32>(), 0u64..1 << 40),
+            addresses(),
+        )
+            .prop_map(
+                |(
+                    (conns, rate, burst, sends, send_burst),
+                    (per_id, per_ip, window, visitors, body),
+                    exempt,
+                )| {
+                    LimitSettings {
+                        connections_per_ip: conns,
+                        requests_per_ip_per_sec: rate,
+                        request_burst_per_ip: burst,
+                        sends_per_visitor_per_sec: sends,
+                        send_burst_per_visitor: send_burst,
+                        login_failures_per_employee_id: per_id,
+                        login_failures_per_ip: per_ip,
+                        login_window_secs: window,
+                        visitors_per_ip_per_minute: visitors,
+                        exempt,
+                        body_timeout_secs: body,
+                    }
+                },
+            );
+        let extra = (limits, addresses().prop_map(|allowed_from| MetricsSettings { allowed_from }));
+        (server, poll, chat, store, rest, extra).prop_map(
+            |(server, poll, chat, store, (presence, auth, origins, broker, json), (limits, metrics))| {
+                let (lease, grace) = presence;
+                let (visitor_ttl, agent_ttl, recheck) = auth;
+                let (redis, url, prefix) = broker;
+                let kind = if redis && store.url.starts_with("postgres") {
+                    BrokerKind::Redis
+                } else {
+                    BrokerKind::Memory
+                };
+                Settings {
+                    server,
+                    poll,
+                    chat,
+                    store,
+                    presence: PresenceSettings { lease_secs: lease, grace_secs: grace },
+                    auth: AuthSettings {
+                        visitor_token_ttl_hours: visitor_ttl,
+                        agent_token_ttl_hours: agent_ttl,
+                        agent_token_recheck_secs: recheck,
+                    },
+                    cors: CorsSettings { allowed_origins: origins },
+                    broker: BrokerSettings { kind, url, prefix },
+                    log: LogSettings { format: if json { LogFormat::Json } else { LogFormat::Text } },
+                    limits,
+                    metrics,
+                }
+            },
+        )
+    }
+
+    /// Every `section.key` with a number for its value, as the defaults show them.
+    fn numeric_keys() -> Vec<(String, String)> {
+        let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
+        let mut keys = Vec::new();
+        for (section, values) in defaults.as_object().expect("sections") {
+            for (key, value) in values.as_object().expect("keys") {
+                if value.is_number() {
+                    keys.push((section.clone(), key.clone()));
+                }
+            }
+        }
+        keys
+    }
+
+    proptest! {
+        // Each case writes a file and takes figment's lock: fewer, still varied.
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn valid_settings_written_as_toml_load_back_the_same(settings in settings()) {
+            let toml = toml::to_string(&settings).expect("settings write as TOML");
+            prop_assert_eq!(load(Some(&toml), &[]), Ok(settings), "{}", toml);
+        }
+
+        #[test]
+        fn valid_settings_given_as_variables_load_back_the_same(settings in settings()) {
+            // Every key as `SWITCHBOARD_<SECTION>__<KEY>`, its value as a TOML value.
+            let table = toml::Table::try_from(&settings).expect("settings are a table");
+            let mut env = Vec::new();
+            for (section, keys) in &table {
+                for (key, value) in keys.as_table().expect("a section is a table") {
+                    // A string goes quoted: figment reads `2024` or `true` in a variable as a
+                    // number or a boolean, which a string setting refuses (naming the key).
+                    let text = value.to_string();
+                    env.push((format!("SWITCHBOARD_{}__{}", section.to_uppercase(), key.to_uppercase()), text));
+                }
+            }
+            prop_assert_eq!(load(None, &env), Ok(settings), "{:?}", env);
+        }
+
+        #[test]
+        fn any_text_as_config_toml_loads_or_is_a_config_error(text in any::<String>()) {
+            if let Err(error) = load(Some(&text), &[]) {
+                prop_assert!(error.starts_with("invalid configuration: "), "{}", error);
+            }
+        }
+
+        #[test]
+        fn toml_like_text_loads_or_is_a_config_error(
+            lines in prop::collection::vec(
+                (prop::sample::select(vec!["[server]", "[poll]", "[store]", "[log]", "[nope]", ""]),
+                 "[a-z_]{1,24}", r#"(-?[0-9]{1,25}|"[^"\\]{0,10}"|true|\[[0-9, "a-z]{0,12}\]|[0-9.e+-]{1,8})"#),
+                0..6),
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(section, key, value)| format!("{section}\n{key} = {value}\n"))
+                .collect();
+            if let Err(error) = load(Some(&text), &[]) {
+                prop_assert!(error.starts_with("invalid configuration: "), "{}", error);
+            }
+        }
+
+        #[test]
+        fn a_wrong_value_for_a_number_names_its_key(
+            which in any::<prop::sample::Index>(),
+            value in prop_oneof![r#""[a-z]{0,8}""#, Just("true".to_string()), Just("[1]".to_string()),
+                                 Just("-1".to_string()), Just("99999999999999999999".to_string())],
+            through_env in any::<bool>(),
+        ) {
+            let keys = numeric_keys();
+            let (section, key) = &keys[which.index(keys.len())];
+            let outcome = if through_env {
+                let env = [(format!("SWITCHBOARD_{}__{}", section.to_uppercase(), key.to_uppercase()), value.clone())];
+                load(None, &env)
+            } else {
+                load(Some(&format!("[{section}]\n{key} = {value}\n")), &[])
+            };
+            // -1 fits the signed keys: then it loads, or a rule refuses it by name.
+            if let Err(error) = outcome {
+                prop_assert!(error.starts_with("invalid configuration: "), "{}", error);
+                prop_assert!(error.to_lowercase().contains(key.as_str()), "{}.{} = {}: {}", section, key, value, error);
+            }
+        }
+
+        #[test]
+        fn an_unquoted_variable_for_a_string_setting_loads_as_is_or_is_refused_by_name(
+            value in prop_oneof!["[a-z0-9./:-]{1,12}", any::<i64>().prop_map(|n| n.to_string()),
+                                 Just("true".to_string()), Just("1.5".to_string())],
+        ) {
+            match load(None, &[("SWITCHBOARD_BROKER__PREFIX".to_string(), value.clone())]) {
+                Ok(settings) => prop_assert_eq!(settings.broker.prefix, value),
+                Err(error) => prop_assert!(error.contains("BROKER.PREFIX"), "{}", error),
+            }
+        }
+
+        #[test]
+        fn an_unknown_key_is_refused_by_name(section in prop::sample::select(vec!["server", "poll", "chat", "store", "log"]),
+                                             key in "zz[a-z_]{0,10}") {
+            let error = load(Some(&format!("[{section}]\n{key} = 1\n")), &[]).expect_err("unknown key");
+            prop_assert!(error.contains(&key), "{}", error);
+        }
     }
 }

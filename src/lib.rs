@@ -41,6 +41,8 @@
 //! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
+//! - [`logging`]: the log formatter (text or JSON) that removes token values from every line,
+//!   and the access log middleware.
 //! - [`metrics`]: the Prometheus recorder behind `GET /metrics`.
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
@@ -54,6 +56,7 @@ pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod logging;
 pub mod metrics;
 pub mod service;
 pub mod startup;

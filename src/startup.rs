@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Logger};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::broker::{Broker, BrokerError};
@@ -124,9 +124,8 @@ impl Application {
         let sweeper_guard = guard.clone();
         let cors_settings = settings.cors.clone();
         let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
-        // The access log formats its fields when a request starts and keeps them for the whole
-        // hold; when RUST_LOG leaves it out, it is not mounted at all.
-        let log_requests = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
+        // The access log (`logging::request`); when RUST_LOG leaves it out, it is not mounted.
+        let log_requests = crate::logging::request::enabled();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(services.clone())
@@ -138,8 +137,13 @@ impl Application {
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its
                 // own (the poll's stricter set, the front ends' no-cache) keeps it.
-                .wrap(DefaultHeaders::new().add((http::header::CACHE_CONTROL, "no-store")))
-                .wrap(Condition::new(log_requests, request_log()))
+                // No answer is ever sniffed into another type (a JSON error rendered as HTML).
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((http::header::CACHE_CONTROL, "no-store"))
+                        .add((http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
+                .wrap(Condition::new(log_requests, from_fn(crate::logging::request::log_requests)))
                 .configure(|cfg| crate::http::configure(cfg, &public_dir))
         })
         .on_connect(move |connection, extensions| {
@@ -199,13 +203,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// One log line per request: method and path only. The query string is left out because a
-/// token may travel in it.
-fn request_log() -> Logger {
-    Logger::new(r#"%a "%{request}xi" %s %b %Dms"#)
-        .custom_request_replace("request", |request| format!("{} {}", request.method(), request.path()))
 }
 
 /// Cross-origin calls from the allowlisted sites; a page of this server itself (`/demo/`, the

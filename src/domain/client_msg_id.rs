@@ -82,3 +82,40 @@ mod tests {
         assert_ne!(TabId::parse(Some("t1")), TabId::parse(Some("t2")));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn an_id_of_the_alphabet_is_kept_as_sent(text in "[A-Za-z0-9_.:-]{1,64}") {
+            prop_assert_eq!(ClientMsgId::parse(&text).map(|id| id.as_str().to_string()), Ok(text.clone()));
+            prop_assert!(TabId::parse(Some(&text)).is_ok_and(|tab| tab.is_some()));
+        }
+
+        #[test]
+        fn any_text_is_an_id_of_the_alphabet_or_an_error_naming_the_field(text in ".{0,80}") {
+            match ClientMsgId::parse(&text) {
+                Ok(id) => {
+                    prop_assert!((1..=MAX_LEN).contains(&id.as_str().len()));
+                    prop_assert!(id.as_str().chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)));
+                }
+                Err(error) => prop_assert_eq!(error.field, "client_msg_id"),
+            }
+            if let Err(error) = TabId::parse(Some(&text)) {
+                prop_assert_eq!(error.field, "tab");
+            }
+        }
+
+        #[test]
+        fn the_same_tab_text_is_the_same_tab(text in "[A-Za-z0-9_.:-]{1,64}", other in "[A-Za-z0-9_.:-]{1,64}") {
+            prop_assert_eq!(TabId::parse(Some(&text)), TabId::parse(Some(&text.clone())));
+            if text != other {
+                prop_assert_ne!(TabId::parse(Some(&text)), TabId::parse(Some(&other)));
+            }
+        }
+    }
+}

@@ -93,3 +93,41 @@ mod tests {
         assert_eq!(Email::parse(&too_long).map_err(|e| e.field), Err("email"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_name_is_trimmed_and_parses_again_to_itself(text in any::<String>()) {
+            match ContactName::parse(&text) {
+                Ok(name) => {
+                    prop_assert_eq!(name.as_str(), text.trim());
+                    prop_assert_eq!(ContactName::parse(name.as_str()), Ok(name.clone()));
+                }
+                Err(error) => prop_assert_eq!(error.field, "name"),
+            }
+        }
+
+        #[test]
+        fn an_address_parses_again_to_itself(text in prop_oneof![any::<String>(), "[ a-z.@]{0,20}@[a-z.@ ]{0,20}"]) {
+            match Email::parse(&text) {
+                Ok(email) => {
+                    prop_assert_eq!(email.as_str(), text.trim());
+                    prop_assert_eq!(email.as_str().matches('@').count(), 1);
+                    prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()));
+                }
+                Err(error) => prop_assert_eq!(error.field, "email"),
+            }
+        }
+
+        #[test]
+        fn a_plain_address_is_accepted(local in "[a-z0-9.+_-]{1,30}", domain in "[a-z0-9-]{1,30}\\.[a-z]{2,6}") {
+            let address = format!("{local}@{domain}");
+            prop_assert_eq!(Email::parse(&address).map(|e| e.as_str().to_string()), Ok(address.clone()));
+        }
+    }
+}

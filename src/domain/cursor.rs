@@ -128,3 +128,101 @@ mod tests {
         assert!(Cursor::parse(Some(&"A".repeat(MAX_ENCODED_LEN + 1))).is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn chat_id() -> impl Strategy<Value = ChatId> {
+        any::<u128>().prop_map(|bits| ChatId(uuid::Uuid::from_u128(bits)))
+    }
+
+    /// Cursors as the server makes them: non-negative seqs and notice ids.
+    fn cursor() -> impl Strategy<Value = Cursor> {
+        (prop::collection::btree_map(chat_id(), 0..=i64::MAX, 0..12), 0..=i64::MAX)
+            .prop_map(|(chats, notices)| Cursor { chats, notices })
+    }
+
+    proptest! {
+        #[test]
+        fn every_cursor_the_server_makes_parses_back_to_itself(cursor in cursor()) {
+            let text = cursor.encode();
+            prop_assert!(text.len() <= MAX_ENCODED_LEN);
+            prop_assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{text} is not URL-safe");
+            prop_assert_eq!(Cursor::parse(Some(&text)), Ok(cursor));
+        }
+
+        #[test]
+        fn any_text_is_a_cursor_or_an_error_naming_the_cursor(text in ".{0,200}") {
+            match Cursor::parse(Some(&text)) {
+                // Whatever was accepted means the same thing once re-encoded.
+                Ok(parsed) => prop_assert_eq!(Cursor::parse(Some(&parsed.encode())), Ok(parsed)),
+                Err(error) => prop_assert_eq!(error.field, "cursor"),
+            }
+        }
+
+        #[test]
+        fn any_json_behind_the_base64_is_a_valid_cursor_or_an_error(json in cursor_like_json()) {
+            let text = URL_SAFE_NO_PAD.encode(json.as_bytes());
+            match Cursor::parse(Some(&text)) {
+                Ok(parsed) => {
+                    prop_assert!(parsed.notices_seen() >= 0);
+                    prop_assert!(parsed.chats().all(|chat| parsed.seen(chat) >= 0));
+                    prop_assert_eq!(Cursor::parse(Some(&parsed.encode())), Ok(parsed));
+                }
+                Err(error) => prop_assert_eq!(error.field, "cursor"),
+            }
+        }
+
+        #[test]
+        fn a_tampered_cursor_never_goes_negative(cursor in cursor(), flip in any::<prop::sample::Index>(),
+                                                  byte in any::<u8>()) {
+            let mut text = cursor.encode().into_bytes();
+            if !text.is_empty() {
+                let at = flip.index(text.len());
+                text[at] = byte;
+            }
+            if let Ok(text) = String::from_utf8(text) {
+                if let Ok(parsed) = Cursor::parse(Some(&text)) {
+                    prop_assert!(parsed.notices_seen() >= 0);
+                    prop_assert!(parsed.chats().all(|chat| parsed.seen(chat) >= 0));
+                }
+            }
+        }
+    }
+
+    /// JSON that is close to a cursor: right and wrong keys, ids, numbers of every sign and size.
+    fn cursor_like_json() -> impl Strategy<Value = String> {
+        let id = prop_oneof![chat_id().prop_map(|c| c.to_string()), "[a-z0-9-]{0,40}"];
+        let number = prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|n| format!("{n:?}")),
+            Just("null".to_string()),
+            Just("\"7\"".to_string()),
+            Just("1e400".to_string()),
+        ];
+        let chats = prop::collection::vec((id, number.clone()), 0..4).prop_map(|pairs| {
+            let body: Vec<String> = pairs.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        });
+        (prop::option::of(chats), prop::option::of(number), prop::option::of("[a-z]{1,3}")).prop_map(
+            |(chats, notices, extra)| {
+                let mut fields = Vec::new();
+                if let Some(chats) = chats {
+                    fields.push(format!("\"c\":{chats}"));
+                }
+                if let Some(notices) = notices {
+                    fields.push(format!("\"e\":{notices}"));
+                }
+                if let Some(extra) = extra {
+                    fields.push(format!("\"{extra}\":1"));
+                }
+                format!("{{{}}}", fields.join(","))
+            },
+        )
+    }
+}

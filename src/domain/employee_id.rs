@@ -33,3 +33,28 @@ mod tests {
         assert!(EmployeeId::parse(&"x".repeat(33)).is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_trimmed_id_that_parses_to_itself_or_an_error_naming_the_field(text in ".{0,40}") {
+            match EmployeeId::parse(&text) {
+                Ok(id) => {
+                    prop_assert_eq!(id.as_str(), text.trim());
+                    prop_assert_eq!(EmployeeId::parse(id.as_str()), Ok(id.clone()));
+                }
+                Err(error) => prop_assert_eq!(error.field, "employee_id"),
+            }
+        }
+
+        #[test]
+        fn an_id_of_the_alphabet_is_accepted(text in "[A-Za-z0-9_.-]{1,32}") {
+            prop_assert_eq!(EmployeeId::parse(&text).map(|id| id.as_str().to_string()), Ok(text.clone()));
+        }
+    }
+}

@@ -128,3 +128,27 @@ impl Principal {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn an_id_parses_back_from_its_text(bits in any::<u128>()) {
+            let id = ChatId(Uuid::from_u128(bits));
+            prop_assert_eq!(ChatId::parse(&id.to_string(), "chat_id"), Ok(id));
+            prop_assert_eq!(AgentId::parse(&id.0.simple().to_string(), "agent_id").map(|a| a.0), Ok(id.0));
+        }
+
+        #[test]
+        fn any_text_is_an_id_or_an_error_naming_the_field(text in ".{0,48}") {
+            match VisitorId::parse(&text, "visitor_id") {
+                Ok(id) => prop_assert_eq!(VisitorId::parse(&id.to_string(), "visitor_id"), Ok(id)),
+                Err(error) => prop_assert_eq!(error.field, "visitor_id"),
+            }
+        }
+    }
+}

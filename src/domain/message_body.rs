@@ -45,3 +45,26 @@ mod tests {
         assert_eq!(body.as_str(), "<b>hi</b>");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_body_is_kept_exactly_or_refused_naming_the_body(text in any::<String>(), max_chars in 0usize..40) {
+            match MessageBody::parse(&text, max_chars) {
+                Ok(body) => {
+                    prop_assert_eq!(body.as_str(), text.as_str());
+                    prop_assert!(!text.trim().is_empty() && text.chars().count() <= max_chars);
+                }
+                Err(error) => {
+                    prop_assert_eq!(error.field, "body");
+                    prop_assert!(text.trim().is_empty() || text.chars().count() > max_chars);
+                }
+            }
+        }
+    }
+}

@@ -73,11 +73,13 @@ fn parse_url(text: &str, field: &'static str) -> Result<String, InvalidInput> {
 fn parse_title(title: Option<&str>) -> Result<Option<String>, InvalidInput> {
     let Some(title) = title else { return Ok(None) };
     // Titles may hold tabs or newlines from the page's markup: they become plain spaces.
-    let title: String = title.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    // Trimmed after that, so a control character at either end leaves no space behind.
+    let title: String = title.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let title = title.trim();
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(InvalidInput::new("page_title", format!("must be at most {MAX_TITLE_CHARS} characters")));
     }
-    Ok((!title.is_empty()).then_some(title))
+    Ok((!title.is_empty()).then(|| title.to_string()))
 }
 
 fn parse_referrer(referrer: Option<&str>) -> Result<Option<String>, InvalidInput> {
@@ -155,5 +157,42 @@ mod tests {
         assert_eq!(user_agent(Some("Mozilla/5.0\u{7}")).as_deref(), Some("Mozilla/5.0"));
         let long = "u".repeat(MAX_USER_AGENT_CHARS + 100);
         assert_eq!(user_agent(Some(&long)).map(|ua| ua.chars().count()), Some(MAX_USER_AGENT_CHARS));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_page_fields_parse_or_are_an_error_naming_one(
+            url in prop_oneof![".{0,40}", "(?i)https?://[^ ]{0,30}", "(?i)https?://.{0,4}"],
+            title in prop::option::of(".{0,20}"),
+            referrer in prop::option::of(".{0,20}"),
+        ) {
+            match PageInfo::parse(&url, title.as_deref(), referrer.as_deref()) {
+                Ok(page) => {
+                    prop_assert_eq!(page.url.as_str(), url.trim());
+                    prop_assert!(!page.url.chars().any(|c| c.is_whitespace() || c.is_control()));
+                    prop_assert!(page.title.as_deref().is_none_or(|t| !t.chars().any(char::is_control)));
+                    // What was kept is accepted again unchanged.
+                    let again = PageInfo::parse(&page.url, page.title.as_deref(), page.referrer.as_deref());
+                    prop_assert_eq!(again, Ok(page.clone()));
+                }
+                Err(error) => prop_assert!(["page_url", "page_title", "referrer"].contains(&error.field), "{error:?}"),
+            }
+        }
+
+        #[test]
+        fn a_user_agent_is_cut_cleaned_and_never_empty(header in prop::option::of(".{0,600}")) {
+            if let Some(kept) = user_agent(header.as_deref()) {
+                prop_assert!(!kept.is_empty() && kept.chars().count() <= MAX_USER_AGENT_CHARS);
+                prop_assert!(!kept.chars().any(char::is_control));
+                prop_assert_eq!(kept.trim(), kept.as_str());
+            }
+        }
     }
 }

@@ -70,3 +70,36 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_limit_is_1_to_200_or_an_error_naming_it(text in prop_oneof![".{0,12}", any::<i64>().prop_map(|n| n.to_string())]) {
+            match PageLimit::parse(Some(&text)) {
+                Ok(limit) => {
+                    prop_assert!((1..=PageLimit::MAX).contains(&limit.get()));
+                    let expected = if text.is_empty() { PageLimit::DEFAULT } else { text.trim().parse().unwrap_or(-1) };
+                    prop_assert_eq!(limit.get(), expected);
+                }
+                Err(error) => prop_assert_eq!(error.field, "limit"),
+            }
+        }
+
+        #[test]
+        fn a_non_negative_number_reads_back_and_nothing_else_does(value in any::<i64>(), pad in " {0,2}") {
+            let text = format!("{pad}{value}{pad}");
+            match parse_non_negative(Some(&text), "after") {
+                Ok(read) => prop_assert_eq!(read, Some(value)),
+                Err(error) => {
+                    prop_assert_eq!(error.field, "after");
+                    prop_assert!(value < 0);
+                }
+            }
+        }
+    }
+}

@@ -85,3 +85,35 @@ mod tests {
         assert_eq!(long.field, "comment");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_score_is_1_to_5_and_nothing_else(value in any::<i64>()) {
+            match Score::parse(value) {
+                Ok(score) => prop_assert_eq!(i64::from(score.get()), value),
+                Err(error) => {
+                    prop_assert_eq!(error.field, "score");
+                    prop_assert!(!(1..=5).contains(&value));
+                }
+            }
+        }
+
+        #[test]
+        fn a_comment_is_kept_as_sent_or_refused_naming_it(text in any::<String>()) {
+            match RatingComment::parse(Some(&text)) {
+                Ok(Some(comment)) => prop_assert_eq!(comment.as_str(), text.as_str()),
+                Ok(None) => prop_assert!(text.trim().is_empty()),
+                Err(error) => {
+                    prop_assert_eq!(error.field, "comment");
+                    prop_assert!(text.chars().count() > RatingComment::MAX_CHARS);
+                }
+            }
+        }
+    }
+}

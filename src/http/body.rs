@@ -241,3 +241,216 @@ mod tests {
         assert!(curl_style.integer("n").is_err(), "JSON text is not a number, whatever the label");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use std::collections::BTreeMap;
+    use std::pin::Pin;
+
+    use actix_web::error::PayloadError;
+    use actix_web::test::TestRequest;
+    use actix_web::FromRequest;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const CONTENT_TYPES: [&str; 3] =
+        ["application/json", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"];
+
+    fn with_type(content_type: &str) -> HttpRequest {
+        TestRequest::default().insert_header((header::CONTENT_TYPE, content_type)).to_http_request()
+    }
+
+    /// One field's value, as a client means it.
+    #[derive(Debug, Clone)]
+    enum Value {
+        Text(String),
+        Integer(i64),
+        Boolean(bool),
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<String>().prop_map(Value::Text),
+            any::<i64>().prop_map(Value::Integer),
+            any::<bool>().prop_map(Value::Boolean),
+        ]
+    }
+
+    /// Field names: any text, our real names among them.
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec!["token", "body", "chat_id", "score", "limit"]).prop_map(String::from),
+            any::<String>(),
+        ]
+    }
+
+    fn as_json(fields: &BTreeMap<String, Value>) -> Vec<u8> {
+        let object: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    Value::Text(text) => serde_json::Value::from(text.as_str()),
+                    Value::Integer(n) => serde_json::Value::from(*n),
+                    Value::Boolean(b) => serde_json::Value::from(*b),
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        serde_json::to_vec(&object).expect("a map serialises")
+    }
+
+    /// What an HTML form sends: every value as text.
+    fn as_form(fields: &BTreeMap<String, Value>) -> Vec<u8> {
+        let pairs: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Integer(n) => n.to_string(),
+                    Value::Boolean(b) => b.to_string(),
+                };
+                (name.as_str(), value)
+            })
+            .collect();
+        serde_urlencoded::to_string(pairs).expect("pairs serialise").into_bytes()
+    }
+
+    /// Leaked because `Fields` takes `&'static str` names (they are literals in handlers).
+    fn leak(name: &str) -> &'static str {
+        Box::leak(name.to_string().into_boxed_str())
+    }
+
+    fn check_error(error: &ApiError) -> Result<(), TestCaseError> {
+        let expected = [
+            (StatusCode::BAD_REQUEST, "invalid_body"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ];
+        prop_assert!(expected.contains(&(error.status, error.code)), "{error:?}");
+        Ok(())
+    }
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(future)
+    }
+
+    /// `read_limited` over `body` cut into `chunks`, with or without a declared length.
+    fn read(body: &[u8], chunks: usize, declare: bool, limit: usize) -> Result<web::Bytes, ApiError> {
+        let mut request = TestRequest::default();
+        if declare {
+            request = request.insert_header((header::CONTENT_LENGTH, body.len().to_string()));
+        }
+        let request = request.to_http_request();
+        let size = body.len().div_ceil(chunks.max(1)).max(1);
+        let parts: Vec<Result<web::Bytes, PayloadError>> =
+            body.chunks(size).map(|chunk| Ok(web::Bytes::copy_from_slice(chunk))).collect();
+        let stream: Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>> =
+            Box::pin(futures_util::stream::iter(parts));
+        let mut payload = actix_web::dev::Payload::from(stream);
+        run(async {
+            let payload = web::Payload::from_request(&request, &mut payload).await.expect("payload");
+            read_limited(&request, payload, limit).await
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_of_any_content_type_parse_or_are_a_clean_error(
+            bytes in prop::collection::vec(any::<u8>(), 0..300),
+            content_type in prop_oneof![prop::sample::select(CONTENT_TYPES.to_vec()).prop_map(String::from),
+                                        "[ -~]{0,40}"],
+        ) {
+            let request = TestRequest::default()
+                .insert_header((header::CONTENT_TYPE, content_type.as_str()))
+                .to_http_request();
+            match parse(&request, &bytes) {
+                Ok(fields) => {
+                    // Whatever parsed answers every accessor with a value or a 400 naming it.
+                    for error in [fields.text("a").err(), fields.integer("a").err(), fields.boolean("a").err()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        prop_assert_eq!(error.field, Some("a"));
+                    }
+                }
+                Err(error) => check_error(&error)?,
+            }
+        }
+
+        #[test]
+        fn json_like_bytes_never_panic(text in r#"[{}\[\]":,a-z0-9\\ .eE+-]{0,80}"#) {
+            for content_type in CONTENT_TYPES {
+                if let Err(error) = parse(&with_type(content_type), text.as_bytes()) {
+                    check_error(&error)?;
+                }
+            }
+        }
+
+        #[test]
+        fn the_same_fields_read_the_same_in_all_three_content_types(
+            fields in prop::collection::btree_map(name(), value(), 0..6),
+        ) {
+            let json = as_json(&fields);
+            let form = as_form(&fields);
+            let parsed = [
+                parse(&with_type(CONTENT_TYPES[0]), &json).expect("JSON parses"),
+                parse(&with_type(CONTENT_TYPES[1]), &json).expect("text/plain JSON parses"),
+                parse(&with_type(CONTENT_TYPES[2]), &form).expect("form parses"),
+            ];
+            for (name, value) in &fields {
+                let field = leak(name);
+                for (kind, body) in CONTENT_TYPES.iter().zip(&parsed) {
+                    match value {
+                        Value::Text(text) => {
+                            prop_assert_eq!(body.text(field), Ok(Some(text.as_str())), "{}", kind);
+                            prop_assert_eq!(body.required_text(field), Ok(text.as_str()), "{}", kind);
+                        }
+                        Value::Integer(n) => {
+                            prop_assert_eq!(body.integer(field), Ok(Some(*n)), "{}", kind);
+                            prop_assert_eq!(body.required_integer(field), Ok(*n), "{}", kind);
+                        }
+                        Value::Boolean(b) => prop_assert_eq!(body.boolean(field), Ok(Some(*b)), "{}", kind),
+                    }
+                }
+            }
+            // A field that is not there is absent in every encoding alike.
+            let missing = "\u{0}not a field";
+            for body in &parsed {
+                prop_assert_eq!(body.text(missing), Ok(None));
+                prop_assert_eq!(body.required_text(missing).map_err(|e| (e.code, e.field)),
+                                Err(("missing_field", Some(missing))));
+            }
+        }
+
+        #[test]
+        fn a_number_out_of_range_is_refused_alike_in_json_and_forms(n in (i64::MAX as u64 + 1)..=u64::MAX) {
+            let json = format!(r#"{{"n":{n}}}"#);
+            let form = format!("n={n}");
+            let from_json = parse(&with_type("application/json"), json.as_bytes()).expect("json");
+            let from_form = parse(&with_type("application/x-www-form-urlencoded"), form.as_bytes()).expect("form");
+            for body in [from_json, from_form] {
+                let error = body.integer("n").expect_err("too big for an i64");
+                prop_assert_eq!((error.code, error.field), ("invalid_field", Some("n")));
+            }
+        }
+
+        #[test]
+        fn a_body_over_the_limit_is_a_413_and_one_within_it_arrives_whole(
+            body in prop::collection::vec(any::<u8>(), 0..600),
+            limit in 0usize..600,
+            chunks in 1usize..8,
+            declare in any::<bool>(),
+        ) {
+            match read(&body, chunks, declare, limit) {
+                Ok(read) => {
+                    prop_assert!(body.len() <= limit);
+                    prop_assert_eq!(&read[..], &body[..]);
+                }
+                Err(error) => {
+                    prop_assert!(body.len() > limit, "{} bytes within {} refused: {:?}", body.len(), limit, error);
+                    prop_assert_eq!((error.status, error.code), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+                }
+            }
+        }
+    }
+}

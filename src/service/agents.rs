@@ -306,17 +306,25 @@ impl Services {
     /// Checks employee id and password and issues a token. Unknown id and wrong password give
     /// the same answer after the same work.
     pub async fn login(&self, employee_id: &str, password: &str) -> Result<LoginOutcome, ServiceError> {
-        let employee_id = EmployeeId::parse(employee_id).map_err(|_| ServiceError::InvalidCredentials)?;
-        let row = self
-            .store
-            .run(move |conn| {
-                agents::find_by_employee_id(conn, employee_id.as_str()).map_err(ServiceError::from)
-            })
-            .await?;
+        // A malformed id cannot exist: it too is checked against the decoy, so that no answer
+        // and no timing tells one kind of unknown id from another, or from a wrong password.
+        let row = match EmployeeId::parse(employee_id) {
+            Ok(employee_id) => {
+                self.store
+                    .run(move |conn| {
+                        agents::find_by_employee_id(conn, employee_id.as_str()).map_err(ServiceError::from)
+                    })
+                    .await?
+            }
+            Err(_) => None,
+        };
         let password = password.to_string();
         let stored_hash = row.as_ref().map(|r| r.password_hash.clone());
         let matches = tokio::task::spawn_blocking(move || {
-            verify_password(&password, stored_hash.as_deref().unwrap_or_else(|| decoy_hash()))
+            // Made by the first login of any kind, so that it is not the first unknown id that
+            // pays for hashing the decoy.
+            let decoy = decoy_hash();
+            verify_password(&password, stored_hash.as_deref().unwrap_or(decoy))
         })
         .await
         .unwrap_or(false);

@@ -15,6 +15,7 @@ mod delivery;
 mod handover;
 mod limits;
 mod live;
+mod logs;
 mod metrics;
 mod offline_messages;
 
@@ -26,5 +27,6 @@ mod queue;
 mod ratings;
 mod readiness;
 mod restart;
+mod security;
 mod transcripts;
 mod visitors;

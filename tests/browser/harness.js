@@ -339,10 +339,28 @@ async function launchBrowser() {
   });
 }
 
-/** Fails the test on any script error of the page. */
+/** What a page reports of a Content-Security-Policy violation, prefixed so it can be told apart. */
+const CSP_VIOLATION = 'securitypolicyviolation:';
+
+/**
+ * Fails the test on any script error of the page, and on anything its Content-Security-Policy
+ * blocked (the console and admin pages have a strict one, see src/http/pages.rs): Chromium's own
+ * "Refused to …" console errors, and every `securitypolicyviolation` event, which an init script
+ * (run by the browser, outside the page's CSP) reports on the console.
+ */
 function watchErrors(page, errors) {
   page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
   page.on('dialog', (dialog) => { errors.push(`unexpected dialog: ${dialog.message()}`); dialog.dismiss(); });
+  page.on('console', (message) => {
+    const text = message.text();
+    const csp = text.startsWith(CSP_VIOLATION) || /Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(text);
+    if (csp) errors.push(`${page.url()}: CSP: ${text}`);
+  });
+  page.addInitScript((prefix) => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`${prefix} ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} in ${event.sourceFile}:${event.lineNumber}`);
+    });
+  }, CSP_VIOLATION).catch((error) => errors.push(`could not watch CSP violations: ${error.message}`));
   return errors;
 }
 
