@@ -13,7 +13,7 @@
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
 //!   on the one writer thread that commits waiting writes together (group commit; one by one
 //!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
-//!   own.
+//!   own; `store::backup` copies a running SQLite store (`switchboard backup`).
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls, presence leases and
 //!   mailboxes of notices (typing, read markers, announcements); with several nodes it also
