@@ -30,7 +30,7 @@
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
 //!   queue, chat details, history), presence (the hub with one node, Redis leases with
-//!   several), readiness (`/readyz`), and the ban list (`service::bans`, checked in memory by
+//!   several), readiness (`/readyz`), vitals (the gauges of `/metrics`), and the ban list (`service::bans`, checked in memory by
 //!   `service::ban_list`, read again from the store every few seconds for other nodes' bans).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.

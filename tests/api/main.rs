@@ -18,7 +18,7 @@ mod live;
 mod logs;
 mod metrics;
 mod offline_messages;
-
+mod openapi;
 mod pages;
 #[path = "../common/pg_url.rs"]
 mod pg_url;
