@@ -10,6 +10,7 @@ mod chat_views;
 mod chats;
 pub mod client_ip;
 mod offline_messages;
+mod openapi;
 mod ops;
 mod pages;
 mod poll;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_dir: &std::path::Path) {
         .configure(admin::config)
         .configure(setup::config)
         .configure(chat_views::config)
+        .configure(openapi::config)
         .configure(|cfg| pages::config(cfg, public_dir))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::route_not_found())
