@@ -44,6 +44,7 @@ mod chat_views;
 mod chats;
 pub mod client_ip;
 mod offline_messages;
+mod openapi;
 mod ops;
 mod pages;
 mod poll;
@@ -88,6 +89,7 @@ api_modules!(
     setup,
     chat_views,
     bans,
+    openapi,
 );
 
 /// Every route of the API, then the front ends in `public_dir`.
