@@ -42,7 +42,7 @@ impl std::fmt::Display for BannedAddress {
     }
 }
 
-/// Why a ban was made: optional, trimmed, at most [`MAX_BAN_REASON_CHARS`], one line.
+/// Why a ban was made: optional, trimmed, at most `MAX_BAN_REASON_CHARS` (500), one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BanReason(String);
 
@@ -75,7 +75,7 @@ impl BanReason {
 pub struct BanDuration(Option<i64>);
 
 impl BanDuration {
-    /// Whole minutes, 1 to [`MAX_BAN_MINUTES`]; absent = until lifted.
+    /// Whole minutes, 1 to `MAX_BAN_MINUTES` (ten years); absent = until lifted.
     pub fn parse(minutes: Option<i64>) -> Result<Self, InvalidInput> {
         match minutes {
             None => Ok(Self(None)),

@@ -27,7 +27,7 @@ macro_rules! api_modules {
         }
 
         /// Every API route (method in lower case, path template as in `docs/openapi.json`); the
-        /// front ends of [`pages`] are not API routes.
+        /// front ends of `pages` are not API routes.
         pub fn api_routes() -> Vec<Route> {
             [$($module::ROUTES),+].concat()
         }
