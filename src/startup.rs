@@ -132,7 +132,7 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(guard.clone())
                 // Inside CORS: a refused cross-origin widget can still read the 429.
-                .wrap(from_fn(crate::guard::middleware::limit_requests))
+                .wrap(crate::guard::middleware::LimitRequests)
                 .wrap(cors(&cors_settings))
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its

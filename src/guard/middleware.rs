@@ -1,12 +1,15 @@
 //! The per-address checks that run before any handler: the connection cap and the request
 //! rate. Mounted inside CORS, so a refusal still carries the headers a cross-origin widget
 //! needs to read it (and back off by its `Retry-After`).
+//!
+//! A plain `Transform` rather than `middleware::from_fn`: a held poll keeps its request's
+//! future for the whole hold, and this one adds no allocation and next to no bytes to it.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::EitherBody;
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::ConnectionType;
-use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
+use futures_util::future::{ready, Either, MapOk, Ready, TryFutureExt};
 
 use super::ip_connections::ConnectionSlot;
 use super::{too_many, Guard};
@@ -15,31 +18,66 @@ use crate::http::client_ip::client_ip;
 /// How long a client over the connection cap is told to wait.
 const CONNECTIONS_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// `from_fn` middleware: 429 `too_many_connections` (and close) on a connection that came
-/// past the cap, 429 `rate_limited` past the request rate; otherwise the handler.
-pub async fn limit_requests(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if let Some(guard) = request.app_data::<web::Data<Guard>>().cloned() {
-        let over_cap = request.conn_data::<ConnectionSlot>().is_some_and(ConnectionSlot::is_over);
-        let refusal = if over_cap {
-            crate::metrics::limit_hit("connections_per_ip");
-            Some(too_many(
-                "too_many_connections",
-                "Too many open connections from your address.",
-                CONNECTIONS_RETRY_AFTER,
-            ))
-        } else {
-            guard.check_request(client_ip(request.request())).err()
-        };
-        if let Some(error) = refusal {
-            let mut response = error.error_response();
-            if over_cap {
-                response.head_mut().set_connection_type(ConnectionType::Close);
+/// The middleware: 429 `too_many_connections` (and close) on a connection that came past the
+/// cap, 429 `rate_limited` past the request rate; otherwise the handler.
+pub struct LimitRequests;
+
+impl<S, B> Transform<S, ServiceRequest> for LimitRequests
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = LimitRequestsService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(LimitRequestsService { service }))
+    }
+}
+
+/// The service [`LimitRequests`] wraps around the app.
+pub struct LimitRequestsService<S> {
+    service: S,
+}
+
+type Passed<B> = fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>;
+
+impl<S, B> Service<ServiceRequest> for LimitRequestsService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = Either<Ready<Result<Self::Response, Self::Error>>, MapOk<S::Future, Passed<B>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        match refusal(&request) {
+            Some(refused) => Either::Left(ready(Ok(request.into_response(refused).map_into_right_body()))),
+            None => {
+                let passed: Passed<B> = ServiceResponse::map_into_left_body;
+                Either::Right(self.service.call(request).map_ok(passed))
             }
-            return Ok(request.into_response(response).map_into_right_body());
         }
     }
-    next.call(request).await.map(ServiceResponse::map_into_left_body)
+}
+
+/// The refusal `request` gets, if any.
+fn refusal(request: &ServiceRequest) -> Option<actix_web::HttpResponse> {
+    let guard = request.app_data::<web::Data<Guard>>()?;
+    if request.conn_data::<ConnectionSlot>().is_some_and(ConnectionSlot::is_over) {
+        crate::metrics::limit_hit("connections_per_ip");
+        let mut response = too_many(
+            "too_many_connections",
+            "Too many open connections from your address.",
+            CONNECTIONS_RETRY_AFTER,
+        )
+        .error_response();
+        response.head_mut().set_connection_type(ConnectionType::Close);
+        return Some(response);
+    }
+    guard.check_request(client_ip(request.request())).err().map(|error| error.error_response())
 }
