@@ -255,7 +255,7 @@ fn spawn_timers(services: Services) {
 
 /// Drops from memory what the store already has and no poll needs (see `Hub::sweep`), and the
 /// tokens nobody used lately (see `service::token_cache`), and the abuse limits' state that
-/// no longer limits anyone.
+/// no longer limits anyone; and folds recorded histogram samples into their buckets.
 fn spawn_sweeper(services: Services, guard: web::Data<Guard>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -267,6 +267,9 @@ fn spawn_sweeper(services: Services, guard: web::Data<Guard>) {
             services.hub.sweep();
             services.tokens.sweep(crate::domain::now_ms());
             guard.sweep();
+            // The recorder keeps histogram samples until they are folded into buckets; without
+            // a scrape nothing would fold them and they would pile up.
+            crate::metrics::recorder().run_upkeep();
         }
     });
 }
