@@ -164,8 +164,7 @@ impl Application {
         .run();
         spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
-        let bans = shared.clone();
-        tokio::spawn(async move { bans.reload_bans_forever().await });
+        spawn_ban_reload(shared.clone());
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
         log::info!(
@@ -234,21 +233,41 @@ fn cors(settings: &CorsSettings) -> Cors {
     cors
 }
 
-/// Ends chats whose time is up (inactivity, visitor gone) and hands back the chats of agents
-/// who are gone; see `service::timers`.
-fn spawn_timers(services: Services) {
-    let every = Duration::from_millis(services.settings.chat.timer_interval_ms.max(50));
+/// Runs `round` every `period` (a late round is not made up for) until the node stops.
+fn spawn_every<F, R>(services: Services, period: Duration, mut round: F)
+where
+    F: FnMut(Services) -> R + Send + 'static,
+    R: std::future::Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if services.hub.is_shutting_down() {
                 break;
             }
-            if let Err(error) = services.run_timers().await {
-                log::warn!("chat timers failed this round: {error}");
-            }
+            round(services.clone()).await;
+        }
+    });
+}
+
+/// Ends chats whose time is up (inactivity, visitor gone) and hands back the chats of agents
+/// who are gone; see `service::timers`.
+fn spawn_timers(services: Services) {
+    let every = Duration::from_millis(services.settings.chat.timer_interval_ms.max(50));
+    spawn_every(services, every, |services| async move {
+        if let Err(error) = services.run_timers().await {
+            log::warn!("chat timers failed this round: {error}");
+        }
+    });
+}
+
+/// Reads the bans in force from the store again (other nodes' bans and lifts, expiries).
+fn spawn_ban_reload(services: Services) {
+    spawn_every(services, crate::service::bans::RELOAD_EVERY, |services| async move {
+        if let Err(error) = services.reload_bans().await {
+            log::warn!("ban list: reload failed, keeping the one in memory: {error}");
         }
     });
 }
@@ -257,19 +276,13 @@ fn spawn_timers(services: Services) {
 /// tokens nobody used lately (see `service::token_cache`), and the abuse limits' state that
 /// no longer limits anyone; and folds recorded histogram samples into their buckets.
 fn spawn_sweeper(services: Services, guard: web::Data<Guard>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            if services.hub.is_shutting_down() {
-                break;
-            }
-            services.hub.sweep();
-            services.tokens.sweep(crate::domain::now_ms());
-            guard.sweep();
-            // The recorder keeps histogram samples until they are folded into buckets; without
-            // a scrape nothing would fold them and they would pile up.
-            crate::metrics::recorder().run_upkeep();
-        }
+    spawn_every(services, Duration::from_secs(5), move |services| {
+        services.hub.sweep();
+        services.tokens.sweep(crate::domain::now_ms());
+        guard.sweep();
+        // The recorder keeps histogram samples until they are folded into buckets; without
+        // a scrape nothing would fold them and they would pile up.
+        crate::metrics::recorder().run_upkeep();
+        std::future::ready(())
     });
 }

@@ -333,21 +333,6 @@ impl Services {
         let entries = self.store.run(|conn| read_entries(conn, now_ms())).await?;
         Ok(self.bans.replace(&entries, changes, now_ms()))
     }
-
-    /// Reloads the ban list every [`RELOAD_EVERY`] until the node stops.
-    pub async fn reload_bans_forever(&self) {
-        let mut tick = tokio::time::interval(RELOAD_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if self.hub.is_shutting_down() {
-                break;
-            }
-            if let Err(error) = self.reload_bans().await {
-                log::warn!("ban list: reload failed, keeping the one in memory: {error}");
-            }
-        }
-    }
 }
 
 fn read_entries(conn: &mut DbConn, now: i64) -> Result<Vec<BanEntry>, StoreError> {
