@@ -1,114 +1,146 @@
-/*
- * Switchboard chat widget: the loader a site embeds with
- *   <script src="https://HOST/widget.js" async data-lang="en" data-position="right" data-color="#2b6cb0"></script>
- * It finds its server from its own src, draws the launcher and loads the chat UI
- * (widget/*.js from the same place). ES5 only, no dependencies.
- * The UI loads right after the page's load event even while the panel stays closed: a visitor
- * on the page must poll (presence) so that an agent's invitation can open the panel.
- */
+/* Switchboard chat widget loader (ES3): the launcher and the chat's iframe. See docs/frontend.md. */
 (function (window, document) {
-  'use strict';
-  if (window.SwitchboardWidget) { return; } // embedded twice
-  var SELF = /\/widget\.js([?#]|$)/;
-  var script = document.currentScript;
-  if (!script || !SELF.test(script.src || '')) {
-    // Old browsers, or a tag manager injected us: the last script tag that looks like us.
-    var tags = document.getElementsByTagName('script');
-    for (var i = tags.length - 1; i >= 0 && !(script && SELF.test(script.src || '')); i--) { script = tags[i]; }
-  }
-  if (!script || !SELF.test(script.src || '')) { return; }
-  var src = script.src;
-  var origin = (/^https?:\/\/[^\/?#]+/i.exec(src) || [''])[0];
-  if (!origin) { return; }
+  if (window.SwitchboardWidget) { return; }
+  // eslint-disable-next-line compat/compat -- else the last script tag like us
+  var script = document.currentScript, tags = document.getElementsByTagName('script'), i = tags.length;
+  function ours(tag) { return tag && /\/widget\.js([?#]|$)/.test(tag.src || ''); }
+  while (!ours(script) && i) { script = tags[--i]; }
+  if (!ours(script)) { return; }
   function data(name) { return script.getAttribute('data-' + name) || ''; }
+  var src = script.src, side = data('position') === 'left' ? 'left' : 'right';
+  var origin = ((/^https?:\/\/[^\/?#]+/i.exec(src) || [''])[0]).toLowerCase().replace(/:80$|:443$/, '');
+  // eslint-disable-next-line compat/compat -- IE: userLanguage
+  var lang = (/^(zh|ko)/i.exec(data('lang') || navigator.language || navigator.userLanguage || '') || ['en'])[0].toLowerCase();
+  var LABELS = { en: ['Open chat', 'Close chat'], zh: ['打开聊天', '关闭聊天'], ko: ['채팅 열기', '채팅 닫기'] }[lang];
+  var CSS =
+    // doiuse-disable css-fixed -- iOS 6-7 scroll it with the page while zoomed
+    '#sbw-launcher,#sbw-frame{position:fixed;margin:0;padding:0;border:0}' +
+    '#sbw-launcher{bottom:20px;z-index:2147483000;width:60px;height:60px;cursor:pointer;color:#fff;' +
+    'font:28px/60px Arial,sans-serif;text-align:center}' +
+    '#sbw-launcher i{position:absolute;left:16px;top:18px;width:28px;height:19px;background:#fff}' +
+    '#sbw-launcher b{position:absolute;left:21px;top:36px;width:0;height:0;border-style:solid;' +
+    'border-width:7px 8px 0 0;border-color:#fff transparent transparent}' +
+    '#sbw-launcher.sbw-open i,#sbw-launcher.sbw-open b,#sbw-launcher s{display:none}' +
+    '#sbw-launcher.sbw-open s{display:block;text-decoration:none}' +
+    '#sbw-badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;' +
+    'background:#e53e3e;color:#fff;font:bold 12px/22px Arial,sans-serif}' +
+    '#sbw-frame{bottom:92px;z-index:2147483001;width:370px;background:#fff}' +
+    '#sbw-frame.sbw-full{top:0;left:0;width:100%;height:100%}' +
+    // doiuse-disable css-mediaqueries, border-radius, css-boxshadow -- IE8: square and flat
+    '@media screen{#sbw-launcher{border-radius:30px;box-shadow:0 4px 14px #888}#sbw-launcher i{border-radius:5px}' +
+    '#sbw-badge{border-radius:11px}#sbw-frame{border-radius:14px;box-shadow:0 10px 40px #777}' +
+    '#sbw-frame.sbw-full{border-radius:0}}';
+  var launcher, badge, frame, ready, opened, wantOpen, unread = 0, blinker, alerted, title, href;
 
-  var W = window.SwitchboardWidget = {
-    base: src.replace(/[?#].*$/, '').replace(/widget\.js$/, ''),
-    query: (/\?[^#]*/.exec(src) || [''])[0], // a site's ?v=2 cache-buster reaches the UI files too
-    prefix: 'switchboard:' + origin + ':',
-    lang: data('lang'),
-    position: data('position') === 'left' ? 'left' : 'right',
-    color: data('color') || '#2b6cb0',
-    parts: {},
-    wantOpen: false
-  };
-  var PARTS = ['i18n', 'style', 'link', 'view', 'app'];
-  var loading = false, started = false;
-
-  function stored(key) {
-    try { return window.localStorage.getItem(W.prefix + key); } catch (e) { return null; }
+  function on(node, type, fn) {
+    // eslint-disable-next-line no-restricted-properties -- tested; IE8: attachEvent
+    if (node.addEventListener) { node.addEventListener(type, fn, false); } else { node.attachEvent('on' + type, fn); }
   }
-
-  // Every part file ends by calling boot(); the last one to arrive starts the UI.
-  W.boot = function () {
-    for (var i = 0; i < PARTS.length; i++) { if (!W.parts[PARTS[i]]) { return; } }
-    if (started || !W.root) { return; }
-    started = true;
-    W.t = W.parts.i18n(W.lang);
-    W.parts.style(W);
-    W.link = W.parts.link(W);
-    W.app = W.parts.app(W);
-  };
-
-  function load() {
-    if (loading) { return; }
-    loading = true;
-    var head = document.getElementsByTagName('head')[0] || document.documentElement;
-    for (var i = 0; i < PARTS.length; i++) {
-      var s = document.createElement('script');
-      s.src = W.base + 'widget/' + PARTS[i] + '.js' + W.query;
-      s.async = false;
-      s.charset = 'utf-8';
-      s.onerror = function () { loading = false; }; // a later click tries again
-      head.appendChild(s);
+  function enc(s) { return encodeURIComponent(String(s || '').slice(0, 2048)); }
+  function post(name, arg) {
+    if (ready) { frame.contentWindow.postMessage('sb1:' + name + ':' + arg, origin); }
+  }
+  function page() {
+    href = String(window.location.href);
+    return 'url=' + enc(href) + '&title=' + enc(document.title) + '&ref=' + enc(document.referrer);
+  }
+  function place() {
+    var root = document.documentElement, h = window.innerHeight || root.clientHeight;
+    var full = (window.innerWidth || root.clientWidth) < 520 || h < 460;
+    frame.className = full ? 'sbw-full' : '';
+    frame.style[side] = full ? '' : '20px';
+    frame.style.height = full ? '' : Math.min(580, h - 112) + 'px';
+    launcher.style.display = full && opened ? 'none' : '';
+    launcher.className = opened ? 'sbw-open' : '';
+    launcher.setAttribute('aria-expanded', !!opened);
+    launcher.setAttribute('aria-label', LABELS[+!!opened]);
+    badge.style.display = unread && !opened ? 'block' : 'none';
+    badge.innerHTML = unread > 9 ? '9+' : unread;
+  }
+  function toggle(show, focus, fromFrame) {
+    if (show && !ready) { wantOpen = 1; start(); return; }
+    opened = show;
+    frame.style.display = show ? 'block' : 'none';
+    place();
+    if (show) { blink(''); }
+    if (show || !fromFrame) { post(show ? 'open' : 'close', focus ? 1 : 0); }
+    if (focus) { try { (show ? frame.contentWindow : launcher).focus(); } catch (e) {} }
+  }
+  function blink(text) {
+    if (text && !blinker) {
+      title = document.title;
+      blinker = setInterval(function () { document.title = document.title === alerted ? title : alerted; }, 1000);
+    } else if (!text && blinker) {
+      clearInterval(blinker);
+      blinker = null;
+      document.title = title;
+    }
+    alerted = text;
+  }
+  function heard(e) {
+    e = e || window.event;
+    var m = typeof e.data === 'string' && /^sb1:([a-z]+):?([\s\S]*)$/.exec(e.data), name = m && m[1];
+    if (!m || !frame || e.source != frame.contentWindow || e.origin !== origin) { return; }
+    if (name === 'ready') {
+      ready = 1;
+      post('init', 'lang=' + lang + '&color=' + enc(launcher.style.backgroundColor) + '&' + page());
+      if (wantOpen) { toggle(true, true); }
+    } else if (name === 'open' || name === 'close') {
+      toggle(name === 'open', m[2] === '1', true);
+    } else if (name === 'unread') {
+      unread = +m[2] || 0;
+      place();
+      if (!unread) { blink(''); }
+    // eslint-disable-next-line compat/compat -- undefined (visible) where missing
+    } else if (name === 'alert' && (!opened || document.hidden)) {
+      blink(m[2]);
+    } else if (name === 'refused') {
+      refused();
     }
   }
-
-  var CSS =
-    '#switchboard-widget .sbw-launcher{position:fixed;bottom:20px;right:20px;z-index:2147483000;' +
-    'width:60px;height:60px;border-radius:50%;color:#fff;cursor:pointer;padding:0;margin:0;border:0;' +
-    'box-shadow:0 4px 14px rgba(0,0,0,.3);display:block}' +
-    '#switchboard-widget.sbw-left .sbw-launcher{right:auto;left:20px}' +
-    '#switchboard-widget .sbw-launcher svg{width:28px;height:28px;display:block;margin:auto;fill:currentColor}' +
-    '#switchboard-widget .sbw-badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;' +
-    'padding:0 6px;border-radius:11px;background:#e53e3e;color:#fff;font:bold 12px/22px sans-serif;text-align:center}';
-
+  function refused() {
+    if (launcher.parentNode) { launcher.parentNode.removeChild(launcher); }
+    if (frame) { frame.parentNode.removeChild(frame); frame = null; }
+  }
+  function start() {
+    if (frame || !launcher.parentNode) { return; }
+    frame = document.createElement('iframe');
+    frame.id = 'sbw-frame';
+    frame.title = LABELS[0];
+    frame.setAttribute('data-sb', 'frame');
+    frame.setAttribute('frameBorder', '0');
+    frame.style.display = 'none';
+    // A frame refused by its CSP (frame-ancestors) loads an error page and never says ready.
+    on(frame, 'load', function () { setTimeout(function () { if (!ready && frame) { refused(); } }, 3000); });
+    frame.src = src.replace(/widget\.js([?#].*)?$/, 'widget/frame.html') + ((/\?[^#]*/.exec(src) || [''])[0]);
+    document.body.appendChild(frame);
+    place();
+  }
   function draw() {
-    if (W.root || !document.body) { return; }
-    var style = document.createElement('style');
-    style.appendChild(document.createTextNode(CSS));
-    (document.getElementsByTagName('head')[0] || document.body).appendChild(style);
-    W.style = style; // the UI appends its rules here: one <style> in all
-
-    var root = W.root = document.createElement('div');
-    root.id = 'switchboard-widget';
-    root.className = 'sbw-' + W.position;
-    var button = W.launcher = document.createElement('button');
-    button.type = 'button';
-    button.className = 'sbw-launcher';
-    button.setAttribute('data-sb', 'launcher');
-    button.setAttribute('aria-expanded', 'false');
-    button.setAttribute('aria-label', /^zh/i.test(W.lang) ? '打开聊天' : /^ko/i.test(W.lang) ? '채팅 열기' : 'Open chat');
-    button.style.background = W.color;
-    button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 3h16a2 2 0 0 1 2 2v11' +
-      'a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
-    var badge = W.badge = document.createElement('span');
-    badge.className = 'sbw-badge';
-    badge.setAttribute('data-sb', 'badge');
-    badge.style.display = 'none';
-    button.appendChild(badge);
-    button.onclick = function () {
-      if (W.app) { W.app.toggle(); } else { W.wantOpen = true; load(); }
-    };
-    root.appendChild(button);
-    document.body.appendChild(root);
-
-    // A chat already running: load at once; otherwise right after the page has loaded.
-    if (/"st":"(open|queued)"/.test(stored('chat') || '')) { load(); }
-    else if (document.readyState === 'complete') { setTimeout(load, 0); }
-    else { window.addEventListener('load', load, false); }
-    W.boot();
+    if (launcher || !document.body) { return; }
+    var style = document.body.appendChild(document.createElement('style'));
+    if (style.styleSheet) { style.styleSheet.cssText = CSS; } else { style.appendChild(document.createTextNode(CSS)); }
+    launcher = document.body.appendChild(document.createElement('button'));
+    launcher.id = 'sbw-launcher';
+    launcher.setAttribute('type', 'button');
+    launcher.setAttribute('data-sb', 'launcher');
+    launcher.style[side] = '20px';
+    launcher.style.backgroundColor = '#2b6cb0';
+    // The browser checks data-color: it ignores a bad one (old IE throws).
+    try { launcher.style.backgroundColor = data('color') || '#2b6cb0'; } catch (e) {}
+    launcher.innerHTML = '<i></i><b></b><s>&times;</s><span id="sbw-badge" data-sb="badge"></span>';
+    badge = launcher.lastChild;
+    launcher.onclick = function () { toggle(!opened, true); };
+    on(window, 'resize', function () { if (frame) { place(); } });
+    on(window, 'focus', function () { blink(''); });
+    on(window, 'message', heard);
+    setInterval(function () { if (ready && String(window.location.href) !== href) { post('page', page()); } }, 2000);
+    if (document.readyState === 'complete') { start(); } else { on(window, 'load', start); }
   }
 
-  if (document.body) { draw(); } else { document.addEventListener('DOMContentLoaded', draw, false); }
+  window.SwitchboardWidget = {
+    open: function () { if (launcher) { toggle(true, true); } },
+    close: function () { if (opened) { toggle(false, true); } }
+  };
+  if (document.body) { draw(); } else { on(document, 'readystatechange', draw); on(window, 'load', draw); }
 }(window, document));

@@ -1,22 +1,14 @@
-/*
- * Switchboard widget: the chat itself — choosing an agent, queue, messages, typing, read
- * markers, rating, offline form, unread badge and title notice. ES5.
- * Every tab renders every chat event exactly once: events are de-duplicated by chat_id + seq,
- * placed by seq, and a message this browser sent is matched to its echo by client_msg_id.
- */
-(function (W) {
-  'use strict';
+/* Widget frame (ES3): the chat, and the frame's start. Each chat event shows once, placed by seq;
+ * a message sent here meets its echo by client_msg_id. Other features are lazy modules. */
+(function (SB, window, document) {
   var CHAT_EVENT = /^(message|chat\.(queued|assigned|invited|transferred|closed))$/;
 
-  W.parts.app = function () {
-    var t = W.t, L = W.link, v = W.parts.view(W), el = v.el;
+  function app(L) {
+    var t = SB.t, v = SB.view(), text = v.text, show = v.show, el = v.el;
     var opened = false, chat = null, noChat = 'choosing', ready = false, waiting = [];
     var seen = {}, mine = {}, closedIds = {}, starting = false, kept = false, offlineSent = false, agentsKnown = false, focusAny = false;
-    var rateScore = 0, rateHidden = false, connUp = L.isUp(), sendDown = false;
-    var typingTimer = null, typingStop = null, typingOn = false, typingSent = 0, blinkTimer = null, savedTitle = '';
+    var rateHidden = false, connUp = L.isUp(), sendDown = false, toldUnread = -1, built = {};
 
-    function text(node, s) { node.textContent = s == null ? '' : String(s); }
-    function show(node, on) { node.style.display = on ? '' : 'none'; }
     function now() { return new Date().getTime(); }
     function errorText(data) { return (data && data.error && data.error.message) || t('error'); }
     function errorCode(data) { return data && data.error && data.error.code; }
@@ -26,14 +18,32 @@
     function post(tail, body, cb) { L.request('POST', 'api/chats/' + encodeURIComponent(chat.id) + '/' + tail, body, cb); }
     function note(s) { text(v.chooseNote, s); }
 
+    // What the lazy modules may use.
+    var ctx = {
+      v: v, L: L, errorText: errorText, post: post, agentName: agentName, live: live, scrollDown: scrollDown,
+      render: function () { refresh(); },
+      chat: function () { return chat; },
+      offlineSent: function () { offlineSent = true; },
+      rated: function (id, hide) { if (hide) { rateHidden = true; } else { L.set('rated', id); } }
+    };
+    /** The lazy module `name`, asked for when `wanted`; then(module) once there. */
+    function part(name, wanted, then) {
+      if (!built[name] && wanted) {
+        SB.need(name, function (ok) {
+          if (ok && !built[name]) { built[name] = SB.mods[name](ctx); refresh(); }
+          if (ok && then) { then(built[name]); }
+        });
+      }
+      return built[name];
+    }
+    function typing(what, arg) { if (built.typing) { built.typing[what](arg); } }
+
     // ---- the current chat
     function setChat(id, status) {
       wipe();
       chat = { id: id, status: status || 'open', agent: null, served: false, position: null, top: 0, low: 0, stateSeq: 0 };
-      rateScore = 0;
       rateHidden = false;
-      text(v.rateError, '');
-      v.comment.value = '';
+      if (built.rating) { built.rating.reset(); }
       save();
     }
     function save() { if (chat) { L.set('chat', { id: chat.id, st: chat.status }); } }
@@ -46,9 +56,8 @@
       if (chat) { closedIds[chat.id] = 1; }
       while (v.log.firstChild) { v.log.removeChild(v.log.firstChild); }
       mine = {};
-      hideTyping();
+      typing('hide');
     }
-    /** An event of another chat: it becomes the current one unless we are in a live chat. */
     function adopt(ev) {
       if (live() || closedIds[ev.chat_id]) { return false; }
       setChat(ev.chat_id, 'open');
@@ -64,10 +73,10 @@
     function apply(ev, isLive) {
       if (!ev || !ev.type) { return; }
       if (!ev.chat_id) {
-        if (ev.type === 'announcement' && isLive) { text(v.annText, ev.body); show(v.announcement, true); }
+        if (ev.type === 'announcement' && isLive) { part('announce', true, function (m) { m.show(ev.body); }); }
         return;
       }
-      if (!CHAT_EVENT.test(ev.type) || ev.seq == null) { notice(ev); return; }
+      if (!CHAT_EVENT.test(ev.type) || ev.seq == null) { typing('notice', ev); return; }
       var key = ev.chat_id + ':' + ev.seq;
       if (seen[key] || ((!chat || ev.chat_id !== chat.id) && !adopt(ev))) { return; }
       seen[key] = 1;
@@ -76,8 +85,8 @@
       if (ev.type === 'message') {
         addMessage(ev);
         if (ev.from !== 'visitor') {
-          hideTyping();
-          if (isLive) { alertNew(); }
+          typing('hide');
+          if (isLive && !seeing()) { SB.post('alert', t('new_msg', { n: unread() })); }
         }
         return;
       }
@@ -88,31 +97,17 @@
       } else if (ev.type === 'chat.closed') {
         closedIds[chat.id] = 1;
         chat.closedAt = ev.at;
-        if (fresh) { chat.status = 'closed'; hideTyping(); stopTyping(); }
+        if (fresh) { chat.status = 'closed'; typing('stop'); }
         addNote(ev.seq, t(ev.reason) === ev.reason ? t('visitor_left') : t(ev.reason));
       } else {
         chat.served = true;
         if (ev.type === 'chat.transferred') { who.name = ev.to && ev.to.name; }
         if (fresh) { chat.status = 'open'; chat.agent = ev.type === 'chat.transferred' ? ev.to : ev.agent; }
         addNote(ev.seq, t(ev.type === 'chat.assigned' ? 'joined' : ev.type === 'chat.invited' ? 'invited' : 'moved', who));
-        if (ev.type === 'chat.invited' && isLive && fresh) { openPanel(false); }
+        if (ev.type === 'chat.invited' && isLive && fresh) { SB.post('open', 0); }
       }
       if (fresh) { save(); }
     }
-    /** Typing and read notices: outside the chat's seq space, never de-duplicated by seq. */
-    function notice(ev) {
-      if (!chat || ev.chat_id !== chat.id || ev.from !== 'agent' || ev.type !== 'typing') { return; }
-      if (ev.typing && chat.status !== 'closed') {
-        text(v.typing, t('typing', { name: agentName() }));
-        show(v.typing, true);
-        clearTimeout(typingTimer);
-        typingTimer = setTimeout(hideTyping, 6000); // its typing:false may be lost
-        scrollDown();
-      } else {
-        hideTyping();
-      }
-    }
-    function hideTyping() { clearTimeout(typingTimer); show(v.typing, false); }
 
     // ---- the log, in seq order; unsent messages at the end
     function place(li) {
@@ -134,12 +129,15 @@
       place(li);
     }
     function bubble(from, body, name, cmid) {
+      var words = el('div', { 'class': 'sbw-text', 'data-sb': 'message-body' }, body);
       var li = el('li', { 'class': 'sbw-msg sbw-' + from, 'data-sb': 'message', 'data-from': from, 'data-client-msg-id': cmid || null }, [
-        el('span', { 'class': from === 'visitor' ? 'sbw-sr' : 'sbw-who' }, from === 'visitor' ? t('you') : name || ''),
-        el('div', { 'class': 'sbw-text', 'data-sb': 'message-body' }, body)
+        el('span', { 'class': from === 'visitor' ? 'sbw-sr' : 'sbw-who' }, from === 'visitor' ? t('you') : name || ''), words
       ]);
       li._from = from;
-      if (cmid && from === 'visitor') { mine[cmid] = li; }
+      if (from === 'visitor') {
+        li._text = v.paint(words);
+        if (cmid) { mine[cmid] = li; }
+      }
       return li;
     }
     function addMessage(ev) {
@@ -164,7 +162,7 @@
       for (var i = 0; i < box.length; i++) { pending(box[i]); }
     }
 
-    // ---- unread, read markers, title notice
+    // ---- unread and read markers
     function readUpTo() {
       var r = L.get('read');
       return chat && r && r.c === chat.id ? r.s : 0;
@@ -176,96 +174,75 @@
       }
       return n;
     }
-    function seeing() { return opened && !document.hidden; }
+    // eslint-disable-next-line compat/compat -- undefined (seen) where missing
+    function hidden() { return document.hidden; }
+    function seeing() { return opened && !hidden(); }
     function markRead() {
       if (!chat || !seeing() || chat.top <= readUpTo()) { return; }
       L.set('read', { c: chat.id, s: chat.top });
       if (chat.status !== 'closed') { post('read', { seq: chat.top }); }
     }
-    function badge() {
+    function tellUnread() {
       var n = unread();
-      show(W.badge, n > 0 && !seeing());
-      text(W.badge, n > 9 ? '9+' : n);
-      W.launcher.setAttribute('aria-label', t(opened ? 'close' : 'open') + (n ? ' (' + n + ')' : ''));
-      if (!n) { stopBlink(); }
-    }
-    function alertNew() {
-      if (seeing() || blinkTimer) { return; }
-      var on = false;
-      savedTitle = document.title;
-      function flip() {
-        on = !on;
-        document.title = on ? t('new_msg', { n: unread() || 1 }) : savedTitle;
-      }
-      flip();
-      blinkTimer = setInterval(flip, 1000);
-    }
-    function stopBlink() {
-      if (!blinkTimer) { return; }
-      clearInterval(blinkTimer);
-      blinkTimer = null;
-      document.title = savedTitle;
+      if (n !== toldUnread) { toldUnread = n; SB.post('unread', n); }
     }
 
     // ---- drawing
     function render() {
-      var s = state(), rated = !!chat && L.get('rated') === chat.id;
+      var s = state(), rated = !!chat && L.get('rated') === chat.id, off, rating;
       v.status.setAttribute('data-state', s);
       text(v.status, s === 'open' ? t('st_open', { name: agentName() }) : t('st_' + s));
       show(v.choose, s === 'choosing');
       show(v.any, agentsKnown); // choosing needs the visitor's token: wait for the first list
-      show(v.offline, s === 'offline' && !offlineSent);
-      show(v.offlineDone, s === 'offline' && offlineSent);
+      off = part('offline', s === 'offline');
+      if (off) { off.update(s === 'offline' && !offlineSent, s === 'offline' && offlineSent); }
+      rating = part('rating', s === 'closed' && chat.served && !rated && !rateHidden);
+      if (rating) { rating.update(s === 'closed' && chat.served && !rated && !rateHidden, s === 'closed' && rated); }
       show(v.queue, s === 'queued');
       if (s === 'queued') {
-        text(v.queue, t('queue', { n: chat.position || '…' }));
+        text(v.queue, t('queue', { n: chat.position || '\u2026' }));
         v.queue.setAttribute('data-position', chat.position == null ? '' : String(chat.position));
       }
       show(v.log, !!chat);
       show(v.foot, live());
       show(v.end, live());
-      show(v.rating, s === 'closed' && chat.served && !rated && !rateHidden);
-      show(v.thanks, s === 'closed' && rated);
       show(v.again, s === 'closed');
       show(v.connection, !connUp || sendDown);
-      if (!live()) { hideTyping(); }
+      show(v.memory, !L.lasting);
+      part('typing', live());
+      if (!live()) { typing('hide'); }
+      v.layout();
     }
     function refresh() {
       render();
       markRead();
-      badge();
+      tellUnread();
     }
 
-    // ---- open and close
+    // ---- open and close (the loader shows and hides the frame)
     function openPanel(focus) {
       if (!opened) {
         opened = true;
-        show(v.panel, true);
-        W.root.className = 'sbw-' + W.position + ' sbw-open';
-        W.launcher.setAttribute('aria-expanded', 'true');
         L.set('open', 1);
         if (!chat) { loadAgents(); }
       }
       refresh();
-      stopBlink();
       scrollDown();
       if (focus) { focusFirst(); }
     }
-    function closePanel() {
+    function closePanel(fromLoader) {
       if (!opened) { return; }
       opened = false;
-      show(v.panel, false);
-      W.root.className = 'sbw-' + W.position;
-      W.launcher.setAttribute('aria-expanded', 'false');
       L.del('open');
-      badge();
-      W.launcher.focus();
+      tellUnread();
+      if (!fromLoader) { SB.post('close'); }
     }
     function focusFirst() {
-      var s = state(), target = s === 'choosing' ? v.any : s === 'offline' ? (offlineSent ? v.minimize : v.offName) :
-        s === 'closed' ? (v.rating.style.display === 'none' ? v.again : v.stars[0]) : v.input;
+      var s = state(), lazy = built[s === 'offline' ? 'offline' : 'rating'];
+      var target = s === 'choosing' ? v.any : s === 'offline' || (s === 'closed' && lazy) ? lazy && lazy.focusTarget() :
+        s === 'closed' ? v.again : v.input;
       focusAny = target === v.any && !agentsKnown; // focus it once the list is there
-      try { (focusAny ? v.minimize : target).focus(); } catch (e) { /* hidden */ }
+      try { (focusAny || !target ? v.minimize : target).focus(); } catch (e) {}
     }
 
     // ---- choosing and starting
@@ -322,26 +299,17 @@
         } else {
           note(errorText(data));
           kept = true;
-          // An open chat this page lost: poll it back from its start.
           if (errorCode(data) === 'chat_already_open') { L.replay(); } else if (status === 409) { loadAgents(); }
         }
       });
     }
 
     // ---- writing
-    function postTyping(on) { if (chat) { post('typing', { typing: on }); } }
-    function stopTyping() {
-      clearTimeout(typingStop);
-      if (typingOn) { typingOn = false; postTyping(false); }
-    }
     function typed() {
       v.input.style.height = 'auto';
-      v.input.style.height = Math.min(v.input.scrollHeight + 2, 120) + 'px';
-      if (!live()) { return; }
-      if (!/\S/.test(v.input.value)) { stopTyping(); return; }
-      if (!typingOn || now() - typingSent > 4000) { typingOn = true; typingSent = now(); postTyping(true); }
-      clearTimeout(typingStop);
-      typingStop = setTimeout(stopTyping, 3000);
+      v.input.style.height = Math.min(Math.max(v.input.scrollHeight + 2, 44), 120) + 'px';
+      v.layout();
+      typing('typed');
     }
     function submit() {
       var body = v.input.value;
@@ -354,26 +322,28 @@
       v.input.focus();
     }
 
-    // ---- wiring
-    v.minimize.onclick = closePanel;
+    // ---- wiring (DOM0 handlers: old IE passes no event)
+    v.minimize.onclick = function () { closePanel(false); };
     v.any.onclick = function () { start(null); };
-    v.annClose.onclick = function () { show(v.announcement, false); };
-    v.foot.onsubmit = function (e) { e.preventDefault(); submit(); };
-    v.input.oninput = typed;
+    v.foot.onsubmit = function (e) { SB.stop(e); submit(); return false; };
+    v.input.onkeyup = v.input.oninput = typed;
     v.input.onkeydown = function (e) {
-      // Enter sends, Shift+Enter is a newline; Enter that ends an IME composition (zh, ko) is not a send.
-      if ((e.key === 'Enter' || e.keyCode === 13) && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
-        e.preventDefault();
+      e = e || window.event;
+      // Enter sends; not Shift+Enter, nor the Enter that ends an IME composition.
+      if (e.keyCode === 13 && !e.shiftKey && !e.isComposing) {
+        SB.stop(e);
         submit();
+        return false;
       }
     };
-    W.root.addEventListener('keydown', function (e) {
-      if (opened && (e.key === 'Escape' || e.key === 'Esc' || e.keyCode === 27)) { e.preventDefault(); closePanel(); }
-    }, false);
+    document.onkeydown = function (e) {
+      e = e || window.event;
+      if (opened && e.keyCode === 27) { SB.stop(e); closePanel(false); return false; }
+    };
     v.end.onclick = function () {
       if (!live()) { return; }
       var id = chat.id;
-      stopTyping();
+      typing('stop');
       post('close', {}, function (status, data) {
         if (!chat || chat.id !== id) { return; }
         if (status === 200 && data && data.seq > chat.stateSeq) {
@@ -396,44 +366,8 @@
       render();
       focusFirst();
     };
-    for (var s = 0; s < v.stars.length; s++) {
-      v.stars[s].onclick = (function (score) {
-        return function () {
-          rateScore = score;
-          for (var i = 0; i < v.stars.length; i++) {
-            v.stars[i].className = i < score ? 'sbw-on' : '';
-            v.stars[i].setAttribute('aria-pressed', i === score - 1 ? 'true' : 'false');
-          }
-        };
-      }(s + 1));
-    }
-    v.rating.onsubmit = function (e) {
-      e.preventDefault();
-      if (!chat) { return; }
-      if (!rateScore) { text(v.rateError, t('pick')); return; }
-      var id = chat.id, body = { score: rateScore };
-      if (/\S/.test(v.comment.value)) { body.comment = v.comment.value; }
-      v.rateSubmit.disabled = true;
-      post('rating', body, function (status, data) {
-        v.rateSubmit.disabled = false;
-        var code = errorCode(data);
-        if (status === 201 || code === 'already_rated') { L.set('rated', id); } else if (code === 'chat_not_rateable') { rateHidden = true; } else { text(v.rateError, errorText(data)); }
-        render();
-        if (v.rating.style.display === 'none') { v.again.focus(); }
-      });
-    };
-    v.offline.onsubmit = function (e) {
-      e.preventDefault();
-      v.offSubmit.disabled = true;
-      L.request('POST', 'api/offline-messages', { name: v.offName.value, email: v.offEmail.value, body: v.offBody.value }, function (status, data) {
-        v.offSubmit.disabled = false;
-        if (status === 201) { offlineSent = true; text(v.offError, ''); v.offBody.value = ''; } else { text(v.offError, errorText(data)); }
-        render();
-      });
-    };
 
-    /** The chat's stored events after `from`, page by page (the store is the truth). `done` runs
-     *  after the first answer; a failed page is asked again until it comes, and fits in by seq. */
+    /** The chat's stored events after `from`; `done` after the first page. */
     function history(id, from, done, f) {
       L.request('GET', 'api/chats/' + encodeURIComponent(id) + '/messages?limit=200&after_seq=' + from, null, function (status, data, xhr) {
         var still = chat && chat.id === id;
@@ -441,8 +375,8 @@
           for (var i = 0; i < data.events.length; i++) { apply(data.events[i], false); }
           refresh();
           if (data.next_after_seq != null) { history(id, data.next_after_seq, done); return; }
-        } else if (still && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-          dropChat(); // not ours any more (new visitor) or gone
+        } else if (still && data && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+          dropChat(); // not ours any more
           render();
         } else if (still) {
           f = (f || 0) + 1;
@@ -454,6 +388,7 @@
 
     L.on('events', onEvents);
     L.on('conn', function (ok) { connUp = ok; render(); });
+    L.on('refused', function () { SB.post('refused'); });
     L.on('sent', function (entry, data) {
       sendDown = false;
       var li = mine[entry.m];
@@ -465,6 +400,7 @@
       var li = mine[entry.m];
       if (li && li._seq == null) {
         li.className = li.className.replace(' sbw-pending', '') + ' sbw-failed';
+        li._text.style.backgroundColor = '';
         text(li._state, t('failed', { msg: errorText(data) }));
       }
       render();
@@ -476,33 +412,32 @@
       render();
     });
     L.on('store', function (key) {
-      if (key === 'outbox') { showOutbox(); } else if (key === 'read') { badge(); } else if (key === 'rated') { render(); } else if (key === 'chat') {
+      if (key === 'outbox') { showOutbox(); } else if (key === 'read') { tellUnread(); } else if (key === 'rated') { render(); } else if (key === 'chat') {
         var s = L.get('chat');
         if (s && (!chat || s.id !== chat.id) && !closedIds[s.id]) { setChat(s.id, s.st); history(s.id, 0); }
         else if (!s && chat && chat.status === 'closed') { dropChat(); noChat = 'choosing'; if (opened) { loadAgents(); } }
         render();
       }
     });
-    document.addEventListener('visibilitychange', function () {
-      if (document.hidden) { return; }
-      stopBlink();
+    SB.on(document, 'visibilitychange', function () {
+      if (hidden()) { return; }
       if (chat && ready && !L.isLeader()) { history(chat.id, chat.low); } // a frozen tab may have missed some
       refresh();
-    }, false);
-    window.addEventListener('focus', function () { stopBlink(); refresh(); }, false);
+    });
+    SB.on(window, 'focus', refresh);
+    SB.on(window, 'resize', function () { v.layout(); });
     setInterval(function () { if (opened && !chat && noChat === 'choosing') { loadAgents(); } }, 20000);
 
-    // ---- start: rebuild the running chat from the store, then listen
+    // ---- start: the running chat from the store, then listen
     function begin() {
       ready = true;
-      // A chat that ended long ago is not worth showing on a later visit.
       if (chat && chat.status === 'closed' && now() - (chat.closedAt || 0) > 1800000) { dropChat(); }
       for (var i = 0; i < waiting.length; i++) { onEvents(waiting[i]); }
       waiting = [];
       showOutbox();
       L.start();
       refresh();
-      if (W.wantOpen) { openPanel(true); } else if (L.get('open') && live()) { openPanel(false); }
+      if (L.get('open') && live()) { SB.post('open', 0); }
     }
     var stored = L.get('chat');
     if (stored && stored.id && L.get('token')) {
@@ -514,7 +449,36 @@
       render();
       begin();
     }
-    return { toggle: function () { if (opened) { closePanel(); } else { openPanel(true); } } };
-  };
-  W.boot();
-}(window.SwitchboardWidget));
+    return {
+      open: function (focus) { openPanel(focus); },
+      close: function () { closePanel(true); }
+    };
+  }
+
+  // ---- the frame's start: the loader's init gives language, colour and page
+  var L = null, chat = null, wantOpen = null;
+  function page(q) {
+    var info = {}, url = q.url || '';
+    if (!/^https?:/i.test(url) || url.length > 2048) { return info; }
+    info.page_url = url;
+    info.page_title = (q.title || '').slice(0, 512);
+    // Only another site's referrer is news.
+    if (q.ref && q.ref.split('/')[2] !== url.split('/')[2]) { info.referrer = q.ref; }
+    return info;
+  }
+  SB.hear('init', function (arg) {
+    var q = SB.decode(arg);
+    SB.color = /^(#[0-9a-f]{3,8}|[a-z]{3,20}|(rgb|hsl)a?\([0-9., %]+\))$/i.test(q.color || '') ? q.color : '#2b6cb0';
+    L = SB.link();
+    L.page(page(q), /^https?:/i.test(q.ref || '') ? q.ref : '');
+    SB.useLang(q.lang, function () {
+      chat = app(L);
+      if (wantOpen !== null) { chat.open(wantOpen); }
+    });
+  });
+  // The loader may show the frame before the chat is built.
+  SB.hear('open', function (arg) { if (chat) { chat.open(arg === '1'); } else { wantOpen = arg === '1'; } });
+  SB.hear('close', function () { if (chat) { chat.close(); } else { wantOpen = null; } });
+  SB.hear('page', function (arg) { if (L) { var q = SB.decode(arg); L.page(page(q), ''); } });
+  SB.ready();
+}(window.SB, window, document));

@@ -1,31 +1,28 @@
-/*
- * Switchboard widget: storage, HTTP and the one polling tab. ES5, XMLHttpRequest only.
- * One tab (the leader, elected by a localStorage heartbeat) holds GET /poll, hands the answers
- * to the other tabs through localStorage and sends every tab's messages in order. Cursor, token
- * and unsent messages are stored, so a reload or a new leader goes on where the last stopped.
- * Bodies are text/plain JSON with a `token` field: no CORS preflight.
- */
+/* Widget frame (ES3): storage, requests, and the one tab that polls and sends for all (elected by
+ * a localStorage heartbeat; docs/frontend.md, "Tabs"). Without localStorage, all is in memory. */
 (function (W) {
-  'use strict';
-  var HOLD = 25, STALE = 6000;
+  var STALE = 6000;
+  // Keys other tabs change (IE8's storage event does not say which).
+  var SHARED = ['ev', 'leader', 'conn', 'token', 'fail', 'replay', 'chat', 'read', 'rated', 'open', 'hold'];
 
-  W.parts.link = function () {
-    var P = W.prefix, mem = {}, stuck = {}, ls = null, handlers = {};
+  W.link = function () {
+    var P = 'sb:', mem = {}, stuck = {}, raw = {}, ls = null, handlers = {};
     try { ls = window.localStorage; ls.setItem(P + 'probe', '1'); ls.removeItem(P + 'probe'); } catch (e) { ls = null; }
 
     function parse(s) { try { return s == null ? null : JSON.parse(s); } catch (e) { return null; } }
-    // A key this tab failed to store (storage full) is read back from memory.
-    function get(k) {
-      if (!ls || stuck[k]) { return parse(mem[k]); }
-      try { return parse(ls.getItem(P + k)); } catch (e) { return parse(mem[k]); }
+    function read(k) {
+      if (!ls || stuck[k]) { return mem[k]; }
+      try { return ls.getItem(P + k); } catch (e) { return mem[k]; }
     }
+    function get(k) { return parse(read(k)); }
     function set(k, v) {
-      mem[k] = JSON.stringify(v);
+      raw[k] = mem[k] = JSON.stringify(v);
       try { if (ls) { ls.setItem(P + k, mem[k]); delete stuck[k]; } } catch (e) { stuck[k] = 1; }
     }
     function del(k) {
       delete mem[k];
       delete stuck[k];
+      delete raw[k];
       try { if (ls) { ls.removeItem(P + k); } } catch (e) {}
     }
     function rid(n) {
@@ -33,19 +30,14 @@
       while (s.length < n) { s += Math.random().toString(36).slice(2); }
       return s.slice(0, n);
     }
-    function now() { return new Date().getTime(); }
     function on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); }
     function emit(name, a, b) {
       var list = handlers[name] || [];
       for (var i = 0; i < list.length; i++) {
-        // A fault in the UI must not stop the poll loop: report it later, go on now.
         try { list[i](a, b); } catch (e) { setTimeout(function () { throw e; }, 0); }
       }
     }
-    /**
-     * 0.25–0.5 s doubling up to 4–8 s, back well inside the presence lease; not before Retry-After.
-     * A banned visitor (403 `banned`) asks again only once a minute: the ban may end.
-     */
+    // 0.25–0.5 s doubling up to 4–8 s (inside the presence lease), not before Retry-After.
     function backoff(f, xhr) {
       var after = 0;
       try { if (xhr.status === 403 && /"code":"banned"/.test(xhr.responseText)) { return 60000; } } catch (e) {}
@@ -53,32 +45,28 @@
       return Math.max(500 * Math.pow(2, Math.min(f - 1, 4)) * (0.5 + Math.random() / 2), after * 1000);
     }
 
-    var tab = 't' + rid(15); // per browser tab, kept over reloads so a reloaded page's poll supersedes the old one
+    var tab = 't' + rid(15); // kept over reloads: a reloaded page's poll supersedes the old one
     try { tab = sessionStorage.getItem(P + 'tab') || tab; sessionStorage.setItem(P + 'tab', tab); } catch (e) {}
 
-    /** cb(status, json, xhr); status 0: no answer. GETs carry the token in the query, POSTs in the body. */
+    /** cb(status, json, xhr); status 0: no answer; json null: not ours (a proxy's error page). */
     function request(method, path, body, cb, timeoutMs) {
-      var xhr = new XMLHttpRequest(), done = false, timer = null;
-      var token = get('token'), url = W.base + path, post = method !== 'GET';
+      var xhr = new XMLHttpRequest(), done = false, timer = null, token = get('token');
       function abort() { try { xhr.abort(); } catch (e) {} }
       function finish(status) {
         if (done) { return; }
         done = true;
         clearTimeout(timer);
         if (status === 401 && token && token === get('token')) { forget(); }
-        if (cb) { cb(status, parse(xhr.responseText), xhr); }
-      }
-      if (!post) {
-        if (token) { url += (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token); }
-      } else if (token && path !== 'api/visitors') {
-        body = body || {};
-        body.token = token;
+        if (cb) { cb(status, status ? parse(xhr.responseText) : null, xhr); }
       }
       try {
-        xhr.open(method, url, true);
-        if (post) { xhr.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8'); }
-        xhr.onreadystatechange = function () { if (xhr.readyState === 4) { finish(xhr.status); } };
-        xhr.send(post ? JSON.stringify(body || {}) : null);
+        xhr.open(method, W.base + path, true);
+        if (token && path !== 'api/visitors') { xhr.setRequestHeader('Authorization', 'Bearer ' + token); }
+        if (body) { xhr.setRequestHeader('Content-Type', 'application/json'); }
+        xhr.onreadystatechange = function () {
+          if (xhr.readyState === 4) { try { finish(xhr.status); } catch (e) { finish(0); } }
+        };
+        xhr.send(body ? JSON.stringify(body) : null);
       } catch (e) {
         setTimeout(function () { finish(0); }, 0);
       }
@@ -86,7 +74,7 @@
       return { abort: function () { done = true; clearTimeout(timer); abort(); } };
     }
 
-    /** The token stopped working (401): start over as a new visitor. */
+    /** The token stopped working (401): a new visitor. */
     function forget() {
       var box = outbox();
       for (var i = 0; i < box.length; i++) { del('o.' + box[i].m); }
@@ -95,23 +83,14 @@
       if (leader) { stopPoll(); retryTimer = setTimeout(go, backoff(++pollFails)); }
     }
 
-    // ---- where the visitor is
-    function page(first) {
-      var info = {}, href = String(window.location.href);
-      if (!/^https?:/i.test(href) || href.length > 2048) { return info; }
-      info.page_url = href;
-      if (document.title) { info.page_title = String(document.title).slice(0, 512); }
-      var ref = String(document.referrer || '');
-      // Later pages keep the referrer the visitor first came from, unless it is a new outside one.
-      if (ref && ref.length <= 2048 && (first || ref.split('/')[2] !== window.location.host)) { info.referrer = ref; }
-      return info;
-    }
-
-    var creating = false, createFails = 0, pageSent = false;
+    // ---- where the visitor is (from the loader), which site embeds us (from the browser)
+    var page = {}, firstRef = '', creating = false, createFails = 0, pageSent = false;
     function ensureVisitor() {
       if (get('token') || creating || !leader) { return; }
       creating = true;
-      var body = page(true);
+      var body = { embed_origin: W.parentOrigin }, key;
+      for (key in page) { if (page[key]) { body[key] = page[key]; } }
+      if (firstRef && !body.referrer && body.page_url) { body.referrer = firstRef; }
       (function attempt() {
         request('POST', 'api/visitors', body, function (status, data, xhr) {
           if (status === 201 && data && data.token) {
@@ -123,31 +102,33 @@
             set('visitor', data.visitor_id);
             emit('token', data.token);
             go();
+          } else if (data && data.error && data.error.code === 'origin_not_allowed') {
+            emit('refused');
           } else if (status === 400 && body.page_url) {
-            body = {}; // a page the server will not take (odd URL): come in without it
+            body = { embed_origin: W.parentOrigin }; // a page URL the server will not take
             attempt();
           } else {
-            connection(false); // unreachable, or this site is not on the server's allowlist
+            lost();
             setTimeout(attempt, backoff(++createFails, xhr));
           }
         });
       }());
     }
     function reportPage() {
-      if (pageSent || !get('token')) { return; }
+      if (pageSent || !get('token') || !page.page_url) { return; }
       pageSent = true;
-      var info = page(false);
-      if (info.page_url) { request('POST', 'api/visitors/page', info); }
+      request('POST', 'api/visitors/page', page);
     }
 
     // ---- leadership
     var me = rid(12), leader = false, restUntil = 0;
-    /** Another tab holds a fresh lease. */
+    function now() { return new Date().getTime(); }
     function other() {
       var held = get('leader');
       return held && held.id !== me && now() - held.t <= STALE;
     }
     function tick() {
+      scan();
       if (now() < restUntil) { return; }
       if (!other()) {
         set('leader', { id: me, t: now() });
@@ -165,13 +146,13 @@
       leader = false;
       stopPoll();
     }
-    /** Polls (as a new visitor if need be), sends what waits. */
     function go() {
       if (get('token')) { poll(); pump(); } else { ensureVisitor(); }
     }
 
-    // ---- the poll
-    var pollReq = null, pollGen = 0, pollFails = 0, retryTimer = null, up = null;
+    // ---- the poll; "connection lost" after two misses in a row
+    var hold = window.SwitchboardHold(get('hold'), function (state) { set('hold', state); });
+    var pollReq = null, pollGen = 0, pollFails = 0, downs = 0, retryTimer = null, up = null;
     function stopPoll() {
       pollGen++;
       clearTimeout(retryTimer);
@@ -183,49 +164,52 @@
       set('conn', ok ? 1 : 0);
       emit('conn', ok);
     }
+    function lost() { if (++downs >= 2) { connection(false); } }
     function poll() {
       stopPoll();
       if (!leader) { return; }
       if (!get('token')) { ensureVisitor(); return; }
-      var gen = pollGen, cursor = get('cursor');
-      pollReq = request('GET', 'poll?tab=' + encodeURIComponent(tab) + '&timeout=' + HOLD +
+      var gen = pollGen, cursor = get('cursor'), secs = hold.secs(), sent = now();
+      pollReq = request('GET', 'poll?tab=' + encodeURIComponent(tab) + '&timeout=' + secs +
         (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), null, function (status, data, xhr) {
         if (gen !== pollGen) { return; }
         pollReq = null;
+        var held = now() - sent;
         if (status === 200 && data && data.status && data.status !== 'shutdown') {
           if (data.status === 'superseded') {
-            // Another page of this tab polls now: leave the poll to it for a while.
             restUntil = now() + 10000;
             if (!other()) { del('leader'); }
             resign();
             return;
           }
-          pollFails = 0;
+          pollFails = downs = 0;
           connection(true);
+          hold.answered(held, !(data.events && data.events.length));
           if (data.events && data.events.length) {
-            // Hand the events on before storing the cursor: a crash in between repeats, never skips.
+            // Events before cursor: a crash in between repeats, never skips.
             set('ev', { n: rid(8), e: data.events });
             emit('events', data.events);
           }
           if (data.cursor != null) { set('cursor', data.cursor); }
-          // A throttled (hidden) tab may answer after another took over.
           if (other()) { resign(); return; }
           set('leader', { id: me, t: now() });
           poll();
+        } else if (!data && hold.failed(held) === 'cut') {
+          poll();
         } else {
-          if (data && data.error && data.error.code === 'invalid_cursor') { del('cursor'); } else if (status !== 401) { connection(false); }
+          if (data && data.error && data.error.code === 'invalid_cursor') { del('cursor'); } else if (status !== 401) { lost(); }
           retryTimer = setTimeout(poll, backoff(++pollFails, xhr));
         }
-      }, (HOLD + 10) * 1000);
+      }, (secs + 10) * 1000);
     }
 
-    // ---- sending: by the leader, in order, one at a time, the same client_msg_id until answered.
-    // Each message is a key of its own, written by its tab and removed by the sender: no shared list.
+    // ---- sending: in order, one at a time, the same client_msg_id until answered; each message
+    // a key of its own, written by its tab, removed by the sender.
     var sending = false, sendFails = 0, sendTimer = null;
-    /** Unsent messages {c: chat_id, m: client_msg_id, b: body, t: time}, oldest first. */
+    /** Unsent {c: chat_id, m: client_msg_id, b: body, t: time}, oldest first. */
     function outbox() {
       var keys = {}, list = [], k, i;
-      for (k in mem) { keys[k] = 1; }
+      for (k in mem) { if (mem.hasOwnProperty(k)) { keys[k] = 1; } }
       try { for (i = 0; ls && i < ls.length; i++) { keys[String(ls.key(i)).slice(P.length)] = 1; } } catch (e) {}
       for (k in keys) { if (k.indexOf('o.') === 0 && (k = get(k))) { list.push(k); } }
       return list.sort(function (a, b) { return a.t - b.t || (a.m < b.m ? -1 : 1); });
@@ -245,7 +229,7 @@
       request('POST', 'send', { chat_id: e.c, client_msg_id: e.m, body: e.b }, function (status, data, xhr) {
         sending = false;
         clearTimeout(sendTimer);
-        if (status === 200 || (status >= 400 && status < 500 && status !== 408 && status !== 429)) {
+        if (status === 200 || (data && status >= 400 && status < 500 && status !== 408 && status !== 429)) {
           del('o.' + e.m);
           sendFails = 0;
           if (status === 200) { emit('sent', e, data); } else { set('fail', { e: e, d: data }); emit('failed', e, data); }
@@ -257,14 +241,12 @@
       });
     }
 
-    // ---- other tabs
-    window.addEventListener('storage', function (e) {
-      if (!e.key || e.key.indexOf(P) !== 0) { return; }
-      var key = e.key.slice(P.length), value = parse(e.newValue);
+    // ---- other tabs' changes
+    function changed(key, value) {
       if (key === 'ev') {
         if (value && value.e) { emit('events', value.e); }
       } else if (key === 'leader') {
-        if (!value) { setTimeout(tick, Math.random() * 300); } // the leader left: take over now
+        if (!value) { setTimeout(tick, Math.random() * 300); } // the leader left
       } else if (key === 'conn') {
         emit('conn', value !== 0);
       } else if (key === 'token') {
@@ -278,8 +260,29 @@
       } else {
         emit('store', key);
       }
-    }, false);
-    /** Polls again from the start of the open chats (one this page lost), here or in the leader. */
+    }
+    function scan() {
+      if (!ls) { return; }
+      var keys = SHARED.slice(0), box = outbox(), i, k, v;
+      for (i = 0; i < box.length; i++) { keys.push('o.' + box[i].m); }
+      for (i = 0; i < keys.length; i++) {
+        k = keys[i];
+        v = read(k);
+        if (v != raw[k]) { // null and undefined alike
+          raw[k] = v;
+          changed(k, parse(v));
+        }
+      }
+    }
+    W.on(window, 'storage', function (e) {
+      e = e || window.event;
+      if (!e.key) { scan(); return; }
+      if (e.key.indexOf(P) !== 0) { return; }
+      var key = e.key.slice(P.length);
+      raw[key] = e.newValue;
+      changed(key, parse(e.newValue));
+    });
+    /** Polls again from the start of the open chats, here or in the leader. */
     function replay() {
       del('cursor');
       if (leader) { poll(); } else { set('replay', now()); }
@@ -287,23 +290,29 @@
     function leave() {
       if (leader && (get('leader') || {}).id === me) { del('leader'); }
     }
-    window.addEventListener('pagehide', leave, false);
-    window.addEventListener('beforeunload', leave, false);
+    W.on(window, 'pagehide', leave);
+    W.on(window, 'beforeunload', leave);
 
     var started = false;
     return {
       get: get, set: set, del: del, rid: rid, on: on, request: request, send: send, outbox: outbox, backoff: backoff, replay: replay,
+      lasting: !!ls,
       isLeader: function () { return leader; },
       isUp: function () { return get('conn') !== 0; },
-      /** Starts the heartbeat (and, when elected, the poll); reports this page. */
+      /** `ref` (any referrer) goes with a new visitor only. */
+      page: function (info, ref) {
+        page = info;
+        firstRef = ref;
+        pageSent = false;
+        reportPage();
+      },
       start: function () {
         if (started) { return; }
         started = true;
-        reportPage();
+        for (var i = 0; i < SHARED.length; i++) { raw[SHARED[i]] = read(SHARED[i]); }
         tick();
         setInterval(tick, 2000);
       }
     };
   };
-  W.boot();
-}(window.SwitchboardWidget));
+}(window.SB));

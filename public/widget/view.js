@@ -1,22 +1,16 @@
-/* Switchboard widget: builds the panel's elements (text only through text nodes) and hands
- * back the ones the app drives. Every element tests need carries its data-sb hook. ES5. */
-(function (W) {
-  'use strict';
-  var CLOSE_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6.4 5 12 10.6 17.6 5 ' +
-    '19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>';
-  var SEND_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M3 20.5 21 12 3 3.5v6.6' +
-    'L15 12 3 13.9z"/></svg>';
-
-  /** el('button', {'data-sb': 'send'}, ['text', child]): attributes set as attributes, strings as text. */
+/* Widget frame (ES3): the panel's elements, text only as text nodes, icons as characters or CSS
+ * shapes (IE8 draws no SVG); the body placed between head and foot by layout(), not flexbox. */
+(function (SB, document) {
+  /** el('button', {'data-sb': 'send'}, ['text', child]) */
   function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    for (var name in attrs) {
+    var node = document.createElement(tag), name, i;
+    for (name in attrs) {
       if (attrs.hasOwnProperty(name) && attrs[name] != null) {
-        if (name === 'class') { node.className = attrs[name]; } else { node.setAttribute(name, attrs[name]); }
+        if (name === 'class') { node.className = attrs[name]; } else if (name === 'for') { node.htmlFor = attrs[name]; } else { node.setAttribute(name, attrs[name]); }
       }
     }
     kids = kids == null ? [] : [].concat(kids);
-    for (var i = 0; i < kids.length; i++) {
+    for (i = 0; i < kids.length; i++) {
       if (kids[i] != null) { node.appendChild(typeof kids[i] === 'string' ? document.createTextNode(kids[i]) : kids[i]); }
     }
     return node;
@@ -27,88 +21,59 @@
     attrs['data-sb'] = hook;
     return el('button', attrs, label);
   }
-  function field(hook, label, tag, attrs) {
-    var id = 'sbw-' + hook;
-    attrs.id = id;
-    attrs['data-sb'] = hook;
-    return [el('label', { 'for': id }, label), el(tag, attrs)];
-  }
 
-  W.parts.view = function () {
-    var t = W.t, v = { el: el, button: button };
-    var color = { style: 'background:' + W.color };
+  SB.view = function () {
+    var t = SB.t, v = {
+      el: el,
+      button: button,
+      field: function (hook, label, tag, attrs) {
+        attrs.id = 'sbw-' + hook;
+        attrs['data-sb'] = hook;
+        return [el('label', { 'for': attrs.id }, label), el(tag, attrs)];
+      },
+      text: function (node, s) {
+        while (node.firstChild) { node.removeChild(node.firstChild); }
+        node.appendChild(document.createTextNode(s == null ? '' : String(s)));
+      },
+      show: function (node, on) { node.style.display = on ? '' : 'none'; },
+      // CSSOM: the CSP allows no style attributes; old IE throws on a bad colour.
+      paint: function (node) { try { node.style.backgroundColor = SB.color; } catch (e) {} return node; }
+    };
 
     v.status = el('div', { 'class': 'sbw-status', 'data-sb': 'chat-status', 'aria-live': 'polite' });
     v.end = button('end-chat', t('end'));
-    v.minimize = button('minimize', null, { 'aria-label': t('minimize'), title: t('minimize') });
-    v.minimize.innerHTML = CLOSE_ICON;
-    var head = el('div', { 'class': 'sbw-head' }, [
-      el('div', { 'class': 'sbw-titles' }, [el('div', { 'class': 'sbw-title', id: 'sbw-title' }, t('title')), v.status]),
-      v.end, v.minimize
-    ]);
-    head.style.background = W.color;
-
+    v.minimize = button('minimize', '\u2013', { 'aria-label': t('minimize'), title: t('minimize'), 'class': 'sbw-icon' });
+    v.head = v.paint(el('div', { 'class': 'sbw-head' }, [el('div', { 'class': 'sbw-tools' }, [v.end, v.minimize]),
+      el('div', { 'class': 'sbw-title', id: 'sbw-title', 'data-sb': 'title' }, t('title')), v.status]));
     v.connection = el('div', { 'class': 'sbw-bar sbw-conn', 'data-sb': 'connection', role: 'status' }, t('connection'));
-    v.annText = el('span');
-    v.annClose = button('announcement-dismiss', null, { 'aria-label': t('dismiss') });
-    v.annClose.innerHTML = CLOSE_ICON;
-    v.announcement = el('div', { 'class': 'sbw-bar sbw-ann', 'data-sb': 'announcement', role: 'status' },
-      [el('strong', { 'class': 'sbw-sr' }, t('announce')), v.annText, v.annClose]);
-    v.announcement.style.display = 'none';
+    v.memory = el('div', { 'class': 'sbw-bar', 'data-sb': 'storage-note', role: 'status' }, t('memory'));
+    v.bars = el('div', { 'class': 'sbw-bars' }, [v.connection, v.memory]);
 
-    // Choosing an agent.
     v.any = button('agent-any', t('any'), { 'class': 'sbw-pick' });
     v.agents = el('ul', { 'data-sb': 'agent-list', 'aria-label': t('agents') });
     v.chooseNote = el('p', { 'class': 'sbw-note', role: 'status' });
     v.choose = el('div', null, [el('p', { 'class': 'sbw-lead' }, t('choose')), v.any, v.agents, v.chooseNote]);
-
-    // Nobody online: leave a message.
-    v.offName = field('offline-name', t('name'), 'input', { type: 'text', maxlength: '64', autocomplete: 'name', required: 'required' });
-    v.offEmail = field('offline-email', t('email'), 'input', { type: 'email', maxlength: '254', autocomplete: 'email', required: 'required' });
-    v.offBody = field('offline-body', t('body'), 'textarea', { rows: '4', maxlength: '4000', required: 'required' });
-    v.offError = el('p', { 'class': 'sbw-err', role: 'alert' });
-    v.offSubmit = el('button', { type: 'submit', 'class': 'sbw-main', 'data-sb': 'offline-submit', style: color.style }, t('offline_send'));
-    v.offline = el('form', { 'class': 'sbw-form', 'data-sb': 'offline-form', novalidate: 'novalidate' },
-      [el('p', null, t('offline'))].concat(v.offName, v.offEmail, v.offBody, v.offError, v.offSubmit));
-    v.offName = v.offName[1]; v.offEmail = v.offEmail[1]; v.offBody = v.offBody[1];
-    v.offlineDone = el('p', { 'class': 'sbw-done', 'data-sb': 'offline-done', role: 'status' }, t('offline_done'));
-
-    // The chat.
     v.queue = el('div', { 'class': 'sbw-queue', 'data-sb': 'queue-position', role: 'status' });
     v.log = el('ul', { 'class': 'sbw-log', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
-    v.typing = el('div', { 'class': 'sbw-typing', 'data-sb': 'typing', 'aria-live': 'polite' });
-
-    // After the chat.
-    v.stars = [];
-    var stars = el('div', { 'class': 'sbw-stars', role: 'group', 'aria-label': t('rate') });
-    for (var n = 1; n <= 5; n++) {
-      v.stars.push(stars.appendChild(button('rating-star', '\u2605', { 'data-score': String(n), 'aria-label': t('stars', { n: n }), 'aria-pressed': 'false' })));
-    }
-    v.comment = field('rating-comment', t('comment'), 'textarea', { rows: '2', maxlength: '1000' });
-    v.rateError = el('p', { 'class': 'sbw-err', role: 'alert' });
-    v.rateSubmit = el('button', { type: 'submit', 'class': 'sbw-main', 'data-sb': 'rating-submit', style: color.style }, t('rate_send'));
-    v.rating = el('form', { 'class': 'sbw-form', 'data-sb': 'rating' },
-      [el('p', { 'class': 'sbw-lead' }, t('rate')), stars].concat(v.comment, v.rateError, v.rateSubmit));
-    v.comment = v.comment[1];
-    v.thanks = el('p', { 'class': 'sbw-done', 'data-sb': 'rating-thanks', role: 'status' }, t('thanks'));
     v.again = button('new-chat', t('again'), { 'class': 'sbw-ghost' });
-
-    v.body = el('div', { 'class': 'sbw-body' }, [v.choose, v.offline, v.offlineDone, v.queue, v.log, v.typing,
-      v.rating, v.thanks, v.again]);
+    // The lazy modules fill these (offline form; typing; rating).
+    v.offline = el('div');
+    v.after = el('div');
+    v.rating = el('div');
+    v.body = el('div', { 'class': 'sbw-body' }, [v.choose, v.offline, v.queue, v.log, v.after, v.rating, v.again]);
 
     v.input = el('textarea', { 'data-sb': 'input', rows: '1', maxlength: '4000', 'aria-label': t('input'), placeholder: t('input') });
-    v.send = el('button', { type: 'submit', 'data-sb': 'send', 'aria-label': t('send'), title: t('send'), style: color.style });
-    v.send.innerHTML = SEND_ICON;
+    v.send = v.paint(el('button', { type: 'submit', 'data-sb': 'send', 'aria-label': t('send'), title: t('send') },
+      el('span', { 'class': 'sbw-arrow' })));
     v.foot = el('form', { 'class': 'sbw-foot' }, [v.input, v.send]);
+    document.body.appendChild(el('div', { 'class': 'sbw-panel', 'data-sb': 'panel', role: 'dialog', 'aria-labelledby': 'sbw-title', lang: SB.lang },
+      [v.head, v.bars, v.body, v.foot]));
 
-    v.panel = el('div', { 'class': 'sbw-panel', 'data-sb': 'panel', id: 'sbw-panel', role: 'dialog', 'aria-labelledby': 'sbw-title' },
-      [head, v.connection, v.announcement, v.body, v.foot]);
-    v.panel.style.display = 'none';
-    W.root.appendChild(v.panel);
-    W.root.setAttribute('lang', t.lang);
-    W.launcher.setAttribute('aria-controls', 'sbw-panel');
-    W.launcher.setAttribute('aria-label', t('open'));
+    v.layout = function () {
+      v.bars.style.top = v.head.offsetHeight + 'px';
+      v.body.style.top = v.head.offsetHeight + v.bars.offsetHeight + 'px';
+      v.body.style.bottom = (v.foot.style.display === 'none' ? 0 : v.foot.offsetHeight) + 'px';
+    };
     return v;
   };
-  W.boot();
-}(window.SwitchboardWidget));
+}(window.SB, document));
