@@ -8,6 +8,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{AllowedOrigins, Origin};
+
 /// Everything the server can be told; `config.toml` documents each key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -61,6 +63,10 @@ pub struct ServerSettings {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed when
     /// finding a request's client address; empty believes nobody's.
     pub trusted_proxies: Vec<String>,
+    /// The URL browsers reach this server by (`https://chat.example.com`): its own origin for
+    /// CORS and for where the widget may run. Empty: from `X-Forwarded-Host` of a trusted proxy,
+    /// else from the `Host` header.
+    pub public_url: String,
 }
 
 /// `[poll]`
@@ -140,8 +146,30 @@ pub struct AuthSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorsSettings {
-    /// Origins allowed to call the API from a browser, e.g. `https://shop.example.com`.
+    /// Origins allowed to embed the widget and call the API from a browser, e.g.
+    /// `https://shop.example.com`; `*` allows any.
     pub allowed_origins: Vec<String>,
+}
+
+impl CorsSettings {
+    /// `allowed_origins`, parsed; a config error names an entry that is not an origin.
+    pub fn allowlist(&self) -> Result<AllowedOrigins, ConfigError> {
+        AllowedOrigins::parse(&self.allowed_origins)
+            .map_err(|bad| ConfigError::Value(format!("cors.allowed_origins: {bad}")))
+    }
+}
+
+impl ServerSettings {
+    /// `public_url` as an origin (one trailing `/` allowed); `None` when empty.
+    pub fn public_origin(&self) -> Result<Option<Origin>, ConfigError> {
+        if self.public_url.is_empty() {
+            return Ok(None);
+        }
+        let url = self.public_url.strip_suffix('/').unwrap_or(&self.public_url);
+        Origin::parse(url, "server.public_url").map(Some).map_err(|error| {
+            ConfigError::Value(format!("server.public_url: {:?} {}", self.public_url, error.reason))
+        })
+    }
 }
 
 /// `[limits]`: abuse limits. Each is kept by every node on its own (with several nodes
@@ -275,6 +303,7 @@ impl Default for ServerSettings {
             client_request_timeout_secs: 10,
             public_dir: "public".into(),
             trusted_proxies: Vec::new(),
+            public_url: String::new(),
         }
     }
 }
@@ -390,6 +419,8 @@ impl Settings {
                 "limits.exempt: {bad:?} is neither an IP address nor a CIDR network"
             )));
         }
+        self.server.public_origin()?;
+        self.cors.allowlist()?;
         let limits = &self.limits;
         if limits.login_window_secs == 0
             && (limits.login_failures_per_employee_id > 0 || limits.login_failures_per_ip > 0)
@@ -513,6 +544,46 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_public_url_is_an_origin_set_by_file_or_variable_and_anything_else_is_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("config.toml", "[server]\npublic_url = \"https://Chat.example.com/\"\n")?;
+            let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+            let origin = settings.server.public_origin().map_err(|e| e.to_string())?;
+            assert_eq!(origin.as_ref().map(Origin::as_str), Some("https://chat.example.com"));
+            jail.set_env("SWITCHBOARD_SERVER__PUBLIC_URL", "http://proxy.example:8000");
+            let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(settings.server.public_url, "http://proxy.example:8000");
+            for bad in [
+                "chat.example.com",
+                "ftp://chat.example.com",
+                "https://chat.example.com/chat",
+                "https://chat.example.com/?x=1",
+                "https://user:pw@chat.example.com",
+            ] {
+                jail.set_env("SWITCHBOARD_SERVER__PUBLIC_URL", format!("{bad:?}"));
+                let error = Settings::load(Path::new("config.toml")).expect_err(bad).to_string();
+                assert!(error.contains("server.public_url") && error.contains(bad), "{bad}: {error}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_allowed_origin_that_is_not_an_origin_is_refused_by_name() {
+        isolated(|| {
+            for bad in ["https://shop.example; script-src *", "https://a.example,https://b.example", "'self'"]
+            {
+                let (_dir, path) = write_config(&format!("[cors]\nallowed_origins = [{bad:?}]\n"));
+                let error = Settings::load(&path).expect_err(bad).to_string();
+                assert!(error.contains("cors.allowed_origins"), "{bad}: {error}");
+            }
+            let (_dir, path) = write_config("[cors]\nallowed_origins = [\"*\"]\n");
+            assert!(Settings::load(&path).is_ok());
+        });
+    }
+
+    #[test]
     fn the_repository_config_file_names_every_key_with_its_default() {
         isolated(|| {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
@@ -571,9 +642,10 @@ mod proptests {
                 prop::sample::select(vec!["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.0/24"]),
                 0..3,
             ),
+            prop::option::of("https?://[a-z]{1,10}\\.example(:[1-9][0-9]{1,3})?/?"),
         )
             .prop_map(
-                |(host, port, (workers, conns, polls, body), (shutdown, head), dir, proxies)| {
+                |(host, port, (workers, conns, polls, body), (shutdown, head), dir, proxies, public_url)| {
                     ServerSettings {
                         host: host.into(),
                         port,
@@ -585,6 +657,7 @@ mod proptests {
                         client_request_timeout_secs: head,
                         public_dir: dir.unwrap_or_default(),
                         trusted_proxies: proxies.into_iter().map(String::from).collect(),
+                        public_url: public_url.unwrap_or_default(),
                     }
                 },
             );
@@ -623,7 +696,7 @@ mod proptests {
         let rest = (
             (0u64..1 << 40, 0u64..1 << 40),
             (0u64..1 << 40, 0u64..1 << 40, 0u64..1 << 40),
-            prop::collection::vec("https?://[a-z]{1,10}\\.example(:[0-9]{2,5})?", 0..3),
+            prop::collection::vec("https?://[a-z]{1,10}\\.example(:[1-9][0-9]{1,3})?", 0..3),
             (any::<bool>(), text(), text()),
             any::<bool>(),
         );

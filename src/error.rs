@@ -60,6 +60,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_body", message)
     }
 
+    /// 403 `origin_not_allowed`: a page of a site outside `cors.allowed_origins`, refused by
+    /// CORS or embedding the widget. One message for both, so clients see one refusal.
+    pub fn origin_not_allowed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "This site is not allowed to use this chat server (cors.allowed_origins).",
+        )
+    }
+
     /// 404 for a route that does not exist.
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.")
@@ -140,6 +150,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyRated => Self::new(S::CONFLICT, "already_rated", message),
             ServiceError::ChatNotRateable => Self::new(S::CONFLICT, "chat_not_rateable", message),
             ServiceError::Banned => Self::new(S::FORBIDDEN, "banned", message),
+            ServiceError::OriginNotAllowed => Self::origin_not_allowed(),
             ServiceError::BanNotFound => Self::new(S::NOT_FOUND, "ban_not_found", message),
             ServiceError::BanNotInForce => Self::new(S::CONFLICT, "ban_not_in_force", message),
         }

@@ -8,7 +8,8 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit` …). Parse, don't validate; depends on nothing else in the crate.
+//!   `Email`, `PageLimit`, `Origin` …) and the rule of where the widget may run
+//!   (`AllowedOrigins::admits`). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
 //!   on the one writer thread that commits waiting writes together (group commit; one by one
@@ -35,7 +36,10 @@
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
-//!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo).
+//!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo) with their
+//!   security headers; `http::own_origin` finds this server's origin as the browser sees it
+//!   (`server.public_url`, a trusted proxy's `X-Forwarded-Host`, or `Host`) for CORS and for
+//!   where the widget may run.
 //! - [`guard`]: the abuse limits — connections and requests per client address, sends per
 //!   visitor, visitors per address, login throttling — checked at the HTTP edge.
 //! - [`error`]: the one error envelope and which error type goes where.

@@ -12,9 +12,12 @@ use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{http, web, App, HttpServer};
 
 use crate::broker::{Broker, BrokerError};
-use crate::config::{BrokerKind, ConfigError, CorsSettings, Settings};
+use crate::config::{BrokerKind, ConfigError, Settings};
+use crate::domain::{AllowedOrigins, Origin};
 use crate::guard::Guard;
 use crate::http::client_ip::TrustedProxies;
+use crate::http::own_origin::{is_same_origin_request, OwnOrigin};
+use crate::http::FrontEnds;
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
 use crate::service::relay::inbound_handler;
@@ -86,6 +89,9 @@ impl Application {
     /// Like [`Application::build`], on a store that is already open.
     pub fn build_with_store(settings: Settings, store: Store) -> Result<Self, StartupError> {
         let server_settings = &settings.server;
+        // Refused before anything starts (the services read the same allowlist).
+        let allowlist = settings.cors.allowlist()?;
+        let public_origin = server_settings.public_origin()?;
         // Installed before anything is counted, so the first scrape sees all of it.
         crate::metrics::recorder();
         let limits = Limits::for_this_process(
@@ -122,18 +128,19 @@ impl Application {
         let guard = web::Data::new(Guard::new(&settings).map_err(ConfigError::Value)?);
         let connection_guard = guard.clone();
         let sweeper_guard = guard.clone();
-        let cors_settings = settings.cors.clone();
-        let public_dir = std::path::PathBuf::from(&settings.server.public_dir);
+        let own_origin = web::Data::new(OwnOrigin::new(public_origin, trusted_proxies.get_ref().clone()));
+        let front_ends = FrontEnds::new(std::path::PathBuf::from(&settings.server.public_dir), &allowlist);
         // The access log (`logging::request`); when RUST_LOG leaves it out, it is not mounted.
         let log_requests = crate::logging::request::enabled();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(services.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(own_origin.clone())
                 .app_data(guard.clone())
                 // Inside CORS: a refused cross-origin widget can still read the 429.
                 .wrap(crate::guard::middleware::LimitRequests)
-                .wrap(cors(&cors_settings))
+                .wrap(cors(&allowlist, own_origin.get_ref().clone()))
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its
                 // own (the poll's stricter set, the front ends' no-cache) keeps it.
@@ -144,7 +151,7 @@ impl Application {
                         .add((http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
                 )
                 .wrap(Condition::new(log_requests, from_fn(crate::logging::request::log_requests)))
-                .configure(|cfg| crate::http::configure(cfg, &public_dir))
+                .configure(|cfg| crate::http::configure(cfg, &front_ends))
         })
         .on_connect(move |connection, extensions| {
             let peer = connection
@@ -204,9 +211,11 @@ impl Application {
     }
 }
 
-/// Cross-origin calls from the allowlisted sites; a page of this server itself (`/demo/`, the
-/// console) is always allowed, whatever host and port it is reached by.
-fn cors(settings: &CorsSettings) -> Cors {
+/// Cross-origin calls from the allowlisted sites. A page of this server itself (`/demo/`, the
+/// console) is always allowed, whatever host and port it is reached by: the browser says so
+/// (`Sec-Fetch-Site: same-origin`), or its `Origin` is this server's own (see
+/// `http::own_origin`; not the `Host` header alone, which a proxy in front may rewrite).
+fn cors(allowed: &AllowedOrigins, own_origin: OwnOrigin) -> Cors {
     let cors = Cors::default()
         .allowed_methods(vec!["GET", "POST"])
         .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
@@ -217,18 +226,20 @@ fn cors(settings: &CorsSettings) -> Cors {
         // A text/plain POST needs no preflight, so without this a refused site's request would
         // still run (the browser would only hide the answer). Refused means nothing happens.
         .block_on_origin_mismatch(true);
-    if settings.allowed_origins.iter().any(|origin| origin == "*") {
+    let AllowedOrigins::Only(origins) = allowed else {
         // actix-cors ignores `allow_any_origin` once an origin function is set: one or the other.
         return cors.allow_any_origin();
-    }
-    let mut cors = cors.allowed_origin_fn(|origin, request| {
-        let host = request.headers().get(http::header::HOST).map(http::header::HeaderValue::as_bytes);
-        let origin_host =
-            origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host.as_bytes());
-        host.is_some() && host == origin_host
+    };
+    let mut cors = cors.allowed_origin_fn(move |origin, request| {
+        is_same_origin_request(request)
+            || origin
+                .to_str()
+                .ok()
+                .and_then(|origin| Origin::parse(origin, "origin").ok())
+                .is_some_and(|origin| own_origin.of(request).is_some_and(|own| own == origin))
     });
-    for origin in &settings.allowed_origins {
-        cors = cors.allowed_origin(origin);
+    for origin in origins {
+        cors = cors.allowed_origin(origin.as_str());
     }
     cors
 }

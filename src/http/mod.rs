@@ -46,6 +46,7 @@ pub mod client_ip;
 mod offline_messages;
 mod openapi;
 mod ops;
+pub mod own_origin;
 mod pages;
 mod poll;
 mod query;
@@ -63,6 +64,7 @@ use actix_web::{web, ResponseError};
 
 use crate::error::ApiError;
 
+pub use pages::FrontEnds;
 pub use poll::hold_for;
 
 /// One API route.
@@ -92,9 +94,9 @@ api_modules!(
     openapi,
 );
 
-/// Every route of the API, then the front ends in `public_dir`.
-pub fn configure(cfg: &mut web::ServiceConfig, public_dir: &std::path::Path) {
-    cfg.configure(configure_api).configure(|cfg| pages::config(cfg, public_dir)).default_service(web::to(
+/// Every route of the API, then the front ends.
+pub fn configure(cfg: &mut web::ServiceConfig, front_ends: &FrontEnds) {
+    cfg.configure(configure_api).configure(|cfg| pages::config(cfg, front_ends)).default_service(web::to(
         || async { Err::<actix_web::HttpResponse, _>(ApiError::route_not_found()) },
     ));
 }
@@ -118,11 +120,7 @@ pub fn error_envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             }
             // actix-cors refuses a site outside `cors.allowed_origins` with a bare 400.
             StatusCode::BAD_REQUEST if response.request().headers().contains_key(header::ORIGIN) => {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "origin_not_allowed",
-                    "This site is not allowed to use this chat server (cors.allowed_origins).",
-                )
+                ApiError::origin_not_allowed()
             }
             StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::new(status, "payload_too_large", "The request is too large.")

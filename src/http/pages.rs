@@ -1,20 +1,25 @@
-//! The front ends in `server.public_dir`, served at `/`: `/widget.js`, `/agent/`, `/admin/`,
-//! `/demo/`. Only `GET` and `HEAD` reach the files, so any other method on an unknown path still
-//! gets the JSON 404 of the API. Responses are gzipped when the browser accepts it and marked
-//! `no-cache`: browsers revalidate (a cheap 304) and a new widget reaches every site at once.
+//! The front ends in `server.public_dir`, served at `/`: `/widget.js`, `/widget/`, `/agent/`,
+//! `/admin/`, `/demo/`. Only `GET` and `HEAD` reach the files, so any other method on an unknown
+//! path still gets the JSON 404 of the API. Responses are gzipped when the browser accepts it and
+//! marked `no-cache`: browsers revalidate (a cheap 304) and a new widget reaches every site at once.
 //!
 //! The agent console and the admin pages hold agent tokens, so they are sent with a strict
 //! Content-Security-Policy (their own scripts, styles and API only; no inline code) and may not
-//! be framed. The widget and `/demo/` are made to be embedded in other sites and are not.
+//! be framed. The widget's frame pages (`/widget/*.html`, which hold a visitor's token) get the
+//! same policy, except that the sites of `cors.allowed_origins` may frame them: that is where
+//! the widget may run. `widget.js` and the frame's scripts are loaded by other sites' pages and
+//! get no policy; neither does `/demo/`, a sample customer page.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use actix_files::Files;
+use actix_files::{Files, PathBufWrap};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{guard, web, HttpResponse};
+
+use crate::domain::AllowedOrigins;
 
 /// The policy of the console and admin pages: nothing but their own files and API, no inline
 /// script or style, never in a frame.
@@ -22,35 +27,112 @@ pub const STAFF_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-s
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'self'; object-src 'none'";
 
-/// Whether `path` is one of the staff pages (console or admin), which get [`STAFF_PAGE_CSP`].
-fn is_staff_page(path: &str) -> bool {
-    ["/agent", "/admin"]
-        .iter()
-        .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+/// The front ends and the policy of the widget's frame, built once at start.
+#[derive(Debug, Clone)]
+pub struct FrontEnds {
+    /// The folder served at `/`.
+    public_dir: PathBuf,
+    /// The frame pages' Content-Security-Policy (see [`frame_page_csp`]).
+    frame_policy: HeaderValue,
 }
 
-/// Adds the staff pages' security headers to their answers.
-async fn staff_page_headers(
+impl FrontEnds {
+    /// The front ends in `public_dir`, whose frame may be embedded by `allowed` sites.
+    pub fn new(public_dir: PathBuf, allowed: &AllowedOrigins) -> Self {
+        // The origins were parsed (letters, digits, `.-_:[]` only), so the value is a valid
+        // header; were it not, the frame could only be embedded by this server's own pages.
+        let frame_policy = HeaderValue::from_str(&frame_page_csp(allowed))
+            .unwrap_or_else(|_| HeaderValue::from_static(OWN_PAGES_ONLY_FRAME_CSP));
+        Self { public_dir, frame_policy }
+    }
+}
+
+/// [`frame_page_csp`] for an empty allowlist.
+const OWN_PAGES_ONLY_FRAME_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
+     form-action 'self'; object-src 'none'";
+
+/// The frame pages' policy: the staff pages' one, except that this server's pages and the
+/// allowed sites (any site, for `*`) may frame them.
+fn frame_page_csp(allowed: &AllowedOrigins) -> String {
+    let ancestors = match allowed {
+        AllowedOrigins::Any => "*".to_string(),
+        AllowedOrigins::Only(origins) => std::iter::once("'self'")
+            .chain(origins.iter().map(|origin| origin.as_str()))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
+}
+
+/// Which policy a front-end file is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageKind {
+    /// Console or admin: [`STAFF_PAGE_CSP`], never framed.
+    Staff,
+    /// The widget's frame: [`frame_page_csp`].
+    WidgetFrame,
+    /// Anything else: no policy.
+    Other,
+}
+
+impl PageKind {
+    /// The kind of the file `Files` serves for `path` (the request path not yet routed). Read
+    /// the way `Files` reads it — percent-decoded, empty segments dropped, `..` applied — so that
+    /// `/%61gent/` or `//widget/frame.html` cannot fetch a page without its policy.
+    fn of(path: &str) -> Self {
+        let Ok(file) = PathBufWrap::parse_path(path, false) else { return Self::Other };
+        let file: &Path = file.as_ref();
+        let mut parts = file.iter().filter_map(|part| part.to_str()).map(str::to_ascii_lowercase);
+        let first = parts.next().unwrap_or_default();
+        let last = parts.next_back();
+        match first.as_str() {
+            "agent" | "admin" => Self::Staff,
+            // Only the HTML pages: the frame's scripts and styles are plain files.
+            "widget" if last.is_some_and(|name| name.ends_with(".html") || name.ends_with(".htm")) => {
+                Self::WidgetFrame
+            }
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Adds the staff pages' and the widget frame's security headers to their answers.
+async fn page_headers(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
+    frame_policy: HeaderValue,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let staff = is_staff_page(request.path());
+    let kind = PageKind::of(request.match_info().unprocessed());
     let mut response = next.call(request).await?;
-    if staff {
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STAFF_PAGE_CSP));
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let headers = response.headers_mut();
+    match kind {
+        PageKind::Staff => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STAFF_PAGE_CSP));
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        }
+        PageKind::WidgetFrame => {
+            // No X-Frame-Options: it cannot name a list of sites.
+            headers.insert(header::CONTENT_SECURITY_POLICY, frame_policy);
+            headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        }
+        PageKind::Other => {}
     }
     Ok(response)
 }
 
 /// Routes of this module; nothing when `public_dir` is not a folder.
-pub fn config(cfg: &mut web::ServiceConfig, public_dir: &Path) {
+pub fn config(cfg: &mut web::ServiceConfig, front_ends: &FrontEnds) {
+    let public_dir = &front_ends.public_dir;
     if !public_dir.is_dir() {
         log::warn!("no front ends: {} is not a folder", public_dir.display());
         return;
     }
+    let frame_policy = front_ends.frame_policy.clone();
     let get_or_head = || guard::Any(guard::Get()).or(guard::Head());
     cfg.service(
         web::resource("/demo").route(web::route().guard(get_or_head()).to(|| async { redirect("/demo/") })),
@@ -60,7 +142,7 @@ pub fn config(cfg: &mut web::ServiceConfig, public_dir: &Path) {
         web::scope("")
             .guard(get_or_head())
             .wrap(Compress::default())
-            .wrap(from_fn(staff_page_headers))
+            .wrap(from_fn(move |request, next| page_headers(request, next, frame_policy.clone())))
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-cache")))
             .service(Files::new("/", public_dir).index_file("index.html").redirect_to_slash_directory()),
     );
@@ -77,10 +159,45 @@ mod tests {
     #[test]
     fn only_the_console_and_admin_folders_are_staff_pages() {
         for path in ["/agent", "/agent/", "/agent/console.js", "/admin/", "/admin/admin.css"] {
-            assert!(is_staff_page(path), "{path}");
+            assert_eq!(PageKind::of(path), PageKind::Staff, "{path}");
         }
         for path in ["/widget.js", "/widget/app.js", "/demo/", "/agents", "/administrator/", "/"] {
-            assert!(!is_staff_page(path), "{path}");
+            assert_ne!(PageKind::of(path), PageKind::Staff, "{path}");
         }
+    }
+
+    #[test]
+    fn only_the_html_pages_of_the_widget_folder_are_frame_pages() {
+        for path in ["/widget/frame.html", "/widget/other.HTML", "/widget/sub/x.htm"] {
+            assert_eq!(PageKind::of(path), PageKind::WidgetFrame, "{path}");
+        }
+        for path in ["/widget.js", "/widget/app.js", "/widget/", "/demo/frame.html", "/widgets/frame.html"] {
+            assert_eq!(PageKind::of(path), PageKind::Other, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_page_is_known_however_its_path_is_spelled() {
+        for path in ["/%61gent/", "//agent/", "//admin/index.html", "/demo/../agent/", "/%41GENT/"] {
+            assert_eq!(PageKind::of(path), PageKind::Staff, "{path}");
+        }
+        for path in
+            ["/widget/frame%2ehtml", "//widget/frame.html", "/%77idget/frame.html", "/x/../widget/frame.html"]
+        {
+            assert_eq!(PageKind::of(path), PageKind::WidgetFrame, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_frame_may_be_framed_by_this_server_and_the_allowed_sites_only() {
+        let two = AllowedOrigins::parse(&["https://a.example".into(), "http://b.example:8080".into()])
+            .expect("valid");
+        let policy = frame_page_csp(&two);
+        assert!(
+            policy.contains("; frame-ancestors 'self' https://a.example http://b.example:8080; "),
+            "{policy}"
+        );
+        assert!(frame_page_csp(&AllowedOrigins::Any).contains("; frame-ancestors *; "));
+        assert_eq!(frame_page_csp(&AllowedOrigins::default()), OWN_PAGES_ONLY_FRAME_CSP);
     }
 }

@@ -1,4 +1,5 @@
-//! Visitors: `POST /api/visitors` (an anonymous visitor and its token), `POST /api/visitors/page`
+//! Visitors: `POST /api/visitors` (an anonymous visitor and its token; refused when the widget
+//! says it runs in a site it may not), `POST /api/visitors/page`
 //! (the visitor navigated) and `GET /api/visitors/online` (agents: who is on the site now).
 
 use actix_web::http::header;
@@ -6,8 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::client_ip::client_ip;
+use super::own_origin::{is_same_origin_request, OwnOrigin};
 use super::{auth, body};
-use crate::domain::{user_agent, PageInfo};
+use crate::domain::{user_agent, Embedding, Origin, PageInfo};
 use crate::error::ApiError;
 use crate::guard::Guard;
 use crate::service::Services;
@@ -24,6 +26,25 @@ fn user_agent_of(request: &HttpRequest) -> Option<String> {
     user_agent(Some(&String::from_utf8_lossy(value.as_bytes())))
 }
 
+/// Where the widget says it runs (`embed_origin`, the origin its frame got from the browser
+/// with the host page's messages), with what the request shows of this server's own pages;
+/// `None` when the client sent no `embed_origin` (API clients, curl).
+fn embedding_of(request: &HttpRequest, embed_origin: Option<&str>) -> Result<Option<Embedding>, ApiError> {
+    let Some(embed_origin) = embed_origin else { return Ok(None) };
+    let head = request.head();
+    let request_origin = head
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| Origin::parse(value, "origin").ok());
+    Ok(Some(Embedding {
+        origin: Origin::parse(embed_origin, "embed_origin")?,
+        own_origin: request.app_data::<web::Data<OwnOrigin>>().and_then(|own| own.of(head)),
+        request_origin,
+        same_origin_request: is_same_origin_request(head),
+    }))
+}
+
 async fn create(
     services: web::Data<Services>,
     guard: web::Data<Guard>,
@@ -38,9 +59,17 @@ async fn create(
         fields.text("page_title")?,
         fields.text("referrer")?,
     )?;
+    let embedding = embedding_of(&request, fields.text("embed_origin")?)?;
     let address = Some(client_ip(&request));
-    let visitor =
-        services.create_visitor_on_page(fields.text("name")?, page, user_agent_of(&request), address).await?;
+    let visitor = services
+        .create_visitor_on_page(
+            fields.text("name")?,
+            page,
+            user_agent_of(&request),
+            address,
+            embedding.as_ref(),
+        )
+        .await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,

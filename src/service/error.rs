@@ -78,6 +78,9 @@ pub enum ServiceError {
     /// The visitor, or the address it comes from, is banned.
     #[error("you cannot use this chat")]
     Banned,
+    /// The widget says it runs in a page of a site outside `cors.allowed_origins`.
+    #[error("this site is not allowed to use this chat server")]
+    OriginNotAllowed,
     /// No such ban.
     #[error("no such ban")]
     BanNotFound,

@@ -39,7 +39,7 @@ use token_cache::TokenCache;
 
 use crate::broker::Broker;
 use crate::config::Settings;
-use crate::domain::{AgentId, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
+use crate::domain::{AgentId, AllowedOrigins, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
 use crate::store::{DbConn, Store, StoreError};
@@ -59,6 +59,8 @@ pub struct Services {
     pub relay: Relay,
     /// The bans in force, so a visitor's request is checked without a store read.
     pub bans: Arc<BanList>,
+    /// `cors.allowed_origins`, parsed once: the sites the widget may run in.
+    pub allowed_origins: Arc<AllowedOrigins>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -79,7 +81,18 @@ impl Services {
         settings: Settings,
     ) -> Self {
         let relay = Relay::new(Arc::clone(&hub), Arc::clone(&tokens), broker);
-        Self { store, hub, settings: Arc::new(settings), tokens, relay, bans: Arc::new(BanList::new()) }
+        // `Application::build` refuses a bad allowlist before it gets here; the CLI, which never
+        // checks where a widget runs, would get an empty one: nobody, never everybody.
+        let allowed_origins = Arc::new(settings.cors.allowlist().unwrap_or_default());
+        Self {
+            store,
+            hub,
+            settings: Arc::new(settings),
+            tokens,
+            relay,
+            bans: Arc::new(BanList::new()),
+            allowed_origins,
+        }
     }
 
     /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored (to this

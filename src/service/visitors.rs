@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::auth::issue_token;
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{now_ms, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId};
+use crate::domain::{now_ms, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId};
 use crate::store::visitors;
 
 /// Most visitors `GET /api/visitors/online` lists.
@@ -67,20 +67,25 @@ pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
 impl Services {
     /// Creates an anonymous visitor and its token.
     pub async fn create_visitor(&self, name: Option<&str>) -> Result<NewVisitor, ServiceError> {
-        self.create_visitor_on_page(name, None, None, None).await
+        self.create_visitor_on_page(name, None, None, None, None).await
     }
 
     /// Creates an anonymous visitor and its token, recording the page the widget loaded on,
-    /// the browser's user agent and the client address when given. A banned address is refused.
+    /// the browser's user agent and the client address when given. A banned address is refused,
+    /// and so is a widget embedded in a site it may not run in (see [`Services::check_embedding`]).
     pub async fn create_visitor_on_page(
         &self,
         name: Option<&str>,
         page: Option<PageInfo>,
         user_agent: Option<String>,
         address: Option<IpAddr>,
+        embedding: Option<&Embedding>,
     ) -> Result<NewVisitor, ServiceError> {
         if let Some(address) = address {
             self.refuse_banned_address(address)?;
+        }
+        if let Some(embedding) = embedding {
+            self.check_embedding(embedding)?;
         }
         let name = visitor_name(name)?;
         let visitor_id = VisitorId::new();
@@ -97,6 +102,19 @@ impl Services {
             })
             .await?;
         Ok(NewVisitor { visitor_id, name, token })
+    }
+
+    /// Refuses a widget that says it runs in a page of a site outside `cors.allowed_origins`
+    /// (unless that page is this server's own). The frame's Content-Security-Policy keeps
+    /// browsers from showing the widget there; this keeps a visitor from being made there by a
+    /// browser that ignores the policy. A client that sends no `embed_origin` is no widget in a
+    /// page and is not checked.
+    pub fn check_embedding(&self, embedding: &Embedding) -> Result<(), ServiceError> {
+        if self.allowed_origins.admits(embedding) {
+            Ok(())
+        } else {
+            Err(ServiceError::OriginNotAllowed)
+        }
     }
 
     /// A visitor navigated: records the page it is on now (and its user agent, when sent, and
