@@ -4,7 +4,9 @@
 import { backoffDelay, sleep } from './util.js';
 
 const ROOT = new URL('../', document.baseURI);
+// The longest hold asked for; shorter ones are learnt from the path (../widget/hold.js).
 const POLL_HOLD_SECS = 25;
+const HOLD_KEY = 'switchboard.console.hold';
 // Poll retries stay at most 4 s ±50 % apart: the server counts an agent gone 30 s (lease 10 s
 // + grace 20 s) after its last poll and then requeues its chats, so a short network drop must
 // be bridged well inside that. Retry-After still wins when the server asks for longer.
@@ -40,6 +42,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The hold learnt on an earlier page of this console (null: none yet). */
+function readHold() {
+  try { return localStorage.getItem(HOLD_KEY); } catch (_) { return null; }
+}
+
 function retryAfterOf(response) {
   const value = Number(response.headers.get('Retry-After'));
   return Number.isFinite(value) && value > 0 ? value : 0;
@@ -51,13 +58,16 @@ async function errorOf(response) {
     body = await response.json();
   } catch (_) { /* a proxy's HTML page, or nothing */ }
   const error = body && body.error;
-  return new ApiError(
+  const result = new ApiError(
     response.status,
     (error && error.code) || `http_${response.status}`,
     (error && error.message) || `The server answered ${response.status}.`,
     error && error.field,
     retryAfterOf(response),
   );
+  // Our own error envelope: the server was reached (a proxy's page is not one).
+  result.ours = Boolean(error && error.code);
+  return result;
 }
 
 export function url(path, query) {
@@ -121,6 +131,12 @@ export async function api(method, path, body, { query, signal, anonymous = false
 export class Poller {
   constructor({ tab, cursor, handlers, resync = false }) {
     this.tab = tab;
+    // A proxy that cuts idle requests early teaches a shorter hold; kept across reloads.
+    this.hold = window.SwitchboardHold(readHold(), (state) => {
+      try { localStorage.setItem(HOLD_KEY, state); } catch (_) { /* private mode: learnt again */ }
+    });
+    // Failures in a row that did not reach the server: "Reconnecting…" from the second.
+    this.misses = 0;
     this.cursor = cursor || '';
     this.handlers = handlers;
     this.running = false;
@@ -157,10 +173,15 @@ export class Poller {
   async loop() {
     while (this.running) {
       let answer;
+      const asked = this.quick ? 0 : this.hold.secs();
+      const sent = Date.now();
       try {
-        answer = await this.once();
+        answer = await this.once(asked);
       } catch (error) {
         if (!this.running) return;
+        // No answer of ours (no response, or a proxy's error page) while the poll was held: a
+        // proxy cut it. Ask again at once for a shorter hold; nothing is wrong to show.
+        if (!error.ours && asked && this.hold.failed(Date.now() - sent) === 'cut') continue;
         if (error.status === 401) {
           this.running = false; // api() has already reported the lost session
           return;
@@ -174,7 +195,7 @@ export class Poller {
           this.handlers.reset();
           continue;
         }
-        this.handlers.state('retrying', error);
+        if (error.ours || ++this.misses >= 2) this.handlers.state('retrying', error);
         await this.retryLater(error.retryAfter);
         continue;
       }
@@ -190,11 +211,13 @@ export class Poller {
         continue;
       }
       this.failures = 0;
+      this.misses = 0;
       const now = Date.now();
       if (this.lastAnswerAt && now - this.lastAnswerAt > GAP_MS) this.resyncDue = true;
       this.lastAnswerAt = now;
       this.handlers.state('connected');
       const events = answer.status === 'ok' && Array.isArray(answer.events) ? answer.events : [];
+      if (asked) this.hold.answered(now - sent, !events.length);
       if (typeof answer.cursor === 'string') this.cursor = answer.cursor;
       if (this.replaying) {
         this.replay.push(...events);
@@ -224,13 +247,13 @@ export class Poller {
     this.handlers.cursor(this.cursor);
   }
 
-  /** One poll, aborted if the server has not answered by the hold plus 10 s. */
-  async once() {
+  /** One poll held up to `secs`, aborted if the server has not answered 10 s after that. */
+  async once(secs) {
     this.controller = new AbortController();
-    const timer = setTimeout(() => this.controller.abort(), (POLL_HOLD_SECS + 10) * 1000);
+    const timer = setTimeout(() => this.controller.abort(), (secs + 10) * 1000);
     try {
       return await api('GET', '/poll', undefined, {
-        query: { cursor: this.cursor, tab: this.tab, timeout: this.quick ? 0 : POLL_HOLD_SECS },
+        query: { cursor: this.cursor, tab: this.tab, timeout: secs },
         signal: this.controller.signal,
       });
     } catch (err) {
