@@ -4,7 +4,8 @@
 //!
 //! Needs `node`, `npm ci --prefix tests/browser` and Chromium (`/usr/bin/chromium`, or
 //! `CHROMIUM_PATH`). Without them the suite is skipped with a loud note, unless
-//! `SWITCHBOARD_REQUIRE_BROWSER=1` (CI sets it) turns the skip into a failure.
+//! `SWITCHBOARD_REQUIRE_BROWSER=1` (CI sets it) turns the skip into a failure. The proxy tests
+//! also need Debian's squid and nginx, and are skipped (with a note) without them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +41,12 @@ fn the_widget_console_and_admin_pages_pass_the_browser_suite() {
         assert!(!required, "{note} (SWITCHBOARD_REQUIRE_BROWSER=1)");
         eprintln!("\n{}\n{note}\n{}\n", "=".repeat(note.len()), "=".repeat(note.len()));
         return;
+    }
+    // Without squid or nginx the proxy tests skip themselves (and fail under the variable).
+    let proxies: Vec<&str> =
+        ["/usr/sbin/squid", "/usr/sbin/nginx"].into_iter().filter(|p| !Path::new(p).is_file()).collect();
+    if !proxies.is_empty() {
+        eprintln!("\n*** PROXY TESTS SKIPPED: missing {} (Debian: apt-get install squid nginx) ***\n", proxies.join(", "));
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/browser")

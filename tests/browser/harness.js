@@ -12,6 +12,9 @@ const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const REPO = path.resolve(__dirname, '..', '..');
+/** The front ends the servers serve: the repository's, or (to see a test fail without some
+ * mechanism, on a changed copy) the folder SWITCHBOARD_PUBLIC_DIR names. */
+const PUBLIC_DIR = process.env.SWITCHBOARD_PUBLIC_DIR || path.join(REPO, 'public');
 const BIN = process.env.SWITCHBOARD_BIN || path.join(REPO, 'target', 'debug', 'switchboard');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Screenshots and other artifacts (never committed). */
@@ -91,7 +94,7 @@ class Server {
       'host = "127.0.0.1"',
       `port = ${server.port}`,
       'workers = 2',
-      `public_dir = ${JSON.stringify(path.join(REPO, 'public'))}`,
+      `public_dir = ${JSON.stringify(PUBLIC_DIR)}`,
       '[store]',
       'url = "sqlite://switchboard.db"',
       '[cors]',
@@ -357,7 +360,9 @@ function watchErrors(page, errors) {
     if (csp) errors.push(`${page.url()}: CSP: ${text}`);
   });
   page.addInitScript((prefix) => {
-    document.addEventListener('securitypolicyviolation', (event) => {
+    // A simulated old browser (legacy.js) may have taken addEventListener away first.
+    const listen = (window.__legacy && window.__legacy.add) || EventTarget.prototype.addEventListener;
+    listen.call(document, 'securitypolicyviolation', (event) => {
       console.error(`${prefix} ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} in ${event.sourceFile}:${event.lineNumber}`);
     });
   }, CSP_VIOLATION).catch((error) => errors.push(`could not watch CSP violations: ${error.message}`));
@@ -400,17 +405,43 @@ async function loginConsole(page, server, employeeId) {
   await page.waitForSelector(hook('me'));
 }
 
-/** Opens the widget on `url` and starts a chat with the agent `agentId` ("any" for any agent). */
+/**
+ * The chat inside the widget's iframe on `page` (a FrameLocator: `.locator(hook(...))`). The
+ * launcher and the unread badge are on the page itself; everything else is in here.
+ */
+function widget(page) {
+  return page.frameLocator(hook('frame'));
+}
+
+/** The widget's frame of `page` as a Frame (for evaluate in the chat's own origin). */
+function widgetFrame(page) {
+  const frame = page.frames().find((f) => /\/widget\/frame\.html/.test(f.url()));
+  if (!frame) throw new Error(`no widget frame on ${page.url()}`);
+  return frame;
+}
+
+/** Clicks the launcher on `page` and waits for the panel; returns the chat (see `widget`). */
+async function openWidget(page) {
+  await page.click(hook('launcher'));
+  const chat = widget(page);
+  await chat.locator(hook('panel')).waitFor({ state: 'visible' });
+  return chat;
+}
+
+/**
+ * Opens the widget on `url` and starts a chat with the agent `agentId` ("any" for any agent);
+ * returns the chat (see `widget`).
+ */
 async function startChatFromWidget(page, url, agentId) {
   await page.goto(url);
-  await page.click(hook('launcher'));
-  await page.waitForSelector(hook('panel'), { state: 'visible' });
+  const chat = await openWidget(page);
   if (agentId === 'any') {
-    await page.click(hook('agent-any'));
+    await chat.locator(hook('agent-any')).click();
   } else {
-    await page.click(`${hook('agent-option')}[data-agent-id="${agentId}"]`);
+    await chat.locator(`${hook('agent-option')}[data-agent-id="${agentId}"]`).click();
   }
-  await page.waitForSelector(`${hook('chat-status')}[data-state="open"]`);
+  await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+  return chat;
 }
 
 /** Types `text` into the widget or console input of `scope` and sends it. */
@@ -427,7 +458,7 @@ async function tokenOf(server, employeeId) {
 }
 
 module.exports = {
-  conversation, shopWorld, say, startChatFromWidget, tokenOf,
+  conversation, openWidget, shopWorld, say, startChatFromWidget, tokenOf, widget, widgetFrame,
   ARTIFACTS, PASSWORD, REPO, ApiAgent, Server, customerSite, freePort, hook, launchBrowser, loginConsole,
   request, shownMessages, sleep, transcript, waitForMessage, watchErrors,
 };

@@ -175,3 +175,27 @@ test('the panel and launcher lay out without flexbox, grid or SVG (IE8, IE9, And
     await nobody.close();
   }
 });
+
+test('with storage blocked in the frame the visitor lives in memory, is told so, and chats', async () => {
+  const w = await shopWorld();
+  try {
+    const context = await w.context();
+    // As a browser that blocks third-party storage: the frame's localStorage throws.
+    await context.addInitScript(() => {
+      if (!/\/widget\/frame\.html/.test(location.pathname)) return;
+      Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } });
+    });
+    const page = await w.open(context);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
+    await chat.locator(hook('storage-note')).waitFor({ state: 'visible' });
+    await say(chat, 'No cookies here');
+    const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
+    await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: No cookies here'), 'the message');
+    await w.agent.send(chatId, 'a-1', 'No problem.');
+    await waitForMessage(chat, 'No problem.');
+    assert.deepStrictEqual(await conversation(chat), ['visitor: No cookies here', 'agent: No problem.']);
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
