@@ -46,7 +46,10 @@ fn the_widget_console_and_admin_pages_pass_the_browser_suite() {
     let proxies: Vec<&str> =
         ["/usr/sbin/squid", "/usr/sbin/nginx"].into_iter().filter(|p| !Path::new(p).is_file()).collect();
     if !proxies.is_empty() {
-        eprintln!("\n*** PROXY TESTS SKIPPED: missing {} (Debian: apt-get install squid nginx) ***\n", proxies.join(", "));
+        eprintln!(
+            "\n*** PROXY TESTS SKIPPED: missing {} (Debian: apt-get install squid nginx) ***\n",
+            proxies.join(", ")
+        );
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/browser")
