@@ -49,6 +49,10 @@
 //!   and the access log middleware.
 //! - [`metrics`]: the Prometheus recorder behind `GET /metrics`.
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
+//! - [`transport`]: accepting connections and speaking HTTP/1 under the `App` — actix-web's
+//!   `HttpServer` rebuilt from actix-server and actix-http, so that every connection is read
+//!   through `transport::http10`, which gives a body-less HTTP/1.0 `POST` (what nginx sends
+//!   upstream) the `Content-Length: 0` that actix-http would otherwise refuse it for.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
 
 pub mod broker;
@@ -65,3 +69,4 @@ pub mod metrics;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod transport;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Extensions, Server, ServerHandle};
 use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
-use actix_web::{http, web, App, HttpServer};
+use actix_web::{http, web, App};
+use tokio::net::TcpStream;
 
 use crate::broker::{Broker, BrokerError};
 use crate::config::{BrokerKind, ConfigError, Settings};
@@ -24,6 +25,7 @@ use crate::service::relay::inbound_handler;
 use crate::service::token_cache::TokenCache;
 use crate::service::Services;
 use crate::store::{Store, StoreOpenError};
+use crate::transport::Transport;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +134,20 @@ impl Application {
         let front_ends = FrontEnds::new(std::path::PathBuf::from(&settings.server.public_dir), &allowlist);
         // The access log (`logging::request`); when RUST_LOG leaves it out, it is not mounted.
         let log_requests = crate::logging::request::enabled();
-        let server = HttpServer::new(move || {
+        let transport = Transport {
+            workers,
+            max_connections_per_worker: limits.max_connections.div_ceil(workers),
+            client_request_timeout: Duration::from_secs(settings.server.client_request_timeout_secs),
+            shutdown_timeout_secs: settings.server.shutdown_timeout_secs,
+        };
+        // Counts the connection for its address (its slot goes into the requests' extensions).
+        let on_connect = move |connection: &TcpStream, extensions: &mut Extensions| {
+            let peer = connection.peer_addr().ok();
+            if let Some(slot) = peer.and_then(|peer| connection_guard.connection_opened(peer.ip())) {
+                extensions.insert(slot);
+            }
+        };
+        let server = crate::transport::serve(listener, transport, on_connect, move || {
             App::new()
                 .app_data(services.clone())
                 .app_data(trusted_proxies.clone())
@@ -152,23 +167,7 @@ impl Application {
                 )
                 .wrap(Condition::new(log_requests, from_fn(crate::logging::request::log_requests)))
                 .configure(|cfg| crate::http::configure(cfg, &front_ends))
-        })
-        .on_connect(move |connection, extensions| {
-            let peer = connection
-                .downcast_ref::<actix_web::rt::net::TcpStream>()
-                .and_then(|tcp| tcp.peer_addr().ok());
-            if let Some(slot) = peer.and_then(|peer| connection_guard.connection_opened(peer.ip())) {
-                extensions.insert(slot);
-            }
-        })
-        .workers(workers)
-        .max_connections(limits.max_connections.div_ceil(workers))
-        .backlog(1024)
-        .client_request_timeout(Duration::from_secs(settings.server.client_request_timeout_secs))
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        })?;
         spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
         spawn_ban_reload(shared.clone());

@@ -49,14 +49,10 @@ async fn a_post_that_declares_an_empty_body_is_served_in_http_1_0_and_1_1() {
     app.stop().await;
 }
 
-/// What nginx sends upstream (HTTP/1.0) for a client `POST` without a body or a length. The
-/// answer today is actix-http's own bare `400` (no JSON): its request decoder refuses an
-/// HTTP/1.0 `POST` without `Content-Length` (RFC 1945 §7.2.2) before any middleware or handler
-/// of ours runs, and offers no setting or hook for it. Fixing it means owning the transport
-/// (a stream wrapper that adds `Content-Length: 0`), which needs actix-http and actix-server as
-/// direct dependencies.
+/// What nginx sends upstream (HTTP/1.0) for a client `POST` without a body or a length.
+/// actix-http's request decoder alone would refuse it (RFC 1945 §7.2.2) with a bare `400`
+/// before any code of ours runs; `transport::http10` adds the `Content-Length: 0` it lacks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "actix-http answers a bare 400 before our code runs; needs a transport wrapper (see doc)"]
 async fn an_http_1_0_post_without_a_length_is_an_empty_body() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (status, body) = raw(&app, "POST /api/visitors HTTP/1.0\r\nHost: x\r\n\r\n").await;
@@ -65,5 +61,39 @@ async fn an_http_1_0_post_without_a_length_is_an_empty_body() {
     assert_eq!((status, code(&body)), (400, "missing_field"));
     let (status, body) = raw(&app, "POST /send HTTP/1.0\r\nHost: x\r\n\r\n").await;
     assert_eq!((status, code(&body)), (401, "unauthorized"));
+    app.stop().await;
+}
+
+/// An HTTP/1.0 client or proxy that keeps its connection alive and sends its requests at once:
+/// one with a body, then body-less `POST`s without a length. The first body looks like a
+/// request head; it is read as the body it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_1_0_keep_alive_connection_carries_several_posts_without_a_length() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let lookalike = "POST /api/visitors HTTP/1.0\r\n\r\n";
+    let requests = [
+        format!(
+            "POST /api/agent/login HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: {}\r\n\r\n{lookalike}",
+            lookalike.len()
+        ),
+        "POST /api/visitors HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_owned(),
+        "POST /send HTTP/1.0\r\n\r\n".to_owned(),
+    ];
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(requests.concat().as_bytes()).await.expect("write");
+    let mut answers = Vec::new();
+    // The last request is not keep-alive: the server closes once it has answered it.
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answers))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let answers = String::from_utf8_lossy(&answers);
+    let statuses: Vec<&str> =
+        answers.match_indices("HTTP/1.").filter_map(|(at, _)| answers[at..].split(' ').nth(1)).collect();
+    assert_eq!(statuses, ["400", "201", "401"], "{answers}");
+    // Both refusals are ours, in the error envelope (not actix's bare 400).
+    assert_eq!(answers.matches(r#"{"error":{"code":"#).count(), 2, "{answers}");
+    assert!(answers.contains(r#""code":"unauthorized""#), "{answers}");
     app.stop().await;
 }

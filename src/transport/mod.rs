@@ -1,0 +1,109 @@
+//! Accepting connections and speaking HTTP/1 to them: what actix-web's `HttpServer` does, built
+//! from the same parts (actix-server accepts on the worker threads, actix-http's `HttpService`
+//! serves the `App`) with the same settings, plus one thing `HttpServer` cannot do: every
+//! connection is read through [`http10::LengthlessPosts`], so that a body-less HTTP/1.0 `POST`
+//! (what nginx sends upstream) is served instead of refused by actix-http with a bare `400`.
+//!
+//! [`serve`] mirrors `HttpServer::new(app).on_connect(..).listen(listener)?.run()` of actix-web
+//! 4.18 line by line; where a value is not ours, it is `HttpServer`'s default.
+
+pub mod http10;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive, Protocol, Request, Response};
+use actix_server::Server;
+use actix_service::{
+    fn_service, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt as _,
+};
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Extensions};
+use tokio::net::TcpStream;
+
+use http10::LengthlessPosts;
+
+/// Pending connections the kernel queues before they are accepted (`HttpServer`'s number).
+const BACKLOG: u32 = 1024;
+
+/// How the server accepts and serves connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    /// Worker threads, each with its own copy of the `App`.
+    pub workers: usize,
+    /// Open connections per worker; past it a worker stops accepting until one closes.
+    pub max_connections_per_worker: usize,
+    /// How long a client may take to send its first request head (then `408`).
+    pub client_request_timeout: Duration,
+    /// Seconds a stopping server lets in-flight requests finish.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Starts serving `app` on `listener`, with the operating system's signals left to us (stop it
+/// with the returned server's handle). `on_connect` sees every accepted connection first and may
+/// put values in its requests' extensions.
+pub fn serve<F, I, S, B>(
+    listener: TcpListener,
+    transport: Transport,
+    on_connect: impl Fn(&TcpStream, &mut Extensions) + Send + Clone + 'static,
+    app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig, Error = actix_web::Error, InitError = ()> + 'static,
+    S::Response: Into<Response<B>> + 'static,
+    S::Service: 'static,
+    <S::Service as Service<Request>>::Future: 'static,
+    B: MessageBody + 'static,
+{
+    let local_addr = listener.local_addr()?;
+    // `std` listens with a backlog of 128, and actix-server leaves a listener it is given as it
+    // is (`HttpServer::backlog` has no effect on `listen`); listening again sets ours.
+    socket2::SockRef::from(&listener).listen(BACKLOG as i32)?;
+    let builder = Server::build();
+    let stopping = builder.graceful_shutdown_signal();
+    let accept = move || {
+        let stopping = stopping.clone();
+        let on_connect = on_connect.clone();
+        let app = app().into_factory().map_err(|error: actix_web::Error| error.error_response());
+        let http = HttpService::build()
+            // Idle keep-alive connections close at once when the server stops.
+            .graceful_shutdown_signal(move || {
+                let stopping = stopping.clone();
+                async move { stopping.notified().await }
+            })
+            .keep_alive(KeepAlive::default())
+            .client_request_timeout(transport.client_request_timeout)
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .h1_allow_half_closed(true)
+            .local_addr(local_addr)
+            .on_connect_ext(move |io: &LengthlessPosts<TcpStream>, extensions: &mut Extensions| {
+                on_connect(io.get_ref(), extensions)
+            })
+            .finish(map_config(app, move |()| app_config(local_addr)));
+        fn_service(|io: TcpStream| async move {
+            let peer_addr = io.peer_addr().ok();
+            Ok::<_, DispatchError>((LengthlessPosts::new(io), Protocol::Http1, peer_addr))
+        })
+        .and_then(http)
+    };
+    Ok(builder
+        .workers(transport.workers)
+        .max_concurrent_connections(transport.max_connections_per_worker)
+        .backlog(BACKLOG)
+        .shutdown_timeout(transport.shutdown_timeout_secs)
+        .disable_signals()
+        // `HttpServer`'s name for it, which actix-server logs at start.
+        .listen(format!("actix-web-service-{local_addr}"), listener, accept)?
+        .run())
+}
+
+/// The connection facts an `App` is built with, as `HttpServer` gives them: plain HTTP, and
+/// the listening address as host name (for `ConnectionInfo` of a request without `Host`).
+fn app_config(local_addr: SocketAddr) -> AppConfig {
+    // actix-web builds it with a crate-private constructor; this is the one actix-test uses.
+    // Outside semver, so an actix-web update that changes it fails to build, not to run.
+    AppConfig::__priv_test_new(false, local_addr.to_string(), local_addr)
+}
