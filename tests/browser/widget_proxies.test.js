@@ -199,7 +199,8 @@ function parseJson(text) {
 /** One raw HTTP exchange on 127.0.0.1:`port`: `{status, body}` of the answer. */
 function rawRequest(port, text) {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(text));
+    // Written, not ended: nginx takes a half-closed client as gone. The answer closes it.
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(text));
     let data = '';
     socket.setEncoding('utf8');
     socket.setTimeout(10000, () => socket.destroy(new Error('no answer in 10 s')));
