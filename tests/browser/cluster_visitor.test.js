@@ -30,12 +30,12 @@ test('through nginx round robin, a visitor on another origin chats with an agent
   const w = await shopWorld({ baseUrl: BASE, sitePort: Number(process.env.SWITCHBOARD_SITE_PORT) });
   try {
     const page = await w.open();
-    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
     const expected = [];
     let slowest = 0;
     let chatId = null;
     for (let i = 1; i <= ROUNDS; i += 1) {
-      await say(page, `Question ${i}`);
+      await say(chat, `Question ${i}`);
       expected.push(`visitor: Question ${i}`);
       chatId = chatId || await w.agent.waitFor(() => w.agent.chats()[0], 'the chat');
       await w.agent.waitFor(() => w.agent.messages(chatId).length >= expected.length, `question ${i}`);
@@ -43,7 +43,7 @@ test('through nginx round robin, a visitor on another origin chats with an agent
       await w.agent.send(chatId, `a-${i}`, `Answer ${i}`);
       expected.push(`agent: Answer ${i}`);
       try {
-        await waitForMessage(page, `Answer ${i}`, WAKE_WITHIN_MS);
+        await waitForMessage(chat, `Answer ${i}`, WAKE_WITHIN_MS);
       } catch (error) {
         throw new Error(`answer ${i} did not reach the widget within ${WAKE_WITHIN_MS} ms: ${error.message}`);
       }
@@ -51,7 +51,7 @@ test('through nginx round robin, a visitor on another origin chats with an agent
     }
     console.log(`# ${ROUNDS} answers, slowest reached the widget in ${slowest} ms`);
 
-    assert.deepStrictEqual(await conversation(page), expected, 'the widget shows every message once, in order');
+    assert.deepStrictEqual(await conversation(chat), expected, 'the widget shows every message once, in order');
     assert.deepStrictEqual(w.agent.messages(chatId), expected, 'the agent received every message once, in order');
     const seqs = w.agent.events.filter((e) => e.chat_id === chatId && STORED.has(e.type)).map((e) => e.seq);
     assert.deepStrictEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'no chat event twice or out of order');

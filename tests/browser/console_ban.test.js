@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  hook, loginConsole, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage,
+  hook, loginConsole, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage, widgetFrame,
 } = require('./harness');
 
 /** The pane of `chatId` in a console. */
@@ -19,8 +19,8 @@ test('the console bans the visitor of a chat: the widget sees the chat end, the 
     await loginConsole(console_, w.server, 'E1');
     const agentId = (await tokenOf(w.server, 'E1')).agent_id;
 
-    const visitor = await w.open();
-    await startChatFromWidget(visitor, w.site.url, agentId);
+    const visitorPage = await w.open();
+    const visitor = await startChatFromWidget(visitorPage, w.site.url, agentId);
     await say(visitor, 'You are all useless');
     const chat = console_.locator(hook('chat')).first();
     await chat.waitFor();
@@ -38,7 +38,7 @@ test('the console bans the visitor of a chat: the widget sees the chat end, the 
 
     // The visitor's widget: the chat ended, for the ban.
     await visitor.locator(`${hook('chat-status')}[data-state="closed"]`).waitFor();
-    await visitor.waitForFunction(
+    await widgetFrame(visitorPage).waitForFunction(
       (selector) => document.querySelector(selector).textContent.includes('You cannot start a new chat for now.'),
       hook('messages'),
     );

@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  hook, loginConsole, say, shopWorld, shownMessages, startChatFromWidget, tokenOf, waitForMessage,
+  hook, loginConsole, openWidget, say, shopWorld, shownMessages, startChatFromWidget, tokenOf, waitForMessage,
 } = require('./harness');
 
 const MARKUP = '<img src=x onerror=alert(1)>';
@@ -26,12 +26,12 @@ test('visitor and console hold a whole chat: typing, transfer, close, rating', a
     const aliceId = (await tokenOf(w.server, 'E1')).agent_id;
     const bobId = (await tokenOf(w.server, 'E2')).agent_id;
 
-    const visitor = await w.open();
-    await visitor.goto(w.site.url);
-    await visitor.click(hook('launcher'));
-    await visitor.waitForSelector(`${hook('agent-option')}[data-agent-id="${bobId}"]`);
-    assert.strictEqual(await visitor.locator(hook('agent-option')).count(), 2, 'both consoles are online');
-    await startChatFromWidget(visitor, w.site.url, aliceId);
+    const visitorPage = await w.open();
+    await visitorPage.goto(w.site.url);
+    const choosing = await openWidget(visitorPage);
+    await choosing.locator(`${hook('agent-option')}[data-agent-id="${bobId}"]`).waitFor();
+    assert.strictEqual(await choosing.locator(hook('agent-option')).count(), 2, 'both consoles are online');
+    const visitor = await startChatFromWidget(visitorPage, w.site.url, aliceId);
     await say(visitor, 'My tent pole broke');
 
     const chat = alice.locator(hook('chat')).first();
@@ -77,9 +77,9 @@ test('visitor and console hold a whole chat: typing, transfer, close, rating', a
     // Bob closes; the visitor rates.
     await bob.click(`${pane(chatId)} ${hook('close-chat')}`);
     await visitor.locator(`${hook('chat-status')}[data-state="closed"]`).waitFor();
-    await visitor.click(`${hook('rating-star')}[data-score="5"]`);
-    await visitor.fill(hook('rating-comment'), 'Fast and kind');
-    await visitor.click(hook('rating-submit'));
+    await visitor.locator(`${hook('rating-star')}[data-score="5"]`).click();
+    await visitor.locator(hook('rating-comment')).fill('Fast and kind');
+    await visitor.locator(hook('rating-submit')).click();
     await visitor.locator(hook('rating-thanks')).waitFor();
 
     const admin = await tokenOf(w.server, 'ADM');

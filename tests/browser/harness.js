@@ -275,7 +275,12 @@ async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } =
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(page);
   });
-  await new Promise((resolve) => site.listen(port, '127.0.0.1', resolve));
+  // The port was picked before the server started: another process may have taken it since.
+  // Fail the test then (an unhandled 'error' would leave it hanging).
+  await new Promise((resolve, reject) => {
+    site.once('error', (error) => reject(new Error(`the shop cannot listen on ${port}: ${error.message}`)));
+    site.listen(port, '127.0.0.1', resolve);
+  });
   return {
     port,
     /** The page on the allowlisted origin. */
@@ -308,7 +313,14 @@ async function shopWorld({
   for (const [employeeId, name] of moreAgents) server.addAgent(employeeId, name);
   server.addAgent('ADM', 'Ada', { admin: true });
   const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
-  const site = await customerSite(server, { port: sitePort, scriptAttrs });
+  let site;
+  try {
+    site = await customerSite(server, { port: sitePort, scriptAttrs });
+  } catch (error) {
+    if (agent) await agent.stop();
+    await server.stop();
+    throw error;
+  }
   const browser = await launchBrowser();
   const admin = await tokenOf(server, 'ADM');
   const errors = [];

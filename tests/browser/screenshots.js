@@ -3,7 +3,7 @@
 'use strict';
 
 const path = require('node:path');
-const { ApiAgent, REPO, Server, hook, launchBrowser, say, waitForMessage } = require('./harness');
+const { ApiAgent, REPO, Server, hook, launchBrowser, say, waitForMessage, widget } = require('./harness');
 
 async function main() {
   const server = await Server.start();
@@ -15,15 +15,16 @@ async function main() {
     const page = await context.newPage();
     await page.goto(server.url('/demo/'));
     await page.tap(hook('launcher'));
-    await page.tap(`${hook('agent-option')}[data-agent-id="${agent.id}"]`);
-    await page.waitForSelector(`${hook('chat-status')}[data-state="open"]`);
-    await say(page, 'Hi! Do the Ridge 2 tents come with a footprint?');
+    const chat = widget(page);
+    await chat.locator(`${hook('agent-option')}[data-agent-id="${agent.id}"]`).tap();
+    await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+    await say(chat, 'Hi! Do the Ridge 2 tents come with a footprint?');
     const chatId = await agent.waitFor(() => agent.chats()[0], 'a chat');
     await agent.waitFor(() => agent.messages(chatId).length === 1, 'the question');
     await agent.send(chatId, 'a-1', 'Hello! Yes, the footprint is included, and shipping is free this week.');
-    await waitForMessage(page, 'Hello! Yes, the footprint is included, and shipping is free this week.');
+    await waitForMessage(chat, 'Hello! Yes, the footprint is included, and shipping is free this week.');
     await server.api('POST', `/api/chats/${chatId}/typing`, { typing: true }, agent.token);
-    await page.locator(hook('typing')).waitFor({ state: 'visible' });
+    await chat.locator(hook('typing')).waitFor({ state: 'visible' });
     const file = path.join(REPO, 'docs', 'widget.png');
     await page.screenshot({ path: file });
     console.log(`wrote ${file}`);

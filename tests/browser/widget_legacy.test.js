@@ -75,7 +75,9 @@ test('IE8-like: a whole chat, and two tabs share one poll though storage events 
     const chatId = await w.agent.waitFor(() => w.agent.chats()[1], 'the second chat');
     const second = await w.open(context);
     await second.goto(w.site.url);
-    const other = await openWidget(second);
+    // The chat is running with the panel open: the new tab opens it by itself.
+    const other = widget(second);
+    await other.locator(hook('panel')).waitFor({ state: 'visible' });
     await other.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
     await sleep(3000); // the heartbeat settles who leads
     const polls = [0, 0];

@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  hook, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage,
+  hook, openWidget, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage, widget,
 } = require('./harness');
 
 const world = (options = {}) => shopWorld({ maxChats: 1, ...options });
@@ -14,12 +14,12 @@ const world = (options = {}) => shopWorld({ maxChats: 1, ...options });
 test('a visitor waits in the queue with its position and is served when a chat ends', async () => {
   const w = await world();
   try {
-    const first = await w.open();
-    await startChatFromWidget(first, w.site.url, 'any');
-    const second = await w.open();
-    await second.goto(w.site.url);
-    await second.click(hook('launcher'));
-    await second.click(hook('agent-any'));
+    const firstPage = await w.open();
+    const first = await startChatFromWidget(firstPage, w.site.url, 'any');
+    const secondPage = await w.open();
+    await secondPage.goto(w.site.url);
+    const second = await openWidget(secondPage);
+    await second.locator(hook('agent-any')).click();
     const position = second.locator(hook('queue-position'));
     await position.waitFor({ state: 'visible' });
     assert.strictEqual(await position.getAttribute('data-position'), '1');
@@ -27,7 +27,7 @@ test('a visitor waits in the queue with its position and is served when a chat e
     await say(second, 'written while waiting');
 
     const firstChat = await w.agent.waitFor(() => w.agent.chats()[0], 'the first chat');
-    await first.click(hook('end-chat'));
+    await first.locator(hook('end-chat')).click();
     await first.locator(`${hook('chat-status')}[data-state="closed"]`).waitFor();
     await second.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
     const secondChat = await w.agent.waitFor(() => w.agent.chats()[1], 'the queued chat');
@@ -47,13 +47,13 @@ test('with nobody online the widget offers the offline form and the message is s
   try {
     const page = await w.open();
     await page.goto(w.site.url);
-    await page.click(hook('launcher'));
-    await page.locator(hook('offline-form')).waitFor({ state: 'visible' });
-    await page.fill(hook('offline-name'), 'Mina');
-    await page.fill(hook('offline-email'), 'mina@example.com');
-    await page.fill(hook('offline-body'), 'Please call me about a bulk order.');
-    await page.click(hook('offline-submit'));
-    await page.locator(hook('offline-done')).waitFor({ state: 'visible' });
+    const chat = await openWidget(page);
+    await chat.locator(hook('offline-form')).waitFor({ state: 'visible' });
+    await chat.locator(hook('offline-name')).fill('Mina');
+    await chat.locator(hook('offline-email')).fill('mina@example.com');
+    await chat.locator(hook('offline-body')).fill('Please call me about a bulk order.');
+    await chat.locator(hook('offline-submit')).click();
+    await chat.locator(hook('offline-done')).waitFor({ state: 'visible' });
 
     const alice = await tokenOf(w.server, 'E1');
     const { body } = await w.server.api('GET', '/api/offline-messages', undefined, alice.token);
@@ -79,14 +79,18 @@ test("an agent's invitation opens the widget by itself", async () => {
       if (!visitorId) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.ok(visitorId, 'the visitor on the page is listed for agents');
-    assert.strictEqual(await page.locator(hook('panel')).isVisible(), false, 'the panel starts closed');
+    const chat = widget(page);
+    // The panel lives in the widget's iframe, which the loader keeps hidden while it is closed.
+    assert.strictEqual(await page.locator(hook('frame')).isVisible(), false, 'the chat frame starts hidden');
+    assert.strictEqual(await chat.locator(hook('panel')).isVisible(), false, 'the panel starts closed');
 
     const invited = await w.server.api('POST', '/api/chats/invite', { visitor_id: visitorId }, w.agent.token);
     assert.strictEqual(invited.status, 201, JSON.stringify(invited.body));
-    await page.locator(hook('panel')).waitFor({ state: 'visible' });
-    await page.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+    await page.locator(hook('frame')).waitFor({ state: 'visible' });
+    await chat.locator(hook('panel')).waitFor({ state: 'visible' });
+    await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
     await w.agent.send(invited.body.chat_id, 'a-1', 'Hi! Can I help you find a tent?');
-    await waitForMessage(page, 'Hi! Can I help you find a tent?');
+    await waitForMessage(chat, 'Hi! Can I help you find a tent?');
     assert.deepStrictEqual(w.errors, []);
   } finally {
     await w.close();
@@ -98,8 +102,8 @@ test('the widget speaks the browser language, and data-lang overrides it', async
   const korean = await world({ agentOnline: false, scriptAttrs: 'data-lang="ko"' });
   try {
     const title = async (page) => {
-      await page.click(hook('launcher'));
-      return page.locator('#sbw-title').textContent();
+      const chat = await openWidget(page);
+      return chat.locator(hook('title')).textContent();
     };
     const chinese = await w.open({ locale: 'zh-CN' });
     await chinese.goto(w.site.url);
@@ -121,10 +125,10 @@ test('a message while the panel is closed shows an unread badge and a title noti
   const w = await world();
   try {
     const page = await w.open();
-    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
-    await page.click(hook('minimize'));
-    await page.locator(hook('panel')).waitFor({ state: 'hidden' });
+    await chat.locator(hook('minimize')).click();
+    await chat.locator(hook('panel')).waitFor({ state: 'hidden' });
     await w.agent.send(chatId, 'a-1', 'Are you still there?');
     const badge = page.locator(hook('badge'));
     await badge.waitFor({ state: 'visible' });
@@ -137,7 +141,7 @@ test('a message while the panel is closed shows an unread badge and a title noti
     assert.ok(titles.has('(1) New message'), `the title blinks: ${[...titles]}`);
 
     await page.click(hook('launcher'));
-    await waitForMessage(page, 'Are you still there?');
+    await waitForMessage(chat, 'Are you still there?');
     await badge.waitFor({ state: 'hidden' });
     titles = new Set();
     for (let i = 0; i < 15; i += 1) {

@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const {
   ARTIFACTS, ApiAgent, Server, customerSite, freePort, hook, launchBrowser, shownMessages, waitForMessage, watchErrors,
+  widget,
 } = require('./harness');
 
 test('the visitor flow works at a phone viewport with touch', async () => {
@@ -25,24 +26,30 @@ test('the visitor flow works at a phone viewport with touch', async () => {
     const errors = watchErrors(page, []);
     await page.goto(site.url);
     await page.tap(hook('launcher'));
-    const panel = await page.waitForSelector(hook('panel'), { state: 'visible' });
-    const box = await panel.boundingBox();
-    assert.ok(box.width >= 370 && box.height >= 600, `the panel fills the phone screen: ${JSON.stringify(box)}`);
+    const chat = widget(page);
+    const panel = chat.locator(hook('panel'));
+    await panel.waitFor({ state: 'visible' });
+    // The panel lives in the widget's iframe: both the frame on the page and the panel in it
+    // (boxes in the page's coordinates) fill the phone screen.
+    for (const [what, located] of [['frame', page.locator(hook('frame'))], ['panel', panel]]) {
+      const box = await located.boundingBox();
+      assert.ok(box && box.width >= 370 && box.height >= 600, `the ${what} fills the phone screen: ${JSON.stringify(box)}`);
+    }
 
-    await page.tap(`${hook('agent-option')}[data-agent-id="${agent.id}"]`);
-    await page.waitForSelector(`${hook('chat-status')}[data-state="open"]`);
+    await chat.locator(`${hook('agent-option')}[data-agent-id="${agent.id}"]`).tap();
+    await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
     for (const name of ['send', 'minimize', 'end-chat']) {
-      const target = await page.locator(hook(name)).boundingBox();
+      const target = await chat.locator(hook(name)).boundingBox();
       assert.ok(target && target.width >= 44 && target.height >= 44, `${name} is a 44 px touch target: ${JSON.stringify(target)}`);
     }
-    await page.tap(hook('input'));
-    await page.fill(hook('input'), 'Hello from my phone');
-    await page.tap(hook('send'));
+    await chat.locator(hook('input')).tap();
+    await chat.locator(hook('input')).fill('Hello from my phone');
+    await chat.locator(hook('send')).tap();
     const chatId = await agent.waitFor(() => agent.chats()[0], 'a chat');
     await agent.waitFor(() => agent.messages(chatId).includes('visitor: Hello from my phone'), 'the message');
     await agent.send(chatId, 'a-1', 'Hi! What can I do for you?');
-    await waitForMessage(page, 'Hi! What can I do for you?');
-    const shown = (await shownMessages(page)).filter((m) => m.from !== 'system').map((m) => m.text);
+    await waitForMessage(chat, 'Hi! What can I do for you?');
+    const shown = (await shownMessages(chat)).filter((m) => m.from !== 'system').map((m) => m.text);
     assert.deepStrictEqual(shown, ['Hello from my phone', 'Hi! What can I do for you?']);
 
     fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,4 +1,4 @@
-// The widget when things go wrong around it: the host page's localStorage is full, the server is
+// The widget when things go wrong around it: its localStorage is full, the server is
 // away longer than the presence lease, a tab with unsent messages is closed, a tab that leads
 // is throttled, the history fails on reload, a send or a chat start is refused.
 'use strict';
@@ -6,8 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  conversation, hook, say, shopWorld, shownMessages, sleep, startChatFromWidget, tokenOf, transcript,
-  waitForMessage,
+  conversation, hook, openWidget, say, shopWorld, shownMessages, sleep, startChatFromWidget, tokenOf, transcript,
+  waitForMessage, widget, widgetFrame,
 } = require('./harness');
 
 const world = (options) => shopWorld(options);
@@ -17,14 +17,14 @@ async function secondTab(w, ctx) {
   const page = await w.open(ctx);
   await page.goto(w.site.url);
   await sleep(3000);
-  if (!(await page.locator(hook('panel')).isVisible())) await page.click(hook('launcher'));
-  await page.locator(hook('input')).waitFor();
+  if (!(await widget(page).locator(hook('panel')).isVisible())) await page.click(hook('launcher'));
+  await widget(page).locator(hook('input')).waitFor();
   return page;
 }
 
 const isPoll = (server) => (request) => request.url().startsWith(server.url('/poll'));
 
-/** Fills the page's localStorage until about `leave` characters are left; returns what is left. */
+/** Fills the localStorage it runs in until about `leave` characters are left; returns what is left. */
 function fillStorage(leave) {
   localStorage.clear();
   let i = 0;
@@ -49,7 +49,9 @@ function fillStorage(leave) {
   return free;
 }
 
-test('with the host page\'s localStorage nearly full the widget does not flood the server and still chats', async () => {
+// The widget's storage is no longer the host page's but its frame's: the server's origin under the
+// shop's site. The intent stays: that storage nearly full, the widget neither floods nor fails.
+test('with the widget\'s localStorage nearly full the widget does not flood the server and still chats', async () => {
   const w = await world();
   try {
     // Room for a key or two (the leader's heartbeat fits, the token does not), then for none.
@@ -61,28 +63,40 @@ test('with the host page\'s localStorage nearly full the widget does not flood t
         if (r.url() === w.server.url('/api/visitors')) visitors += 1;
         if (isPoll(w.server)(r)) polls += 1;
       });
-      await page.route('**/widget.js', (r) => r.abort()); // keep the widget out while the page fills
+      // Keep the widget out while its storage fills: no loader, and the frame page (in the same
+      // storage as the widget's frame: the server's origin in the shop's page) without its scripts.
+      await page.route('**/widget.js', (r) => r.abort());
+      await page.route('**/widget/*.js', (r) => r.abort());
       await page.goto(w.site.url);
-      const free = await page.evaluate(fillStorage, leave);
+      await page.evaluate((src) => new Promise((resolve) => {
+        const frame = document.createElement('iframe');
+        frame.onload = resolve;
+        frame.src = src;
+        document.body.appendChild(frame);
+      }), w.server.url('/widget/frame.html'));
+      const free = await widgetFrame(page).evaluate(fillStorage, leave);
       await page.unroute('**/widget.js');
+      await page.unroute('**/widget/*.js');
       await page.reload();
       await sleep(5000);
+      assert.ok(await widgetFrame(page).evaluate(() => localStorage.getItem('pad') !== null),
+        'the widget\'s frame has the storage that was filled');
       console.log(`storage full (${free} characters left): POST /api/visitors x${visitors}, polls x${polls} in 5 s`);
       assert.ok(free < leave + 40, `storage left: ${free}`);
       assert.ok(visitors <= 2, `one visitor, not a storm: ${visitors} POST /api/visitors`);
       assert.ok(polls <= 4, `a held poll, not a storm: ${polls} polls`);
 
       // And the visitor can still chat, from memory.
-      await page.click(hook('launcher'));
-      await page.click(`${hook('agent-option')}[data-agent-id="${w.agent.id}"]`);
-      await page.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
+      const chat = await openWidget(page);
+      await chat.locator(`${hook('agent-option')}[data-agent-id="${w.agent.id}"]`).click();
+      await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor();
       const chatId = await w.agent.waitFor(() => w.agent.chats()[round], 'a chat');
-      await say(page, 'my storage is full');
+      await say(chat, 'my storage is full');
       await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: my storage is full'), 'the visitor message');
       await w.agent.send(chatId, `a-${round}`, 'No problem.');
-      await waitForMessage(page, 'No problem.');
+      await waitForMessage(chat, 'No problem.');
       await sleep(2000);
-      assert.deepStrictEqual(await conversation(page), ['visitor: my storage is full', 'agent: No problem.']);
+      assert.deepStrictEqual(await conversation(chat), ['visitor: my storage is full', 'agent: No problem.']);
       assert.ok(visitors <= 2 && polls <= 12, `still calm: ${visitors} visitors, ${polls} polls`);
     }
     assert.deepStrictEqual(w.errors, []);
@@ -97,9 +111,9 @@ test('after an outage longer than the lease the widget polls again within lease 
   const w = await world({ settings: `[presence]\nlease_secs = ${LEASE}\ngrace_secs = ${GRACE}` });
   try {
     const page = await w.open();
-    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
-    await say(page, 'before the outage');
+    await say(chat, 'before the outage');
     await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: before the outage'), 'the visitor message');
 
     const started = [];
@@ -118,13 +132,13 @@ test('after an outage longer than the lease the widget polls again within lease 
     const back = Date.now();
     console.log(`server down ${((back - down) / 1000).toFixed(1)} s, ${failed.length} failed polls`);
     await w.agent.send(chatId, 'a-1', 'after the outage');
-    await waitForMessage(page, 'after the outage', (LEASE + GRACE) * 1000);
+    await waitForMessage(chat, 'after the outage', (LEASE + GRACE) * 1000);
     const first = started.find((t) => t >= back);
     assert.ok(first && first - back < (LEASE + GRACE) * 1000, `polled again ${(first - back) / 1000} s after the restart`);
 
     await sleep((LEASE + GRACE + 2) * 1000); // a gone visitor's chat would be closed by now
-    assert.strictEqual(await page.getAttribute(hook('chat-status'), 'data-state'), 'open');
-    await say(page, 'still here');
+    assert.strictEqual(await chat.locator(hook('chat-status')).getAttribute('data-state'), 'open');
+    await say(chat, 'still here');
     await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: still here'), 'the message after the outage');
     const admin = await tokenOf(w.server, 'ADM');
     const events = await transcript(w.server, admin.token, chatId);
@@ -144,18 +158,20 @@ test('a message left unsent by a closed tab is sent by another tab, before a lat
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
     const b = await secondTab(w, ctx);
     // No send gets through from either tab for now.
-    for (const page of [a, b]) await page.route('**/send', (r) => r.abort());
-    await say(a, 'first, typed in A');
+    let blocked = 0;
+    for (const page of [a, b]) await page.route('**/send', (r) => { blocked += 1; return r.abort(); });
+    await say(widget(a), 'first, typed in A');
     await sleep(1000);
-    await say(b, 'second, typed in B');
+    await say(widget(b), 'second, typed in B');
     await sleep(1000);
+    assert.ok(blocked >= 1, 'a send was tried and held back');
     await a.close();
     await b.unroute('**/send');
     await w.agent.waitFor(() => w.agent.messages(chatId).length >= 2, 'both messages', 30000);
-    await waitForMessage(b, 'first, typed in A');
+    await waitForMessage(widget(b), 'first, typed in A');
     await sleep(2000);
     assert.deepStrictEqual(w.agent.messages(chatId), ['visitor: first, typed in A', 'visitor: second, typed in B']);
-    const shown = await shownMessages(b);
+    const shown = await shownMessages(widget(b));
     assert.deepStrictEqual(shown.map((m) => m.text), ['first, typed in A', 'second, typed in B']);
     assert.ok(shown.every((m) => m.seq), `both stored: ${JSON.stringify(shown)}`);
     assert.deepStrictEqual(w.errors, []);
@@ -169,7 +185,8 @@ test('a throttled leader tab gives the poll up for good once another tab has tak
   try {
     const ctx = await w.context();
     const a = await w.open(ctx);
-    // A long-hidden Chrome tab: its heartbeat runs once a minute.
+    // A long-hidden Chrome tab: its heartbeat runs once a minute (init scripts run in its frames
+    // too, so in the widget's frame, whose heartbeat this is).
     await a.addInitScript(() => {
       const every = window.setInterval;
       window.setInterval = function (fn, ms) { return every.call(window, fn, ms === 2000 ? 60000 : ms); };
@@ -188,8 +205,8 @@ test('a throttled leader tab gives the poll up for good once another tab has tak
     await w.agent.send(chatId, 'a-2', 'two');
     await sleep(3000);
     for (const page of [a, b]) {
-      await waitForMessage(page, 'two');
-      assert.deepStrictEqual(await conversation(page), ['agent: one', 'agent: two']);
+      await waitForMessage(widget(page), 'two');
+      assert.deepStrictEqual(await conversation(widget(page)), ['agent: one', 'agent: two']);
     }
     console.log(`polls started (ms): A ${polls.a.join(' ')}; B ${polls.b.join(' ')}`);
     assert.deepStrictEqual(polls.a.filter((t) => t > 14000), [], 'A polls no more once B leads');
@@ -204,12 +221,12 @@ test('when loading the history fails on reload, the earlier messages still come'
   const w = await world();
   try {
     const page = await w.open();
-    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
-    await say(page, 'visitor one');
+    await say(chat, 'visitor one');
     await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: visitor one'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'agent one');
-    await waitForMessage(page, 'agent one');
+    await waitForMessage(chat, 'agent one');
     let failing = 4;
     await page.route('**/messages?*', (r) => {
       if (failing <= 0) return r.continue();
@@ -222,10 +239,10 @@ test('when loading the history fails on reload, the earlier messages still come'
     });
     await page.reload();
     await w.agent.send(chatId, 'a-2', 'agent two');
-    await waitForMessage(page, 'agent two');
-    await waitForMessage(page, 'agent one', 30000);
+    await waitForMessage(chat, 'agent two');
+    await waitForMessage(chat, 'agent one', 30000);
     await sleep(1000);
-    assert.deepStrictEqual(await conversation(page), ['visitor: visitor one', 'agent: agent one', 'agent: agent two']);
+    assert.deepStrictEqual(await conversation(chat), ['visitor: visitor one', 'agent: agent one', 'agent: agent two']);
     assert.deepStrictEqual(w.errors, []);
   } finally {
     await w.close();
@@ -247,9 +264,9 @@ test('a message the server refuses is shown as not sent in every tab', async () 
         body: JSON.stringify({ error: { code: 'invalid_field', message: refusal, field: 'body' } }),
       }));
     }
-    await say(a, 'refused message');
+    await say(widget(a), 'refused message');
     for (const page of [a, b]) {
-      const item = page.locator(hook('message')).filter({ hasText: 'refused message' });
+      const item = widget(page).locator(hook('message')).filter({ hasText: 'refused message' });
       await item.filter({ hasText: refusal }).waitFor({ timeout: 10000 });
       assert.strictEqual(await item.getAttribute('data-seq'), null);
     }
@@ -270,16 +287,16 @@ test('an agent_full answer stays on screen', async () => {
     assert.strictEqual(refused.status, 409);
     assert.strictEqual(refused.body.error.code, 'agent_full');
 
-    const second = await w.open();
-    await second.goto(w.site.url);
-    await second.click(hook('launcher'));
+    const secondPage = await w.open();
+    await secondPage.goto(w.site.url);
+    const second = await openWidget(secondPage);
     const option = `${hook('agent-option')}[data-agent-id="${w.agent.id}"]`;
-    await second.click(option);
+    await second.locator(option).click();
     const note = second.locator(hook('panel')).getByText(refused.body.error.message, { exact: true });
     await note.waitFor({ timeout: 5000 });
     await sleep(2500); // the agent list has been reloaded by now
     assert.ok(await note.isVisible(), 'the reason stays visible');
-    assert.strictEqual(await second.getAttribute(hook('chat-status'), 'data-state'), 'choosing');
+    assert.strictEqual(await second.locator(hook('chat-status')).getAttribute('data-state'), 'choosing');
     assert.ok(await second.locator(option).isVisible(), 'the agent list is still there');
     assert.deepStrictEqual(w.errors, []);
   } finally {
@@ -291,25 +308,29 @@ test('a chat the widget lost track of comes back when starting answers chat_alre
   const w = await world();
   try {
     const page = await w.open();
-    await startChatFromWidget(page, w.site.url, w.agent.id);
+    const chat = await startChatFromWidget(page, w.site.url, w.agent.id);
     const chatId = await w.agent.waitFor(() => w.agent.chats()[0], 'a chat');
-    await say(page, 'hello');
+    await say(chat, 'hello');
     // The store orders the chat; answer only once "hello" is in it, or "hi there" may come first.
     await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: hello'), 'the visitor message');
     await w.agent.send(chatId, 'a-1', 'hi there');
-    await waitForMessage(page, 'hi there');
-    // The page lost the chat but kept the token and the cursor (say, a script cleared one key).
-    await page.evaluate(() => {
-      for (const k of Object.keys(localStorage)) if (/^switchboard:.*:(chat|open)$/.test(k)) localStorage.removeItem(k);
-    });
+    await waitForMessage(chat, 'hi there');
+    // The widget lost the chat but kept the token and the cursor (say, a script cleared one key).
+    // Its storage is its frame's now (the server's origin), keys prefixed `sb:`.
+    const cleared = await widgetFrame(page).evaluate(() => ['sb:chat', 'sb:open'].filter((k) => {
+      const had = localStorage.getItem(k) !== null;
+      localStorage.removeItem(k);
+      return had;
+    }));
+    assert.deepStrictEqual(cleared, ['sb:chat', 'sb:open'], 'the widget kept its chat under these keys');
     await page.reload();
     await page.click(hook('launcher'));
-    await page.click(`${hook('agent-option')}[data-agent-id="${w.agent.id}"]`);
-    await page.locator(`${hook('chat-status')}[data-state="open"]`).waitFor({ timeout: 10000 });
-    await waitForMessage(page, 'hi there');
-    await say(page, 'back again');
+    await chat.locator(`${hook('agent-option')}[data-agent-id="${w.agent.id}"]`).click();
+    await chat.locator(`${hook('chat-status')}[data-state="open"]`).waitFor({ timeout: 10000 });
+    await waitForMessage(chat, 'hi there');
+    await say(chat, 'back again');
     await w.agent.waitFor(() => w.agent.messages(chatId).includes('visitor: back again'), 'the message in the old chat');
-    assert.deepStrictEqual(await conversation(page), ['visitor: hello', 'agent: hi there', 'visitor: back again']);
+    assert.deepStrictEqual(await conversation(chat), ['visitor: hello', 'agent: hi there', 'visitor: back again']);
     assert.deepStrictEqual(w.agent.chats(), [chatId], 'no second chat');
     assert.deepStrictEqual(w.errors, []);
   } finally {
