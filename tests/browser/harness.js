@@ -264,13 +264,16 @@ async function transcript(server, token, chatId) {
 }
 
 /** A customer's site on its own origin: serves one page embedding the widget from `server`. */
-async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } = {}) {
+async function customerSite(server, { port, extraHead = '', scriptAttrs = '', inHead = false } = {}) {
   port = port || await freePort();
+  // `<script async>` at the end of the body, or (`inHead`) a plain one in <head>, run before the
+  // body exists, as IE8 runs every script.
+  const tag = `<script src="${server.url('/widget.js')}"${inHead ? '' : ' async'} ${scriptAttrs}></script>`;
   const page = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Acme test shop</title>${extraHead}</head>
+<title>Acme test shop</title>${extraHead}${inHead ? tag : ''}</head>
 <body><h1>Acme test shop</h1><p>Boots, tents and stoves.</p>
-<script src="${server.url('/widget.js')}" async ${scriptAttrs}></script></body></html>`;
+${inHead ? '' : tag}</body></html>`;
   const site = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(page);
@@ -302,7 +305,7 @@ async function customerSite(server, { port, extraHead = '', scriptAttrs = '' } =
  * and the agents are added to its store, which must not have them yet.
  */
 async function shopWorld({
-  maxChats = 3, agentOnline = true, moreAgents = [], settings = '', scriptAttrs = '', baseUrl = '', sitePort = 0,
+  maxChats = 3, agentOnline = true, moreAgents = [], settings = '', scriptAttrs = '', inHead = false, baseUrl = '', sitePort = 0,
 } = {}) {
   if (baseUrl && (settings || !sitePort)) throw new Error('a running server takes no settings and needs the sitePort it allows');
   sitePort = sitePort || await freePort();
@@ -315,7 +318,7 @@ async function shopWorld({
   const agent = agentOnline ? await ApiAgent.online(server, 'E1') : null;
   let site;
   try {
-    site = await customerSite(server, { port: sitePort, scriptAttrs });
+    site = await customerSite(server, { port: sitePort, scriptAttrs, inHead });
   } catch (error) {
     if (agent) await agent.stop();
     await server.stop();

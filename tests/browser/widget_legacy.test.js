@@ -57,8 +57,9 @@ async function wholeChat(w, page) {
   return chatId;
 }
 
-test('IE8-like: a whole chat, and two tabs share one poll though storage events name no key', async () => {
-  const w = await shopWorld();
+test('IE8-like, the loader a plain <script> in <head>: a whole chat, and two tabs share one poll though storage events name no key', async () => {
+  // IE8 ignores async: the loader runs before the body exists.
+  const w = await shopWorld({ inHead: true });
   try {
     const context = await oldBrowser(w, 'ie8');
     const page = await w.open(context);
