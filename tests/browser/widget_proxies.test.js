@@ -51,7 +51,26 @@ function watchBanner() {
   });
 }
 
-/** The polls the page's widget makes: `{timeout, started, ended, status}` each. */
+/**
+ * Counts, in the agent console, every time its connection line says "Reconnecting…"
+ * (`data-state="retrying"`), as the root element's `data-retrying-shown`.
+ */
+function watchConsoleConnection() {
+  if (!/\/agent\/?$/.test(location.pathname)) return;
+  let shown = 0;
+  document.addEventListener('DOMContentLoaded', () => {
+    document.documentElement.setAttribute('data-retrying-shown', '0');
+    const line = document.querySelector('[data-sb="connection"]');
+    new MutationObserver(() => {
+      if (line.getAttribute('data-state') === 'retrying') {
+        shown += 1;
+        document.documentElement.setAttribute('data-retrying-shown', String(shown));
+      }
+    }).observe(line, { attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+
+/** The polls a page makes (its frames' too): `{timeout, started, ended, status}` each. */
 function recordPolls(page) {
   const polls = [];
   const of = new Map();
@@ -74,19 +93,35 @@ async function replyTime(agent, chatId, chat, id, body) {
   return Date.now() - sent;
 }
 
-test('behind a squid that cuts idle requests at 20 s: replies within 1 s, no "connection lost", the hold learnt', { skip }, async () => {
+/** What a page's polls show after the first one squid cut: `{firstCut, after, cutsAfter}`. */
+function afterFirstCut(polls) {
+  const firstCut = polls.find((p) => p.status === 504);
+  const after = firstCut ? polls.filter((p) => p.started > firstCut.ended) : [];
+  return { firstCut, after, cutsAfter: after.filter((p) => p.status === 504 || p.status === 0) };
+}
+
+test('behind a squid that cuts idle requests at 20 s: replies within 1 s, no "connection lost", the hold learnt (widget and console)', { skip }, async () => {
   const squid = await startSquid({ readTimeoutSecs: 20 });
   const sitePort = await freePort();
   const server = await Server.start({ origins: [`http://127.0.0.1:${sitePort}`] });
   server.addAgent('E1', 'Alice');
+  server.addAgent('E2', 'Bob');
   const agent = await ApiAgent.online(server, 'E1');
   const site = await customerSite(server, { port: sitePort });
   const browser = await launchBrowserThrough(squid);
   try {
+    // An agent's console behind the same proxy, idle the whole time.
+    const staff = await (await browser.newContext()).newPage();
+    await staff.addInitScript(watchConsoleConnection);
+    const errors = watchErrors(staff, []);
+    const staffPolls = recordPolls(staff);
+    await loginConsole(staff, server, 'E2');
+    await staff.locator(`${hook('connection')}[data-state="connected"]`).waitFor();
+
     const context = await browser.newContext();
     await context.addInitScript(watchBanner);
     const page = await context.newPage();
-    const errors = watchErrors(page, []);
+    watchErrors(page, errors);
     const polls = recordPolls(page);
     const chat = await startChatFromWidget(page, site.url, agent.id);
     await say(chat, 'Hello through the office proxy');
@@ -117,6 +152,14 @@ test('behind a squid that cuts idle requests at 20 s: replies within 1 s, no "co
     assert.deepStrictEqual(cutsAfter, [], 'no poll cut once the hold is learnt');
     assert.ok(times.every((t) => t < REPLY_WITHIN_MS), `every reply within ${REPLY_WITHIN_MS} ms: ${times}`);
     assert.strictEqual(await widget(page).locator('html').getAttribute('data-banner-shown'), '0', '"connection lost" never shown');
+
+    const console_ = afterFirstCut(staffPolls);
+    console.log(`console: first cut after ${console_.firstCut ? ((console_.firstCut.ended - console_.firstCut.started) / 1000).toFixed(1) : '-'} s; ` +
+      `then ${console_.after.length} polls asking ${[...new Set(console_.after.map((p) => p.timeout))].join('/')} s, ${console_.cutsAfter.length} cut`);
+    assert.ok(console_.firstCut && console_.firstCut.timeout === 25, `squid cut one of the console's 25 s polls: ${JSON.stringify(staffPolls)}`);
+    assert.ok(console_.after.length >= 3 && console_.after.every((p) => p.timeout <= 15), `the console's hold learnt: ${JSON.stringify(console_.after)}`);
+    assert.deepStrictEqual(console_.cutsAfter, [], 'no console poll cut once the hold is learnt');
+    assert.strictEqual(await staff.locator('html').getAttribute('data-retrying-shown'), '0', '"Reconnecting…" never shown in the console');
     assert.deepStrictEqual(await conversation(chat), ['visitor: Hello through the office proxy', 'agent: Hello back',
       'agent: Sent just after the cut', 'agent: Reply 2', 'agent: Reply 3', 'agent: Reply 4', 'agent: Still there?']);
     assert.deepStrictEqual(errors, []);
