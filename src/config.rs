@@ -52,7 +52,9 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// Cap on `GET /poll` requests held at once. Clamped below `max_connections`.
     pub max_held_polls: usize,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes; 0 is the smallest that admits every body the
+    /// field limits allow, in every content type (`http::body_limit`). A value below that is
+    /// refused at startup.
     pub max_body_bytes: usize,
     /// Seconds a graceful shutdown waits for in-flight requests after answering held polls.
     pub shutdown_timeout_secs: u64,
@@ -298,7 +300,7 @@ impl Default for ServerSettings {
             workers: 0,
             max_connections: 19_900,
             max_held_polls: 19_400,
-            max_body_bytes: 16 * 1024,
+            max_body_bytes: 0,
             shutdown_timeout_secs: 2,
             client_request_timeout_secs: 10,
             public_dir: "public".into(),

@@ -8,7 +8,8 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin` …) and the rule of where the widget may run
+//!   `Email`, `PageLimit`, `Origin` …), the rule every stored text obeys (no NUL:
+//!   `refuse_nul`, called by each parser of one) and the rule of where the widget may run
 //!   (`AllowedOrigins::admits`). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
@@ -36,6 +37,9 @@
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
+//!   `http::body` reads bodies in their three content types (refusing text that is not UTF-8
+//!   and fields given twice, with `http::strict_json` for JSON); `http::body_limit` derives
+//!   the smallest body limit from the documented field limits.
 //!   `http::pages` serves the front ends in `public/` (widget, console, admin, demo) with their
 //!   security headers; `http::own_origin` finds this server's origin as the browser sees it
 //!   (`server.public_url`, a trusted proxy's `X-Forwarded-Host`, or `Host`) for CORS and for

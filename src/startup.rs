@@ -74,7 +74,10 @@ impl ShutdownHandle {
 
 impl Application {
     /// Opens the store (migrating it), binds the listener and prepares the server.
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        // A body limit too small for the field limits is refused before the store is touched.
+        settings.server.max_body_bytes =
+            crate::http::body_limit::resolve(&settings).map_err(ConfigError::Value)?;
         let mut store_settings = settings.store.clone();
         if store_settings.max_write_batch == 0 && settings.broker.kind == BrokerKind::Redis {
             // Several nodes write to one PostgreSQL: a batch would hold the row locks of all
@@ -89,7 +92,10 @@ impl Application {
     }
 
     /// Like [`Application::build`], on a store that is already open.
-    pub fn build_with_store(settings: Settings, store: Store) -> Result<Self, StartupError> {
+    pub fn build_with_store(mut settings: Settings, store: Store) -> Result<Self, StartupError> {
+        // `0` becomes the limit in force (the services read it); too small is refused.
+        settings.server.max_body_bytes =
+            crate::http::body_limit::resolve(&settings).map_err(ConfigError::Value)?;
         let server_settings = &settings.server;
         // Refused before anything starts (the services read the same allowlist).
         let allowlist = settings.cors.allowlist()?;

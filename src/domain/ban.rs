@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::InvalidInput;
+use super::{refuse_nul, InvalidInput};
 
 /// Longest reason kept, in characters.
 pub const MAX_BAN_REASON_CHARS: usize = 500;
@@ -49,6 +49,9 @@ pub struct BanReason(String);
 impl BanReason {
     /// `None` for an absent or blank reason.
     pub fn parse(text: Option<&str>) -> Result<Option<Self>, InvalidInput> {
+        if let Some(text) = text {
+            refuse_nul(text, "reason")?;
+        }
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
@@ -125,6 +128,7 @@ mod tests {
         assert_eq!(BanReason::parse(Some("   ")), Ok(None));
         assert_eq!(BanReason::parse(Some(" spam ")).expect("valid").expect("some").as_str(), "spam");
         assert!(BanReason::parse(Some("a\nb")).is_err());
+        assert_eq!(BanReason::parse(Some("a\0b")).map_err(|e| e.reason.contains("NUL")), Err(true));
         assert!(BanReason::parse(Some(&"x".repeat(MAX_BAN_REASON_CHARS + 1))).is_err());
     }
 

@@ -22,6 +22,9 @@ fn parse_token(text: &str, field: &'static str) -> Result<String, InvalidInput> 
 pub struct ClientMsgId(String);
 
 impl ClientMsgId {
+    /// Longest id, in characters.
+    pub const MAX_CHARS: usize = MAX_LEN;
+
     /// 1–64 characters of `A-Z a-z 0-9 - _ . :`.
     pub fn parse(text: &str) -> Result<Self, InvalidInput> {
         parse_token(text, "client_msg_id").map(Self)

@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::{refuse_nul, InvalidInput};
 
 /// The name a visitor leaves with an offline message: 1–64 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +10,7 @@ impl ContactName {
 
     /// Checks the `name` field.
     pub fn parse(text: &str) -> Result<Self, InvalidInput> {
+        refuse_nul(text, "name")?;
         let text = text.trim();
         if text.is_empty() {
             return Err(InvalidInput::new("name", "must not be empty"));
@@ -37,6 +38,7 @@ impl Email {
 
     /// Checks the `email` field.
     pub fn parse(text: &str) -> Result<Self, InvalidInput> {
+        refuse_nul(text, "email")?;
         let text = text.trim();
         if text.chars().count() > Self::MAX_CHARS {
             return Err(InvalidInput::new(
@@ -83,6 +85,12 @@ mod tests {
         for bad in ["", "ana", "@example.com", "ana@", "a@b@c", "an a@example.com"] {
             assert_eq!(Email::parse(bad).map_err(|e| e.field), Err("email"), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_nul_in_a_name_or_an_email_is_refused_naming_it() {
+        assert_eq!(ContactName::parse("An\0a").map_err(|e| e.field), Err("name"));
+        assert_eq!(Email::parse("an\0a@example.com").map_err(|e| e.field), Err("email"));
     }
 
     #[test]

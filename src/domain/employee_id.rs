@@ -5,11 +5,14 @@ use super::InvalidInput;
 pub struct EmployeeId(String);
 
 impl EmployeeId {
+    /// Longest id, in characters.
+    pub const MAX_CHARS: usize = 32;
+
     /// 1–32 characters of letters, digits, `-`, `_` and `.`.
     pub fn parse(text: &str) -> Result<Self, InvalidInput> {
         let text = text.trim();
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-        if text.is_empty() || text.len() > 32 || !text.chars().all(allowed) {
+        if text.is_empty() || text.len() > Self::MAX_CHARS || !text.chars().all(allowed) {
             return Err(InvalidInput::new("employee_id", "must be 1–32 letters, digits, '-', '_' or '.'"));
         }
         Ok(Self(text.to_string()))

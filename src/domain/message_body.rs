@@ -1,13 +1,15 @@
-use super::InvalidInput;
+use super::{refuse_nul, InvalidInput};
 
 /// The text of a chat message: not empty, not only whitespace, at most a configured length.
-/// Shown as text by every client, never as HTML, so it is stored as sent.
+/// Shown as text by every client, never as HTML, so it is stored as sent; no NUL (see
+/// [`refuse_nul`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);
 
 impl MessageBody {
     /// Checks `text` against the rules; `max_chars` counts characters, not bytes.
     pub fn parse(text: &str, max_chars: usize) -> Result<Self, InvalidInput> {
+        refuse_nul(text, "body")?;
         if text.trim().is_empty() {
             return Err(InvalidInput::new("body", "must not be empty"));
         }
@@ -40,6 +42,11 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_is_refused_naming_the_body() {
+        assert_eq!(MessageBody::parse("a\0b", 10).map_err(|e| e.field), Err("body"));
+    }
+
+    #[test]
     fn html_is_kept_as_text() {
         let body = MessageBody::parse("<b>hi</b>", 100).expect("valid body");
         assert_eq!(body.as_str(), "<b>hi</b>");
@@ -59,10 +66,11 @@ mod proptests {
                 Ok(body) => {
                     prop_assert_eq!(body.as_str(), text.as_str());
                     prop_assert!(!text.trim().is_empty() && text.chars().count() <= max_chars);
+                    prop_assert!(!text.contains('\0'));
                 }
                 Err(error) => {
                     prop_assert_eq!(error.field, "body");
-                    prop_assert!(text.trim().is_empty() || text.chars().count() > max_chars);
+                    prop_assert!(text.trim().is_empty() || text.chars().count() > max_chars || text.contains('\0'));
                 }
             }
         }

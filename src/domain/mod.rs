@@ -14,9 +14,10 @@ mod origin;
 mod page_info;
 mod paging;
 mod rating;
+mod text;
 mod time;
 
-pub use ban::{BanDuration, BanReason, BannedAddress};
+pub use ban::{BanDuration, BanReason, BannedAddress, MAX_BAN_REASON_CHARS};
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};
 pub use contact::{ContactName, Email};
@@ -26,9 +27,10 @@ pub use event::{AgentRef, Audience, CloseReason, Event, EventPayload, EventRecor
 pub use ids::{AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
 pub use message_body::MessageBody;
 pub use origin::{AllowedOrigins, Embedding, Origin};
-pub use page_info::{user_agent, PageInfo};
+pub use page_info::{user_agent, PageInfo, MAX_TITLE_CHARS, MAX_URL_CHARS};
 pub use paging::{parse_non_negative, PageLimit};
 pub use rating::{RatingComment, Score};
+pub use text::refuse_nul;
 pub use time::now_ms;
 
 /// Why an input value was refused; the HTTP layer turns it into a 400 naming `field`.

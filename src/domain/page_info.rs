@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::{refuse_nul, InvalidInput};
 
 /// Longest page URL or referrer kept, in characters.
 pub const MAX_URL_CHARS: usize = 2048;
@@ -12,7 +12,8 @@ pub const MAX_USER_AGENT_CHARS: usize = 512;
 pub struct PageInfo {
     /// An `http` or `https` URL of at most `MAX_URL_CHARS` (2048) characters.
     pub url: String,
-    /// The document title (trimmed, at most 512 characters); `None` when empty or absent.
+    /// The document title (trimmed, at most 512 characters, control characters as spaces, no
+    /// NUL); `None` when empty or absent.
     pub title: Option<String>,
     /// Where the visitor came from (at most 2048 characters); `None` when empty or absent.
     pub referrer: Option<String>,
@@ -48,6 +49,7 @@ impl PageInfo {
 }
 
 fn parse_url(text: &str, field: &'static str) -> Result<String, InvalidInput> {
+    refuse_nul(text, field)?;
     let text = text.trim();
     if text.is_empty() {
         return Err(InvalidInput::new(field, "is required"));
@@ -72,7 +74,9 @@ fn parse_url(text: &str, field: &'static str) -> Result<String, InvalidInput> {
 
 fn parse_title(title: Option<&str>) -> Result<Option<String>, InvalidInput> {
     let Some(title) = title else { return Ok(None) };
-    // Titles may hold tabs or newlines from the page's markup: they become plain spaces.
+    // A NUL is refused as in every stored text; tabs or newlines from the page's markup
+    // become plain spaces.
+    refuse_nul(title, "page_title")?;
     // Trimmed after that, so a control character at either end leaves no space behind.
     let title: String = title.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let title = title.trim();
@@ -83,6 +87,9 @@ fn parse_title(title: Option<&str>) -> Result<Option<String>, InvalidInput> {
 }
 
 fn parse_referrer(referrer: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    if let Some(referrer) = referrer {
+        refuse_nul(referrer, "referrer")?;
+    }
     let Some(referrer) = referrer.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
     if referrer.chars().count() > MAX_URL_CHARS {
         return Err(InvalidInput::new("referrer", format!("must be at most {MAX_URL_CHARS} characters")));
@@ -94,7 +101,8 @@ fn parse_referrer(referrer: Option<&str>) -> Result<Option<String>, InvalidInput
 }
 
 /// A browser's `User-Agent` as kept: control characters dropped, trimmed, cut to
-/// 512 characters; `None` when nothing is left.
+/// 512 characters; `None` when nothing is left. A header, not a field: the HTTP parser refuses
+/// a NUL in any header before a handler runs, and one could not survive this anyway.
 pub fn user_agent(header: Option<&str>) -> Option<String> {
     let kept: String = header?.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect();
     let kept = kept.trim();
@@ -140,6 +148,15 @@ mod tests {
         assert!(PageInfo::parse("https://a.b", Some(&"t".repeat(MAX_TITLE_CHARS)), None).is_ok());
         let referrer = "r".repeat(MAX_URL_CHARS + 1);
         assert_eq!(PageInfo::parse("https://a.b", None, Some(&referrer)).expect_err("ref").field, "referrer");
+    }
+
+    #[test]
+    fn a_nul_in_any_page_field_is_refused_naming_it_though_other_controls_in_a_title_are_spaces() {
+        let page = |url: &str, title: &str, referrer: &str| PageInfo::parse(url, Some(title), Some(referrer));
+        assert_eq!(page("https://a.b/\0", "", "").map_err(|e| e.field), Err("page_url"));
+        assert_eq!(page("https://a.b/", "T\0", "").map_err(|e| e.field), Err("page_title"));
+        assert_eq!(page("https://a.b/", "", "https://c.d/\0").map_err(|e| e.field), Err("referrer"));
+        assert_eq!(page("https://a.b/", "T\tU\u{7}", "").map(|p| p.title), Ok(Some("T U".to_string())));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::{refuse_nul, InvalidInput};
 
 /// A visitor's score for a chat: a whole number from 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +38,7 @@ impl RatingComment {
     /// Checks the `comment` field; `None` when absent or blank.
     pub fn parse(text: Option<&str>) -> Result<Option<Self>, InvalidInput> {
         let Some(text) = text else { return Ok(None) };
+        refuse_nul(text, "comment")?;
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -84,6 +85,13 @@ mod tests {
         let long = RatingComment::parse(Some(&"a".repeat(1001))).expect_err("too long");
         assert_eq!(long.field, "comment");
     }
+
+    #[test]
+    fn a_nul_in_a_comment_is_refused_naming_it() {
+        for bad in ["c\0c", "\0", " \0 "] {
+            assert_eq!(RatingComment::parse(Some(bad)).map_err(|e| e.field), Err("comment"), "{bad:?}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -111,7 +119,7 @@ mod proptests {
                 Ok(None) => prop_assert!(text.trim().is_empty()),
                 Err(error) => {
                     prop_assert_eq!(error.field, "comment");
-                    prop_assert!(text.chars().count() > RatingComment::MAX_CHARS);
+                    prop_assert!(text.chars().count() > RatingComment::MAX_CHARS || text.contains('\0'));
                 }
             }
         }

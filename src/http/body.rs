@@ -1,6 +1,8 @@
 //! Request bodies: read with a size cap, parsed by content type. `POST` bodies arrive as
 //! `application/json`, as `text/plain` holding JSON (no CORS preflight; what `XDomainRequest`
-//! sends) or as `application/x-www-form-urlencoded`.
+//! sends) or as `application/x-www-form-urlencoded`. In all three a body means one thing or is
+//! refused (`400 invalid_body`): its text is UTF-8 (a form's once percent-decoded), and no
+//! field is given twice (a JSON key repeated in any object, a form field repeated).
 
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
+use super::strict_json::UniqueKeys;
 use crate::domain::InvalidInput;
 use crate::error::ApiError;
 use crate::service::Services;
@@ -140,14 +143,11 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
     let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     match content_type.as_str() {
         "application/x-www-form-urlencoded" if !looks_like_json => {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-                .map_err(|e| ApiError::invalid_body(format!("The form body is not valid: {e}.")))?;
-            let values = pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-            Ok(Fields { values, from_form: true })
+            Ok(Fields { values: form_values(bytes)?, from_form: true })
         }
         "application/json" | "text/plain" | "" | "application/x-www-form-urlencoded" => {
             match serde_json::from_slice(bytes) {
-                Ok(serde_json::Value::Object(values)) => Ok(Fields { values, from_form: false }),
+                Ok(UniqueKeys(serde_json::Value::Object(values))) => Ok(Fields { values, from_form: false }),
                 Ok(_) => Err(ApiError::invalid_body("The JSON body must be an object.")),
                 Err(e) => Err(ApiError::invalid_body(format!("The JSON body is not valid: {e}."))),
             }
@@ -158,6 +158,34 @@ pub fn parse(request: &HttpRequest, bytes: &[u8]) -> Result<Fields, ApiError> {
             format!("Content type `{other}` is not accepted; send application/json, text/plain or a form."),
         )),
     }
+}
+
+/// A form's fields, read as the URL standard reads `application/x-www-form-urlencoded`
+/// (`&`-separated `name=value`, `+` a space, `%XX` a byte), except that the decoded bytes must
+/// be UTF-8 — as a JSON body's must — where the standard would put U+FFFD in their place, and
+/// that a name given twice is refused rather than one of its values kept.
+fn form_values(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let decode = |part: &[u8]| {
+        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().map(|text| text.into_owned()).map_err(|_| {
+            ApiError::invalid_body("The form body is not valid: its text is not UTF-8 once percent-decoded.")
+        })
+    };
+    let mut values = serde_json::Map::new();
+    for pair in bytes.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &[][..]),
+        };
+        let name = decode(name)?;
+        if values.contains_key(&name) {
+            return Err(ApiError::invalid_body(format!(
+                "The form body is not valid: the field `{name}` appears twice."
+            )));
+        }
+        values.insert(name, serde_json::Value::String(decode(value)?));
+    }
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -218,6 +246,49 @@ mod tests {
         assert_eq!(curl_style.text("a"), Ok(Some("x")));
         let odd = parse(&with_type("image/png"), b"x").expect_err("odd type");
         assert_eq!(odd.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn a_form_is_read_as_browsers_write_it() {
+        let form = parse(&with_type("application/x-www-form-urlencoded"), b"a=x+y%2B%E5%AD%97&b&=e&&c=50%")
+            .expect("form");
+        assert_eq!(form.text("a"), Ok(Some("x y+字")));
+        assert_eq!(form.text("b"), Ok(Some("")));
+        assert_eq!(form.text(""), Ok(Some("e")));
+        assert_eq!(form.text("c"), Ok(Some("50%")), "a stray % stays, as the URL standard says");
+    }
+
+    #[test]
+    fn a_form_that_is_not_utf8_once_decoded_is_a_400_as_in_json() {
+        for body in [&b"body=%FF%FE"[..], b"body=caf%C3", b"body=%ED%A0%80", b"body=\xff", b"%C3%28=x"] {
+            let error = parse(&with_type("application/x-www-form-urlencoded"), body).expect_err("not UTF-8");
+            assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_body"), "{body:?}");
+        }
+        let json = parse(&with_type("application/json"), b"{\"body\":\"\xff\xfe\"}").expect_err("not UTF-8");
+        assert_eq!(json.code, "invalid_body");
+        let replacement =
+            parse(&with_type("application/x-www-form-urlencoded"), b"body=%EF%BF%BD").expect("UTF-8");
+        assert_eq!(replacement.text("body"), Ok(Some("\u{fffd}")));
+    }
+
+    #[test]
+    fn a_field_given_twice_is_a_400_in_every_content_type() {
+        let bodies: [(&str, &[u8]); 5] = [
+            ("application/json", br#"{"body":"one","body":"two"}"#),
+            ("text/plain;charset=UTF-8", br#"{"body":"one","b\u006fdy":"two"}"#),
+            ("application/json", br#"{"body":"one","x":{"k":1,"k":2}}"#),
+            ("application/x-www-form-urlencoded", b"body=one&body=two"),
+            ("application/x-www-form-urlencoded", b"body=one&b%6Fdy=two"),
+        ];
+        for (content_type, body) in bodies {
+            let error = parse(&with_type(content_type), body).expect_err("repeated");
+            assert_eq!(
+                (error.status, error.code),
+                (StatusCode::BAD_REQUEST, "invalid_body"),
+                "{content_type}"
+            );
+            assert!(error.message.contains("appears twice"), "{}", error.message);
+        }
     }
 
     #[test]

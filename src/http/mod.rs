@@ -40,6 +40,7 @@ mod announcements;
 mod auth;
 mod bans;
 mod body;
+pub mod body_limit;
 mod chat_views;
 mod chats;
 pub mod client_ip;
@@ -53,6 +54,7 @@ mod query;
 mod ratings;
 mod send;
 mod setup;
+mod strict_json;
 mod transcripts;
 mod visitors;
 

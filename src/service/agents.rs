@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::auth::{hash_password, issue_token, verify_password};
 use super::error::is_unique_violation;
 use super::{ServiceError, Services};
-use crate::domain::{now_ms, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
+use crate::domain::{now_ms, refuse_nul, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
 use crate::store::agents::{self, AgentRow, NewAgent};
 use crate::store::tokens;
 use crate::store::DbConn;
@@ -139,19 +139,27 @@ impl From<AgentRow> for AgentSummary {
     }
 }
 
-/// Checks a new password: 8–128 characters.
+/// Longest password, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Longest agent name, in characters.
+pub const MAX_AGENT_NAME_CHARS: usize = 64;
+
+/// Checks a new password: 8–128 characters. Only its hash is stored, so it may hold any
+/// character.
 pub fn check_password(password: &str) -> Result<(), InvalidInput> {
     let length = password.chars().count();
-    if !(8..=128).contains(&length) {
+    if !(8..=MAX_PASSWORD_CHARS).contains(&length) {
         return Err(InvalidInput::new("password", "must be 8–128 characters"));
     }
     Ok(())
 }
 
-/// An agent's display name: 1–64 characters once trimmed.
+/// An agent's display name: 1–64 characters once trimmed, no NUL.
 pub fn agent_name(name: &str) -> Result<String, InvalidInput> {
+    refuse_nul(name, "name")?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
+    if name.is_empty() || name.chars().count() > MAX_AGENT_NAME_CHARS {
         return Err(InvalidInput::new("name", "must be 1–64 characters"));
     }
     Ok(name.to_string())
@@ -400,4 +408,19 @@ impl Services {
 fn summary(row: AgentRow, present: &[AgentId]) -> AgentSummary {
     let online = AgentId::parse(&row.id, "agent_id").is_ok_and(|id| present.contains(&id));
     AgentSummary { online, ..AgentSummary::from(row) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_name_is_trimmed_1_to_64_characters_without_a_nul() {
+        assert_eq!(agent_name("  Alice "), Ok("Alice".to_string()));
+        assert!(agent_name(&"名".repeat(MAX_AGENT_NAME_CHARS)).is_ok());
+        for bad in ["", "   ", "Al\0ice"] {
+            assert_eq!(agent_name(bad).map_err(|e| e.field), Err("name"), "{bad:?}");
+        }
+        assert!(agent_name(&"x".repeat(MAX_AGENT_NAME_CHARS + 1)).is_err());
+    }
 }

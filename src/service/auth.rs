@@ -14,7 +14,10 @@ use super::{ServiceError, Services};
 use crate::domain::{now_ms, AgentId, Principal, PrincipalKind, Role, VisitorId};
 use crate::store::{agents, tokens, DbConn, StoreError};
 
-/// A fresh bearer token (43 characters) and the hash the store keeps of it.
+/// Length of a token: 32 bytes in unpadded URL-safe base64.
+pub const TOKEN_CHARS: usize = 43;
+
+/// A fresh bearer token ([`TOKEN_CHARS`] characters) and the hash the store keeps of it.
 pub fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

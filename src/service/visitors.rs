@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::auth::issue_token;
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{now_ms, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId};
+use crate::domain::{
+    now_ms, refuse_nul, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId,
+};
 use crate::store::visitors;
 
 /// Most visitors `GET /api/visitors/online` lists.
@@ -50,11 +52,18 @@ pub struct NewVisitor {
     pub token: String,
 }
 
-/// A visitor's display name: given (1–64 characters, trimmed) or `Visitor NNNN`.
+/// Longest visitor name, in characters.
+pub const MAX_VISITOR_NAME_CHARS: usize = 64;
+
+/// A visitor's display name: given (1–64 characters, trimmed, no NUL nor other control
+/// character) or `Visitor NNNN`.
 pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
+    if let Some(name) = given {
+        refuse_nul(name, "name")?;
+    }
     match given.map(str::trim) {
         None | Some("") => Ok(format!("Visitor {:04}", rand::thread_rng().gen_range(0..10_000))),
-        Some(name) if name.chars().count() > 64 => {
+        Some(name) if name.chars().count() > MAX_VISITOR_NAME_CHARS => {
             Err(InvalidInput::new("name", "must be at most 64 characters"))
         }
         Some(name) if name.chars().any(char::is_control) => {
@@ -214,6 +223,7 @@ mod tests {
     fn a_long_or_control_name_is_refused() {
         assert!(visitor_name(Some(&"x".repeat(65))).is_err());
         assert!(visitor_name(Some("a\u{7}b")).is_err());
+        assert_eq!(visitor_name(Some("a\0b")).map_err(|e| e.field), Err("name"));
         assert_eq!(visitor_name(Some("  Ann ")), Ok("Ann".to_string()));
     }
 }

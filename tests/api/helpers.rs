@@ -458,6 +458,85 @@ impl TestApp {
     }
 }
 
+/// How a request body is written: the three content types every `POST` body may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/json`.
+    Json,
+    /// `text/plain` holding JSON (what `XDomainRequest` sends).
+    TextPlain,
+    /// `application/x-www-form-urlencoded`, every value as text.
+    Form,
+}
+
+impl Encoding {
+    /// All three.
+    pub const ALL: [Encoding; 3] = [Encoding::Json, Encoding::TextPlain, Encoding::Form];
+
+    /// The `Content-Type` header.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Json => "application/json",
+            Encoding::TextPlain => "text/plain;charset=UTF-8",
+            Encoding::Form => "application/x-www-form-urlencoded",
+        }
+    }
+
+    /// The fields of a JSON object written in this encoding (a form writes numbers and
+    /// booleans as their text, as an HTML form would).
+    pub fn encode(self, fields: &Value) -> Vec<u8> {
+        match self {
+            Encoding::Json | Encoding::TextPlain => serde_json::to_vec(fields).expect("JSON"),
+            Encoding::Form => {
+                let pairs: Vec<(String, String)> = fields
+                    .as_object()
+                    .expect("an object")
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = match value {
+                            Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        };
+                        (name.clone(), text)
+                    })
+                    .collect();
+                serde_urlencoded::to_string(pairs).expect("a form").into_bytes()
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// `POST path` with `body` sent as it is, labelled `content_type`, with an optional token;
+    /// the status and the JSON body (`Null` when none).
+    pub async fn post_bytes(
+        &self,
+        who: Option<&Participant>,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut request = self.client.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some(who) = who {
+            request = request.bearer_auth(&who.token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST path` with the fields of `body` written in `encoding`; the status and JSON body.
+    pub async fn post_encoded(
+        &self,
+        who: Option<&Participant>,
+        path: &str,
+        encoding: Encoding,
+        body: &Value,
+    ) -> (u16, Value) {
+        self.post_bytes(who, path, encoding.content_type(), encoding.encode(body)).await
+    }
+}
+
 /// A JSON string value as a `String` (panics in the test if it is not one).
 pub fn text(value: &Value) -> String {
     value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}")).to_string()

@@ -10,6 +10,7 @@ on_every_backend!(
     typing_reaches_the_other_side_once_and_is_not_stored,
     a_read_marker_moves_forward_only_and_is_told,
     an_announcement_reaches_every_online_visitor_and_agent,
+    a_notice_takes_no_seq_of_its_own_and_carries_the_one_it_refers_to,
 );
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -104,4 +105,45 @@ async fn an_announcement_reaches_every_online_visitor_and_agent(backend: Backend
     }
     let blank = app.post_as(&admin, "/api/admin/announcements", json!({"body": "  "})).await;
     assert_eq!(blank.status(), 400);
+}
+
+/// Notices are outside the chat's numbering: none takes a seq, so the chat's events stay 1..n
+/// without gaps. The `seq` a notice carries points into that numbering: for `typing`, the
+/// chat's newest event when the notice was made; for `read`, how far that side has read.
+async fn a_notice_takes_no_seq_of_its_own_and_carries_the_one_it_refers_to(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let agent = app.online_agent("E1", 3).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    assert_eq!(app.send(&visitor, &chat, "v1", "hello").await, 2);
+    let (_, cursor) = drain(&app, &agent, "", &chat, 2).await;
+
+    let typing = app.post_as(&visitor, &format!("/api/chats/{chat}/typing"), json!({"typing": true})).await;
+    assert_eq!(typing.status(), 204);
+    let read = app.post_as(&visitor, &format!("/api/chats/{chat}/read"), json!({"seq": 1})).await;
+    assert_eq!(read.status(), 204);
+    assert_eq!(app.send(&visitor, &chat, "v2", "again").await, 3, "the notices took no seq");
+
+    let (mut events, mut cursor) = (Vec::new(), cursor);
+    for _ in 0..10 {
+        let seen = |kind: &str| !of_type(&events, kind).is_empty();
+        if seen("typing") && seen("read") && events.iter().any(|e| e["seq"] == 3 && e["type"] == "message") {
+            break;
+        }
+        let answer = app.poll(&agent, &cursor, Some(2)).await;
+        events.extend(answer.events);
+        cursor = answer.cursor;
+    }
+    let notice =
+        |kind: &str| of_type(&events, kind).first().map(|e| (e["chat_id"].clone(), e["seq"].clone()));
+    assert_eq!(notice("typing"), Some((json!(chat), json!(2))), "{events:?}");
+    assert_eq!(notice("read"), Some((json!(chat), json!(1))), "{events:?}");
+    let seqs: Vec<i64> = events
+        .iter()
+        .filter(|e| {
+            e["chat_id"] == chat.as_str() && !["typing", "read"].contains(&e["type"].as_str().unwrap_or(""))
+        })
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, [3], "the chat's own events are numbered without the notices");
 }
