@@ -23,6 +23,21 @@ if (missing.length && process.env.SWITCHBOARD_REQUIRE_BROWSER === '1') {
 }
 const skip = missing.length ? `needs ${missing.join(' and ')} (apt-get install squid nginx)` : false;
 
+/**
+ * A proxy's access log once it holds a line matching `pattern`: a proxy writes the line after
+ * its answer has gone out, so the client may be done a moment before the line is there. Fails
+ * after 5 s with the log.
+ */
+async function logged(proxy, pattern, what) {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const log = proxy.accessLog();
+    if (pattern.test(log)) return log;
+    if (Date.now() > until) assert.fail(`${what} is not in the proxy's log:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** `method url` sent to the forward proxy `proxy` as a browser would (absolute URL). */
 function viaProxy(proxy, method, url, headers = {}) {
   const started = Date.now();
@@ -101,7 +116,7 @@ test('squid cuts an idle held poll at its read_timeout: 504, not the poll\'s 200
     assert.notStrictEqual(poll.status, 200, `the poll's own answer came through: ${poll.body}`);
     assert.strictEqual(poll.status, 504);
     assert.match(poll.headers['x-squid-error'] || '', /ERR_READ_TIMEOUT/);
-    assert.match(squid.accessLog(), /TCP_MISS\/504 \d+ GET http:\/\/127\.0\.0\.1:\d+\/poll\?/);
+    await logged(squid, /TCP_MISS\/504 \d+ GET http:\/\/127\.0\.0\.1:\d+\/poll\?/, 'the cut poll');
   } finally {
     await squid.stop();
     await squid.stop(); // twice is harmless
@@ -125,7 +140,7 @@ test('squid lets no Upgrade through: a raw WebSocket handshake gets no 101', { s
     console.log(`WebSocket handshake through squid: ${line}`);
     assert.doesNotMatch(line, / 101 /);
     assert.strictEqual(upstream.seen.upgrades, 1, 'squid passed the Upgrade on');
-    assert.match(squid.accessLog(), /GET http:\/\/127\.0\.0\.1:\d+\/ws /);
+    await logged(squid, /GET http:\/\/127\.0\.0\.1:\d+\/ws /, 'the handshake');
   } finally {
     await squid.stop();
     await upstream.close();
@@ -147,10 +162,9 @@ test('Chromium launched through squid sends page loads and XHRs to it, and gets 
       x.send();
     }));
     assert.strictEqual(xhr, 200);
-    const log = squid.accessLog();
-    assert.match(log, new RegExp(`TCP_MISS/200 \\d+ GET ${origin}/page `), `the page load is not in squid's log:\n${log}`);
+    await logged(squid, new RegExp(`TCP_MISS/200 \\d+ GET ${origin}/page `), 'the page load');
     // squid logs URLs without their query (strip_query_terms): tokens stay out of the log.
-    assert.match(log, new RegExp(`TCP_MISS/200 \\d+ GET ${origin}/xhr\\? `), `the XHR is not in squid's log:\n${log}`);
+    const log = await logged(squid, new RegExp(`TCP_MISS/200 \\d+ GET ${origin}/xhr\\? `), 'the XHR');
     assert.doesNotMatch(log, /secret/);
 
     // Chromium asks a proxy for a ws:// tunnel with CONNECT, which squid allows to port 443 only.
@@ -162,7 +176,7 @@ test('Chromium launched through squid sends page loads and XHRs to it, and gets 
     console.log(`new WebSocket(ws://…) in a page through squid: ${ws}`);
     assert.strictEqual(ws, 'closed 1006');
     assert.strictEqual(upstream.seen.upgrades, 0);
-    assert.match(squid.accessLog(), new RegExp(`TCP_DENIED/403 \\d+ CONNECT 127\\.0\\.0\\.1:${upstream.port} `));
+    await logged(squid, new RegExp(`TCP_DENIED/403 \\d+ CONNECT 127\\.0\\.0\\.1:${upstream.port} `), 'the refused CONNECT');
   } finally {
     await browser.close();
     await squid.stop();
@@ -196,7 +210,7 @@ test('the smallest nginx forwards GET /healthz over HTTP/1.0 with Host set to it
     assert.strictEqual(got.headers.host, `127.0.0.1:${upstreamPort}`, 'the browser asked for nginx\'s host');
     assert.strictEqual(got.version, '1.0');
     assert.strictEqual(got.headers['x-forwarded-for'], undefined);
-    assert.match(nginx.accessLog(), /"GET \/healthz HTTP\/1\.1" 200 /);
+    await logged(nginx, /"GET \/healthz HTTP\/1\.1" 200 /, 'the request');
   } finally {
     await nginx.stop();
     await nginx.stop();
