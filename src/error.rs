@@ -76,6 +76,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope { error: Body { code: self.code, message: &self.message, field: self.field } }
+    }
+
+    /// The envelope as JSON text, for an answer written below actix-web (`transport`).
+    pub fn envelope_json(&self) -> String {
+        serde_json::to_string(&self.envelope()).unwrap_or_default()
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
@@ -93,7 +104,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(Envelope { error: Body { code: self.code, message: &self.message, field: self.field } })
+        response.json(self.envelope())
     }
 }
 

@@ -56,7 +56,9 @@
 //! - [`transport`]: accepting connections and speaking HTTP/1 under the `App` — actix-web's
 //!   `HttpServer` rebuilt from actix-server and actix-http, so that every connection is read
 //!   through `transport::http10`, which gives a body-less HTTP/1.0 `POST` (what nginx sends
-//!   upstream) the `Content-Length: 0` that actix-http would otherwise refuse it for.
+//!   upstream) the `Content-Length: 0` that actix-http would otherwise refuse it for, and
+//!   `transport::first_head`, which answers a first head that actix-http would refuse with a
+//!   bare status (or that arrives too late) with that status and the error envelope.
 //! - [`cli`]: the `switchboard` command (`serve`, `migrate`, `agent …`).
 
 pub mod broker;

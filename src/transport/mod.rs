@@ -1,12 +1,15 @@
 //! Accepting connections and speaking HTTP/1 to them: what actix-web's `HttpServer` does, built
 //! from the same parts (actix-server accepts on the worker threads, actix-http's `HttpService`
-//! serves the `App`) with the same settings, plus one thing `HttpServer` cannot do: every
+//! serves the `App`) with the same settings, plus two things `HttpServer` cannot do. Every
 //! connection is read through [`http10::LengthlessPosts`], so that a body-less HTTP/1.0 `POST`
-//! (what nginx sends upstream) is served instead of refused by actix-http with a bare `400`.
+//! (what nginx sends upstream) is served instead of refused by actix-http with a bare `400`;
+//! and through [`first_head::FirstHead`], so that a first request head actix-http would refuse
+//! with a bare `400`, `408` or `431` gets the same status with the error envelope.
 //!
 //! [`serve`] mirrors `HttpServer::new(app).on_connect(..).listen(listener)?.run()` of actix-web
 //! 4.18 line by line; where a value is not ours, it is `HttpServer`'s default.
 
+pub mod first_head;
 pub mod http10;
 
 use std::net::{SocketAddr, TcpListener};
@@ -22,10 +25,24 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{AppConfig, Extensions};
 use tokio::net::TcpStream;
 
+use first_head::FirstHead;
 use http10::LengthlessPosts;
 
 /// Pending connections the kernel queues before they are accepted (`HttpServer`'s number).
 const BACKLOG: u32 = 1024;
+
+/// An accepted connection as actix-http reads it: the first head checked ([`first_head`]), and
+/// every HTTP/1.0 `POST` given a length ([`http10`]).
+type Connection = FirstHead<LengthlessPosts<TcpStream>>;
+
+/// actix-http's head timeout: ours and a second (none when ours is none).
+fn backstop(head_timeout: Duration) -> Duration {
+    if head_timeout.is_zero() {
+        head_timeout
+    } else {
+        head_timeout + Duration::from_secs(1)
+    }
+}
 
 /// How the server accepts and serves connections.
 #[derive(Debug, Clone, Copy)]
@@ -75,17 +92,21 @@ where
                 async move { stopping.notified().await }
             })
             .keep_alive(KeepAlive::default())
-            .client_request_timeout(transport.client_request_timeout)
+            // `FirstHead` answers a late first head itself, with the envelope; actix's own timer
+            // (a bare `408`) stays as a backstop a second later.
+            .client_request_timeout(backstop(transport.client_request_timeout))
             .client_disconnect_timeout(Duration::from_secs(1))
             .h1_allow_half_closed(true)
             .local_addr(local_addr)
-            .on_connect_ext(move |io: &LengthlessPosts<TcpStream>, extensions: &mut Extensions| {
-                on_connect(io.get_ref(), extensions)
+            .on_connect_ext(move |io: &Connection, extensions: &mut Extensions| {
+                on_connect(io.get_ref().get_ref(), extensions)
             })
             .finish(map_config(app, move |()| app_config(local_addr)));
-        fn_service(|io: TcpStream| async move {
+        let head_timeout = transport.client_request_timeout;
+        fn_service(move |io: TcpStream| async move {
             let peer_addr = io.peer_addr().ok();
-            Ok::<_, DispatchError>((LengthlessPosts::new(io), Protocol::Http1, peer_addr))
+            let io: Connection = FirstHead::new(LengthlessPosts::new(io), head_timeout);
+            Ok::<_, DispatchError>((io, Protocol::Http1, peer_addr))
         })
         .and_then(http)
     };

@@ -1,0 +1,307 @@
+//! The first request head of a connection, checked before actix-http reads it, so that the
+//! requests actix-http refuses before any code of ours runs still get the error envelope.
+//!
+//! actix-http answers a request head it cannot read with a bare status and no body, then closes
+//! the connection: `400` for a malformed request line, URI (longer than 65,534 bytes, say) or
+//! header (a NUL byte in it), `431` for a head longer than 128 KiB or with more than 96 header
+//! fields, `408` for a head that does not arrive within `server.client_request_timeout_secs`.
+//! Its answers are fixed in its dispatcher; no setting or middleware reaches them.
+//! [`FirstHead`] sits between the connection and actix for the first head only:
+//!
+//! - it holds the incoming bytes until the head is whole, and decodes them with actix-http's
+//!   own request decoder (`h1::Codec`), so that it refuses exactly what actix would refuse;
+//! - a head that decodes is handed on, with everything after it, and from then on every byte
+//!   passes unchanged;
+//! - a head that does not decode, or that has not arrived when the head timeout fires, is
+//!   answered here — the same status, with `{"error":{"code","message"}}` and
+//!   `Connection: close` — and actix sees the end of the input, so it answers nothing.
+//!   The rest of the client's request is read and dropped for a moment before the close, so
+//!   that a client still sending reads the answer instead of a reset connection.
+//!
+//! Later requests on a keep-alive connection are not checked: actix may still be writing the
+//! answer to the one before, and a second writer would interleave with it. Those few cases
+//! keep actix's bare answer; docs/api.md lists them.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use actix_codec::Decoder as _;
+use actix_http::error::ParseError;
+use actix_http::h1::Codec;
+use actix_http::{ServiceConfig, StatusCode};
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{sleep, Sleep};
+
+use crate::error::ApiError;
+
+/// How long the client's unread input is drained after a refusal before the connection closes
+/// (actix-http's `client_disconnect_timeout` as the transport sets it).
+const DRAIN_FOR: Duration = Duration::from_secs(1);
+
+/// actix-http's read limit for a request head (its decoder's `MAX_BUFFER_SIZE`): at this many
+/// bytes without a whole head it refuses with `431`.
+const HEAD_LIMIT: usize = 131_072;
+
+/// A connection whose first request head is checked as described in the module doc.
+pub struct FirstHead<S> {
+    inner: S,
+    state: State,
+    /// Read from the client while the first head was not whole yet.
+    held: BytesMut,
+    /// When the first head must have arrived; `None` without a head timeout.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// The head timeout, for the refusal's message.
+    head_timeout: Duration,
+}
+
+enum State {
+    /// Holding bytes until the first head is whole.
+    Reading,
+    /// The head was whole and readable: `held` goes to actix, then every byte as it comes.
+    Passing,
+    /// Writing the refusal; `written` bytes of it are out.
+    Answering { answer: Vec<u8>, written: usize },
+    /// The refusal is out and our side is shut: reading and dropping what the client still
+    /// sends until it closes or `until`.
+    Draining { until: Pin<Box<Sleep>> },
+    /// Nothing more for actix to read.
+    Ended,
+}
+
+impl<S> FirstHead<S> {
+    /// Wraps a freshly accepted connection; `head_timeout` is `server.client_request_timeout_secs`
+    /// (zero: none).
+    pub fn new(inner: S, head_timeout: Duration) -> Self {
+        let deadline = (!head_timeout.is_zero()).then(|| Box::pin(sleep(head_timeout)));
+        Self { inner, state: State::Reading, held: BytesMut::new(), deadline, head_timeout }
+    }
+
+    /// The wrapped connection.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Decides on the bytes held so far, `fresh` of them just read: hand them on, refuse them,
+    /// or wait for more. A head ends with a line feed, so only bytes that bring one (or reach
+    /// actix's limit) can change the verdict: a head sent a byte at a time is decoded once per
+    /// line, not once per byte.
+    fn decide(&mut self, fresh: usize) {
+        let can_end = self.held[self.held.len() - fresh..].contains(&b'\n') || self.held.len() >= HEAD_LIMIT;
+        if !can_end {
+            return;
+        }
+        if let Some(refusal) = match verdict(&self.held) {
+            Verdict::Incomplete => return,
+            Verdict::Readable => None,
+            Verdict::Refused(refusal) => Some(refusal),
+        } {
+            self.refuse(refusal);
+        } else {
+            self.state = State::Passing;
+            self.deadline = None;
+        }
+    }
+
+    fn refuse(&mut self, refusal: ApiError) {
+        log::debug!("first request head refused: {} {}", refusal.status.as_u16(), refusal.code);
+        self.held = BytesMut::new();
+        self.deadline = None;
+        self.state = State::Answering { answer: answer_bytes(&refusal), written: 0 };
+    }
+}
+
+/// What the bytes at the start of a connection are to actix-http.
+enum Verdict {
+    /// Not a whole head yet, and not too long to become one.
+    Incomplete,
+    /// A head actix-http reads.
+    Readable,
+    /// A head actix-http would answer with a bare error; here is that error with its envelope.
+    Refused(ApiError),
+}
+
+/// Decodes the start of `bytes` with actix-http's request decoder, as its dispatcher will.
+fn verdict(bytes: &[u8]) -> Verdict {
+    // The decoder consumes what it reads; it reads a copy. Its settings only shape keep-alive
+    // and timeouts, never what it accepts.
+    let mut copy = BytesMut::from(bytes);
+    match Codec::new(ServiceConfig::default()).decode(&mut copy) {
+        Ok(None) => Verdict::Incomplete,
+        Ok(Some(_)) => Verdict::Readable,
+        Err(ParseError::TooLarge) => Verdict::Refused(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "head_too_large",
+            "The request head is longer than 131,072 bytes or has more than 96 header fields.",
+        )),
+        Err(error) => Verdict::Refused(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            format!("The request head is not valid HTTP/1.x ({}).", describe(&error)),
+        )),
+    }
+}
+
+/// What is wrong with a head, in a few words.
+fn describe(error: &ParseError) -> &'static str {
+    match error {
+        ParseError::Method => "request method",
+        ParseError::Uri(_) => "request target: malformed or longer than 65,534 bytes",
+        ParseError::Version => "protocol version",
+        ParseError::Header => "the request line or a header field",
+        _ => "unreadable",
+    }
+}
+
+/// The refusal as bytes on the wire: status line, headers, envelope.
+fn answer_bytes(refusal: &ApiError) -> Vec<u8> {
+    let body = refusal.envelope_json();
+    let status = refusal.status;
+    let mut answer = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         x-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(body.as_bytes());
+    answer
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FirstHead<S> {
+    /// Writes the refusal and shuts our side; `Ready` once both are done.
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let State::Answering { answer, written } = &mut self.state {
+            if *written < answer.len() {
+                let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                *written += n;
+            } else {
+                ready!(Pin::new(&mut self.inner).poll_shutdown(cx))?;
+                self.state = State::Draining { until: Box::pin(sleep(DRAIN_FOR)) };
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads and drops the client's input until it closes or the drain time is up.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let State::Draining { until } = &mut self.state else { return Poll::Ready(Ok(())) };
+        if until.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        let mut scratch = [0u8; 8192];
+        loop {
+            let mut buf = ReadBuf::new(&mut scratch);
+            ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf))?;
+            if buf.filled().is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for FirstHead<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.state {
+                State::Passing if this.held.is_empty() => {
+                    return Pin::new(&mut this.inner).poll_read(cx, buf)
+                }
+                State::Passing => {
+                    let handed = this.held.len().min(buf.remaining());
+                    buf.put_slice(&this.held[..handed]);
+                    this.held.advance(handed);
+                    if this.held.is_empty() {
+                        // A held poll may keep the connection open for long: keep no memory.
+                        this.held = BytesMut::new();
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                State::Answering { .. } => ready!(this.poll_answer(cx))?,
+                State::Draining { .. } => {
+                    // Errors while draining change nothing: the answer is out.
+                    let _ = ready!(this.poll_drain(cx));
+                    this.state = State::Ended;
+                }
+                State::Ended => return Poll::Ready(Ok(())),
+                State::Reading => {
+                    if let Some(deadline) = this.deadline.as_mut() {
+                        if deadline.as_mut().poll(cx).is_ready() {
+                            let refusal = head_timeout(this.head_timeout);
+                            this.refuse(refusal);
+                            continue;
+                        }
+                    }
+                    if buf.remaining() == 0 {
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Read into the reader's free space, then take the bytes back to decide.
+                    let start = buf.filled().len();
+                    ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                    if buf.filled().len() == start {
+                        // The client closed before its head was whole: actix sees what came,
+                        // then the end, as it would have without us.
+                        this.state = State::Passing;
+                        this.deadline = None;
+                        continue;
+                    }
+                    let fresh = buf.filled().len() - start;
+                    this.held.extend_from_slice(&buf.filled()[start..]);
+                    buf.set_filled(start);
+                    this.decide(fresh);
+                }
+            }
+        }
+    }
+}
+
+/// The refusal of a head that did not arrive within `timeout`.
+fn head_timeout(timeout: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "head_timeout",
+        format!(
+            "The request head did not arrive within {} s (server.client_request_timeout_secs).",
+            timeout.as_secs()
+        ),
+    )
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for FirstHead<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, data)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if matches!(this.state, State::Ended) {
+            // Our side was shut after the refusal.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
