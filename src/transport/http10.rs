@@ -46,6 +46,10 @@ pub struct LengthlessPosts<S> {
     /// Decided (a head as it came or with the added length, and what followed it), not yet
     /// handed to the reader.
     ready: BytesMut,
+    /// How many bytes at the start of `held` were already read as an unfinished head. A head
+    /// ends with a line feed, so bytes that bring none cannot finish it: a head trickled a
+    /// byte at a time is read once per line, not once per byte.
+    unfinished: usize,
 }
 
 /// Where the connection's incoming bytes are.
@@ -75,7 +79,7 @@ enum Verdict {
 impl<S> LengthlessPosts<S> {
     /// Wraps a freshly accepted connection.
     pub fn new(inner: S) -> Self {
-        Self { inner, reading: Reading::Head, held: BytesMut::new(), ready: BytesMut::new() }
+        Self { inner, reading: Reading::Head, held: BytesMut::new(), ready: BytesMut::new(), unfinished: 0 }
     }
 
     /// The wrapped connection.
@@ -87,7 +91,12 @@ impl<S> LengthlessPosts<S> {
     /// head possibly with the added length, body bytes, everything once passing through) and
     /// keeps the start of an unfinished head in `held`.
     fn take(&mut self, input: &[u8]) {
+        if self.unfinished > 0 && !input.contains(&b'\n') && self.held.len() + input.len() < MAX_HEAD {
+            self.held.extend_from_slice(input);
+            return;
+        }
         self.held.extend_from_slice(input);
+        self.unfinished = 0;
         let mut at = 0;
         while at < self.held.len() {
             let rest = &self.held[at..];
@@ -105,7 +114,10 @@ impl<S> LengthlessPosts<S> {
                     self.reading = if left == 0 { Reading::Head } else { Reading::Body(left) };
                 }
                 Reading::Head => match inspect(rest) {
-                    Verdict::Incomplete => break,
+                    Verdict::Incomplete => {
+                        self.unfinished = rest.len();
+                        break;
+                    }
                     Verdict::PassThrough => self.reading = Reading::PassThrough,
                     Verdict::Http10 { len, add_length, then } => {
                         let head = &rest[..len];
