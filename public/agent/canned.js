@@ -1,4 +1,5 @@
-// Canned replies: kept in this browser's localStorage, edited in the `canned-editor` section.
+// Canned replies: kept in this browser's localStorage, edited in the `canned-editor` section,
+// inserted into a chat's reply from its pane's `canned` select.
 
 import { h, store } from './util.js';
 
@@ -60,4 +61,40 @@ export function mountCannedEditor(root, changed) {
   );
   root.append(list, form);
   render();
+}
+
+/** A chat pane's `canned` select: the chosen reply goes into the pane's input at the caret. */
+export class CannedPicker {
+  /** `pane`: the ChatPane whose input this writes to. */
+  constructor(pane) {
+    this.pane = pane;
+    this.select = h('select', {
+      sb: 'canned', id: `canned-${pane.id}`, class: 'canned',
+      onchange: () => this.insert(),
+    });
+  }
+
+  fill() {
+    const replies = cannedReplies();
+    this.select.replaceChildren(
+      h('option', { value: '', text: 'Canned reply…' }),
+      ...replies.map((text, index) => h('option', {
+        value: String(index),
+        text: text.length > 60 ? `${text.slice(0, 57)}…` : text,
+      })),
+    );
+  }
+
+  insert() {
+    const input = this.pane.input;
+    const index = this.select.value;
+    this.select.value = '';
+    const text = index === '' ? null : cannedReplies()[Number(index)];
+    if (!text) return;
+    const { selectionStart: start, selectionEnd: end, value } = input;
+    input.value = value.slice(0, start) + text + value.slice(end);
+    input.focus();
+    input.selectionStart = input.selectionEnd = start + text.length;
+    this.pane.typing.typed();
+  }
 }

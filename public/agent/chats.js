@@ -1,23 +1,24 @@
 // The chat panes: one per chat, built from the chat's events (de-duplicated by seq), with
-// sending (through the pane's Outbox), typing, read markers, canned replies, transfer,
-// close and banning the visitor. A pane that is refused (403) asks the server whose chat it is now: the event that
-// said so may never have reached this tab.
+// sending (through the pane's Outbox). Its tools live beside it: typing (typing.js), read
+// markers (readmarks.js), canned replies (canned.js), transfer and close (transfer.js) and
+// banning the visitor (banform.js). A pane that is refused (403) asks the server whose chat it
+// is now: the event that said so may never have reached this tab.
 
 import { api } from './api.js';
+import { BanForm } from './banform.js';
+import { CannedPicker } from './canned.js';
 import { Outbox } from './outbox.js';
+import { ReadMarks } from './readmarks.js';
 import { entryNode, messageNode } from './render.js';
+import { setOnlineAgents, TransferTools } from './transfer.js';
+import { Typing } from './typing.js';
 import { h, randomId } from './util.js';
 
-const TYPING_REFRESH_MS = 2000;
-const TYPING_IDLE_MS = 3000;
-const VISITOR_TYPING_SHOWN_MS = 6000;
-
 /**
- * Set by the console: `me`, `canned()`, `notify(kind, info)`, `dismiss(pane)`, `changed()`,
+ * Set by the console: `me`, `notify(kind, info)`, `dismiss(pane)`, `changed()`,
  * `self(agent)`, `banned()` (a ban was made: the ban list refreshes).
  */
 let ctx = null;
-let onlineAgents = [];
 const panes = new Set();
 
 const visibility = new IntersectionObserver((entries) => {
@@ -25,7 +26,7 @@ const visibility = new IntersectionObserver((entries) => {
     const pane = entry.target.paneRef;
     if (!pane) continue;
     pane.onScreen = entry.isIntersecting;
-    pane.maybeMarkRead();
+    pane.reads.maybeMarkRead();
   }
 }, { threshold: 0.2 });
 
@@ -33,36 +34,26 @@ export function configureChats(context) {
   ctx = context;
 }
 
-/** The agent is looking: the tab is visible and the window has focus. */
-export function attentive() {
-  return document.visibilityState === 'visible' && document.hasFocus();
-}
-
-/** The ban durations offered, in minutes ('' = until lifted). */
-const BAN_DURATIONS = [
-  ['60', '1 hour'], ['1440', '1 day'], ['10080', '7 days'], ['43200', '30 days'], ['', 'Until lifted'],
-];
-
 /** Online agents for the transfer selects (GET /api/agents), excluding me. */
 export async function refreshAgents() {
   try {
     const answer = await api('GET', '/api/agents');
     const agents = answer.agents || [];
-    onlineAgents = agents.filter((agent) => agent.agent_id !== ctx.me.agent_id);
+    setOnlineAgents(agents.filter((agent) => agent.agent_id !== ctx.me.agent_id));
     const self = agents.find((agent) => agent.agent_id === ctx.me.agent_id);
     if (self) ctx.self(self); // an admin may have changed my capacity
   } catch (_) {
     return; // keep the last list; a 401 is handled globally
   }
-  for (const pane of panes) pane.fillTransfer();
+  for (const pane of panes) pane.transfer.fill();
 }
 
 export function refreshCannedSelects() {
-  for (const pane of panes) pane.fillCanned();
+  for (const pane of panes) pane.canned.fill();
 }
 
 export function markReadEverywhere() {
-  for (const pane of panes) pane.maybeMarkRead();
+  for (const pane of panes) pane.reads.maybeMarkRead();
 }
 
 export class ChatPane {
@@ -72,16 +63,9 @@ export class ChatPane {
     this.statusSeq = 0;
     this.seen = new Set();
     this.lastSeq = 0;
-    this.readSent = 0;
-    this.seenByVisitor = 0;
-    this.unread = 0;
     this.onScreen = true;
     this.visitorName = 'Visitor';
     this.visitorId = null;
-    this.typingOn = false;
-    this.typingSentAt = 0;
-    this.typingIdle = null;
-    this.visitorTypingTimer = null;
     /** client_msg_id → node of my messages not yet stored (as far as this page knows). */
     this.pending = new Map();
     /** client_msg_ids of the messages shown, to tell a saved send that already arrived. */
@@ -103,7 +87,7 @@ export class ChatPane {
     this.title = h('h2', { class: 'chat-title', sb: 'chat-title', id: `title-${id}`, text: 'Visitor' });
     this.subtitle = h('p', { class: 'chat-sub' });
     this.badge = h('span', { class: 'chat-badge', text: 'Open' });
-    this.unreadBadge = h('span', { class: 'unread', hidden: true, 'aria-label': 'unread messages' });
+    this.reads = new ReadMarks(this);
     this.dismissButton = h('button', {
       type: 'button', class: 'ghost small', sb: 'dismiss-chat', hidden: true,
       text: 'Dismiss', onclick: () => ctx.dismiss(this),
@@ -111,43 +95,23 @@ export class ChatPane {
     this.log = h('div', {
       class: 'chat-log', sb: 'messages', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `title-${id}`,
     });
-    this.readMarker = h('div', { class: 'read-marker', sb: 'read-marker', text: 'Seen' });
-    this.typing = h('div', {
-      class: 'typing', sb: 'typing', hidden: true, 'aria-live': 'polite', text: 'Visitor is typing…',
-    });
+    this.typing = new Typing(this);
     this.note = h('p', { class: 'chat-note', role: 'status', hidden: true });
     this.error = h('p', { class: 'chat-error', sb: 'chat-error', role: 'alert', hidden: true });
-    this.canned = h('select', {
-      sb: 'canned', id: `canned-${id}`, class: 'canned',
-      onchange: () => this.insertCanned(),
-    });
+    this.canned = new CannedPicker(this);
     this.input = h('textarea', {
       sb: 'input', id: `input-${id}`, rows: 2, placeholder: 'Type a reply — Enter sends, Shift+Enter for a new line',
-      oninput: () => this.onTyping(),
+      oninput: () => this.typing.typed(),
       onkeydown: (event) => this.onKey(event),
     });
     this.sendButton = h('button', { type: 'submit', class: 'primary', sb: 'send', text: 'Send' });
-    this.transferTarget = h('select', {
-      sb: 'transfer-target', id: `transfer-${id}`,
-      onfocus: () => refreshAgents(),
-      onmousedown: () => refreshAgents(),
-    });
-    this.transferButton = h('button', {
-      type: 'button', sb: 'transfer', text: 'Transfer', onclick: () => this.transfer(),
-    });
-    this.closeButton = h('button', {
-      type: 'button', class: 'danger', sb: 'close-chat', text: 'Close chat', onclick: () => this.close(),
-    });
-    this.banButton = h('button', {
-      type: 'button', class: 'ghost', sb: 'ban-visitor', text: 'Ban visitor', 'aria-expanded': 'false',
-      onclick: () => this.showBanForm(this.banForm.hidden),
-    });
-    this.buildBanForm();
+    this.transfer = new TransferTools(this, refreshAgents);
+    this.ban = new BanForm(this, () => ctx.banned());
     const form = h(
       'form',
       { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.send(); } },
       h('label', { class: 'sr-only', for: `canned-${id}`, text: 'Insert a canned reply' }),
-      this.canned,
+      this.canned.select,
       h('label', { class: 'sr-only', for: `input-${id}`, text: 'Reply' }),
       h('div', { class: 'composer-row' }, this.input, this.sendButton),
     );
@@ -156,22 +120,22 @@ export class ChatPane {
       { class: 'chat', sb: 'chat', data: { chatId: id, status: 'open' }, 'aria-labelledby': `title-${id}` },
       h('header', { class: 'chat-head' },
         h('div', { class: 'chat-head-text' },
-          h('div', { class: 'chat-title-row' }, this.title, this.unreadBadge),
+          h('div', { class: 'chat-title-row' }, this.title, this.reads.unreadBadge),
           this.subtitle),
         this.badge, this.dismissButton),
       this.log,
-      this.typing,
+      this.typing.el,
       this.note,
       this.error,
       form,
       h('div', { class: 'chat-tools' },
         h('label', { for: `transfer-${id}`, class: 'sr-only', text: 'Transfer to' }),
-        this.transferTarget, this.transferButton, this.closeButton, this.banButton),
-      this.banForm,
+        this.transfer.target, this.transfer.transferButton, this.transfer.closeButton, this.ban.button),
+      this.ban.form,
     );
     this.el.paneRef = this;
-    this.fillCanned();
-    this.fillTransfer();
+    this.canned.fill();
+    this.transfer.fill();
   }
 
   /** Header details from GET /api/chats/{id}: the visitor, their page, how far they read. */
@@ -184,8 +148,8 @@ export class ChatPane {
       this.title.textContent = this.visitorName;
       this.subtitle.textContent = visitor.page_title || visitor.page_url || '';
       this.subtitle.title = visitor.page_url || '';
-      this.typing.textContent = `${this.visitorName} is typing…`;
-      if (detail.visitor_read_seq) this.setSeen(detail.visitor_read_seq);
+      this.typing.setName(this.visitorName);
+      if (detail.visitor_read_seq) this.reads.setSeen(detail.visitor_read_seq);
       if (!this.statusSeq && detail.status === 'closed') this.setStatus('closed', 0);
       return detail;
     } catch (error) {
@@ -235,7 +199,7 @@ export class ChatPane {
 
   /**
    * Applies one stored chat event (or the transfer notice); false when already shown. The
-   * caller marks the chat read after a batch (maybeMarkRead), not once per event.
+   * caller marks the chat read after a batch (reads.maybeMarkRead), not once per event.
    */
   apply(ev, { live = false } = {}) {
     if (typeof ev.seq !== 'number' || this.seen.has(ev.seq)) return false;
@@ -279,11 +243,8 @@ export class ChatPane {
     }
     this.insert(messageNode(ev), ev.seq);
     if (ev.from === 'visitor') {
-      this.showTyping(false);
-      if (live && !(attentive() && this.onScreen)) {
-        this.unread += 1;
-        this.showUnread();
-      }
+      this.typing.show(false);
+      if (live) this.reads.arrived();
       if (live) ctx.notify('message', { title: `${this.visitorName} wrote`, body: ev.body, tag: this.id });
     }
   }
@@ -320,7 +281,7 @@ export class ChatPane {
     const labels = { open: 'Open', closed: 'Closed', transferred: 'Moved', queued: 'In queue' };
     this.badge.textContent = labels[status] || status;
     const readOnly = status !== 'open';
-    const controls = [this.input, this.sendButton, this.canned, this.transferTarget, this.transferButton, this.closeButton];
+    const controls = [this.input, this.sendButton, this.canned.select, ...this.transfer.controls];
     for (const control of controls) control.disabled = readOnly;
     this.dismissButton.hidden = !readOnly;
     const notes = {
@@ -333,8 +294,8 @@ export class ChatPane {
       this.note.textContent = notes[status] || '';
     });
     if (readOnly) {
-      this.showTyping(false);
-      this.stopTyping();
+      this.typing.show(false);
+      this.typing.stop();
     }
     ctx.changed();
   }
@@ -348,43 +309,7 @@ export class ChatPane {
     return Math.max(this.lastSeq, this.statusSeq);
   }
 
-  // --- the visitor's side: typing and read notices ---
-
-  showTyping(on) {
-    clearTimeout(this.visitorTypingTimer);
-    this.keepBottom(() => { this.typing.hidden = !on || this.readOnly; });
-    if (on) this.visitorTypingTimer = setTimeout(() => this.showTyping(false), VISITOR_TYPING_SHOWN_MS);
-  }
-
-  /** The visitor has read up to `seq`: the "Seen" marker goes after that entry. */
-  setSeen(seq) {
-    if (seq <= this.seenByVisitor) return;
-    this.seenByVisitor = seq;
-    this.readMarker.dataset.seq = String(seq);
-    this.readMarker.remove();
-    this.insert(this.readMarker, seq + 0.5);
-  }
-
-  // --- my side: read markers, typing, sending ---
-
-  maybeMarkRead() {
-    if (this.readOnly || !this.onScreen || !attentive()) return;
-    this.unread = 0;
-    this.showUnread();
-    if (this.lastSeq <= this.readSent) return;
-    const seq = this.lastSeq;
-    this.readSent = seq;
-    api('POST', `/api/chats/${encodeURIComponent(this.id)}/read`, { seq }).catch((error) => {
-      // Network trouble: try again on the next event or focus. A 4xx would only repeat.
-      if (error.retryable && this.readSent === seq) this.readSent = 0;
-      if (error.status === 403) this.recheck();
-    });
-  }
-
-  showUnread() {
-    this.unreadBadge.hidden = this.unread === 0;
-    this.unreadBadge.textContent = String(this.unread);
-  }
+  // --- sending ---
 
   onKey(event) {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -393,40 +318,11 @@ export class ChatPane {
     }
   }
 
-  onTyping() {
-    if (this.readOnly) return;
-    if (!this.input.value.trim()) {
-      this.stopTyping();
-      return;
-    }
-    const now = Date.now();
-    if (!this.typingOn || now - this.typingSentAt >= TYPING_REFRESH_MS) {
-      this.typingOn = true;
-      this.typingSentAt = now;
-      this.postTyping(true);
-    }
-    clearTimeout(this.typingIdle);
-    this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
-  }
-
-  stopTyping() {
-    clearTimeout(this.typingIdle);
-    if (!this.typingOn) return;
-    this.typingOn = false;
-    if (!this.readOnly) this.postTyping(false);
-  }
-
-  postTyping(typing) {
-    api('POST', `/api/chats/${encodeURIComponent(this.id)}/typing`, { typing }).catch((error) => {
-      if (error.status === 403) this.recheck(); // otherwise a lost typing notice does not matter
-    });
-  }
-
   send() {
     const body = this.input.value;
     if (this.readOnly || !body.trim()) return;
     this.input.value = '';
-    this.stopTyping();
+    this.typing.stop();
     const entry = { chat_id: this.id, client_msg_id: randomId('a'), body };
     this.showPending(entry);
     this.log.scrollTop = this.log.scrollHeight;
@@ -490,145 +386,6 @@ export class ChatPane {
     this.insert(node, seq);
   }
 
-  // --- canned replies, transfer, close ---
-
-  fillCanned() {
-    const replies = ctx ? ctx.canned() : [];
-    this.canned.replaceChildren(
-      h('option', { value: '', text: 'Canned reply…' }),
-      ...replies.map((text, index) => h('option', {
-        value: String(index),
-        text: text.length > 60 ? `${text.slice(0, 57)}…` : text,
-      })),
-    );
-  }
-
-  insertCanned() {
-    const index = this.canned.value;
-    this.canned.value = '';
-    const text = index === '' ? null : ctx.canned()[Number(index)];
-    if (!text) return;
-    const { selectionStart: start, selectionEnd: end, value } = this.input;
-    this.input.value = value.slice(0, start) + text + value.slice(end);
-    this.input.focus();
-    this.input.selectionStart = this.input.selectionEnd = start + text.length;
-    this.onTyping();
-  }
-
-  fillTransfer() {
-    const chosen = this.transferTarget.value;
-    this.transferTarget.replaceChildren(
-      h('option', { value: '', text: 'Transfer to…' }),
-      ...(onlineAgents.length ? [] : [h('option', { value: '-', disabled: true, text: 'No other agent is online' })]),
-      ...onlineAgents.map((agent) => h('option', {
-        value: agent.agent_id,
-        text: `${agent.name} (${agent.active_chats}/${agent.max_chats})${agent.available ? '' : ' — full'}`,
-      })),
-    );
-    if (onlineAgents.some((agent) => agent.agent_id === chosen)) this.transferTarget.value = chosen;
-  }
-
-  async transfer() {
-    const target = this.transferTarget.value;
-    if (!target) {
-      this.flash('Choose an agent to transfer to.');
-      return;
-    }
-    const agent = onlineAgents.find((a) => a.agent_id === target);
-    this.transferButton.disabled = true;
-    try {
-      const answer = await api('POST', `/api/chats/${encodeURIComponent(this.id)}/transfer`, { agent_id: target });
-      this.setStatus('transferred', answer && answer.seq ? answer.seq : this.lastSeq + 1, agent);
-    } catch (error) {
-      this.flash(error.message);
-      refreshAgents();
-      if (error.status === 403) this.recheck();
-    } finally {
-      this.transferButton.disabled = this.readOnly;
-    }
-  }
-
-  async close() {
-    this.closeButton.disabled = true;
-    try {
-      const answer = await api('POST', `/api/chats/${encodeURIComponent(this.id)}/close`, {});
-      this.setStatus('closed', answer && answer.seq ? answer.seq : this.lastSeq + 1);
-    } catch (error) {
-      if (error.code === 'chat_closed') this.setStatus('closed', this.lastSeq + 1);
-      else this.flash(error.message);
-      if (error.status === 403) this.recheck();
-    } finally {
-      this.closeButton.disabled = this.readOnly;
-    }
-  }
-
-  // --- banning the visitor ---
-
-  /** The confirmation under the tools: reason, duration, whether the address goes too. */
-  buildBanForm() {
-    const id = this.id;
-    this.banReason = h('input', {
-      sb: 'ban-reason', id: `ban-reason-${id}`, maxlength: 500, autocomplete: 'off', placeholder: 'Reason (optional)',
-    });
-    this.banDuration = h('select', { sb: 'ban-duration', id: `ban-duration-${id}` },
-      ...BAN_DURATIONS.map(([value, text]) => h('option', { value, text, selected: value === '1440' })));
-    this.banIncludeIp = h('input', { type: 'checkbox', sb: 'ban-include-ip', id: `ban-ip-${id}`, checked: true });
-    this.banConfirm = h('button', { type: 'submit', class: 'danger small', sb: 'ban-confirm', text: 'Ban' });
-    this.banForm = h(
-      'form',
-      {
-        class: 'ban-form', sb: 'ban-form', hidden: true, 'aria-label': 'Ban this visitor',
-        onsubmit: (event) => { event.preventDefault(); this.ban(); },
-        onkeydown: (event) => { if (event.key === 'Escape') this.showBanForm(false); },
-      },
-      h('p', { class: 'ban-warning', text: 'Ban this visitor? Their chat ends at once and they cannot chat again until the ban ends.' }),
-      h('label', { for: `ban-reason-${id}`, class: 'sr-only', text: 'Reason' }),
-      this.banReason,
-      h('div', { class: 'ban-options' },
-        h('label', { for: `ban-duration-${id}`, text: 'For' }),
-        this.banDuration,
-        h('label', { class: 'check', for: `ban-ip-${id}` }, this.banIncludeIp, ' and their address')),
-      h('div', { class: 'row-end' },
-        h('button', { type: 'button', class: 'ghost small', sb: 'ban-cancel', text: 'Cancel', onclick: () => this.showBanForm(false) }),
-        this.banConfirm),
-    );
-  }
-
-  showBanForm(open) {
-    this.keepBottom(() => { this.banForm.hidden = !open; });
-    this.banButton.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (open) this.banReason.focus();
-  }
-
-  async ban() {
-    if (!this.visitorId) await this.loadDetail();
-    if (!this.visitorId) {
-      this.flash('This visitor cannot be banned from here right now.');
-      return;
-    }
-    const minutes = this.banDuration.value;
-    this.banConfirm.disabled = true;
-    try {
-      await api('POST', '/api/bans', {
-        visitor_id: this.visitorId,
-        include_ip: this.banIncludeIp.checked,
-        reason: this.banReason.value,
-        duration_mins: minutes ? Number(minutes) : null,
-      });
-      this.showBanForm(false);
-      this.banButton.disabled = true;
-      this.banButton.textContent = 'Banned';
-      this.el.dataset.banned = 'true';
-      ctx.banned();
-      // The chat's end arrives by the poll; asking now closes the pane even if the poll lags.
-      this.recheck();
-    } catch (error) {
-      this.flash(error.message);
-    } finally {
-      this.banConfirm.disabled = false;
-    }
-  }
-
   /** A short error under the messages. */
   flash(text) {
     this.error.textContent = text;
@@ -639,8 +396,7 @@ export class ChatPane {
 
   dispose() {
     this.outbox.stop();
-    this.stopTyping();
-    clearTimeout(this.visitorTypingTimer);
+    this.typing.dispose();
     visibility.unobserve(this.el);
     panes.delete(this);
     this.el.remove();

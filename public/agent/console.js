@@ -11,13 +11,12 @@
 
 import { api, onUnauthorized, Poller, setToken } from './api.js';
 import { BansView } from './bans.js';
-import { cannedReplies, mountCannedEditor } from './canned.js';
-import {
-  attentive, ChatPane, configureChats, markReadEverywhere, refreshAgents, refreshCannedSelects,
-} from './chats.js';
+import { mountCannedEditor } from './canned.js';
+import { ChatPane, configureChats, markReadEverywhere, refreshAgents, refreshCannedSelects } from './chats.js';
 import { HistoryView, TranscriptView } from './history.js';
 import { Notifier } from './notify.js';
 import { clearOutbox, pruneOutbox } from './outbox.js';
+import { attentive } from './readmarks.js';
 import { OfflineView, QueueView, VisitorsView } from './sidebar.js';
 import {
   clearState, DISMISSED_KEY, dismissChat, dropOldKeys, loadView, readDismissed, saveView, undismissChat,
@@ -163,7 +162,6 @@ async function startSession(auth, resume) {
   session = { auth, me: auth.agent, poller: null, timers: [], cursor: saved.cursor, viewReady: false };
   configureChats({
     me: auth.agent,
-    canned: cannedReplies,
     notify: (kind, info) => notifier.notify(info),
     dismiss: dismissPane,
     changed: paneChanged,
@@ -355,7 +353,7 @@ async function rebuildPanes(ids) {
       await pane.loadHistory();
       await pane.loadDetail(detail);
       pane.restoreSends();
-      pane.maybeMarkRead();
+      pane.reads.maybeMarkRead();
       return true;
     } catch (error) {
       if (error.status === 403 || error.status === 404) {
@@ -463,11 +461,11 @@ function routeEvent(ev, { fresh, me, dismissed, closedInReplay, createdNow }) {
   if (!ev.chat_id) return false;
   const pane = panes.get(ev.chat_id);
   if (ev.type === 'typing') {
-    if (pane && ev.from === 'visitor') pane.showTyping(ev.typing === true);
+    if (pane && ev.from === 'visitor') pane.typing.show(ev.typing === true);
     return false;
   }
   if (ev.type === 'read') {
-    if (pane && ev.from === 'visitor') pane.setSeen(ev.seq);
+    if (pane && ev.from === 'visitor') pane.reads.setSeen(ev.seq);
     return false;
   }
   if (!isChatEvent(ev)) return false;
