@@ -6,10 +6,10 @@
 //! or PostgreSQL's postmaster start time changed, the nodes felt it) and that messages were
 //! acknowledged both before and after it, so that a fault that missed cannot pass.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -113,7 +113,7 @@ fn postgres_stopped_and_started_mid_run_loses_nothing() {
 fn run_load(store: &str, broker: &str, script: &Path) -> Value {
     let out = tempfile::tempdir().expect("temp dir");
     let json_out = out.path().join("summary.json");
-    let mut generator = Command::new(env!("CARGO_BIN_EXE_switchboard-load"))
+    let mut generator = Command::new(load_generator())
         .args(["--no-progress", "--spawn-server", env!("CARGO_BIN_EXE_switchboard")])
         .args(["--store", store, "--broker", broker, "--nodes", &NODES.to_string()])
         // Short holds: a wake-up lost with Redis arrives at the next store re-check.
@@ -152,6 +152,40 @@ fn run_load(store: &str, broker: &str, script: &Path) -> Value {
         "switchboard-load failed ({status:?}):\n{log}\n{summary}"
     );
     serde_json::from_str(&summary).unwrap_or_else(|error| panic!("summary {summary:?}: {error}\n{log}"))
+}
+
+/// The `switchboard-load` that cargo builds beside the `switchboard` it built for these tests.
+/// The generator is the workspace's other package (`load/`), out of reach of `CARGO_BIN_EXE_*`,
+/// so it is built here by the cargo that runs the tests, in the same target directory and
+/// profile, with the workspace's features: nothing to do after `cargo build` at the top.
+fn load_generator() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let server = Path::new(env!("CARGO_BIN_EXE_switchboard"));
+            let profile_dir = server.parent().expect("the server binary's directory");
+            let target_dir = profile_dir.parent().expect("the target directory");
+            let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+                Some("debug") => "dev",
+                Some(name) => name,
+                None => panic!("no profile in {}", server.display()),
+            };
+            let built = Command::new(env!("CARGO"))
+                .args(["build", "--workspace", "--bin", "switchboard-load", "--profile", profile])
+                .arg("--manifest-path")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .arg("--target-dir")
+                .arg(target_dir)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run cargo");
+            let log = String::from_utf8_lossy(&built.stderr);
+            assert!(built.status.success(), "cargo could not build switchboard-load:\n{log}");
+            let generator = profile_dir.join("switchboard-load");
+            assert!(generator.is_file(), "cargo built no {}:\n{log}", generator.display());
+            generator
+        })
+        .clone()
 }
 
 /// Nothing lost, repeated or reordered; the fault ran and succeeded; messages acknowledged

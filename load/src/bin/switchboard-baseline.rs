@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 /// A bare actix-web server that holds every `GET /poll` for its `timeout`.
 #[derive(Debug, Parser)]
-#[command(about)]
 struct Args {
     /// Port on 127.0.0.1; 0 picks a free one (printed as `listening on 127.0.0.1:PORT`).
     #[arg(long, default_value_t = 0)]
