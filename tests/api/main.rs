@@ -36,3 +36,5 @@ mod security;
 mod stored_text;
 mod transcripts;
 mod visitors;
+#[path = "../common/wire.rs"]
+mod wire;
