@@ -19,7 +19,6 @@ mod handover;
 mod limits;
 mod live;
 mod logs;
-mod metrics;
 mod offline_messages;
 mod openapi;
 mod origins;
