@@ -13,6 +13,8 @@ use switchboard::service::Services;
 use switchboard::startup::{Application, ShutdownHandle};
 use switchboard::store::{self, StoreError};
 
+pub use crate::wire::{text, Participant, WireClient};
+
 /// Runs each named `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL.
 #[macro_export]
 macro_rules! on_every_backend {
@@ -134,38 +136,16 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings
 }
 
-/// A running server and a client for it.
+/// A running server and a client for it (its wire client's methods are the app's: `Deref`).
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`
-    pub address: String,
-    /// HTTP client.
-    pub client: reqwest::Client,
+    /// The server's address and an HTTP client for it.
+    pub wire: WireClient,
     /// The server's services (for setup and for looking into the store).
     pub services: Services,
     /// The store the server runs on.
     pub db: Arc<TestDb>,
     shutdown: ShutdownHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-/// A visitor or agent and its token.
-#[derive(Debug, Clone)]
-pub struct Participant {
-    /// Visitor or agent id.
-    pub id: String,
-    /// Bearer token.
-    pub token: String,
-}
-
-/// One `/poll` answer.
-#[derive(Debug, Clone)]
-pub struct PollAnswer {
-    /// `ok`, `timeout`, `superseded` or `shutdown`.
-    pub status: String,
-    /// The cursor to echo.
-    pub cursor: String,
-    /// The events.
-    pub events: Vec<Value>,
 }
 
 /// Row counts of every table a request could change.
@@ -199,7 +179,7 @@ impl TestApp {
         let shutdown = app.shutdown_handle();
         let server = tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(70)).build().expect("client");
-        Self { address, client, services, db, shutdown, server }
+        Self { wire: WireClient { address, client }, services, db, shutdown, server }
     }
 
     /// Stops the server gracefully and waits until it has stopped.
@@ -211,19 +191,6 @@ impl TestApp {
     /// The shutdown handle.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         self.shutdown.clone()
-    }
-
-    /// `http://127.0.0.1:PORT{path}`
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    /// A new anonymous visitor.
-    pub async fn visitor(&self) -> Participant {
-        let response = self.client.post(self.url("/api/visitors")).send().await.expect("request");
-        assert_eq!(response.status(), 201);
-        let body: Value = response.json().await.expect("json");
-        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
     }
 
     /// A new agent, logged in over HTTP.
@@ -244,78 +211,6 @@ impl TestApp {
         let agent = self.agent(employee_id, max_chats).await;
         self.poll(&agent, "", Some(0)).await;
         agent
-    }
-
-    /// `GET /poll` with `cursor` and `timeout` (seconds); the raw response.
-    pub async fn poll_raw(
-        &self,
-        who: &Participant,
-        cursor: &str,
-        timeout: Option<u64>,
-        tab: Option<&str>,
-    ) -> reqwest::Response {
-        let mut query = vec![("cursor", cursor.to_string())];
-        if let Some(timeout) = timeout {
-            query.push(("timeout", timeout.to_string()));
-        }
-        if let Some(tab) = tab {
-            query.push(("tab", tab.to_string()));
-        }
-        self.client
-            .get(self.url("/poll"))
-            .bearer_auth(&who.token)
-            .query(&query)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// `GET /poll` that must answer 200.
-    pub async fn poll(&self, who: &Participant, cursor: &str, timeout: Option<u64>) -> PollAnswer {
-        self.poll_tab(who, cursor, timeout, None).await
-    }
-
-    /// `GET /poll` from a named tab that must answer 200.
-    pub async fn poll_tab(
-        &self,
-        who: &Participant,
-        cursor: &str,
-        timeout: Option<u64>,
-        tab: Option<&str>,
-    ) -> PollAnswer {
-        let response = self.poll_raw(who, cursor, timeout, tab).await;
-        assert_eq!(response.status(), 200, "poll failed");
-        let body: Value = response.json().await.expect("json");
-        PollAnswer {
-            status: text(&body["status"]),
-            cursor: text(&body["cursor"]),
-            events: body["events"].as_array().cloned().expect("events array"),
-        }
-    }
-
-    /// `POST /send` as JSON; the raw response.
-    pub async fn send_raw(
-        &self,
-        who: &Participant,
-        chat_id: &str,
-        client_msg_id: &str,
-        body: &str,
-    ) -> reqwest::Response {
-        self.client
-            .post(self.url("/send"))
-            .bearer_auth(&who.token)
-            .json(&json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body}))
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// `POST /send` that must answer 200; returns the seq.
-    pub async fn send(&self, who: &Participant, chat_id: &str, client_msg_id: &str, body: &str) -> i64 {
-        let response = self.send_raw(who, chat_id, client_msg_id, body).await;
-        assert_eq!(response.status(), 200, "send failed");
-        let answer: Value = response.json().await.expect("json");
-        answer["seq"].as_i64().expect("seq")
     }
 
     /// `POST /api/chats`; the raw response.
@@ -418,43 +313,13 @@ impl TestApp {
         self.services.create_agent(spec).await.expect("admin created");
         self.login(employee_id, "correct horse battery").await.expect("admin logs in")
     }
+}
 
-    /// `POST /api/agent/login`; the participant, or the status when refused.
-    pub async fn login(&self, employee_id: &str, password: &str) -> Result<Participant, u16> {
-        let response = self
-            .client
-            .post(self.url("/api/agent/login"))
-            .json(&json!({"employee_id": employee_id, "password": password}))
-            .send()
-            .await
-            .expect("request");
-        if response.status() != 200 {
-            return Err(response.status().as_u16());
-        }
-        let body: Value = response.json().await.expect("json");
-        Ok(Participant { id: text(&body["agent_id"]), token: text(&body["token"]) })
-    }
+impl std::ops::Deref for TestApp {
+    type Target = WireClient;
 
-    /// `GET path` with an optional token; the status and the JSON body (`Null` when none).
-    pub async fn get_json(&self, who: Option<&Participant>, path: &str) -> (u16, Value) {
-        let mut request = self.client.get(self.url(path));
-        if let Some(who) = who {
-            request = request.bearer_auth(&who.token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// `POST path` with a JSON body and an optional token; the status and the JSON body.
-    pub async fn post_json(&self, who: Option<&Participant>, path: &str, body: Value) -> (u16, Value) {
-        let mut request = self.client.post(self.url(path)).json(&body);
-        if let Some(who) = who {
-            request = request.bearer_auth(&who.token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+    fn deref(&self) -> &WireClient {
+        &self.wire
     }
 }
 
@@ -535,11 +400,6 @@ impl TestApp {
     ) -> (u16, Value) {
         self.post_bytes(who, path, encoding.content_type(), encoding.encode(body)).await
     }
-}
-
-/// A JSON string value as a `String` (panics in the test if it is not one).
-pub fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}")).to_string()
 }
 
 /// The seqs of `chat_id`'s events, in the order received.

@@ -19,7 +19,6 @@ mod handover;
 mod limits;
 mod live;
 mod logs;
-mod metrics;
 mod offline_messages;
 mod openapi;
 mod origins;
@@ -36,3 +35,5 @@ mod security;
 mod stored_text;
 mod transcripts;
 mod visitors;
+#[path = "../common/wire.rs"]
+mod wire;

@@ -12,3 +12,7 @@ mod nodes;
 mod pg_url;
 mod private;
 mod support;
+// Each test binary uses a part of the wire client.
+#[allow(dead_code)]
+#[path = "../common/wire.rs"]
+mod wire;

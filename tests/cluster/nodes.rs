@@ -16,7 +16,7 @@ async fn chat_between(
     start_on: usize,
 ) -> String {
     let (status, body) =
-        cluster.post(start_on, Some(visitor), "/api/chats", json!({"agent_id": agent.id})).await;
+        cluster.node(start_on).post_json(Some(visitor), "/api/chats", json!({"agent_id": agent.id})).await;
     assert_eq!(status, 201, "start: {body}");
     text(&body["chat_id"])
 }
@@ -37,7 +37,7 @@ async fn collect(
     while seen.len() < want && Instant::now() < deadline {
         let node = nodes[turn % nodes.len()];
         turn += 1;
-        let answer = cluster.poll(node, who, cursor, 2).await;
+        let answer = cluster.node(node).poll(who, cursor, Some(2)).await;
         seen.extend(messages_of(&answer.events, chat_id));
         *cursor = answer.cursor;
     }
@@ -50,23 +50,23 @@ async fn a_message_sent_through_one_node_wakes_a_poll_held_on_another_and_polls_
     let admin = cluster.setup_admin().await;
     let agent = cluster.agent(&admin, 1, "E1", 5).await;
     // Online through node C; chosen through node A: presence is shared.
-    cluster.poll(2, &agent, "", 0).await;
-    let visitor = cluster.visitor(0).await;
+    cluster.node(2).poll(&agent, "", Some(0)).await;
+    let visitor = cluster.node(0).visitor().await;
     let chat_id = chat_between(&cluster, &visitor, &agent, 0).await;
-    let mut cursor = cluster.poll(0, &visitor, "", 0).await.cursor;
+    let mut cursor = cluster.node(0).poll(&visitor, "", Some(0)).await.cursor;
 
     // The visitor holds a poll on A; the agent sends through B.
     let held = {
         let (cluster_ref, visitor, cursor) = (&cluster, visitor.clone(), cursor.clone());
         async move {
-            let answer = cluster_ref.poll(0, &visitor, &cursor, 20).await;
+            let answer = cluster_ref.node(0).poll(&visitor, &cursor, Some(20)).await;
             (Instant::now(), answer)
         }
     };
     let send = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let sent_at = Instant::now();
-        cluster.send(1, &agent, &chat_id, "m-0", "hello from B").await;
+        cluster.node(1).send(&agent, &chat_id, "m-0", "hello from B").await;
         sent_at
     };
     let ((answered_at, answer), sent_at) = tokio::join!(held, send);
@@ -80,7 +80,7 @@ async fn a_message_sent_through_one_node_wakes_a_poll_held_on_another_and_polls_
     // Thirty more, sent through every node in turn; the visitor's polls go A, B, C, A, …
     let sends = async {
         for n in 1..=30 {
-            cluster.send(n % 3, &agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
+            cluster.node(n % 3).send(&agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
@@ -94,15 +94,17 @@ async fn fifty_starts_over_three_nodes_against_max_chats_3_assign_exactly_3() {
     let Some(cluster) = Cluster::start(3).await else { return };
     let admin = cluster.setup_admin().await;
     let agent = cluster.agent(&admin, 0, "E1", 3).await;
-    cluster.poll(1, &agent, "", 0).await;
+    cluster.node(1).poll(&agent, "", Some(0)).await;
     let mut visitors = Vec::new();
     for n in 0..50 {
-        visitors.push(cluster.visitor(n % 3).await);
+        visitors.push(cluster.node(n % 3).visitor().await);
     }
     let starts = visitors.iter().enumerate().map(|(n, visitor)| {
         let cluster = &cluster;
         let agent_id = agent.id.clone();
-        async move { cluster.post(n % 3, Some(visitor), "/api/chats", json!({"agent_id": agent_id})).await }
+        async move {
+            cluster.node(n % 3).post_json(Some(visitor), "/api/chats", json!({"agent_id": agent_id})).await
+        }
     });
     let answers = futures_util::future::join_all(starts).await;
     let assigned = answers.iter().filter(|(status, _)| *status == 201).count();
@@ -113,7 +115,7 @@ async fn fifty_starts_over_three_nodes_against_max_chats_3_assign_exactly_3() {
     assert_eq!((assigned, full), (3, 47), "answers: {answers:?}");
 
     // The agent's poll, on any node, holds exactly those three chats.
-    let answer = cluster.poll(2, &agent, "", 0).await;
+    let answer = cluster.node(2).poll(&agent, "", Some(0)).await;
     let mut chats: Vec<String> = answer
         .events
         .iter()
@@ -130,12 +132,12 @@ async fn a_node_killed_mid_chat_loses_nothing_and_its_visitor_goes_on_elsewhere(
     let Some(mut cluster) = Cluster::start(3).await else { return };
     let admin = cluster.setup_admin().await;
     let agent = cluster.agent(&admin, 1, "E1", 5).await;
-    cluster.poll(1, &agent, "", 0).await;
-    let visitor = cluster.visitor(0).await;
+    cluster.node(1).poll(&agent, "", Some(0)).await;
+    let visitor = cluster.node(0).visitor().await;
     let chat_id = chat_between(&cluster, &visitor, &agent, 0).await;
-    let mut cursor = cluster.poll(0, &visitor, "", 0).await.cursor;
+    let mut cursor = cluster.node(0).poll(&visitor, "", Some(0)).await.cursor;
     for n in 1..=10 {
-        cluster.send(1, &agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
+        cluster.node(1).send(&agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
     }
     let mut seen = collect(&cluster, &visitor, &chat_id, &mut cursor, &[0], 10).await;
 
@@ -151,7 +153,7 @@ async fn a_node_killed_mid_chat_loses_nothing_and_its_visitor_goes_on_elsewhere(
     cluster.kill(0);
     assert!(held.await.expect("poll task").is_err(), "the killed node's held poll must break");
     for n in 11..=20 {
-        cluster.send(1 + n % 2, &agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
+        cluster.node(1 + n % 2).send(&agent, &chat_id, &format!("m-{n}"), &format!("message {n}")).await;
     }
     // The visitor's next polls land on B and C with the cursor it had.
     seen.extend(collect(&cluster, &visitor, &chat_id, &mut cursor, &[1, 2], 10).await);
@@ -166,9 +168,9 @@ async fn a_logout_through_one_node_locks_the_token_out_of_every_node_at_once() {
     let agent = cluster.agent(&admin, 0, "E1", 5).await;
     // Every node has now trusted the token once (and would for `agent_token_recheck_secs`).
     for node in 0..3 {
-        cluster.poll(node, &agent, "", 0).await;
+        cluster.node(node).poll(&agent, "", Some(0)).await;
     }
-    let (status, body) = cluster.post(0, Some(&agent), "/api/agent/logout", json!({})).await;
+    let (status, body) = cluster.node(0).post_json(Some(&agent), "/api/agent/logout", json!({})).await;
     assert_eq!(status, 204, "logout: {body}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     for node in 1..3 {
@@ -188,24 +190,26 @@ async fn a_logout_through_one_node_locks_the_token_out_of_every_node_at_once() {
 async fn an_announcement_between_two_polls_reaches_a_visitor_whose_next_poll_lands_elsewhere() {
     let Some(cluster) = Cluster::start(3).await else { return };
     let admin = cluster.setup_admin().await;
-    let (online, never_polled) = (cluster.visitor(0).await, cluster.visitor(0).await);
+    let (online, never_polled) = (cluster.node(0).visitor().await, cluster.node(0).visitor().await);
     // Online through A; between two polls when the announcement goes out through C.
-    let cursor = cluster.poll(0, &online, "", 0).await.cursor;
-    let (status, body) =
-        cluster.post(2, Some(&admin), "/api/admin/announcements", json!({"body": "Closing at 18:00."})).await;
+    let cursor = cluster.node(0).poll(&online, "", Some(0)).await.cursor;
+    let (status, body) = cluster
+        .node(2)
+        .post_json(Some(&admin), "/api/admin/announcements", json!({"body": "Closing at 18:00."}))
+        .await;
     assert_eq!(status, 201, "announce: {body}");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Its next poll lands on B, where it never polled (held: the arrival is recorded beside it).
-    let answer = cluster.poll(1, &online, &cursor, 5).await;
+    let answer = cluster.node(1).poll(&online, &cursor, Some(5)).await;
     let shown: Vec<_> = answer.events.iter().filter(|event| event["type"] == "announcement").collect();
     assert_eq!(shown.len(), 1, "{:?}", answer.events);
     assert_eq!(shown[0]["body"], "Closing at 18:00.");
     // Once: the poll after that, on C, does not show it again.
-    let again = cluster.poll(2, &online, &answer.cursor, 0).await;
+    let again = cluster.node(2).poll(&online, &answer.cursor, Some(0)).await;
     assert!(again.events.iter().all(|event| event["type"] != "announcement"), "{:?}", again.events);
     // Who was not online when it went out does not get it on arriving.
-    let late = cluster.poll(1, &never_polled, "", 0).await;
+    let late = cluster.node(1).poll(&never_polled, "", Some(0)).await;
     assert!(late.events.iter().all(|event| event["type"] != "announcement"), "{:?}", late.events);
 }
 

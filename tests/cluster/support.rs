@@ -10,25 +10,12 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
 use crate::pg_url::without_tls;
-
-/// A visitor or agent and its token.
-#[derive(Debug, Clone)]
-pub struct Participant {
-    pub id: String,
-    pub token: String,
-}
-
-/// One `/poll` answer.
-#[derive(Debug, Clone)]
-pub struct PollAnswer {
-    pub cursor: String,
-    pub events: Vec<Value>,
-}
+pub use crate::wire::{text, Participant, WireClient};
 
 /// One node: a `switchboard serve` process.
 pub struct Node {
-    /// `http://127.0.0.1:PORT`
-    pub url: String,
+    /// Its address (`http://127.0.0.1:PORT`) and the cluster's client.
+    pub wire: WireClient,
     child: Child,
 }
 
@@ -97,7 +84,7 @@ impl Cluster {
             cluster.nodes.push(node);
         }
         for node in &cluster.nodes {
-            cluster.wait_ready(&node.url).await;
+            cluster.wait_ready(&node.wire.address).await;
         }
         cluster
     }
@@ -121,7 +108,8 @@ impl Cluster {
             .stdin(Stdio::null())
             .spawn()
             .expect("switchboard starts");
-        Node { url: format!("http://127.0.0.1:{port}"), child }
+        let wire = WireClient { address: format!("http://127.0.0.1:{port}"), client: self.client.clone() };
+        Node { wire, child }
     }
 
     /// `GET /readyz` of node `index`: its status.
@@ -154,19 +142,18 @@ impl Cluster {
 
     /// The base URL of node `index`.
     pub fn url(&self, index: usize) -> &str {
-        &self.nodes[index].url
+        &self.nodes[index].wire.address
+    }
+
+    /// The wire client of node `index`.
+    pub fn node(&self, index: usize) -> &WireClient {
+        &self.nodes[index].wire
     }
 
     /// The first admin, made through `POST /api/setup` on node 0.
     pub async fn setup_admin(&self) -> Participant {
-        let (status, body) = self
-            .post(
-                0,
-                None,
-                "/api/setup",
-                json!({"employee_id": "ADMIN", "name": "Admin", "password": "correct horse battery"}),
-            )
-            .await;
+        let setup = json!({"employee_id": "ADMIN", "name": "Admin", "password": "correct horse battery"});
+        let (status, body) = self.node(0).post_json(None, "/api/setup", setup).await;
         assert_eq!(status, 201, "setup: {body}");
         Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
     }
@@ -181,69 +168,9 @@ impl Cluster {
     ) -> Participant {
         let spec = json!({"employee_id": employee_id, "name": format!("Agent {employee_id}"),
                           "password": "correct horse battery", "max_chats": max_chats});
-        let (status, body) = self.post(node, Some(admin), "/api/admin/agents", spec).await;
+        let (status, body) = self.node(node).post_json(Some(admin), "/api/admin/agents", spec).await;
         assert_eq!(status, 201, "agent: {body}");
-        let login = json!({"employee_id": employee_id, "password": "correct horse battery"});
-        let (status, body) = self.post(node, None, "/api/agent/login", login).await;
-        assert_eq!(status, 200, "login: {body}");
-        Participant { id: text(&body["agent_id"]), token: text(&body["token"]) }
-    }
-
-    /// A new visitor, made through node `node`.
-    pub async fn visitor(&self, node: usize) -> Participant {
-        let (status, body) = self.post(node, None, "/api/visitors", json!({})).await;
-        assert_eq!(status, 201, "visitor: {body}");
-        Participant { id: text(&body["visitor_id"]), token: text(&body["token"]) }
-    }
-
-    /// `POST path` on node `node`; status and JSON body.
-    pub async fn post(
-        &self,
-        node: usize,
-        who: Option<&Participant>,
-        path: &str,
-        body: Value,
-    ) -> (u16, Value) {
-        let mut request = self.client.post(format!("{}{path}", self.url(node))).json(&body);
-        if let Some(who) = who {
-            request = request.bearer_auth(&who.token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// `GET /poll` on node `node` that must answer 200.
-    pub async fn poll(&self, node: usize, who: &Participant, cursor: &str, timeout: u64) -> PollAnswer {
-        let response = self
-            .client
-            .get(format!("{}/poll", self.url(node)))
-            .bearer_auth(&who.token)
-            .query(&[("cursor", cursor.to_string()), ("timeout", timeout.to_string())])
-            .send()
-            .await
-            .expect("poll request");
-        assert_eq!(response.status(), 200, "poll on node {node}");
-        let body: Value = response.json().await.expect("json");
-        PollAnswer {
-            cursor: text(&body["cursor"]),
-            events: body["events"].as_array().cloned().expect("events"),
-        }
-    }
-
-    /// `POST /send` on node `node` that must answer 200; the seq.
-    pub async fn send(
-        &self,
-        node: usize,
-        who: &Participant,
-        chat_id: &str,
-        client_msg_id: &str,
-        body: &str,
-    ) -> i64 {
-        let message = json!({"chat_id": chat_id, "client_msg_id": client_msg_id, "body": body});
-        let (status, answer) = self.post(node, Some(who), "/send", message).await;
-        assert_eq!(status, 200, "send on node {node}: {answer}");
-        answer["seq"].as_i64().expect("seq")
+        self.node(node).login(employee_id, "correct horse battery").await.expect("agent logs in")
     }
 }
 
@@ -269,11 +196,6 @@ impl Drop for Cluster {
             }
         }
     }
-}
-
-/// A JSON string field as a String ("" when absent).
-pub fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_string()
 }
 
 /// The `message` events of `chat_id` among `events`: (seq, body).

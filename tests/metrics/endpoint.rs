@@ -6,6 +6,9 @@ use std::time::Duration;
 use crate::helpers::{Backend, TestApp};
 use crate::on_every_backend;
 
+/// Taken by every test for its whole run: a server of another test would count too.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 on_every_backend!(metrics_follow_polls_chats_messages_and_limits);
 
 /// The value of the sample `name` (with its labels exactly as rendered), if present.
@@ -23,18 +26,26 @@ async fn scrape(app: &TestApp) -> String {
     response.text().await.expect("text")
 }
 
+/// The counter `name` (labels as rendered); 0 before its first increment.
+fn counter(text: &str, name: &str) -> f64 {
+    sample(text, name).unwrap_or(0.0)
+}
+
+const VISITOR_MESSAGES: &str = r#"switchboard_messages_total{from="visitor"}"#;
+const AGENT_MESSAGES: &str = r#"switchboard_messages_total{from="agent"}"#;
+const POLLS_REFUSED: &str = r#"switchboard_limits_hit_total{limit="max_held_polls"}"#;
+
 async fn metrics_follow_polls_chats_messages_and_limits(backend: Backend) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::spawn_with(backend, |settings| settings.server.max_held_polls = 1).await;
     let before = scrape(&app).await;
-    let sent_before = sample(&before, r#"switchboard_messages_total{from="visitor"}"#).unwrap_or(0.0);
-    let polls_refused_before =
-        sample(&before, r#"switchboard_limits_hit_total{limit="max_held_polls"}"#).unwrap_or(0.0);
 
     let agent = app.online_agent("metrics-agent", 5).await;
     let visitor = app.visitor().await;
     let chat = app.start_chat(&visitor, &agent).await;
     app.send(&visitor, &chat, "m-1", "hello").await;
     app.send(&visitor, &chat, "m-1", "hello").await; // a repeat is not a new message
+    app.send(&agent, &chat, "a-1", "hi").await;
 
     // One poll held (the cap is 1) by a visitor with nothing to receive, a second refused.
     let (idle, other) = (app.visitor().await, app.visitor().await);
@@ -59,11 +70,10 @@ async fn metrics_follow_polls_chats_messages_and_limits(backend: Backend) {
     let text = scrape(&app).await;
     assert_eq!(sample(&text, r#"switchboard_chats{state="open"}"#), Some(1.0), "{text}");
     assert_eq!(sample(&text, r#"switchboard_chats{state="queued"}"#), Some(0.0), "{text}");
-    let sent = sample(&text, r#"switchboard_messages_total{from="visitor"}"#).unwrap_or(0.0);
-    // Other tests in this process send too: at least this one's message counts, once.
-    assert!(sent > sent_before, "messages_total did not move: {sent_before} → {sent}");
-    let refused_now = sample(&text, r#"switchboard_limits_hit_total{limit="max_held_polls"}"#).unwrap_or(0.0);
-    assert!(refused_now > polls_refused_before, "the refused poll was not counted");
+    for (name, moved) in [(VISITOR_MESSAGES, 1.0), (AGENT_MESSAGES, 1.0), (POLLS_REFUSED, 1.0)] {
+        let (was, is) = (counter(&before, name), counter(&text, name));
+        assert_eq!(is - was, moved, "{name} went from {was} to {is}");
+    }
     assert!(
         sample(&text, r#"switchboard_store_seconds_count{op="write"}"#).is_some_and(|n| n > 0.0),
         "{text}"
@@ -76,6 +86,7 @@ async fn metrics_follow_polls_chats_messages_and_limits(backend: Backend) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_outside_the_allowlist_is_refused() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
         settings.metrics.allowed_from = vec!["10.0.0.0/8".into()];
     })
