@@ -275,33 +275,10 @@ fn head_timeout(timeout: Duration) -> ApiError {
     )
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for FirstHead<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+super::writes_pass_through!(FirstHead, shutdown: |this: &mut FirstHead<S>, cx| {
+    if matches!(this.state, State::Ended) {
+        // Our side was shut after the refusal.
+        return Poll::Ready(Ok(()));
     }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, data)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if matches!(this.state, State::Ended) {
-            // Our side was shut after the refusal.
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.inner).poll_shutdown(cx)
-    }
-}
+    Pin::new(&mut this.inner).poll_shutdown(cx)
+});

@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// What is added to the head of an HTTP/1.0 `POST` that has no length.
 const EMPTY_BODY: &[u8] = b"Content-Length: 0\r\n";
@@ -237,35 +237,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for LengthlessPosts<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for LengthlessPosts<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, data)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
+super::writes_pass_through!(LengthlessPosts);
 
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
+
+    use tokio::io::AsyncWrite;
 
     use super::*;
 

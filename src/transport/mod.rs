@@ -9,6 +9,57 @@
 //! [`serve`] mirrors `HttpServer::new(app).on_connect(..).listen(listener)?.run()` of actix-web
 //! 4.18 line by line; where a value is not ours, it is `HttpServer`'s default.
 
+/// `AsyncWrite` for a connection adapter that only changes what is read (`$adapter<S>`, with the
+/// connection in its `inner` field): every write passes to the connection unchanged, and so
+/// does the shutdown unless `shutdown:` gives the adapter's own (a closure of the adapter and
+/// the context).
+macro_rules! writes_pass_through {
+    ($adapter:ident) => {
+        $crate::transport::writes_pass_through!($adapter, shutdown: |this: &mut $adapter<S>, cx| {
+            std::pin::Pin::new(&mut this.inner).poll_shutdown(cx)
+        });
+    };
+    ($adapter:ident, shutdown: $shutdown:expr) => {
+        impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for $adapter<S> {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                data: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                data: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, data)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                self.inner.is_write_vectored()
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let shutdown = $shutdown;
+                shutdown(self.get_mut(), cx)
+            }
+        }
+    };
+}
+use writes_pass_through;
+
 pub mod first_head;
 pub mod http10;
 

@@ -10,21 +10,10 @@ use tokio::net::TcpStream;
 use crate::helpers::{Backend, TestApp};
 
 /// One answer read off the socket: the status code and the body parsed as JSON (`Null` when
-/// it is not JSON).
+/// it is not JSON). HTTP/1.0 and `Connection: close`: the server closes once it has answered.
 async fn raw(app: &TestApp, request: &str) -> (u16, Value) {
-    let address = app.address.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).await.expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    // HTTP/1.0 and `Connection: close`: the server closes once it has answered.
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .expect("answered in time")
-        .expect("read");
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let answer = send_unread(app, request.as_bytes()).await;
+    (answer.status, answer.body)
 }
 
 fn code(body: &Value) -> &str {
