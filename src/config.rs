@@ -18,7 +18,7 @@ pub struct Settings {
     pub server: ServerSettings,
     /// Long-poll hold times.
     pub poll: PollSettings,
-    /// Chat limits and in-memory queue sizes.
+    /// Chat limits and the size of the in-memory event rings.
     pub chat: ChatSettings,
     /// Database URL and pool.
     pub store: StoreSettings,
@@ -87,7 +87,8 @@ pub struct PollSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatSettings {
-    /// Events kept in memory per chat and direction; older ones are served from the store.
+    /// Events kept in memory per chat and direction (the hub's event rings); older ones are
+    /// served from the store.
     pub queue_capacity: usize,
     /// Cap on chats open at once, all agents together.
     pub max_active_chats: i64,

@@ -16,11 +16,11 @@
 //!   on the one writer thread that commits waiting writes together (group commit; one by one
 //!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
 //!   own; `store::backup` copies a running SQLite store (`switchboard backup`).
-//! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
-//!   (toward visitor, toward agent), participants with their held polls, presence leases and
-//!   mailboxes of notices (typing, read markers, announcements); with several nodes it also
-//!   takes notices numbered by the broker and forgets memory when the broker may have missed
-//!   something.
+//! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
+//!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
+//!   presence leases and mailboxes of notices (typing, read markers, announcements); with
+//!   several nodes it also takes notices numbered by the broker and forgets memory when the
+//!   broker may have missed something.
 //! - [`broker`]: wake-ups between nodes — `memory` (one node) or Redis pub/sub (every stored
 //!   event and notice to every node, batched and retried while Redis is away; every
 //!   resubscription reported so memory is re-read from the store) — and the presence leases

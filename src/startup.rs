@@ -109,7 +109,7 @@ impl Application {
         );
         let hold_max = Duration::from_secs(settings.poll.max_hold_secs);
         let hub = Hub::new(HubSettings {
-            queue_capacity: settings.chat.queue_capacity,
+            ring_capacity: settings.chat.queue_capacity,
             max_held_polls: limits.max_held_polls,
             presence_lease: Duration::from_secs(settings.presence.lease_secs),
             presence_grace: Duration::from_secs(settings.presence.grace_secs),
