@@ -37,6 +37,9 @@
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
+//!   `http::error` is the one error envelope (`ApiError`, the HTTP form of every error) and
+//!   says which error type goes where; the guard and `transport::first_head`, at the same
+//!   edge, answer with it too.
 //!   `http::body` reads bodies in their three content types (refusing text that is not UTF-8
 //!   and fields given twice, with `http::strict_json` for JSON); `http::body_limit` derives
 //!   the smallest body limit from the documented field limits.
@@ -46,7 +49,6 @@
 //!   where the widget may run.
 //! - [`guard`]: the abuse limits — connections and requests per client address, sends per
 //!   visitor, visitors per address, login throttling — checked at the HTTP edge.
-//! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
 //! - [`logging`]: the log formatter (text or JSON) that removes token values from every line,
@@ -65,7 +67,6 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod guard;
 pub mod http;
 pub mod hub;

@@ -22,8 +22,8 @@ use actix_web::http::StatusCode;
 
 use crate::config::Settings;
 use crate::domain::Principal;
-use crate::error::ApiError;
 use crate::http::client_ip::{canonical, AddressList, TrustedProxies};
+use crate::http::error::ApiError;
 use ip_connections::{ConnectionCounter, ConnectionSlot};
 use login_throttle::{LoginAttempt, LoginThrottle};
 use rates::KeyedRate;

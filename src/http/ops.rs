@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::client_ip::{client_ip, AddressList};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::metrics::{render, Gauge};
 use crate::service::Services;
 
