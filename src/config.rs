@@ -2,13 +2,14 @@
 //! environment variables (for example `SWITCHBOARD_STORE__URL`). Unknown keys are an error
 //! that names the key, so a typo never silently falls back to a default.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AllowedOrigins, Origin};
+use crate::domain::{AddressList, AllowedOrigins, Origin};
 
 /// Everything the server can be told; `config.toml` documents each key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,7 +65,7 @@ pub struct ServerSettings {
     pub public_dir: String,
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed when
     /// finding a request's client address; empty believes nobody's.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: AddressList,
     /// The URL browsers reach this server by (`https://chat.example.com`): its own origin for
     /// CORS and for where the widget may run. Empty: from `X-Forwarded-Host` of a trusted proxy,
     /// else from the `Host` header.
@@ -205,7 +206,7 @@ pub struct LimitSettings {
     /// Visitors one client address may create per minute.
     pub visitors_per_ip_per_minute: u32,
     /// Client addresses or CIDR networks never limited (a load-test host, monitoring).
-    pub exempt: Vec<String>,
+    pub exempt: AddressList,
     /// Seconds a client may take to send a request body once its head is in; then 408
     /// `body_timeout` and the connection is closed.
     pub body_timeout_secs: u64,
@@ -223,7 +224,7 @@ impl Default for LimitSettings {
             login_failures_per_ip: 30,
             login_window_secs: 300,
             visitors_per_ip_per_minute: 60,
-            exempt: Vec::new(),
+            exempt: AddressList::default(),
             body_timeout_secs: 10,
         }
     }
@@ -258,12 +259,13 @@ pub struct BrokerSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Client addresses or CIDR networks that may read `GET /metrics`; others get 403.
-    pub allowed_from: Vec<String>,
+    pub allowed_from: AddressList,
 }
 
 impl Default for MetricsSettings {
     fn default() -> Self {
-        Self { allowed_from: vec!["127.0.0.1".into(), "::1".into()] }
+        let loopback = [IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)];
+        Self { allowed_from: loopback.into_iter().collect() }
     }
 }
 
@@ -305,7 +307,7 @@ impl Default for ServerSettings {
             shutdown_timeout_secs: 2,
             client_request_timeout_secs: 10,
             public_dir: "public".into(),
-            trusted_proxies: Vec::new(),
+            trusted_proxies: AddressList::default(),
             public_url: String::new(),
         }
     }
@@ -381,7 +383,7 @@ impl Settings {
         if path.exists() {
             figment = figment.merge(Toml::file_exact(path));
         }
-        let mut settings: Settings = figment.merge(environment()).extract().map_err(Box::new)?;
+        let mut settings: Settings = figment.merge(environment()).extract().map_err(named_by_key)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         settings.store.url = resolve_sqlite_path(&settings.store.url, &base);
         settings.server.public_dir = resolve_folder(&settings.server.public_dir, &base);
@@ -407,21 +409,6 @@ impl Settings {
         if self.store.pool_size == 0 {
             return fail("store.pool_size must be at least 1");
         }
-        if let Err(bad) = crate::http::client_ip::TrustedProxies::parse(&self.server.trusted_proxies) {
-            return Err(ConfigError::Value(format!(
-                "server.trusted_proxies: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
-        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.metrics.allowed_from) {
-            return Err(ConfigError::Value(format!(
-                "metrics.allowed_from: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
-        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.limits.exempt) {
-            return Err(ConfigError::Value(format!(
-                "limits.exempt: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
         self.server.public_origin()?;
         self.cors.allowlist()?;
         let limits = &self.limits;
@@ -434,6 +421,18 @@ impl Settings {
             return fail("broker.kind = \"redis\" needs a PostgreSQL store.url: nodes must share one store");
         }
         Ok(())
+    }
+}
+
+/// A value that its type refused with a message of its own (an address list's entry that is
+/// no address) reads `section.key: message`, like the errors of `validate`; any other error is
+/// figment's, which names the key and where it came from.
+fn named_by_key(error: figment::Error) -> ConfigError {
+    match &error.kind {
+        figment::error::Kind::Message(message) if !error.path.is_empty() => {
+            ConfigError::Value(format!("{}: {message}", error.path.join(".")))
+        }
+        _ => ConfigError::Invalid(Box::new(error)),
     }
 }
 
@@ -538,10 +537,39 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["127.0.0.0/8", "::1"]"#);
             let settings = Settings::load(Path::new("missing.toml")).map_err(|e| e.to_string())?;
-            assert_eq!(settings.limits.exempt, vec!["127.0.0.0/8".to_string(), "::1".to_string()]);
+            assert_eq!(settings.limits.exempt.entries(), ["127.0.0.0/8".to_string(), "::1".to_string()]);
             jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["localhost"]"#);
             let err = Settings::load(Path::new("missing.toml")).expect_err("not an address").to_string();
             assert!(err.contains("localhost"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn an_address_list_entry_that_is_no_address_is_refused_naming_the_setting_and_the_entry() {
+        figment::Jail::expect_with(|jail| {
+            for (section, key) in
+                [("server", "trusted_proxies"), ("metrics", "allowed_from"), ("limits", "exempt")]
+            {
+                let expected = format!(
+                    "invalid configuration: {section}.{key}: \"nginx\" is neither an IP address nor a CIDR network"
+                );
+                jail.create_file(
+                    "config.toml",
+                    &format!("[{section}]\n{key} = [\"10.0.0.1\", \"nginx\"]\n"),
+                )?;
+                let error = Settings::load(Path::new("config.toml")).expect_err("not an address").to_string();
+                assert_eq!(error, expected, "in the file");
+                jail.create_file("config.toml", "")?;
+                let variable = format!("SWITCHBOARD_{}__{}", section.to_uppercase(), key.to_uppercase());
+                jail.set_env(&variable, r#"["::1", "nginx"]"#);
+                let error = Settings::load(Path::new("config.toml")).expect_err("not an address").to_string();
+                assert_eq!(error, expected, "in {variable}");
+                jail.set_env(&variable, r#"[" 10.0.0.0/8 ", "::1"]"#);
+                let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+                assert_eq!(settings.limits.exempt.contains("10.9.8.7".parse().expect("ip")), key == "exempt");
+            }
             Ok(())
         });
     }
@@ -659,7 +687,7 @@ mod proptests {
                         shutdown_timeout_secs: shutdown,
                         client_request_timeout_secs: head,
                         public_dir: dir.unwrap_or_default(),
-                        trusted_proxies: proxies.into_iter().map(String::from).collect(),
+                        trusted_proxies: AddressList::parse(&proxies).expect("valid addresses"),
                         public_url: public_url.unwrap_or_default(),
                     }
                 },
@@ -708,7 +736,7 @@ mod proptests {
                 prop::sample::select(vec!["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.0/24"]),
                 0..3,
             )
-            .prop_map(|list| list.into_iter().map(String::from).collect::<Vec<_>>())
+            .prop_map(|list| AddressList::parse(&list).expect("valid addresses"))
         };
         let limits = (
             (0usize..100_000, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()),

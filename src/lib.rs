@@ -8,9 +8,10 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin` …), the rule every stored text obeys (no NUL:
-//!   `refuse_nul`, called by each parser of one) and the rule of where the widget may run
-//!   (`AllowedOrigins::admits`). Parse, don't validate; depends on nothing else in the crate.
+//!   `Email`, `PageLimit`, `Origin`, the settings' address lists `AddressList` …), the rule
+//!   every stored text obeys (no NUL: `refuse_nul`, called by each parser of one) and the rule
+//!   of where the widget may run (`AllowedOrigins::admits`). Parse, don't validate; depends on
+//!   nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
 //!   on the one writer thread that commits waiting writes together (group commit; one by one
