@@ -72,6 +72,37 @@ pub struct ServerSettings {
     pub public_url: String,
 }
 
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: 0,
+            max_connections: 19_900,
+            max_held_polls: 19_400,
+            max_body_bytes: 0,
+            shutdown_timeout_secs: 2,
+            client_request_timeout_secs: 10,
+            public_dir: "public".into(),
+            trusted_proxies: AddressList::default(),
+            public_url: String::new(),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// `public_url` as an origin (one trailing `/` allowed); `None` when empty.
+    pub fn public_origin(&self) -> Result<Option<Origin>, ConfigError> {
+        if self.public_url.is_empty() {
+            return Ok(None);
+        }
+        let url = self.public_url.strip_suffix('/').unwrap_or(&self.public_url);
+        Origin::parse(url, "server.public_url").map(Some).map_err(|error| {
+            ConfigError::Value(format!("server.public_url: {:?} {}", self.public_url, error.reason))
+        })
+    }
+}
+
 /// `[poll]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -82,6 +113,12 @@ pub struct PollSettings {
     pub max_hold_secs: u64,
     /// Most events returned by one poll; the rest come with the next poll.
     pub max_events: usize,
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
+    }
 }
 
 /// `[chat]`
@@ -103,6 +140,19 @@ pub struct ChatSettings {
     pub timer_interval_ms: u64,
 }
 
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 64,
+            max_active_chats: 50_000,
+            default_agent_max_chats: 5,
+            max_message_chars: 4_000,
+            inactivity_secs: 30 * 60,
+            timer_interval_ms: 1_000,
+        }
+    }
+}
+
 /// `[store]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -121,6 +171,18 @@ pub struct StoreSettings {
     pub max_write_batch: usize,
 }
 
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://switchboard.db".into(),
+            pool_size: 4,
+            sqlite_busy_timeout_ms: 5_000,
+            max_queued_calls: 20_000,
+            max_write_batch: 0,
+        }
+    }
+}
+
 /// `[presence]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -130,6 +192,12 @@ pub struct PresenceSettings {
     /// Extra seconds after the lease before it counts as gone: a visitor's chats are closed
     /// (`visitor_left`), an agent's go back to the queue. A page reload fits inside.
     pub grace_secs: u64,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { lease_secs: 10, grace_secs: 20 }
+    }
 }
 
 /// `[auth]`
@@ -146,6 +214,12 @@ pub struct AuthSettings {
     pub agent_token_recheck_secs: u64,
 }
 
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
+    }
+}
+
 /// `[cors]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -155,24 +229,17 @@ pub struct CorsSettings {
     pub allowed_origins: Vec<String>,
 }
 
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
+    }
+}
+
 impl CorsSettings {
     /// `allowed_origins`, parsed; a config error names an entry that is not an origin.
     pub fn allowlist(&self) -> Result<AllowedOrigins, ConfigError> {
         AllowedOrigins::parse(&self.allowed_origins)
             .map_err(|bad| ConfigError::Value(format!("cors.allowed_origins: {bad}")))
-    }
-}
-
-impl ServerSettings {
-    /// `public_url` as an origin (one trailing `/` allowed); `None` when empty.
-    pub fn public_origin(&self) -> Result<Option<Origin>, ConfigError> {
-        if self.public_url.is_empty() {
-            return Ok(None);
-        }
-        let url = self.public_url.strip_suffix('/').unwrap_or(&self.public_url);
-        Origin::parse(url, "server.public_url").map(Some).map_err(|error| {
-            ConfigError::Value(format!("server.public_url: {:?} {}", self.public_url, error.reason))
-        })
     }
 }
 
@@ -254,6 +321,12 @@ pub struct BrokerSettings {
     pub prefix: String,
 }
 
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
+    }
+}
+
 /// `[metrics]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -287,79 +360,6 @@ pub struct LogSettings {
     /// `text` or `json`. What is logged is chosen by `RUST_LOG` (default `info`); token values
     /// are removed from every line either way.
     pub format: LogFormat,
-}
-
-impl Default for BrokerSettings {
-    fn default() -> Self {
-        Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
-    }
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8080,
-            workers: 0,
-            max_connections: 19_900,
-            max_held_polls: 19_400,
-            max_body_bytes: 0,
-            shutdown_timeout_secs: 2,
-            client_request_timeout_secs: 10,
-            public_dir: "public".into(),
-            trusted_proxies: AddressList::default(),
-            public_url: String::new(),
-        }
-    }
-}
-
-impl Default for PollSettings {
-    fn default() -> Self {
-        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
-    }
-}
-
-impl Default for ChatSettings {
-    fn default() -> Self {
-        Self {
-            queue_capacity: 64,
-            max_active_chats: 50_000,
-            default_agent_max_chats: 5,
-            max_message_chars: 4_000,
-            inactivity_secs: 30 * 60,
-            timer_interval_ms: 1_000,
-        }
-    }
-}
-
-impl Default for StoreSettings {
-    fn default() -> Self {
-        Self {
-            url: "sqlite://switchboard.db".into(),
-            pool_size: 4,
-            sqlite_busy_timeout_ms: 5_000,
-            max_queued_calls: 20_000,
-            max_write_batch: 0,
-        }
-    }
-}
-
-impl Default for PresenceSettings {
-    fn default() -> Self {
-        Self { lease_secs: 10, grace_secs: 20 }
-    }
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
-    }
-}
-
-impl Default for CorsSettings {
-    fn default() -> Self {
-        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
-    }
 }
 
 /// Why settings could not be loaded.
