@@ -185,7 +185,7 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
     let store = open_store(&settings).await?;
     // The CLI talks to the store directly; its hub is never polled.
     let hub = Hub::new(HubSettings {
-        queue_capacity: 1,
+        ring_capacity: 1,
         max_held_polls: 1,
         presence_lease: std::time::Duration::ZERO,
         presence_grace: std::time::Duration::ZERO,

@@ -2,13 +2,14 @@
 //! environment variables (for example `SWITCHBOARD_STORE__URL`). Unknown keys are an error
 //! that names the key, so a typo never silently falls back to a default.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AllowedOrigins, Origin};
+use crate::domain::{AddressList, AllowedOrigins, Origin};
 
 /// Everything the server can be told; `config.toml` documents each key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -18,7 +19,7 @@ pub struct Settings {
     pub server: ServerSettings,
     /// Long-poll hold times.
     pub poll: PollSettings,
-    /// Chat limits and in-memory queue sizes.
+    /// Chat limits and the size of the in-memory event rings.
     pub chat: ChatSettings,
     /// Database URL and pool.
     pub store: StoreSettings,
@@ -64,11 +65,42 @@ pub struct ServerSettings {
     pub public_dir: String,
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed when
     /// finding a request's client address; empty believes nobody's.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: AddressList,
     /// The URL browsers reach this server by (`https://chat.example.com`): its own origin for
     /// CORS and for where the widget may run. Empty: from `X-Forwarded-Host` of a trusted proxy,
     /// else from the `Host` header.
     pub public_url: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: 0,
+            max_connections: 19_900,
+            max_held_polls: 19_400,
+            max_body_bytes: 0,
+            shutdown_timeout_secs: 2,
+            client_request_timeout_secs: 10,
+            public_dir: "public".into(),
+            trusted_proxies: AddressList::default(),
+            public_url: String::new(),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// `public_url` as an origin (one trailing `/` allowed); `None` when empty.
+    pub fn public_origin(&self) -> Result<Option<Origin>, ConfigError> {
+        if self.public_url.is_empty() {
+            return Ok(None);
+        }
+        let url = self.public_url.strip_suffix('/').unwrap_or(&self.public_url);
+        Origin::parse(url, "server.public_url").map(Some).map_err(|error| {
+            ConfigError::Value(format!("server.public_url: {:?} {}", self.public_url, error.reason))
+        })
+    }
 }
 
 /// `[poll]`
@@ -83,11 +115,18 @@ pub struct PollSettings {
     pub max_events: usize,
 }
 
+impl Default for PollSettings {
+    fn default() -> Self {
+        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
+    }
+}
+
 /// `[chat]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatSettings {
-    /// Events kept in memory per chat and direction; older ones are served from the store.
+    /// Events kept in memory per chat and direction (the hub's event rings); older ones are
+    /// served from the store.
     pub queue_capacity: usize,
     /// Cap on chats open at once, all agents together.
     pub max_active_chats: i64,
@@ -99,6 +138,19 @@ pub struct ChatSettings {
     pub inactivity_secs: u64,
     /// Milliseconds between two rounds of the chat timers (inactivity, visitor or agent gone).
     pub timer_interval_ms: u64,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 64,
+            max_active_chats: 50_000,
+            default_agent_max_chats: 5,
+            max_message_chars: 4_000,
+            inactivity_secs: 30 * 60,
+            timer_interval_ms: 1_000,
+        }
+    }
 }
 
 /// `[store]`
@@ -119,6 +171,18 @@ pub struct StoreSettings {
     pub max_write_batch: usize,
 }
 
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://switchboard.db".into(),
+            pool_size: 4,
+            sqlite_busy_timeout_ms: 5_000,
+            max_queued_calls: 20_000,
+            max_write_batch: 0,
+        }
+    }
+}
+
 /// `[presence]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -128,6 +192,12 @@ pub struct PresenceSettings {
     /// Extra seconds after the lease before it counts as gone: a visitor's chats are closed
     /// (`visitor_left`), an agent's go back to the queue. A page reload fits inside.
     pub grace_secs: u64,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { lease_secs: 10, grace_secs: 20 }
+    }
 }
 
 /// `[auth]`
@@ -144,6 +214,12 @@ pub struct AuthSettings {
     pub agent_token_recheck_secs: u64,
 }
 
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
+    }
+}
+
 /// `[cors]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -153,24 +229,17 @@ pub struct CorsSettings {
     pub allowed_origins: Vec<String>,
 }
 
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
+    }
+}
+
 impl CorsSettings {
     /// `allowed_origins`, parsed; a config error names an entry that is not an origin.
     pub fn allowlist(&self) -> Result<AllowedOrigins, ConfigError> {
         AllowedOrigins::parse(&self.allowed_origins)
             .map_err(|bad| ConfigError::Value(format!("cors.allowed_origins: {bad}")))
-    }
-}
-
-impl ServerSettings {
-    /// `public_url` as an origin (one trailing `/` allowed); `None` when empty.
-    pub fn public_origin(&self) -> Result<Option<Origin>, ConfigError> {
-        if self.public_url.is_empty() {
-            return Ok(None);
-        }
-        let url = self.public_url.strip_suffix('/').unwrap_or(&self.public_url);
-        Origin::parse(url, "server.public_url").map(Some).map_err(|error| {
-            ConfigError::Value(format!("server.public_url: {:?} {}", self.public_url, error.reason))
-        })
     }
 }
 
@@ -204,7 +273,7 @@ pub struct LimitSettings {
     /// Visitors one client address may create per minute.
     pub visitors_per_ip_per_minute: u32,
     /// Client addresses or CIDR networks never limited (a load-test host, monitoring).
-    pub exempt: Vec<String>,
+    pub exempt: AddressList,
     /// Seconds a client may take to send a request body once its head is in; then 408
     /// `body_timeout` and the connection is closed.
     pub body_timeout_secs: u64,
@@ -222,7 +291,7 @@ impl Default for LimitSettings {
             login_failures_per_ip: 30,
             login_window_secs: 300,
             visitors_per_ip_per_minute: 60,
-            exempt: Vec::new(),
+            exempt: AddressList::default(),
             body_timeout_secs: 10,
         }
     }
@@ -252,17 +321,24 @@ pub struct BrokerSettings {
     pub prefix: String,
 }
 
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
+    }
+}
+
 /// `[metrics]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Client addresses or CIDR networks that may read `GET /metrics`; others get 403.
-    pub allowed_from: Vec<String>,
+    pub allowed_from: AddressList,
 }
 
 impl Default for MetricsSettings {
     fn default() -> Self {
-        Self { allowed_from: vec!["127.0.0.1".into(), "::1".into()] }
+        let loopback = [IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)];
+        Self { allowed_from: loopback.into_iter().collect() }
     }
 }
 
@@ -286,79 +362,6 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
-impl Default for BrokerSettings {
-    fn default() -> Self {
-        Self { kind: BrokerKind::Memory, url: "redis://127.0.0.1:6379".into(), prefix: "switchboard".into() }
-    }
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8080,
-            workers: 0,
-            max_connections: 19_900,
-            max_held_polls: 19_400,
-            max_body_bytes: 0,
-            shutdown_timeout_secs: 2,
-            client_request_timeout_secs: 10,
-            public_dir: "public".into(),
-            trusted_proxies: Vec::new(),
-            public_url: String::new(),
-        }
-    }
-}
-
-impl Default for PollSettings {
-    fn default() -> Self {
-        Self { hold_secs: 25, max_hold_secs: 55, max_events: 500 }
-    }
-}
-
-impl Default for ChatSettings {
-    fn default() -> Self {
-        Self {
-            queue_capacity: 64,
-            max_active_chats: 50_000,
-            default_agent_max_chats: 5,
-            max_message_chars: 4_000,
-            inactivity_secs: 30 * 60,
-            timer_interval_ms: 1_000,
-        }
-    }
-}
-
-impl Default for StoreSettings {
-    fn default() -> Self {
-        Self {
-            url: "sqlite://switchboard.db".into(),
-            pool_size: 4,
-            sqlite_busy_timeout_ms: 5_000,
-            max_queued_calls: 20_000,
-            max_write_batch: 0,
-        }
-    }
-}
-
-impl Default for PresenceSettings {
-    fn default() -> Self {
-        Self { lease_secs: 10, grace_secs: 20 }
-    }
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
-    }
-}
-
-impl Default for CorsSettings {
-    fn default() -> Self {
-        Self { allowed_origins: vec!["http://localhost:8080".into(), "http://127.0.0.1:8080".into()] }
-    }
-}
-
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -380,7 +383,7 @@ impl Settings {
         if path.exists() {
             figment = figment.merge(Toml::file_exact(path));
         }
-        let mut settings: Settings = figment.merge(environment()).extract().map_err(Box::new)?;
+        let mut settings: Settings = figment.merge(environment()).extract().map_err(named_by_key)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         settings.store.url = resolve_sqlite_path(&settings.store.url, &base);
         settings.server.public_dir = resolve_folder(&settings.server.public_dir, &base);
@@ -406,21 +409,6 @@ impl Settings {
         if self.store.pool_size == 0 {
             return fail("store.pool_size must be at least 1");
         }
-        if let Err(bad) = crate::http::client_ip::TrustedProxies::parse(&self.server.trusted_proxies) {
-            return Err(ConfigError::Value(format!(
-                "server.trusted_proxies: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
-        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.metrics.allowed_from) {
-            return Err(ConfigError::Value(format!(
-                "metrics.allowed_from: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
-        if let Err(bad) = crate::http::client_ip::AddressList::parse(&self.limits.exempt) {
-            return Err(ConfigError::Value(format!(
-                "limits.exempt: {bad:?} is neither an IP address nor a CIDR network"
-            )));
-        }
         self.server.public_origin()?;
         self.cors.allowlist()?;
         let limits = &self.limits;
@@ -433,6 +421,18 @@ impl Settings {
             return fail("broker.kind = \"redis\" needs a PostgreSQL store.url: nodes must share one store");
         }
         Ok(())
+    }
+}
+
+/// A value that its type refused with a message of its own (an address list's entry that is
+/// no address) reads `section.key: message`, like the errors of `validate`; any other error is
+/// figment's, which names the key and where it came from.
+fn named_by_key(error: figment::Error) -> ConfigError {
+    match &error.kind {
+        figment::error::Kind::Message(message) if !error.path.is_empty() => {
+            ConfigError::Value(format!("{}: {message}", error.path.join(".")))
+        }
+        _ => ConfigError::Invalid(Box::new(error)),
     }
 }
 
@@ -537,10 +537,39 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["127.0.0.0/8", "::1"]"#);
             let settings = Settings::load(Path::new("missing.toml")).map_err(|e| e.to_string())?;
-            assert_eq!(settings.limits.exempt, vec!["127.0.0.0/8".to_string(), "::1".to_string()]);
+            assert_eq!(settings.limits.exempt.entries(), ["127.0.0.0/8".to_string(), "::1".to_string()]);
             jail.set_env("SWITCHBOARD_LIMITS__EXEMPT", r#"["localhost"]"#);
             let err = Settings::load(Path::new("missing.toml")).expect_err("not an address").to_string();
             assert!(err.contains("localhost"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn an_address_list_entry_that_is_no_address_is_refused_naming_the_setting_and_the_entry() {
+        figment::Jail::expect_with(|jail| {
+            for (section, key) in
+                [("server", "trusted_proxies"), ("metrics", "allowed_from"), ("limits", "exempt")]
+            {
+                let expected = format!(
+                    "invalid configuration: {section}.{key}: \"nginx\" is neither an IP address nor a CIDR network"
+                );
+                jail.create_file(
+                    "config.toml",
+                    &format!("[{section}]\n{key} = [\"10.0.0.1\", \"nginx\"]\n"),
+                )?;
+                let error = Settings::load(Path::new("config.toml")).expect_err("not an address").to_string();
+                assert_eq!(error, expected, "in the file");
+                jail.create_file("config.toml", "")?;
+                let variable = format!("SWITCHBOARD_{}__{}", section.to_uppercase(), key.to_uppercase());
+                jail.set_env(&variable, r#"["::1", "nginx"]"#);
+                let error = Settings::load(Path::new("config.toml")).expect_err("not an address").to_string();
+                assert_eq!(error, expected, "in {variable}");
+                jail.set_env(&variable, r#"[" 10.0.0.0/8 ", "::1"]"#);
+                let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+                assert_eq!(settings.limits.exempt.contains("10.9.8.7".parse().expect("ip")), key == "exempt");
+            }
             Ok(())
         });
     }
@@ -658,7 +687,7 @@ mod proptests {
                         shutdown_timeout_secs: shutdown,
                         client_request_timeout_secs: head,
                         public_dir: dir.unwrap_or_default(),
-                        trusted_proxies: proxies.into_iter().map(String::from).collect(),
+                        trusted_proxies: AddressList::parse(&proxies).expect("valid addresses"),
                         public_url: public_url.unwrap_or_default(),
                     }
                 },
@@ -707,7 +736,7 @@ mod proptests {
                 prop::sample::select(vec!["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "192.168.1.0/24"]),
                 0..3,
             )
-            .prop_map(|list| list.into_iter().map(String::from).collect::<Vec<_>>())
+            .prop_map(|list| AddressList::parse(&list).expect("valid addresses"))
         };
         let limits = (
             (0usize..100_000, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()),

@@ -8,19 +8,20 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin` …), the rule every stored text obeys (no NUL:
-//!   `refuse_nul`, called by each parser of one) and the rule of where the widget may run
-//!   (`AllowedOrigins::admits`). Parse, don't validate; depends on nothing else in the crate.
+//!   `Email`, `PageLimit`, `Origin`, the settings' address lists `AddressList` …), the rule
+//!   every stored text obeys (no NUL: `refuse_nul`, called by each parser of one) and the rule
+//!   of where the widget may run (`AllowedOrigins::admits`). Parse, don't validate; depends on
+//!   nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
 //!   migrations, one file of queries per table; reads on dedicated store threads, every write
 //!   on the one writer thread that commits waiting writes together (group commit; one by one
 //!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
 //!   own; `store::backup` copies a running SQLite store (`switchboard backup`).
-//! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
-//!   (toward visitor, toward agent), participants with their held polls, presence leases and
-//!   mailboxes of notices (typing, read markers, announcements); with several nodes it also
-//!   takes notices numbered by the broker and forgets memory when the broker may have missed
-//!   something.
+//! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
+//!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
+//!   presence leases and mailboxes of notices (typing, read markers, announcements); with
+//!   several nodes it also takes notices numbered by the broker and forgets memory when the
+//!   broker may have missed something.
 //! - [`broker`]: wake-ups between nodes — `memory` (one node) or Redis pub/sub (every stored
 //!   event and notice to every node, batched and retried while Redis is away; every
 //!   resubscription reported so memory is re-read from the store) — and the presence leases
@@ -37,6 +38,9 @@
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
+//!   `http::error` is the one error envelope (`ApiError`, the HTTP form of every error) and
+//!   says which error type goes where; the guard and `transport::first_head`, at the same
+//!   edge, answer with it too.
 //!   `http::body` reads bodies in their three content types (refusing text that is not UTF-8
 //!   and fields given twice, with `http::strict_json` for JSON); `http::body_limit` derives
 //!   the smallest body limit from the documented field limits.
@@ -46,7 +50,6 @@
 //!   where the widget may run.
 //! - [`guard`]: the abuse limits — connections and requests per client address, sends per
 //!   visitor, visitors per address, login throttling — checked at the HTTP edge.
-//! - [`error`]: the one error envelope and which error type goes where.
 //! - [`config`]: settings from `config.toml` and `SWITCHBOARD_*` variables.
 //! - [`limits`]: connection and held-poll caps derived from the descriptor limit.
 //! - [`logging`]: the log formatter (text or JSON) that removes token values from every line,
@@ -65,7 +68,6 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod guard;
 pub mod http;
 pub mod hub;

@@ -109,7 +109,7 @@ impl Application {
         );
         let hold_max = Duration::from_secs(settings.poll.max_hold_secs);
         let hub = Hub::new(HubSettings {
-            queue_capacity: settings.chat.queue_capacity,
+            ring_capacity: settings.chat.queue_capacity,
             max_held_polls: limits.max_held_polls,
             presence_lease: Duration::from_secs(settings.presence.lease_secs),
             presence_grace: Duration::from_secs(settings.presence.grace_secs),
@@ -129,14 +129,12 @@ impl Application {
         // Before the first request: a banned visitor is refused from the start.
         shared.load_bans_blocking()?;
         let services = web::Data::new(shared.clone());
-        let trusted_proxies =
-            web::Data::new(TrustedProxies::parse(&settings.server.trusted_proxies).map_err(|bad| {
-                ConfigError::Value(format!("server.trusted_proxies: {bad:?} is not an address or network"))
-            })?);
-        let guard = web::Data::new(Guard::new(&settings).map_err(ConfigError::Value)?);
+        let trusted_proxies = web::Data::new(TrustedProxies::new(settings.server.trusted_proxies.clone()));
+        let guard = web::Data::new(Guard::new(&settings));
         let connection_guard = guard.clone();
         let sweeper_guard = guard.clone();
-        let own_origin = web::Data::new(OwnOrigin::new(public_origin, trusted_proxies.get_ref().clone()));
+        let own_origin =
+            web::Data::new(OwnOrigin::new(public_origin, settings.server.trusted_proxies.clone()));
         let front_ends = FrontEnds::new(std::path::PathBuf::from(&settings.server.public_dir), &allowlist);
         // The access log (`logging::request`); when RUST_LOG leaves it out, it is not mounted.
         let log_requests = crate::logging::request::enabled();

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{refuse_nul, InvalidInput};
+use super::{canonical_ip, refuse_nul, InvalidInput};
 
 /// Longest reason kept, in characters.
 pub const MAX_BAN_REASON_CHARS: usize = 500;
@@ -11,7 +11,7 @@ pub const MAX_BAN_REASON_CHARS: usize = 500;
 pub const MAX_BAN_MINUTES: i64 = 10 * 365 * 24 * 60;
 
 /// A client address to ban, in the one form the server compares: `::ffff:1.2.3.4` is
-/// `1.2.3.4`, as in `http::client_ip`.
+/// `1.2.3.4` ([`canonical_ip`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BannedAddress(pub IpAddr);
 
@@ -29,10 +29,7 @@ impl BannedAddress {
 
     /// The canonical form of an address a request came from.
     pub fn from_ip(address: IpAddr) -> Self {
-        match address {
-            IpAddr::V6(v6) => Self(v6.to_ipv4_mapped().map_or(address, IpAddr::V4)),
-            v4 => Self(v4),
-        }
+        Self(canonical_ip(address))
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 use super::too_many;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Longest employee ID kept as a key (valid ones are at most 32 characters); longer text is
 /// cut, so a flood of huge IDs cannot grow memory.

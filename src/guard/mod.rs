@@ -21,17 +21,18 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 
 use crate::config::Settings;
-use crate::domain::Principal;
-use crate::error::ApiError;
-use crate::http::client_ip::{canonical, AddressList, TrustedProxies};
+use crate::domain::{canonical_ip, AddressList, Principal};
+use crate::http::error::ApiError;
 use ip_connections::{ConnectionCounter, ConnectionSlot};
 use login_throttle::{LoginAttempt, LoginThrottle};
 use rates::KeyedRate;
 
 /// The abuse limits of one node; built from the settings, shared by every worker.
 pub struct Guard {
+    /// `limits.exempt`.
     exempt: AddressList,
-    trusted_proxies: TrustedProxies,
+    /// `server.trusted_proxies`: their connections carry many clients, so they are not capped.
+    trusted_proxies: AddressList,
     connections: ConnectionCounter,
     requests: KeyedRate<IpAddr>,
     sends: KeyedRate<crate::domain::VisitorId>,
@@ -42,7 +43,7 @@ pub struct Guard {
 /// Whom a per-address limit counts: an IPv4 address, or the /64 network of an IPv6 one (one
 /// subscriber's usual share, in which a client can pick any address it likes).
 pub fn subject(client: IpAddr) -> IpAddr {
-    match canonical(client) {
+    match canonical_ip(client) {
         IpAddr::V6(v6) => {
             let network = u128::from(v6) & !((1u128 << 64) - 1);
             IpAddr::V6(network.into())
@@ -59,15 +60,12 @@ pub fn too_many(code: &'static str, message: &str, wait: Duration) -> ApiError {
 }
 
 impl Guard {
-    /// The limits `settings` ask for; the error names a bad address list.
-    pub fn new(settings: &Settings) -> Result<Self, String> {
+    /// The limits `settings` ask for.
+    pub fn new(settings: &Settings) -> Self {
         let limits = &settings.limits;
-        let exempt = AddressList::parse(&limits.exempt).map_err(|bad| format!("limits.exempt: {bad:?}"))?;
-        let trusted_proxies = TrustedProxies::parse(&settings.server.trusted_proxies)
-            .map_err(|bad| format!("server.trusted_proxies: {bad:?}"))?;
-        Ok(Self {
-            exempt,
-            trusted_proxies,
+        Self {
+            exempt: limits.exempt.clone(),
+            trusted_proxies: settings.server.trusted_proxies.clone(),
             connections: ConnectionCounter::new(limits.connections_per_ip),
             requests: KeyedRate::per_second(
                 "requests_per_ip",
@@ -91,7 +89,7 @@ impl Guard {
                 limits.login_failures_per_ip,
                 Duration::from_secs(limits.login_window_secs),
             ),
-        })
+        }
     }
 
     /// True when `client` is on the exempt list.
@@ -102,8 +100,8 @@ impl Guard {
     /// A new connection from `peer`: the slot to keep in the connection's extensions (its drop
     /// closes the count), or `None` when the peer is exempt, a trusted proxy or the cap is off.
     pub fn connection_opened(&self, peer: IpAddr) -> Option<ConnectionSlot> {
-        let peer = canonical(peer);
-        if self.exempt.contains(peer) || self.trusted_proxies.trusts(peer) {
+        let peer = canonical_ip(peer);
+        if self.exempt.contains(peer) || self.trusted_proxies.contains(peer) {
             return None;
         }
         self.connections.open(subject(peer))
@@ -174,8 +172,8 @@ mod tests {
         let mut settings = Settings::default();
         settings.limits.requests_per_ip_per_sec = 1;
         settings.limits.request_burst_per_ip = 1;
-        settings.limits.exempt = vec!["10.0.0.0/8".into()];
-        let guard = Guard::new(&settings).expect("valid");
+        settings.limits.exempt = AddressList::parse(&["10.0.0.0/8"]).expect("valid");
+        let guard = Guard::new(&settings);
         let exempt: IpAddr = "10.1.2.3".parse().expect("ip");
         let other: IpAddr = "192.0.2.1".parse().expect("ip");
         for _ in 0..10 {

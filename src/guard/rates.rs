@@ -8,7 +8,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::too_many;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// One keyed limit; off when its rate is 0.
 pub struct KeyedRate<K: Hash + Eq + Clone> {

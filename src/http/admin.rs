@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{auth, body};
 use crate::domain::{InvalidInput, Role};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::agents::{AgentSpec, AgentUpdate};
 use crate::service::{require_admin, Services};
 

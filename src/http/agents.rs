@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::client_ip::client_ip;
 use super::{auth, body};
-use crate::error::ApiError;
 use crate::guard::Guard;
+use crate::http::error::ApiError;
 use crate::service::{ServiceError, Services};
 
 routes! {

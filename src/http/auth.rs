@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 
 use super::body::Fields;
 use crate::domain::Principal;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 #[derive(serde::Deserialize)]

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{auth, body};
 use crate::domain::{BanDuration, BanReason, BannedAddress, InvalidInput, VisitorId};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::bans::{BanTarget, NewBan};
 use crate::service::{require_agent, Services};
 

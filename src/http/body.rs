@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::strict_json::UniqueKeys;
 use crate::domain::InvalidInput;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 fn too_large(limit: usize) -> ApiError {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::auth;
 use crate::domain::{parse_non_negative, ChatId, PageLimit};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 routes! {

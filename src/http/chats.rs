@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::auth;
 use crate::domain::{AgentId, ChatId, VisitorId};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::chats::StartOutcome;
 use crate::service::Services;
 

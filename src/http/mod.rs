@@ -1,4 +1,5 @@
 //! The HTTP edge: parse the request, call the service, shape the response. No rules here.
+//! Every error answer is an [`error::ApiError`] in the one envelope.
 //! Each API module declares its routes once with `routes!`, which gives it both `config(cfg)`
 //! (what actix serves) and `ROUTES` (what [`api_routes`] lists, and what the test holding
 //! `docs/openapi.json` to the router reads); [`configure`] chains them.
@@ -44,6 +45,7 @@ pub mod body_limit;
 mod chat_views;
 mod chats;
 pub mod client_ip;
+pub mod error;
 mod offline_messages;
 mod openapi;
 mod ops;
@@ -64,7 +66,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, ResponseError};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub use pages::FrontEnds;
 pub use poll::hold_for;

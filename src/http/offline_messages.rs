@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::auth;
 use crate::domain::{parse_non_negative, ContactName, Email, MessageBody, PageLimit};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::offline_messages::{NewOfflineMessage, MAX_OFFLINE_BODY_CHARS};
 use crate::service::Services;
 

@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::client_ip::{client_ip, AddressList};
-use crate::error::ApiError;
+use super::client_ip::client_ip;
+use crate::http::error::ApiError;
 use crate::metrics::{render, Gauge};
 use crate::service::Services;
 
@@ -32,8 +32,7 @@ async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, ApiError>
 /// moment are read now; when the store does not answer they are left out and
 /// `switchboard_vitals_up` is 0.
 async fn metrics(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allowed = AddressList::parse(&services.settings.metrics.allowed_from).unwrap_or_default();
-    if !allowed.contains(client_ip(&request)) {
+    if !services.settings.metrics.allowed_from.contains(client_ip(&request)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -10,8 +10,7 @@
 use actix_web::dev::RequestHead;
 use actix_web::http::header::{self, HeaderMap};
 
-use super::client_ip::TrustedProxies;
-use crate::domain::Origin;
+use crate::domain::{AddressList, Origin};
 
 /// The scheme of every connection this server accepts: it listens on plain TCP only (TLS ends
 /// at a proxy, which says so with `X-Forwarded-Proto`).
@@ -22,13 +21,13 @@ const CONNECTION_SCHEME: &str = "http";
 pub struct OwnOrigin {
     /// `server.public_url`, parsed.
     public_url: Option<Origin>,
-    /// Whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed.
-    trusted_proxies: TrustedProxies,
+    /// Whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed (`server.trusted_proxies`).
+    trusted_proxies: AddressList,
 }
 
 impl OwnOrigin {
     /// The rule for this `public_url` and these proxies.
-    pub fn new(public_url: Option<Origin>, trusted_proxies: TrustedProxies) -> Self {
+    pub fn new(public_url: Option<Origin>, trusted_proxies: AddressList) -> Self {
         Self { public_url, trusted_proxies }
     }
 
@@ -38,7 +37,7 @@ impl OwnOrigin {
         if let Some(public) = &self.public_url {
             return Some(public.clone());
         }
-        let trusted = head.peer_addr.is_some_and(|peer| self.trusted_proxies.trusts(peer.ip()));
+        let trusted = head.peer_addr.is_some_and(|peer| self.trusted_proxies.contains(peer.ip()));
         let headers = &head.headers;
         if let (true, Some(host)) = (trusted, first_value(headers, "x-forwarded-host")) {
             let scheme = first_value(headers, "x-forwarded-proto").unwrap_or(CONNECTION_SCHEME);
@@ -79,9 +78,7 @@ mod tests {
         peer: &str,
         headers: &[(&str, &str)],
     ) -> Option<String> {
-        let trusted =
-            TrustedProxies::parse(&trusted.iter().map(|entry| entry.to_string()).collect::<Vec<_>>())
-                .expect("valid");
+        let trusted = AddressList::parse(trusted).expect("valid");
         let public = public_url.map(|url| Origin::parse(url, "public_url").expect("valid"));
         let mut request = TestRequest::default().peer_addr(peer.parse().expect("address"));
         for &(name, value) in headers {

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use super::auth;
 use crate::config::PollSettings;
 use crate::domain::{Cursor, InvalidInput, TabId};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::poll::PollRequest;
 use crate::service::Services;
 

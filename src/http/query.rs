@@ -4,7 +4,7 @@
 use actix_web::HttpRequest;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The request's query string as `T` (whose fields are `Option<String>`).
 pub fn fields<T: DeserializeOwned>(request: &HttpRequest) -> Result<T, ApiError> {

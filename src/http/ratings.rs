@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::auth;
 use crate::domain::{ChatId, RatingComment, Score};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 routes! {

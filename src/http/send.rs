@@ -6,8 +6,8 @@ use serde_json::json;
 use super::auth;
 use super::client_ip::client_ip;
 use crate::domain::{ChatId, ClientMsgId, MessageBody};
-use crate::error::ApiError;
 use crate::guard::Guard;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 routes! {

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::body;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 routes! {

@@ -10,8 +10,8 @@ use super::client_ip::client_ip;
 use super::own_origin::{is_same_origin_request, OwnOrigin};
 use super::{auth, body};
 use crate::domain::{user_agent, Embedding, Origin, PageInfo};
-use crate::error::ApiError;
 use crate::guard::Guard;
+use crate::http::error::ApiError;
 use crate::service::Services;
 
 routes! {

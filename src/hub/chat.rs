@@ -1,8 +1,8 @@
-//! One live chat in memory: who is in it, how far it has got, and its two queues.
+//! One live chat in memory: who is in it, how far it has got, and its two event rings.
 
 use std::sync::Arc;
 
-use super::queue::{BelowHorizon, EventQueue};
+use super::event_ring::{BelowHorizon, EventRing};
 use crate::domain::{AgentId, Audience, ChatId, ChatStatus, EventRecord, PrincipalKind, VisitorId};
 
 /// What the hub needs to know about a chat, as the store last said it.
@@ -20,12 +20,12 @@ pub struct ChatMeta {
     pub last_seq: i64,
 }
 
-/// A chat held in memory with a bounded queue toward each side.
+/// A chat held in memory with a bounded event ring toward each side.
 #[derive(Debug)]
 pub struct LiveChat {
     meta: ChatMeta,
-    to_visitor: EventQueue,
-    to_agent: EventQueue,
+    to_visitor: EventRing,
+    to_agent: EventRing,
     /// When the chat was seen closed, so the sweeper can drop it after polls have caught up.
     closed_at: Option<tokio::time::Instant>,
     /// Last time an event arrived, so idle chats can be dropped (the store has them).
@@ -40,8 +40,8 @@ impl LiveChat {
         let now = tokio::time::Instant::now();
         let closed_at = (meta.status == ChatStatus::Closed).then_some(now);
         Self {
-            to_visitor: EventQueue::new(capacity, meta.last_seq),
-            to_agent: EventQueue::new(capacity, meta.last_seq),
+            to_visitor: EventRing::new(capacity, meta.last_seq),
+            to_agent: EventRing::new(capacity, meta.last_seq),
             meta,
             closed_at,
             touched_at: now,
@@ -55,7 +55,7 @@ impl LiveChat {
     }
 
     /// Takes in a stored event. Events at or below what is known are ignored (a repeat); an
-    /// event past a hole (one that never arrived here) makes both queues trust memory only
+    /// event past a hole (one that never arrived here) makes both rings trust memory only
     /// from the hole on, so the store serves what is missing.
     pub fn apply(&mut self, meta: &ChatMeta, event: Arc<EventRecord>) {
         if event.seq <= self.meta.last_seq {

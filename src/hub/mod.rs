@@ -1,14 +1,14 @@
-//! Live state of this node: the chats in memory with their two bounded queues, the
+//! Live state of this node: the chats in memory with their two event rings (`event_ring`), the
 //! participants with their held polls and presence leases. Nothing here is the truth (the store
 //! is); everything here can be dropped and rebuilt from the store, which is what happens after
-//! a restart, after eviction, and when a queue overflows.
+//! a restart, after eviction, and when a ring overflows.
 
 mod chat;
 mod cluster;
+mod event_ring;
 mod notice;
 mod participant;
 mod poll_guard;
-mod queue;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,18 +18,18 @@ use dashmap::DashMap;
 use uuid::Uuid;
 
 pub use chat::{ChatMeta, LiveChat};
+pub use event_ring::{BelowHorizon, EventRing};
 pub use notice::Notice;
 use participant::Participant;
 pub use poll_guard::PollGuard;
-pub use queue::{BelowHorizon, EventQueue};
 
 use crate::domain::{ChatId, ChatStatus, Cursor, Event, EventRecord, Principal, PrincipalKind, TabId};
 
 /// Sizes and times the hub works with.
 #[derive(Debug, Clone)]
 pub struct HubSettings {
-    /// Events per chat and direction kept in memory.
-    pub queue_capacity: usize,
+    /// Events per chat and direction kept in memory (`chat.queue_capacity`).
+    pub ring_capacity: usize,
     /// Polls held at once on this node.
     pub max_held_polls: usize,
     /// A participant is present (listed, offered chats) while holding a poll or within this
@@ -205,7 +205,7 @@ impl Hub {
             if self.memory_epoch() != read_at {
                 return;
             }
-            let capacity = self.settings.queue_capacity;
+            let capacity = self.settings.ring_capacity;
             self.chats.entry(meta.chat_id).or_insert_with(|| LiveChat::new(meta, capacity));
         }
     }
@@ -214,7 +214,7 @@ impl Hub {
     /// Must be called after the store transaction committed.
     pub fn publish(&self, meta: &ChatMeta, events: &[Event]) {
         let members = {
-            let capacity = self.settings.queue_capacity;
+            let capacity = self.settings.ring_capacity;
             let mut chat = self.chats.entry(meta.chat_id).or_insert_with(|| {
                 // First sight of this chat here: memory starts just before these events.
                 let first = events.first().map_or(meta.last_seq, |event| event.seq - 1);
@@ -455,7 +455,7 @@ mod tests {
 
     fn hub() -> Arc<Hub> {
         Hub::new(HubSettings {
-            queue_capacity: 8,
+            ring_capacity: 8,
             max_held_polls: 4,
             presence_lease: Duration::from_secs(1),
             presence_grace: Duration::from_secs(1),

@@ -3,7 +3,7 @@ use crate::hub::AdmitError;
 use crate::store::StoreError;
 
 /// Why a service call refused or failed. Each variant maps to exactly one HTTP status and error
-/// code in `crate::error`; nothing here knows about HTTP.
+/// code in `crate::http::error`; nothing here knows about HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// A field is malformed.

@@ -36,7 +36,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{sleep, Sleep};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// How long the client's unread input is drained after a refusal before the connection closes
 /// (actix-http's `client_disconnect_timeout` as the transport sets it).

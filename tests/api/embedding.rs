@@ -2,6 +2,7 @@
 //! in, and a site outside `cors.allowed_origins` gets no visitor.
 
 use serde_json::{json, Value};
+use switchboard::domain::AddressList;
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_every_backend;
@@ -145,8 +146,10 @@ async fn the_widget_may_run_in_the_pages_of_this_server_itself(backend: Backend)
     let (status, body) = create(&public, KINDS[2], &json!(proxy), &[]).await;
     assert_eq!(status, 201, "{body}");
     public.stop().await;
-    let behind =
-        shop_only(backend, |settings| settings.server.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let behind = shop_only(backend, |settings| {
+        settings.server.trusted_proxies = AddressList::parse(&["127.0.0.1"]).expect("addresses")
+    })
+    .await;
     let forwarded = [("X-Forwarded-Host", "proxy.example:8000")];
     let (status, body) = create(&behind, KINDS[0], &json!(proxy), &forwarded).await;
     assert_eq!(status, 201, "{body}");

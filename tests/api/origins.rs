@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use switchboard::config::Settings;
+use switchboard::domain::AddressList;
 use switchboard::startup::Application;
 
 use crate::helpers::{test_settings, Backend, TestApp, TestDb};
@@ -55,7 +56,7 @@ async fn the_console_behind_a_proxy_that_rewrites_host_may_log_in() {
     assert_eq!(login_with(&public, &[("Origin", "http://elsewhere.example")]).await, refused);
 
     let behind_nginx = app_with_agent(|settings| {
-        settings.server.trusted_proxies = vec!["127.0.0.1".into(), "::1".into()];
+        settings.server.trusted_proxies = AddressList::parse(&["127.0.0.1", "::1"]).expect("addresses");
     })
     .await;
     assert_eq!(

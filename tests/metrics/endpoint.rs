@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use switchboard::domain::AddressList;
+
 use crate::helpers::{Backend, TestApp};
 use crate::on_every_backend;
 
@@ -88,7 +90,7 @@ async fn metrics_follow_polls_chats_messages_and_limits(backend: Backend) {
 async fn an_address_outside_the_allowlist_is_refused() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
-        settings.metrics.allowed_from = vec!["10.0.0.0/8".into()];
+        settings.metrics.allowed_from = AddressList::parse(&["10.0.0.0/8"]).expect("addresses");
     })
     .await;
     let (status, body) = app.get_json(None, "/metrics").await;
