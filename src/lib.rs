@@ -27,8 +27,9 @@
 //!   in Redis sorted sets, scored by Redis's clock. Moves bytes; knows nothing of chats.
 //! - [`service`]: the rules — tokens (and the in-memory token cache that spares polls and
 //!   sends a store read), visitors, agents and the admin API, starting chats
-//!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
-//!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
+//!   (chosen agent, any agent), capacity (`service::capacity`: opening a chat with an agent,
+//!   who can take chats, slots taken and given back), the waiting queue and its lock order
+//!   (`service::queue`), invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
 //!   queue, chat details, history), presence (the hub with one node, Redis leases with

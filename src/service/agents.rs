@@ -370,7 +370,8 @@ impl Services {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|row| row.status == "online")
+            // Present (`present` above) and enabled (`find_enabled`); away agents are not listed.
+            .filter(|row| super::capacity::can_take_chats(row, true))
             .map(|row| AvailableAgent {
                 available: row.active_chats < row.max_chats,
                 agent_id: row.id,

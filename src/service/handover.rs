@@ -4,16 +4,16 @@
 
 use serde_json::json;
 
-use super::chats::{insert_chat, new_chat_row, store_event};
+use super::capacity;
+use super::chat_rows::store_event;
 use super::queue::{self, drain_locked};
 use super::relay::Relay;
 use super::{require_agent, ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, EventPayload, InvalidInput, Principal, PrincipalKind,
-    VisitorId,
+    now_ms, AgentId, AgentRef, ChatId, EventPayload, InvalidInput, Principal, PrincipalKind, VisitorId,
 };
 use crate::store::chats;
-use crate::store::{agents, counters, visitors, DbConn};
+use crate::store::{agents, visitors, DbConn};
 
 /// The agent's name, or `AgentNotFound`.
 fn agent_ref(conn: &mut DbConn, agent_id: AgentId) -> Result<(AgentRef, agents::AgentRow), ServiceError> {
@@ -41,22 +41,12 @@ impl Services {
                 return Err(ServiceError::VisitorOffline);
             }
             let (agent, _) = agent_ref(conn, agent_id)?;
-            let now = now_ms();
-            let mut row = new_chat_row(visitor, now);
-            row.status = ChatStatus::Open.as_str().to_string();
-            row.agent_id = Some(agent_id.to_string());
-            row.last_seq = 1;
-            // Lock order as in every start: the new row, then the counter, then the agent.
-            insert_chat(conn, &row).map_err(|e| match e {
-                ServiceError::ChatAlreadyOpen => ServiceError::VisitorInChat,
-                other => other,
-            })?;
-            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
-                return Err(ServiceError::TooManyChats);
-            }
-            if !agents::take_slot(conn, &agent_id.to_string(), now)? {
-                return Err(ServiceError::AgentFull);
-            }
+            let row = capacity::open_with_agent(conn, visitor, agent_id, max_active, now_ms()).map_err(
+                |e| match e {
+                    ServiceError::ChatAlreadyOpen => ServiceError::VisitorInChat,
+                    other => other,
+                },
+            )?;
             let chat_id = ChatId::parse(&row.id, "chat_id")?;
             let event = store_event(conn, chat_id, 1, EventPayload::ChatInvited { agent })?;
             Ok(((chat_id, 1), vec![Stored { row, events: vec![event] }]))
@@ -92,7 +82,7 @@ impl Services {
                         return Err(InvalidInput::new("agent_id", "must be another agent").into());
                     }
                     let (to_ref, target) = agent_ref(conn, to)?;
-                    if !to_present || target.disabled != 0 || target.status != "online" {
+                    if !capacity::can_take_chats(&target, to_present) {
                         return Err(ServiceError::AgentOffline);
                     }
                     let (from_ref, _) = agent_ref(conn, from)?;
@@ -100,10 +90,7 @@ impl Services {
                     let row =
                         chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
                             .ok_or(ServiceError::ChatClosed)?;
-                    if !agents::take_slot(conn, &to.to_string(), now)? {
-                        return Err(ServiceError::AgentFull);
-                    }
-                    agents::release_slot(conn, &from.to_string())?;
+                    capacity::move_slot(conn, from, to, now)?;
                     let payload =
                         EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };
                     let event = store_event(conn, chat_id, row.last_seq, payload)?;

@@ -1,6 +1,7 @@
 //! Sending a message: idempotent on `client_msg_id`, durable before it is acknowledged.
 
-use super::chats::{chat_of, store_event};
+use super::chat_rows::store_event;
+use super::chats::chat_of;
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{

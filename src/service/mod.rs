@@ -10,6 +10,8 @@ pub mod announcements;
 pub mod auth;
 pub mod ban_list;
 pub mod bans;
+mod capacity;
+mod chat_rows;
 pub mod chat_views;
 pub mod chats;
 mod error;

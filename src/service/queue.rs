@@ -7,7 +7,8 @@
 //! chat's row (inserted before anything else is held), then the queue lock, then the chat
 //! being closed, then the `open_chats` counter, then agent rows, then queued chats' rows.
 
-use super::chats::store_event;
+use super::capacity;
+use super::chat_rows::store_event;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, AgentRef, ChatId, EventPayload};
 use crate::store::{agents, chats, counters, DbConn};
@@ -61,8 +62,8 @@ fn take_best_agent(
 ) -> Result<Option<AgentRef>, ServiceError> {
     for agent in agents::available_in(conn, candidates)? {
         // A chosen-agent start on another connection may have taken the last slot meanwhile.
-        if agents::take_slot(conn, &agent.id, now)? {
-            let agent_id = AgentId::parse(&agent.id, "agent_id")?;
+        let agent_id = AgentId::parse(&agent.id, "agent_id")?;
+        if capacity::take_slot(conn, agent_id, now)? {
             return Ok(Some(AgentRef { agent_id, name: agent.name }));
         }
     }

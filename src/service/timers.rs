@@ -12,7 +12,9 @@
 //! whose visitor never comes back (after a restart, or after memory dropped the idle chat) is
 //! still seen leaving.
 
-use super::chats::{end_chat, store_event};
+use super::capacity;
+use super::chat_rows::store_event;
+use super::chats::end_chat;
 use super::queue::{self, drain_locked};
 use super::{chat_meta, ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, CloseReason, EventPayload, PrincipalKind, Sender};
@@ -109,7 +111,7 @@ impl Services {
                     else {
                         continue;
                     };
-                    agents::release_slot(conn, &agent.to_string())?;
+                    capacity::release_slot(conn, agent)?;
                     let payload = EventPayload::Message {
                         from: Sender::System,
                         body: message.clone(),

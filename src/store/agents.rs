@@ -1,5 +1,6 @@
 //! `agents`: support staff, their capacity and how many chats they hold now.
 
+use diesel::dsl;
 use diesel::prelude::*;
 
 use super::schema::agents;
@@ -31,6 +32,19 @@ pub struct AgentRow {
     pub created_at: i64,
     /// Epoch ms of its last auto-assignment; the oldest goes first among equally loaded agents.
     pub last_assigned_at: i64,
+}
+
+impl AgentRow {
+    /// Whether the agent may be given chats, presence and room aside: enabled and `online`
+    /// (not away). [`takes_chats`] is the same rule in SQL.
+    pub fn takes_chats(&self) -> bool {
+        self.disabled == 0 && self.status == "online"
+    }
+}
+
+/// [`AgentRow::takes_chats`] as a filter.
+fn takes_chats() -> dsl::And<dsl::Eq<agents::disabled, i32>, dsl::Eq<agents::status, &'static str>> {
+    agents::disabled.eq(0).and(agents::status.eq("online"))
 }
 
 /// A new agent.
@@ -127,8 +141,7 @@ pub fn take_slot(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
 pub fn available_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentRow>> {
     agents::table
         .filter(agents::id.eq_any(ids))
-        .filter(agents::disabled.eq(0))
-        .filter(agents::status.eq("online"))
+        .filter(takes_chats())
         .filter(agents::active_chats.lt(agents::max_chats))
         .order((agents::active_chats.asc(), agents::last_assigned_at.asc(), agents::id.asc()))
         .select(AgentRow::as_select())
@@ -137,12 +150,7 @@ pub fn available_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentR
 
 /// How many of the agents `ids` are enabled and `online`, full or not.
 pub fn count_online_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
-    agents::table
-        .filter(agents::id.eq_any(ids))
-        .filter(agents::disabled.eq(0))
-        .filter(agents::status.eq("online"))
-        .count()
-        .get_result(conn)
+    agents::table.filter(agents::id.eq_any(ids)).filter(takes_chats()).count().get_result(conn)
 }
 
 /// Sets the agent's chosen status (`online` or `away`).
