@@ -1,9 +1,11 @@
 //! `chats`: one row per chat, holding its participants, status and last `seq`.
 
+mod seq_update;
+
 use diesel::prelude::*;
 
+use self::seq_update::BumpSeq;
 use super::schema::chats;
-use super::seq_update::BumpSeq;
 use super::DbConn;
 use crate::domain::ChatStatus;
 

@@ -17,7 +17,6 @@ mod migrate;
 pub mod offline_messages;
 pub mod ratings;
 pub mod schema;
-mod seq_update;
 pub mod tokens;
 pub mod visitors;
 mod writer;

@@ -12,7 +12,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Expression, QueryResult, RunQueryDsl, Selectable, SelectableHelper};
 
-use super::chats::ChatRow;
+use super::ChatRow;
 
 /// `UPDATE chats SET last_seq = last_seq + 1, last_activity_at = now WHERE id = … AND status
 /// <> 'closed' AND <visitor_id|agent_id> = member RETURNING <the chat row>`; `BY_VISITOR` picks
