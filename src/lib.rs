@@ -8,14 +8,16 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin` …), the rule every stored text obeys (no NUL:
+//!   `Email`, `PageLimit`, `Origin`, `AgentStatus` …), the rule every stored text obeys (no NUL:
 //!   `refuse_nul`, called by each parser of one) and the rule of where the widget may run
 //!   (`AllowedOrigins::admits`). Parse, don't validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
-//!   migrations, one file of queries per table; reads on dedicated store threads, every write
-//!   on the one writer thread that commits waiting writes together (group commit; one by one
-//!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
-//!   own; `store::backup` copies a running SQLite store (`switchboard backup`).
+//!   migrations, one file of queries per table, taking and answering the domain's ids and
+//!   `AgentStatus` (`store::values` maps them to their text columns, on both backends); reads
+//!   on dedicated store threads, every write on the one writer thread that commits waiting
+//!   writes together (group commit; one by one when several nodes share PostgreSQL), and
+//!   SQLite's WAL checkpoints on a thread of their own; `store::backup` copies a running
+//!   SQLite store (`switchboard backup`).
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two bounded queues
 //!   (toward visitor, toward agent), participants with their held polls, presence leases and
 //!   mailboxes of notices (typing, read markers, announcements); with several nodes it also

@@ -1,6 +1,7 @@
 //! Ids and parsed values. Every value that comes from outside is parsed into one of these types
 //! once, at the edge; code behind the edge never re-checks it. Depends on nothing in the crate.
 
+mod agent_status;
 mod ban;
 mod chat_status;
 mod client_msg_id;
@@ -17,6 +18,7 @@ mod rating;
 mod text;
 mod time;
 
+pub use agent_status::AgentStatus;
 pub use ban::{BanDuration, BanReason, BannedAddress, MAX_BAN_REASON_CHARS};
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};

@@ -6,7 +6,7 @@
 //! opens, moves or ends the chat, so it holds under any concurrency and on any number of nodes.
 //! Rows are taken in the lock order of `queue`.
 
-use super::chat_rows::{insert_chat, new_chat_row};
+use super::chat_rows::insert_chat;
 use super::ServiceError;
 use crate::domain::{AgentId, ChatStatus, VisitorId};
 use crate::store::agents::{self, AgentRow};
@@ -34,10 +34,12 @@ pub(crate) fn open_with_agent(
     max_active: i64,
     now: i64,
 ) -> Result<ChatRow, ServiceError> {
-    let mut row = new_chat_row(visitor, now);
-    row.status = ChatStatus::Open.as_str().to_string();
-    row.agent_id = Some(agent.to_string());
-    row.last_seq = 1;
+    let row = ChatRow {
+        status: ChatStatus::Open.as_str().to_string(),
+        agent_id: Some(agent),
+        last_seq: 1,
+        ..ChatRow::queued(visitor, now)
+    };
     insert_chat(conn, &row)?;
     count_chat(conn, max_active)?;
     if !take_slot(conn, agent, now)? {
@@ -58,12 +60,12 @@ pub(crate) fn count_chat(conn: &mut DbConn, max_active: i64) -> Result<(), Servi
 /// Takes one of `agent`'s slots if it is enabled and below `max_chats`; `false` when not. One
 /// statement, so concurrent starts (on any node) can never push it past its capacity.
 pub(crate) fn take_slot(conn: &mut DbConn, agent: AgentId, now: i64) -> Result<bool, ServiceError> {
-    Ok(agents::take_slot(conn, &agent.to_string(), now)?)
+    Ok(agents::take_slot(conn, agent, now)?)
 }
 
 /// Gives back one of `agent`'s slots: its chat ended, moved on or went back to the queue.
 pub(crate) fn release_slot(conn: &mut DbConn, agent: AgentId) -> Result<(), ServiceError> {
-    Ok(agents::release_slot(conn, &agent.to_string())?)
+    Ok(agents::release_slot(conn, agent)?)
 }
 
 /// Moves a chat's slot from `from` to `to` (a transfer): `AgentFull` when `to` has no room.
@@ -78,8 +80,8 @@ pub(crate) fn move_slot(conn: &mut DbConn, from: AgentId, to: AgentId, now: i64)
 /// agent's slot, if it had an agent.
 pub(crate) fn release_chat(conn: &mut DbConn, row: &ChatRow) -> Result<(), ServiceError> {
     counters::release(conn, counters::OPEN_CHATS)?;
-    if let Some(agent) = &row.agent_id {
-        release_slot(conn, AgentId::parse(agent, "agent_id")?)?;
+    if let Some(agent) = row.agent_id {
+        release_slot(conn, agent)?;
     }
     Ok(())
 }

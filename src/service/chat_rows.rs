@@ -1,10 +1,9 @@
-//! The rows every chat write shares: a new chat's row, its insert, and storing one of its
-//! events. Used by starting, queueing, handing over, timers and sending alike, so none of them
+//! The rows every chat write shares: a new chat's insert and storing one of its events. Used by starting, queueing, handing over, timers and sending alike, so none of them
 //! borrows from another.
 
 use super::error::is_unique_violation;
 use super::ServiceError;
-use crate::domain::{now_ms, ChatId, ChatStatus, Event, EventPayload, VisitorId};
+use crate::domain::{now_ms, ChatId, Event, EventPayload};
 use crate::store::chats::{self, ChatRow};
 use crate::store::messages::{self, MessageRow};
 use crate::store::DbConn;
@@ -19,25 +18,6 @@ pub(crate) fn store_event(
     let event = Event { chat_id, seq, at: now_ms(), payload };
     messages::insert(conn, &MessageRow::from_event(&event)?)?;
     Ok(event)
-}
-
-/// A chat row for `visitor`, queued, with no events yet.
-pub(crate) fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
-    ChatRow {
-        id: ChatId::new().to_string(),
-        visitor_id: visitor.to_string(),
-        agent_id: None,
-        status: ChatStatus::Queued.as_str().to_string(),
-        last_seq: 0,
-        created_at: now,
-        last_activity_at: now,
-        closed_at: None,
-        close_reason: None,
-        queue_ticket: None,
-        queue_position: None,
-        visitor_read_seq: 0,
-        agent_read_seq: 0,
-    }
 }
 
 /// Inserts a chat; the one-live-chat-per-visitor index turns a second one into a 409.

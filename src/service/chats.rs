@@ -3,7 +3,7 @@
 //! any concurrency and on any number of nodes.
 
 use super::capacity;
-use super::chat_rows::{insert_chat, new_chat_row, store_event};
+use super::chat_rows::{insert_chat, store_event};
 use super::queue::{self, drain_locked};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
@@ -50,11 +50,10 @@ pub(crate) fn chat_of(
     principal: &Principal,
     chat_id: ChatId,
 ) -> Result<ChatRow, ServiceError> {
-    let row = chats::find(conn, &chat_id.to_string())?.ok_or(ServiceError::ChatNotFound)?;
-    let me = principal.uuid().to_string();
-    let member = match principal.kind() {
-        PrincipalKind::Visitor => row.visitor_id == me,
-        PrincipalKind::Agent => row.agent_id.as_deref() == Some(me.as_str()),
+    let row = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
+    let member = match *principal {
+        Principal::Visitor(visitor) => row.visitor_id == visitor,
+        Principal::Agent(agent, _) => row.agent_id == Some(agent),
     };
     if member {
         Ok(row)
@@ -88,7 +87,7 @@ impl Services {
         let agent_present = self.is_present(PrincipalKind::Agent, agent_id.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            let agent = agents::find(conn, &agent_id.to_string())?.ok_or(ServiceError::AgentNotFound)?;
+            let agent = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
             if !capacity::can_take_chats(&agent, agent_present) {
                 return Err(ServiceError::AgentOffline);
             }
@@ -104,10 +103,10 @@ impl Services {
     }
 
     async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            let row = new_chat_row(visitor, now_ms());
+            let row = ChatRow::queued(visitor, now_ms());
             // The insert comes before the queue lock (see the lock order in `queue`); the
             // ticket that places the chat in line is taken with the lock.
             insert_chat(conn, &row)?;
@@ -115,7 +114,7 @@ impl Services {
             if agents::count_online_in(conn, &present)? == 0 {
                 return Err(ServiceError::NoAgentOnline);
             }
-            chats::set_queue_ticket(conn, &row.id, ticket)?;
+            chats::set_queue_ticket(conn, row.id, ticket)?;
             capacity::count_chat(conn, max_active)?;
             let stored = drain_locked(conn, &present)?;
             let mine = stored
@@ -145,7 +144,7 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         self.write_chat(move |conn| {
             queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
@@ -169,7 +168,7 @@ pub(crate) fn end_chat(
     reason: CloseReason,
     idle_before: Option<i64>,
 ) -> Result<Option<Stored>, ServiceError> {
-    let Some(row) = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms(), idle_before)? else {
+    let Some(row) = chats::close(conn, chat_id, reason.as_str(), now_ms(), idle_before)? else {
         return Ok(None);
     };
     capacity::release_chat(conn, &row)?;
@@ -178,5 +177,5 @@ pub(crate) fn end_chat(
 }
 
 fn row_id(row: &ChatRow) -> Result<ChatId, ServiceError> {
-    Ok(ChatId::parse(&row.id, "chat_id")?)
+    Ok(row.id)
 }

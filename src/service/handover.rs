@@ -17,7 +17,7 @@ use crate::store::{agents, visitors, DbConn};
 
 /// The agent's name, or `AgentNotFound`.
 fn agent_ref(conn: &mut DbConn, agent_id: AgentId) -> Result<(AgentRef, agents::AgentRow), ServiceError> {
-    let row = agents::find(conn, &agent_id.to_string())?.ok_or(ServiceError::AgentNotFound)?;
+    let row = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
     Ok((AgentRef { agent_id, name: row.name.clone() }, row))
 }
 
@@ -36,7 +36,7 @@ impl Services {
         let visitor_present = self.is_present(PrincipalKind::Visitor, visitor.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            visitors::find(conn, &visitor.to_string())?.ok_or(ServiceError::VisitorNotFound)?;
+            visitors::find(conn, visitor)?.ok_or(ServiceError::VisitorNotFound)?;
             if !visitor_present {
                 return Err(ServiceError::VisitorOffline);
             }
@@ -47,7 +47,7 @@ impl Services {
                     other => other,
                 },
             )?;
-            let chat_id = ChatId::parse(&row.id, "chat_id")?;
+            let chat_id = row.id;
             let event = store_event(conn, chat_id, 1, EventPayload::ChatInvited { agent })?;
             Ok(((chat_id, 1), vec![Stored { row, events: vec![event] }]))
         })
@@ -64,7 +64,7 @@ impl Services {
     ) -> Result<i64, ServiceError> {
         let from = require_agent(principal)?;
         let to_present = self.is_present(PrincipalKind::Agent, to.0).await?;
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let principal = *principal;
         // The agent who handed the chat on no longer reads it; a notice tells its console.
         let notify_former = move |relay: &Relay, (seq, from_ref, to_ref): &(i64, AgentRef, AgentRef)| {
@@ -88,8 +88,7 @@ impl Services {
                     let (from_ref, _) = agent_ref(conn, from)?;
                     let now = now_ms();
                     let row =
-                        chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
-                            .ok_or(ServiceError::ChatClosed)?;
+                        chats::reassign(conn, chat_id, from, to, now)?.ok_or(ServiceError::ChatClosed)?;
                     capacity::move_slot(conn, from, to, now)?;
                     let payload =
                         EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };

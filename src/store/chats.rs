@@ -7,18 +7,18 @@ use diesel::prelude::*;
 use self::seq_update::BumpSeq;
 use super::schema::chats;
 use super::DbConn;
-use crate::domain::ChatStatus;
+use crate::domain::{AgentId, ChatId, ChatStatus, Principal, VisitorId};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = chats)]
 pub struct ChatRow {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: ChatId,
     /// The visitor's id.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The serving agent's id, if any.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// `open` or `closed`.
     pub status: String,
     /// Seq of the chat's newest event; the next event gets `last_seq + 1`.
@@ -41,25 +41,46 @@ pub struct ChatRow {
     pub agent_read_seq: i64,
 }
 
+impl ChatRow {
+    /// A new chat of `visitor`, queued, with no events yet.
+    pub fn queued(visitor: VisitorId, now: i64) -> Self {
+        Self {
+            id: ChatId::new(),
+            visitor_id: visitor,
+            agent_id: None,
+            status: ChatStatus::Queued.as_str().to_string(),
+            last_seq: 0,
+            created_at: now,
+            last_activity_at: now,
+            closed_at: None,
+            close_reason: None,
+            queue_ticket: None,
+            queue_position: None,
+            visitor_read_seq: 0,
+            agent_read_seq: 0,
+        }
+    }
+}
+
 /// Adds a chat.
 pub fn insert(conn: &mut DbConn, chat: &ChatRow) -> QueryResult<()> {
     diesel::insert_into(chats::table).values(chat).execute(conn).map(drop)
 }
 
 /// The chat with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ChatRow>> {
+pub fn find(conn: &mut DbConn, id: ChatId) -> QueryResult<Option<ChatRow>> {
     chats::table.find(id).select(ChatRow::as_select()).first(conn).optional()
 }
 
 /// The chats with these ids.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ChatRow>> {
+pub fn find_many(conn: &mut DbConn, ids: &[ChatId]) -> QueryResult<Vec<ChatRow>> {
     chats::table.filter(chats::id.eq_any(ids)).select(ChatRow::as_select()).load(conn)
 }
 
 /// The visitor's chats that have not ended or ended after `closed_since` (epoch ms).
 pub fn recent_for_visitor(
     conn: &mut DbConn,
-    visitor_id: &str,
+    visitor_id: VisitorId,
     closed_since: i64,
 ) -> QueryResult<Vec<ChatRow>> {
     chats::table
@@ -70,7 +91,11 @@ pub fn recent_for_visitor(
 }
 
 /// The agent's chats that have not ended or ended after `closed_since` (epoch ms).
-pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) -> QueryResult<Vec<ChatRow>> {
+pub fn recent_for_agent(
+    conn: &mut DbConn,
+    agent_id: AgentId,
+    closed_since: i64,
+) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::agent_id.eq(agent_id))
         .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
@@ -78,18 +103,20 @@ pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) ->
         .load(conn)
 }
 
-/// Reserves the next seq of a chat for a message of `member`, its visitor (`by_visitor`) or its
-/// agent, if the chat has not ended (a visitor may write while queued), and answers the chat
+/// Reserves the next seq of a chat for a message of `member`, its visitor or its agent, if the
+/// chat has not ended (a visitor may write while queued), and answers the chat
 /// row as it is after — one statement, the send path's hottest. The update locks the chat row
 /// until the transaction ends, so concurrent writers to one chat take turns and commit in seq
 /// order. `None` when the chat is unknown, someone else's or ended; the caller reads which.
 pub fn next_message_seq(
     conn: &mut DbConn,
-    id: &str,
-    member: &str,
-    by_visitor: bool,
+    id: ChatId,
+    member: &Principal,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
+    let by_visitor = matches!(member, Principal::Visitor(_));
+    let member = member.uuid().to_string();
+    let (id, member) = (&id, member.as_str());
     // diesel's MultiConnection has no RETURNING of its own: each backend runs it natively.
     macro_rules! bump {
         ($inner:expr, $by_visitor:literal) => {
@@ -115,13 +142,13 @@ pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
 }
 
 /// Puts a queued chat in line with `ticket`.
-pub fn set_queue_ticket(conn: &mut DbConn, id: &str, ticket: i64) -> QueryResult<()> {
+pub fn set_queue_ticket(conn: &mut DbConn, id: ChatId, ticket: i64) -> QueryResult<()> {
     diesel::update(chats::table.find(id)).set(chats::queue_ticket.eq(ticket)).execute(conn).map(drop)
 }
 
 /// Gives a queued chat to `agent_id` and reserves the seq of its `chat.assigned`. `None` when
 /// the chat was no longer queued.
-pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryResult<Option<ChatRow>> {
+pub fn assign(conn: &mut DbConn, id: ChatId, agent_id: AgentId, now: i64) -> QueryResult<Option<ChatRow>> {
     let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
     let updated = diesel::update(queued)
         .set((
@@ -142,9 +169,9 @@ pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryRes
 /// `chat.transferred`. `None` when the chat is not open with `from_agent`.
 pub fn reassign(
     conn: &mut DbConn,
-    id: &str,
-    from_agent: &str,
-    to_agent: &str,
+    id: ChatId,
+    from_agent: AgentId,
+    to_agent: AgentId,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
     let held = chats::table
@@ -166,7 +193,7 @@ pub fn reassign(
 
 /// Records a queued chat's new position and reserves the seq of its `chat.queued`. `None` when
 /// the chat was no longer queued.
-pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<Option<ChatRow>> {
+pub fn move_in_queue(conn: &mut DbConn, id: ChatId, position: i32) -> QueryResult<Option<ChatRow>> {
     let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
     let updated = diesel::update(queued)
         .set((chats::queue_position.eq(position), chats::last_seq.eq(chats::last_seq + 1)))
@@ -182,7 +209,7 @@ pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<
 /// as it is after, or `None` when it did not end here.
 pub fn close(
     conn: &mut DbConn,
-    id: &str,
+    id: ChatId,
     reason: &str,
     now: i64,
     idle_before: Option<i64>,
@@ -209,7 +236,7 @@ pub fn close(
 
 /// Moves one side's read marker forward to `seq` (never back, never past the last event);
 /// returns whether it moved.
-pub fn mark_read(conn: &mut DbConn, id: &str, by_visitor: bool, seq: i64) -> QueryResult<bool> {
+pub fn mark_read(conn: &mut DbConn, id: ChatId, by_visitor: bool, seq: i64) -> QueryResult<bool> {
     let chat = chats::table.find(id).filter(chats::last_seq.ge(seq));
     let updated = if by_visitor {
         diesel::update(chat.filter(chats::visitor_read_seq.lt(seq)))
@@ -237,8 +264,8 @@ pub fn idle_open(conn: &mut DbConn, cutoff: i64, limit: i64) -> QueryResult<Vec<
 /// reserves the seq of the event that says so. `None` when it is not open with that agent.
 pub fn requeue(
     conn: &mut DbConn,
-    id: &str,
-    agent_id: &str,
+    id: ChatId,
+    agent_id: AgentId,
     ticket: i64,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
@@ -249,7 +276,7 @@ pub fn requeue(
     let updated = diesel::update(held)
         .set((
             chats::status.eq(ChatStatus::Queued.as_str()),
-            chats::agent_id.eq(None::<String>),
+            chats::agent_id.eq(None::<AgentId>),
             chats::queue_ticket.eq(ticket),
             chats::queue_position.eq(None::<i32>),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -277,8 +304,8 @@ pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>
 }
 
 /// How many chats each agent has served to their end, per agent that has any.
-pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    let rows: Vec<(Option<String>, i64)> = chats::table
+pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(AgentId, i64)>> {
+    let rows: Vec<(Option<AgentId>, i64)> = chats::table
         .filter(chats::status.eq(ChatStatus::Closed.as_str()))
         .filter(chats::agent_id.is_not_null())
         .group_by(chats::agent_id)
@@ -292,7 +319,7 @@ pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)
 /// `(closed_at, id)` of the last chat of the previous page (or a time alone, `id` empty).
 pub fn closed_page(
     conn: &mut DbConn,
-    agent_id: Option<&str>,
+    agent_id: Option<AgentId>,
     before: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<ChatRow>> {
@@ -303,7 +330,7 @@ pub fn closed_page(
         .limit(limit)
         .into_boxed();
     if let Some(agent_id) = agent_id {
-        query = query.filter(chats::agent_id.eq(agent_id.to_string()));
+        query = query.filter(chats::agent_id.eq(agent_id));
     }
     if let Some((closed_at, id)) = before {
         query = query

@@ -18,6 +18,7 @@ pub mod offline_messages;
 pub mod ratings;
 pub mod schema;
 pub mod tokens;
+mod values;
 pub mod visitors;
 mod writer;
 
