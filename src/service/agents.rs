@@ -281,7 +281,7 @@ impl Services {
             .write(move |conn| {
                 let id = agents::set_password_hash(conn, employee_id.as_str(), &password_hash)?
                     .ok_or(ServiceError::AgentNotFound)?;
-                tokens::delete_for_principal(conn, &id.to_string())?;
+                tokens::delete_for_principal(conn, id.0)?;
                 Ok::<_, ServiceError>(id)
             })
             .await?;

@@ -35,7 +35,7 @@ pub(crate) fn open_with_agent(
     now: i64,
 ) -> Result<ChatRow, ServiceError> {
     let row = ChatRow {
-        status: ChatStatus::Open.as_str().to_string(),
+        status: ChatStatus::Open,
         agent_id: Some(agent),
         last_seq: 1,
         ..ChatRow::queued(visitor, now)

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::transcripts::reader_of;
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{AgentId, ChatId, PageLimit, Principal, Role, VisitorId};
+use crate::domain::{AgentId, ChatId, ChatStatus, PageLimit, Principal, Role, VisitorId};
 use crate::store::{agents, chats, ratings, visitors};
 
 /// A chat waiting for an agent, as the console lists it.
@@ -58,7 +58,7 @@ pub struct ChatDetails {
     /// Id.
     pub chat_id: ChatId,
     /// `queued`, `open` or `closed`.
-    pub status: String,
+    pub status: ChatStatus,
     /// Its visitor.
     pub visitor: ChatVisitor,
     /// The agent serving (or who served) it.

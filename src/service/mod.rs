@@ -41,7 +41,7 @@ use token_cache::TokenCache;
 
 use crate::broker::Broker;
 use crate::config::Settings;
-use crate::domain::{AgentId, AllowedOrigins, ChatStatus, Event, Principal, Role};
+use crate::domain::{AgentId, AllowedOrigins, Event, Principal, Role};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
 use crate::store::{DbConn, Store};
@@ -162,7 +162,7 @@ pub(crate) fn chat_meta(row: &ChatRow) -> ChatMeta {
         chat_id: row.id,
         visitor: row.visitor_id,
         agent: row.agent_id,
-        status: ChatStatus::from_store(&row.status),
+        status: row.status,
         last_seq: row.last_seq,
     }
 }

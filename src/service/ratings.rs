@@ -67,7 +67,7 @@ impl Services {
                 if !is_visitor {
                     return Err(ServiceError::Forbidden("only the chat's visitor may rate it"));
                 }
-                if ChatStatus::from_store(&chat.status) != ChatStatus::Closed {
+                if chat.status != ChatStatus::Closed {
                     return Err(ServiceError::ChatNotClosed);
                 }
                 let agent_id = chat.agent_id.ok_or(ServiceError::ChatNotRateable)?;

@@ -75,7 +75,7 @@ pub fn last_ip_of(conn: &mut DbConn, visitor_id: VisitorId) -> QueryResult<Optio
 pub fn live_chats_of(conn: &mut DbConn, visitor_id: VisitorId) -> QueryResult<Vec<ChatId>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .select(chats::id)
         .load(conn)
 }
@@ -85,7 +85,7 @@ pub fn live_chats_at(conn: &mut DbConn, ip: &str) -> QueryResult<Vec<ChatId>> {
     chats::table
         .inner_join(visitors::table)
         .filter(visitors::last_ip.eq(ip))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .select(chats::id)
         .load(conn)
 }

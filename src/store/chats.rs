@@ -19,8 +19,8 @@ pub struct ChatRow {
     pub visitor_id: VisitorId,
     /// The serving agent's id, if any.
     pub agent_id: Option<AgentId>,
-    /// `open` or `closed`.
-    pub status: String,
+    /// Queued, open or closed.
+    pub status: ChatStatus,
     /// Seq of the chat's newest event; the next event gets `last_seq + 1`.
     pub last_seq: i64,
     /// Epoch ms.
@@ -48,7 +48,7 @@ impl ChatRow {
             id: ChatId::new(),
             visitor_id: visitor,
             agent_id: None,
-            status: ChatStatus::Queued.as_str().to_string(),
+            status: ChatStatus::Queued,
             last_seq: 0,
             created_at: now,
             last_activity_at: now,
@@ -85,7 +85,7 @@ pub fn recent_for_visitor(
 ) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
@@ -98,7 +98,7 @@ pub fn recent_for_agent(
 ) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::agent_id.eq(agent_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
@@ -134,7 +134,7 @@ pub fn next_message_seq(
 /// Queued chats, first come first served.
 pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
     chats::table
-        .filter(chats::status.eq(ChatStatus::Queued.as_str()))
+        .filter(chats::status.eq(ChatStatus::Queued))
         .filter(chats::queue_ticket.is_not_null())
         .order((chats::queue_ticket.asc(), chats::id.asc()))
         .select(ChatRow::as_select())
@@ -149,10 +149,10 @@ pub fn set_queue_ticket(conn: &mut DbConn, id: ChatId, ticket: i64) -> QueryResu
 /// Gives a queued chat to `agent_id` and reserves the seq of its `chat.assigned`. `None` when
 /// the chat was no longer queued.
 pub fn assign(conn: &mut DbConn, id: ChatId, agent_id: AgentId, now: i64) -> QueryResult<Option<ChatRow>> {
-    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued));
     let updated = diesel::update(queued)
         .set((
-            chats::status.eq(ChatStatus::Open.as_str()),
+            chats::status.eq(ChatStatus::Open),
             chats::agent_id.eq(agent_id),
             chats::queue_position.eq(None::<i32>),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -176,7 +176,7 @@ pub fn reassign(
 ) -> QueryResult<Option<ChatRow>> {
     let held = chats::table
         .find(id)
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open))
         .filter(chats::agent_id.eq(from_agent));
     let updated = diesel::update(held)
         .set((
@@ -194,7 +194,7 @@ pub fn reassign(
 /// Records a queued chat's new position and reserves the seq of its `chat.queued`. `None` when
 /// the chat was no longer queued.
 pub fn move_in_queue(conn: &mut DbConn, id: ChatId, position: i32) -> QueryResult<Option<ChatRow>> {
-    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued));
     let updated = diesel::update(queued)
         .set((chats::queue_position.eq(position), chats::last_seq.eq(chats::last_seq + 1)))
         .execute(conn)?;
@@ -216,11 +216,11 @@ pub fn close(
 ) -> QueryResult<Option<ChatRow>> {
     let live = chats::table
         .find(id)
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .filter(chats::last_activity_at.lt(idle_before.unwrap_or(i64::MAX)));
     let updated = diesel::update(live)
         .set((
-            chats::status.eq(ChatStatus::Closed.as_str()),
+            chats::status.eq(ChatStatus::Closed),
             chats::closed_at.eq(now),
             chats::close_reason.eq(reason),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -253,7 +253,7 @@ pub fn mark_read(conn: &mut DbConn, id: ChatId, by_visitor: bool, seq: i64) -> Q
 /// Open chats whose last event is older than `cutoff` (epoch ms), at most `limit`.
 pub fn idle_open(conn: &mut DbConn, cutoff: i64, limit: i64) -> QueryResult<Vec<ChatRow>> {
     chats::table
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open))
         .filter(chats::last_activity_at.lt(cutoff))
         .limit(limit)
         .select(ChatRow::as_select())
@@ -269,13 +269,11 @@ pub fn requeue(
     ticket: i64,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
-    let held = chats::table
-        .find(id)
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
-        .filter(chats::agent_id.eq(agent_id));
+    let held =
+        chats::table.find(id).filter(chats::status.eq(ChatStatus::Open)).filter(chats::agent_id.eq(agent_id));
     let updated = diesel::update(held)
         .set((
-            chats::status.eq(ChatStatus::Queued.as_str()),
+            chats::status.eq(ChatStatus::Queued),
             chats::agent_id.eq(None::<AgentId>),
             chats::queue_ticket.eq(ticket),
             chats::queue_position.eq(None::<i32>),
@@ -295,9 +293,9 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// How many chats are in each status that is not closed (`queued`, `open`).
-pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(ChatStatus, i64)>> {
     chats::table
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .group_by(chats::status)
         .select((chats::status, diesel::dsl::count_star()))
         .load(conn)
@@ -306,7 +304,7 @@ pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>
 /// How many chats each agent has served to their end, per agent that has any.
 pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(AgentId, i64)>> {
     let rows: Vec<(Option<AgentId>, i64)> = chats::table
-        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+        .filter(chats::status.eq(ChatStatus::Closed))
         .filter(chats::agent_id.is_not_null())
         .group_by(chats::agent_id)
         .select((chats::agent_id, diesel::dsl::count_star()))
@@ -324,7 +322,7 @@ pub fn closed_page(
     limit: i64,
 ) -> QueryResult<Vec<ChatRow>> {
     let mut query = chats::table
-        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+        .filter(chats::status.eq(ChatStatus::Closed))
         .select(ChatRow::as_select())
         .order((chats::closed_at.desc(), chats::id.desc()))
         .limit(limit)

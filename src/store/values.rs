@@ -1,6 +1,7 @@
 //! The domain's values as column values, on both backends: the ids (`ChatId`, `AgentId`,
-//! `VisitorId`, stored as hyphenated UUID text) and `AgentStatus` (`online` / `away`) bind as
-//! the very text the store has always held and read back parsed. A query therefore takes the
+//! `VisitorId`, stored as hyphenated UUID text), `AgentStatus` (`online` / `away`) and
+//! `ChatStatus` (`queued` / `open` / `closed`) bind as the very text the store has always held
+//! and read back parsed. A query therefore takes the
 //! kind of id its column holds, never a misspelt status, and no caller parses a row again; a
 //! stored text that does not parse is an error of the read.
 
@@ -14,7 +15,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::connection::MultiBackend;
-use crate::domain::{AgentId, AgentStatus, ChatId, VisitorId};
+use crate::domain::{AgentId, AgentStatus, ChatId, ChatStatus, VisitorId};
 
 /// A domain value kept in a `TEXT` column.
 trait TextColumn: Sized {
@@ -47,6 +48,16 @@ impl TextColumn for AgentStatus {
     }
     fn read(text: &str) -> Result<Self, String> {
         AgentStatus::parse(text, "status").map_err(|e| format!("agent {e} (stored `{text}`)"))
+    }
+}
+
+impl TextColumn for ChatStatus {
+    fn text(&self) -> String {
+        self.as_str().to_string()
+    }
+    /// As it always was read: anything unknown counts as ended.
+    fn read(text: &str) -> Result<Self, String> {
+        Ok(ChatStatus::from_store(text))
     }
 }
 
@@ -85,7 +96,7 @@ macro_rules! text_column_sql {
     )*};
 }
 
-text_column_sql!(ChatId, AgentId, VisitorId, AgentStatus);
+text_column_sql!(ChatId, AgentId, VisitorId, AgentStatus, ChatStatus);
 
 #[cfg(test)]
 mod tests {
@@ -134,17 +145,21 @@ mod tests {
         let row = chats::ChatRow {
             id: chat,
             agent_id: Some(agent),
-            status: ChatStatus::Open.as_str().to_string(),
+            status: ChatStatus::Open,
             ..chats::ChatRow::queued(visitor, 0)
         };
         chats::insert(&mut conn, &row).expect("insert chat");
-        let raw: (String, String, Option<String>) = chats_table::table
-            .select((chats_table::id, chats_table::visitor_id, chats_table::agent_id))
+        let raw: (String, String, Option<String>, String) = chats_table::table
+            .select((chats_table::id, chats_table::visitor_id, chats_table::agent_id, chats_table::status))
             .first(&mut conn)
             .expect("raw chat");
-        assert_eq!(raw, (chat.to_string(), visitor.to_string(), Some(agent.to_string())));
+        let text = (chat.to_string(), visitor.to_string(), Some(agent.to_string()), "open".to_string());
+        assert_eq!(raw, text);
         let read = chats::find(&mut conn, chat).expect("find").expect("the chat");
-        assert_eq!((read.id, read.visitor_id, read.agent_id), (chat, visitor, Some(agent)));
+        assert_eq!(
+            (read.id, read.visitor_id, read.agent_id, read.status),
+            (chat, visitor, Some(agent), ChatStatus::Open)
+        );
     }
 
     #[test]

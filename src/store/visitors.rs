@@ -89,7 +89,7 @@ pub fn with_live_chat(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<V
     use super::schema::chats;
     chats::table
         .filter(chats::visitor_id.eq_any(ids))
-        .filter(chats::status.ne(crate::domain::ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(crate::domain::ChatStatus::Closed))
         .select(chats::visitor_id)
         .distinct()
         .load(conn)

@@ -363,7 +363,7 @@ impl TestApp {
             .await
             .expect("store")
             .expect("chat exists");
-        (row.status, row.agent_id.map(|agent| agent.to_string()))
+        (row.status.as_str().to_string(), row.agent_id.map(|agent| agent.to_string()))
     }
 
     /// A chat between `visitor` and `agent` (who must be online); returns its id.
