@@ -93,8 +93,7 @@ impl Services {
             }
             let row = capacity::open_with_agent(conn, visitor, agent_id, max_active, now_ms())?;
             let agent = AgentRef { agent_id, name: agent.name };
-            let event =
-                store_event(conn, row_id(&row)?, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
+            let event = store_event(conn, row.id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
             let started =
                 StartedChat { chat_id: event.chat_id, outcome: StartOutcome::Assigned(agent), seq: 1 };
             Ok((started, vec![Stored { row, events: vec![event] }]))
@@ -174,8 +173,4 @@ pub(crate) fn end_chat(
     capacity::release_chat(conn, &row)?;
     let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
     Ok(Some(Stored { row, events: vec![event] }))
-}
-
-fn row_id(row: &ChatRow) -> Result<ChatId, ServiceError> {
-    Ok(row.id)
 }
