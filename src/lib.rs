@@ -8,15 +8,17 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin`, the settings' address lists `AddressList` …), the rule
-//!   every stored text obeys (no NUL: `refuse_nul`, called by each parser of one) and the rule
-//!   of where the widget may run (`AllowedOrigins::admits`). Parse, don't validate; depends on
-//!   nothing else in the crate.
+//!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`
+//!   …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
+//!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
-//!   migrations, one file of queries per table; reads on dedicated store threads, every write
-//!   on the one writer thread that commits waiting writes together (group commit; one by one
-//!   when several nodes share PostgreSQL), and SQLite's WAL checkpoints on a thread of their
-//!   own; `store::backup` copies a running SQLite store (`switchboard backup`).
+//!   migrations, one file of queries per table, taking and answering the domain's ids and
+//!   `AgentStatus` (`store::values` maps them to their text columns, on both backends); reads
+//!   on dedicated store threads, every write on the one writer thread that commits waiting
+//!   writes together (group commit; one by one when several nodes share PostgreSQL), and
+//!   SQLite's WAL checkpoints on a thread of their own; `store::backup` copies a running
+//!   SQLite store (`switchboard backup`).
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements); with
@@ -28,8 +30,9 @@
 //!   in Redis sorted sets, scored by Redis's clock. Moves bytes; knows nothing of chats.
 //! - [`service`]: the rules — tokens (and the in-memory token cache that spares polls and
 //!   sends a store read), visitors, agents and the admin API, starting chats
-//!   (chosen agent, any agent), the waiting queue and its lock order (`service::queue`),
-//!   invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
+//!   (chosen agent, any agent), capacity (`service::capacity`: opening a chat with an agent,
+//!   who can take chats, slots taken and given back), the waiting queue and its lock order
+//!   (`service::queue`), invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
 //!   queue, chat details, history), presence (the hub with one node, Redis leases with

@@ -1,5 +1,9 @@
+use serde::Serialize;
+
 /// Where a chat is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
 pub enum ChatStatus {
     /// Waiting in the queue for the next free agent.
     Queued,

@@ -2,6 +2,7 @@
 //! once, at the edge; code behind the edge never re-checks it. Depends on nothing in the crate.
 
 mod address_list;
+mod agent_status;
 mod ban;
 mod chat_status;
 mod client_msg_id;
@@ -19,6 +20,7 @@ mod text;
 mod time;
 
 pub use address_list::{canonical_ip, AddressList};
+pub use agent_status::AgentStatus;
 pub use ban::{BanDuration, BanReason, BannedAddress, MAX_BAN_REASON_CHARS};
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};

@@ -6,7 +6,9 @@ use serde::Serialize;
 use super::auth::{hash_password, issue_token, verify_password};
 use super::error::is_unique_violation;
 use super::{ServiceError, Services};
-use crate::domain::{now_ms, refuse_nul, AgentId, EmployeeId, InvalidInput, Principal, PrincipalKind, Role};
+use crate::domain::{
+    now_ms, refuse_nul, AgentId, AgentStatus, EmployeeId, InvalidInput, Principal, PrincipalKind, Role,
+};
 use crate::store::agents::{self, AgentRow, NewAgent};
 use crate::store::tokens;
 use crate::store::DbConn;
@@ -30,15 +32,15 @@ pub struct AgentSpec {
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentSummary {
     /// Id.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Login id.
     pub employee_id: String,
     /// Display name.
     pub name: String,
     /// `agent` or `admin`.
     pub role: String,
-    /// `online` or `away`: what the agent chose (being connected is `online` below).
-    pub status: String,
+    /// What the agent chose (being connected is `online` below).
+    pub status: AgentStatus,
     /// Most chats at once.
     pub max_chats: i32,
     /// Chats held now.
@@ -62,7 +64,7 @@ pub struct AgentUpdate {
 #[derive(Debug, Clone, Serialize)]
 pub struct AvailableAgent {
     /// Id.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Display name.
     pub name: String,
     /// Chats held now.
@@ -87,7 +89,7 @@ impl PreparedAgent {
     /// Inserts the agent; a taken employee id is `EmployeeIdTaken`.
     pub fn insert(&self, conn: &mut DbConn) -> Result<AgentId, ServiceError> {
         let row = NewAgent {
-            id: &self.id.to_string(),
+            id: self.id,
             employee_id: self.employee_id.as_str(),
             name: &self.name,
             password_hash: &self.password_hash,
@@ -110,7 +112,7 @@ impl PreparedAgent {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoginOutcome {
     /// Id.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Login id.
     pub employee_id: String,
     /// Display name.
@@ -248,7 +250,7 @@ impl Services {
             return Err(InvalidInput::new("max_chats", "is required when `name` is not given").into());
         }
         let changes = agents::AgentChanges { name, max_chats: update.max_chats };
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let row = self
             .write_chat(move |conn| {
                 let capacity_changed = changes.max_chats.is_some();
@@ -279,19 +281,17 @@ impl Services {
             .write(move |conn| {
                 let id = agents::set_password_hash(conn, employee_id.as_str(), &password_hash)?
                     .ok_or(ServiceError::AgentNotFound)?;
-                tokens::delete_for_principal(conn, &id)?;
+                tokens::delete_for_principal(conn, id.0)?;
                 Ok::<_, ServiceError>(id)
             })
             .await?;
-        self.forget_tokens_of(&id);
+        self.forget_tokens_of(id);
         Ok(())
     }
 
     /// Drops an agent's tokens from the token cache after a change the store already holds.
-    fn forget_tokens_of(&self, agent_id: &str) {
-        if let Ok(id) = uuid::Uuid::parse_str(agent_id) {
-            self.relay.forget_holder(id);
-        }
+    fn forget_tokens_of(&self, agent_id: AgentId) {
+        self.relay.forget_holder(agent_id.0);
     }
 
     /// Disables (or re-enables) an agent; a disabled agent's tokens stop working at once.
@@ -307,7 +307,7 @@ impl Services {
                 Ok(row.ok_or(ServiceError::AgentNotFound)?.id)
             })
             .await?;
-        self.forget_tokens_of(&id);
+        self.forget_tokens_of(id);
         Ok(())
     }
 
@@ -341,7 +341,7 @@ impl Services {
             _ => return Err(ServiceError::InvalidCredentials),
         };
         let ttl = self.settings.auth.agent_token_ttl_hours;
-        let agent_id = AgentId::parse(&agent.id, "agent_id")?;
+        let agent_id = agent.id;
         let token = self
             .store
             .write(move |conn| {
@@ -360,7 +360,7 @@ impl Services {
 
     /// Agents a visitor may pick now: present (polling), status `online`, not disabled.
     pub async fn available_agents(&self) -> Result<Vec<AvailableAgent>, ServiceError> {
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         if present.is_empty() {
             return Ok(Vec::new());
         }
@@ -370,7 +370,8 @@ impl Services {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|row| row.status == "online")
+            // Present (`present` above) and enabled (`find_enabled`); away agents are not listed.
+            .filter(|row| super::capacity::can_take_chats(row, true))
             .map(|row| AvailableAgent {
                 available: row.active_chats < row.max_chats,
                 agent_id: row.id,
@@ -387,17 +388,16 @@ impl Services {
         let Principal::Agent(agent_id, _) = *principal else {
             return Err(ServiceError::Forbidden("only agents have a status"));
         };
-        let status = match status {
-            "online" => "online",
-            "away" => "away",
-            _ => return Err(InvalidInput::new("status", "must be `online` or `away`").into()),
-        };
-        let present = self.present_agent_ids().await?;
+        let status = AgentStatus::parse(status, "status")?;
+        let present = self.present_agents().await?;
         self.write_chat(move |conn| {
             super::queue::lock(conn)?;
-            agents::set_status(conn, &agent_id.to_string(), status)?;
-            let assigned =
-                if status == "online" { super::queue::drain_locked(conn, &present)? } else { Vec::new() };
+            agents::set_status(conn, agent_id, status)?;
+            let assigned = if status == AgentStatus::Online {
+                super::queue::drain_locked(conn, &present)?
+            } else {
+                Vec::new()
+            };
             Ok(((), assigned))
         })
         .await
@@ -406,7 +406,7 @@ impl Services {
 
 /// An agent as listed, with `online` from `present`.
 fn summary(row: AgentRow, present: &[AgentId]) -> AgentSummary {
-    let online = AgentId::parse(&row.id, "agent_id").is_ok_and(|id| present.contains(&id));
+    let online = present.contains(&row.id);
     AgentSummary { online, ..AgentSummary::from(row) }
 }
 

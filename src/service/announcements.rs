@@ -47,7 +47,7 @@ impl Services {
         let author = require_admin(principal)?;
         let row = AnnouncementRow {
             id: uuid::Uuid::new_v4().to_string(),
-            author_id: author.to_string(),
+            author_id: author,
             body: body.as_str().to_string(),
             created_at: now_ms(),
         };

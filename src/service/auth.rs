@@ -97,8 +97,7 @@ impl Services {
                 let principal = match row.principal_kind.as_str() {
                     "visitor" => Principal::Visitor(VisitorId(id)),
                     "agent" => {
-                        let agent =
-                            agents::find(conn, &row.principal_id)?.ok_or(ServiceError::Unauthorized)?;
+                        let agent = agents::find(conn, AgentId(id))?.ok_or(ServiceError::Unauthorized)?;
                         if agent.disabled != 0 {
                             return Err(ServiceError::Unauthorized);
                         }

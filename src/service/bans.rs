@@ -27,8 +27,7 @@ use super::chats::end_chat;
 use super::queue::{self, drain_locked};
 use super::{chat_meta, require_admin, ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, BanDuration, BanReason, BannedAddress, ChatId, CloseReason, Event, Principal, Role,
-    VisitorId,
+    now_ms, AgentId, BanDuration, BanReason, BannedAddress, CloseReason, Event, Principal, Role, VisitorId,
 };
 use crate::hub::ChatMeta;
 use crate::store::bans::{self, BanRow};
@@ -69,7 +68,7 @@ pub struct BanView {
     /// The ban's id.
     pub ban_id: String,
     /// The banned visitor, if one is.
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<VisitorId>,
     /// That visitor's display name, when known.
     pub visitor_name: Option<String>,
     /// Whether an address is banned.
@@ -80,7 +79,7 @@ pub struct BanView {
     /// Why.
     pub reason: Option<String>,
     /// The agent who banned.
-    pub created_by: String,
+    pub created_by: AgentId,
     /// That agent's display name, when known.
     pub created_by_name: Option<String>,
     /// Epoch ms.
@@ -107,12 +106,7 @@ fn entry_of(row: &BanRow) -> Result<BanEntry, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("ban {}: bad {what}", row.id));
     Ok(BanEntry {
         id: Uuid::parse_str(&row.id).map_err(|_| corrupt("id"))?,
-        visitor: row
-            .visitor_id
-            .as_deref()
-            .map(Uuid::parse_str)
-            .transpose()
-            .map_err(|_| corrupt("visitor_id"))?,
+        visitor: row.visitor_id.map(|visitor| visitor.0),
         ip: row
             .ip
             .as_deref()
@@ -126,14 +120,14 @@ fn entry_of(row: &BanRow) -> Result<BanEntry, StoreError> {
 /// The names a list of bans shows: visitors' and agents', by id.
 #[derive(Default)]
 struct Names {
-    visitors: HashMap<String, String>,
-    agents: HashMap<String, String>,
+    visitors: HashMap<VisitorId, String>,
+    agents: HashMap<AgentId, String>,
 }
 
 fn names_for(conn: &mut DbConn, rows: &[BanRow]) -> Result<Names, StoreError> {
     let mut names = Names::default();
-    let visitor_ids: Vec<String> = rows.iter().filter_map(|row| row.visitor_id.clone()).collect();
-    let agent_ids: Vec<String> = rows.iter().map(|row| row.created_by.clone()).collect();
+    let visitor_ids: Vec<VisitorId> = rows.iter().filter_map(|row| row.visitor_id).collect();
+    let agent_ids: Vec<AgentId> = rows.iter().map(|row| row.created_by).collect();
     for ids in visitor_ids.chunks(1000) {
         names.visitors.extend(visitors::names_of(conn, ids)?);
     }
@@ -150,7 +144,7 @@ fn view(row: BanRow, names: &Names, viewer: (AgentId, Role)) -> BanView {
     BanView {
         visitor_name: row.visitor_id.as_ref().and_then(|id| names.visitors.get(id).cloned()),
         created_by_name: names.agents.get(&row.created_by).cloned(),
-        can_lift: row.lifted_at.is_none() && (admin || row.created_by == me.to_string()),
+        can_lift: row.lifted_at.is_none() && (admin || row.created_by == me),
         ban_id: row.id,
         visitor_id: row.visitor_id,
         ip_banned: row.ip.is_some(),
@@ -200,7 +194,7 @@ impl Services {
         if let BanTarget::Address(_) = ban.target {
             require_admin(principal)?;
         }
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let list = Arc::clone(&self.bans);
         let relay = self.relay.clone();
         let (row, closed) = self
@@ -211,8 +205,8 @@ impl Services {
                     let (visitor, ip) = match ban.target {
                         BanTarget::Address(address) => (None, Some(address)),
                         BanTarget::Visitor { visitor, include_ip } => {
-                            let last_ip = bans::last_ip_of(conn, &visitor.to_string())?
-                                .ok_or(ServiceError::VisitorNotFound)?;
+                            let last_ip =
+                                bans::last_ip_of(conn, visitor)?.ok_or(ServiceError::VisitorNotFound)?;
                             // An address that does not parse was never written by this server.
                             let ip = last_ip
                                 .filter(|_| include_ip)
@@ -224,17 +218,17 @@ impl Services {
                     queue::lock(conn)?;
                     let row = BanRow {
                         id: Uuid::new_v4().to_string(),
-                        visitor_id: visitor.map(|v| v.to_string()),
+                        visitor_id: visitor,
                         ip: ip.map(|ip| ip.to_string()),
                         reason: ban.reason.as_ref().map(|r| r.as_str().to_string()),
-                        created_by: viewer.0.to_string(),
+                        created_by: viewer.0,
                         created_at: now,
                         expires_at: ban.duration.expires_at(now),
                         lifted_at: None,
                         lifted_by: None,
                     };
                     bans::insert(conn, &row)?;
-                    let mut chat_ids = match &row.visitor_id {
+                    let mut chat_ids = match row.visitor_id {
                         Some(visitor) => bans::live_chats_of(conn, visitor)?,
                         None => Vec::new(),
                     };
@@ -245,16 +239,13 @@ impl Services {
                     chat_ids.dedup();
                     let mut stored: Vec<Stored> = Vec::new();
                     for chat_id in chat_ids {
-                        let chat_id = ChatId::parse(&chat_id, "chat_id")?;
                         stored.extend(end_chat(conn, chat_id, CloseReason::VisitorBanned, None)?);
                     }
                     let closed = stored.len();
                     stored.extend(drain_locked(conn, &present)?);
                     let entry = entry_of(&row)?;
-                    let published = stored
-                        .into_iter()
-                        .map(|chat| Ok((chat_meta(&chat.row)?, chat.events)))
-                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    let published: Vec<_> =
+                        stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect();
                     Ok::<_, ServiceError>(((row, closed), entry, published))
                 },
                 move |(_, entry, published): &(_, BanEntry, Vec<(ChatMeta, Vec<Event>)>)| {
@@ -296,13 +287,13 @@ impl Services {
                 move |conn| {
                     let id = ban_id.to_string();
                     let row = bans::find(conn, &id)?.ok_or(ServiceError::BanNotFound)?;
-                    if viewer.1 != Role::Admin && row.created_by != viewer.0.to_string() {
+                    if viewer.1 != Role::Admin && row.created_by != viewer.0 {
                         return Err(ServiceError::Forbidden(
                             "only an admin or the agent who made a ban may lift it",
                         ));
                     }
-                    let row = bans::lift(conn, &id, &viewer.0.to_string(), now_ms())?
-                        .ok_or(ServiceError::BanNotInForce)?;
+                    let row =
+                        bans::lift(conn, &id, viewer.0, now_ms())?.ok_or(ServiceError::BanNotInForce)?;
                     let entry = entry_of(&row)?;
                     Ok::<_, ServiceError>((row, entry))
                 },

@@ -8,16 +8,16 @@ use serde::Serialize;
 
 use super::transcripts::reader_of;
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{ChatId, PageLimit, Principal, Role};
+use crate::domain::{AgentId, ChatId, ChatStatus, PageLimit, Principal, Role, VisitorId};
 use crate::store::{agents, chats, ratings, visitors};
 
 /// A chat waiting for an agent, as the console lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct WaitingChat {
     /// The chat.
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// Who waits.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The visitor's display name.
     pub visitor_name: String,
     /// Place in the queue, 1 being next.
@@ -30,7 +30,7 @@ pub struct WaitingChat {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatVisitor {
     /// Id.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// Display name.
     pub name: String,
     /// The page it is on.
@@ -47,7 +47,7 @@ pub struct ChatVisitor {
 #[derive(Debug, Clone, Serialize)]
 pub struct NamedAgent {
     /// Id.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Display name.
     pub name: String,
 }
@@ -56,9 +56,9 @@ pub struct NamedAgent {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatDetails {
     /// Id.
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// `queued`, `open` or `closed`.
-    pub status: String,
+    pub status: ChatStatus,
     /// Its visitor.
     pub visitor: ChatVisitor,
     /// The agent serving (or who served) it.
@@ -81,13 +81,13 @@ pub struct ChatDetails {
 #[derive(Debug, Clone, Serialize)]
 pub struct PastChat {
     /// Id.
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// Its visitor.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The visitor's display name.
     pub visitor_name: String,
     /// The agent who served it to the end, if any did.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// That agent's display name.
     pub agent_name: Option<String>,
     /// Epoch ms.
@@ -109,7 +109,7 @@ impl Services {
         self.store
             .run(|conn| {
                 let rows = chats::queued_in_order(conn)?;
-                let ids: Vec<String> = rows.iter().map(|row| row.visitor_id.clone()).collect();
+                let ids: Vec<VisitorId> = rows.iter().map(|row| row.visitor_id).collect();
                 let names: HashMap<_, _> = visitors::names_of(conn, &ids)?.into_iter().collect();
                 Ok(rows
                     .into_iter()
@@ -135,11 +135,11 @@ impl Services {
         let principal = *principal;
         self.store
             .run(move |conn| {
-                let chat = chats::find(conn, &chat_id.to_string())?.ok_or(ServiceError::ChatNotFound)?;
+                let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
                 reader_of(&principal, &chat)?;
-                let visitor = visitors::page_of(conn, &chat.visitor_id)?.ok_or(ServiceError::ChatNotFound)?;
-                let agent = match &chat.agent_id {
-                    Some(id) => agents::names_of(conn, std::slice::from_ref(id))?
+                let visitor = visitors::page_of(conn, chat.visitor_id)?.ok_or(ServiceError::ChatNotFound)?;
+                let agent = match chat.agent_id {
+                    Some(id) => agents::names_of(conn, &[id])?
                         .into_iter()
                         .next()
                         .map(|(agent_id, name)| NamedAgent { agent_id, name }),
@@ -177,20 +177,20 @@ impl Services {
         before: Option<(i64, String)>,
         limit: PageLimit,
     ) -> Result<Vec<PastChat>, ServiceError> {
-        let me = require_agent(principal)?.to_string();
+        let me = require_agent(principal)?;
         let only_mine = !matches!(principal, Principal::Agent(_, Role::Admin));
         self.store
             .run(move |conn| {
-                let agent_filter = only_mine.then_some(me.as_str());
+                let agent_filter = only_mine.then_some(me);
                 let rows = chats::closed_page(conn, agent_filter, before, limit.get())?;
-                let chat_ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-                let visitor_ids: Vec<String> = rows.iter().map(|row| row.visitor_id.clone()).collect();
-                let agent_ids: Vec<String> = rows.iter().filter_map(|row| row.agent_id.clone()).collect();
+                let chat_ids: Vec<ChatId> = rows.iter().map(|row| row.id).collect();
+                let visitor_ids: Vec<VisitorId> = rows.iter().map(|row| row.visitor_id).collect();
+                let agent_ids: Vec<AgentId> = rows.iter().filter_map(|row| row.agent_id).collect();
                 let visitor_names: HashMap<_, _> =
                     visitors::names_of(conn, &visitor_ids)?.into_iter().collect();
                 let agent_names: HashMap<_, _> = agents::names_of(conn, &agent_ids)?.into_iter().collect();
                 let rated: HashMap<_, _> =
-                    ratings::of_chats(conn, &chat_ids)?.into_iter().map(|r| (r.chat_id.clone(), r)).collect();
+                    ratings::of_chats(conn, &chat_ids)?.into_iter().map(|r| (r.chat_id, r)).collect();
                 Ok(rows
                     .into_iter()
                     .map(|row| {

@@ -1,17 +1,17 @@
-//! Starting and ending chats. Capacity is taken and given back in the same transaction that
-//! opens or closes the chat, by single conditional updates, so it holds under any concurrency
-//! and on any number of nodes.
+//! Starting and ending chats. Capacity is taken and given back (`capacity`) in the same
+//! transaction that opens or closes the chat, by single conditional updates, so it holds under
+//! any concurrency and on any number of nodes.
 
-use super::error::is_unique_violation;
+use super::capacity;
+use super::chat_rows::{insert_chat, store_event};
 use super::queue::{self, drain_locked};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, CloseReason, Event, EventPayload, Principal,
-    PrincipalKind, VisitorId,
+    now_ms, AgentId, AgentRef, ChatId, CloseReason, EventPayload, Principal, PrincipalKind, VisitorId,
 };
+use crate::store::agents;
 use crate::store::chats::{self, ChatRow};
-use crate::store::messages::{self, MessageRow};
-use crate::store::{agents, counters, DbConn};
+use crate::store::DbConn;
 
 /// A chat just started.
 #[derive(Debug, Clone)]
@@ -44,29 +44,16 @@ pub struct ClosedChat {
     pub reason: CloseReason,
 }
 
-/// Stores `payload` as the chat's event number `seq`.
-pub(crate) fn store_event(
-    conn: &mut DbConn,
-    chat_id: ChatId,
-    seq: i64,
-    payload: EventPayload,
-) -> Result<Event, ServiceError> {
-    let event = Event { chat_id, seq, at: now_ms(), payload };
-    messages::insert(conn, &MessageRow::from_event(&event)?)?;
-    Ok(event)
-}
-
 /// The chat if `principal` takes part in it; `ChatNotFound` or `Forbidden` otherwise.
 pub(crate) fn chat_of(
     conn: &mut DbConn,
     principal: &Principal,
     chat_id: ChatId,
 ) -> Result<ChatRow, ServiceError> {
-    let row = chats::find(conn, &chat_id.to_string())?.ok_or(ServiceError::ChatNotFound)?;
-    let me = principal.uuid().to_string();
-    let member = match principal.kind() {
-        PrincipalKind::Visitor => row.visitor_id == me,
-        PrincipalKind::Agent => row.agent_id.as_deref() == Some(me.as_str()),
+    let row = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
+    let member = match *principal {
+        Principal::Visitor(visitor) => row.visitor_id == visitor,
+        Principal::Agent(agent, _) => row.agent_id == Some(agent),
     };
     if member {
         Ok(row)
@@ -100,29 +87,13 @@ impl Services {
         let agent_present = self.is_present(PrincipalKind::Agent, agent_id.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            let agent_key = agent_id.to_string();
-            let agent = agents::find(conn, &agent_key)?.ok_or(ServiceError::AgentNotFound)?;
-            if !agent_present || agent.disabled != 0 || agent.status != "online" {
+            let agent = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
+            if !capacity::can_take_chats(&agent, agent_present) {
                 return Err(ServiceError::AgentOffline);
             }
-            let now = now_ms();
-            let mut row = new_chat_row(visitor, now);
-            row.status = ChatStatus::Open.as_str().to_string();
-            row.agent_id = Some(agent_key.clone());
-            row.last_seq = 1;
-            // The chat row goes in first. If this visitor's previous chat is closing right now,
-            // PostgreSQL makes the insert wait on the one-live-chat index before this
-            // transaction holds the agent and counter rows the closing one needs next.
-            insert_chat(conn, &row)?;
-            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
-                return Err(ServiceError::TooManyChats);
-            }
-            if !agents::take_slot(conn, &agent_key, now)? {
-                return Err(ServiceError::AgentFull);
-            }
+            let row = capacity::open_with_agent(conn, visitor, agent_id, max_active, now_ms())?;
             let agent = AgentRef { agent_id, name: agent.name };
-            let event =
-                store_event(conn, row_id(&row)?, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
+            let event = store_event(conn, row.id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
             let started =
                 StartedChat { chat_id: event.chat_id, outcome: StartOutcome::Assigned(agent), seq: 1 };
             Ok((started, vec![Stored { row, events: vec![event] }]))
@@ -131,10 +102,10 @@ impl Services {
     }
 
     async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            let row = new_chat_row(visitor, now_ms());
+            let row = ChatRow::queued(visitor, now_ms());
             // The insert comes before the queue lock (see the lock order in `queue`); the
             // ticket that places the chat in line is taken with the lock.
             insert_chat(conn, &row)?;
@@ -142,10 +113,8 @@ impl Services {
             if agents::count_online_in(conn, &present)? == 0 {
                 return Err(ServiceError::NoAgentOnline);
             }
-            chats::set_queue_ticket(conn, &row.id, ticket)?;
-            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
-                return Err(ServiceError::TooManyChats);
-            }
+            chats::set_queue_ticket(conn, row.id, ticket)?;
+            capacity::count_chat(conn, max_active)?;
             let stored = drain_locked(conn, &present)?;
             let mine = stored
                 .iter()
@@ -174,7 +143,7 @@ impl Services {
             PrincipalKind::Agent => CloseReason::ClosedByAgent,
         };
         let principal = *principal;
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         self.write_chat(move |conn| {
             queue::lock(conn)?;
             chat_of(conn, &principal, chat_id)?;
@@ -198,47 +167,10 @@ pub(crate) fn end_chat(
     reason: CloseReason,
     idle_before: Option<i64>,
 ) -> Result<Option<Stored>, ServiceError> {
-    let Some(row) = chats::close(conn, &chat_id.to_string(), reason.as_str(), now_ms(), idle_before)? else {
+    let Some(row) = chats::close(conn, chat_id, reason.as_str(), now_ms(), idle_before)? else {
         return Ok(None);
     };
-    counters::release(conn, counters::OPEN_CHATS)?;
-    if let Some(agent) = &row.agent_id {
-        agents::release_slot(conn, agent)?;
-    }
+    capacity::release_chat(conn, &row)?;
     let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatClosed { reason })?;
     Ok(Some(Stored { row, events: vec![event] }))
-}
-
-/// A chat row for `visitor`, queued, with no events yet.
-pub(crate) fn new_chat_row(visitor: VisitorId, now: i64) -> ChatRow {
-    ChatRow {
-        id: ChatId::new().to_string(),
-        visitor_id: visitor.to_string(),
-        agent_id: None,
-        status: ChatStatus::Queued.as_str().to_string(),
-        last_seq: 0,
-        created_at: now,
-        last_activity_at: now,
-        closed_at: None,
-        close_reason: None,
-        queue_ticket: None,
-        queue_position: None,
-        visitor_read_seq: 0,
-        agent_read_seq: 0,
-    }
-}
-
-/// Inserts a chat; the one-live-chat-per-visitor index turns a second one into a 409.
-pub(crate) fn insert_chat(conn: &mut DbConn, row: &ChatRow) -> Result<(), ServiceError> {
-    chats::insert(conn, row).map_err(|e| {
-        if is_unique_violation(&e) {
-            ServiceError::ChatAlreadyOpen
-        } else {
-            e.into()
-        }
-    })
-}
-
-fn row_id(row: &ChatRow) -> Result<ChatId, ServiceError> {
-    Ok(ChatId::parse(&row.id, "chat_id")?)
 }

@@ -4,20 +4,20 @@
 
 use serde_json::json;
 
-use super::chats::{insert_chat, new_chat_row, store_event};
+use super::capacity;
+use super::chat_rows::store_event;
 use super::queue::{self, drain_locked};
 use super::relay::Relay;
 use super::{require_agent, ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, ChatStatus, EventPayload, InvalidInput, Principal, PrincipalKind,
-    VisitorId,
+    now_ms, AgentId, AgentRef, ChatId, EventPayload, InvalidInput, Principal, PrincipalKind, VisitorId,
 };
 use crate::store::chats;
-use crate::store::{agents, counters, visitors, DbConn};
+use crate::store::{agents, visitors, DbConn};
 
 /// The agent's name, or `AgentNotFound`.
 fn agent_ref(conn: &mut DbConn, agent_id: AgentId) -> Result<(AgentRef, agents::AgentRow), ServiceError> {
-    let row = agents::find(conn, &agent_id.to_string())?.ok_or(ServiceError::AgentNotFound)?;
+    let row = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
     Ok((AgentRef { agent_id, name: row.name.clone() }, row))
 }
 
@@ -36,28 +36,18 @@ impl Services {
         let visitor_present = self.is_present(PrincipalKind::Visitor, visitor.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
-            visitors::find(conn, &visitor.to_string())?.ok_or(ServiceError::VisitorNotFound)?;
+            visitors::find(conn, visitor)?.ok_or(ServiceError::VisitorNotFound)?;
             if !visitor_present {
                 return Err(ServiceError::VisitorOffline);
             }
             let (agent, _) = agent_ref(conn, agent_id)?;
-            let now = now_ms();
-            let mut row = new_chat_row(visitor, now);
-            row.status = ChatStatus::Open.as_str().to_string();
-            row.agent_id = Some(agent_id.to_string());
-            row.last_seq = 1;
-            // Lock order as in every start: the new row, then the counter, then the agent.
-            insert_chat(conn, &row).map_err(|e| match e {
-                ServiceError::ChatAlreadyOpen => ServiceError::VisitorInChat,
-                other => other,
-            })?;
-            if !counters::take(conn, counters::OPEN_CHATS, max_active)? {
-                return Err(ServiceError::TooManyChats);
-            }
-            if !agents::take_slot(conn, &agent_id.to_string(), now)? {
-                return Err(ServiceError::AgentFull);
-            }
-            let chat_id = ChatId::parse(&row.id, "chat_id")?;
+            let row = capacity::open_with_agent(conn, visitor, agent_id, max_active, now_ms()).map_err(
+                |e| match e {
+                    ServiceError::ChatAlreadyOpen => ServiceError::VisitorInChat,
+                    other => other,
+                },
+            )?;
+            let chat_id = row.id;
             let event = store_event(conn, chat_id, 1, EventPayload::ChatInvited { agent })?;
             Ok(((chat_id, 1), vec![Stored { row, events: vec![event] }]))
         })
@@ -74,7 +64,7 @@ impl Services {
     ) -> Result<i64, ServiceError> {
         let from = require_agent(principal)?;
         let to_present = self.is_present(PrincipalKind::Agent, to.0).await?;
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let principal = *principal;
         // The agent who handed the chat on no longer reads it; a notice tells its console.
         let notify_former = move |relay: &Relay, (seq, from_ref, to_ref): &(i64, AgentRef, AgentRef)| {
@@ -92,18 +82,14 @@ impl Services {
                         return Err(InvalidInput::new("agent_id", "must be another agent").into());
                     }
                     let (to_ref, target) = agent_ref(conn, to)?;
-                    if !to_present || target.disabled != 0 || target.status != "online" {
+                    if !capacity::can_take_chats(&target, to_present) {
                         return Err(ServiceError::AgentOffline);
                     }
                     let (from_ref, _) = agent_ref(conn, from)?;
                     let now = now_ms();
                     let row =
-                        chats::reassign(conn, &chat_id.to_string(), &from.to_string(), &to.to_string(), now)?
-                            .ok_or(ServiceError::ChatClosed)?;
-                    if !agents::take_slot(conn, &to.to_string(), now)? {
-                        return Err(ServiceError::AgentFull);
-                    }
-                    agents::release_slot(conn, &from.to_string())?;
+                        chats::reassign(conn, chat_id, from, to, now)?.ok_or(ServiceError::ChatClosed)?;
+                    capacity::move_slot(conn, from, to, now)?;
                     let payload =
                         EventPayload::ChatTransferred { from: from_ref.clone(), to: to_ref.clone() };
                     let event = store_event(conn, chat_id, row.last_seq, payload)?;

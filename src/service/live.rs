@@ -27,14 +27,13 @@ impl Services {
         let meta = match self.hub.chat_meta(chat_id) {
             Some(meta) => meta,
             None => {
-                let id = chat_id.to_string();
                 let read_at = self.hub.memory_epoch();
                 let row = self
                     .store
-                    .run(move |conn| chats::find(conn, &id).map_err(StoreError::from))
+                    .run(move |conn| chats::find(conn, chat_id).map_err(StoreError::from))
                     .await?
                     .ok_or(ServiceError::ChatNotFound)?;
-                let meta = chat_meta(&row)?;
+                let meta = chat_meta(&row);
                 self.hub.insert_chats(read_at, [meta.clone()]);
                 meta
             }
@@ -80,12 +79,11 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let meta = self.member_chat(principal, chat_id).await?;
         let by_visitor = principal.kind() == PrincipalKind::Visitor;
-        let key = chat_id.to_string();
         let (moved, last_seq) = self
             .store
             .run(move |conn| {
-                let last_seq = chats::find(conn, &key)?.map_or(0, |row| row.last_seq);
-                let moved = seq <= last_seq && chats::mark_read(conn, &key, by_visitor, seq)?;
+                let last_seq = chats::find(conn, chat_id)?.map_or(0, |row| row.last_seq);
+                let moved = seq <= last_seq && chats::mark_read(conn, chat_id, by_visitor, seq)?;
                 Ok::<_, StoreError>((moved, last_seq))
             })
             .await?;

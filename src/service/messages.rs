@@ -1,6 +1,7 @@
 //! Sending a message: idempotent on `client_msg_id`, durable before it is acknowledged.
 
-use super::chats::{chat_of, store_event};
+use super::chat_rows::store_event;
+use super::chats::chat_of;
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
@@ -22,10 +23,9 @@ pub struct SendOutcome {
 }
 
 fn sender_of(conn: &mut DbConn, principal: &Principal) -> Result<(Sender, Option<String>), ServiceError> {
-    let id = principal.uuid().to_string();
-    Ok(match principal {
-        Principal::Visitor(_) => (Sender::Visitor, visitors::find(conn, &id)?.map(|v| v.name)),
-        Principal::Agent(..) => (Sender::Agent, agents::find(conn, &id)?.map(|a| a.name)),
+    Ok(match *principal {
+        Principal::Visitor(id) => (Sender::Visitor, visitors::find(conn, id)?.map(|v| v.name)),
+        Principal::Agent(id, _) => (Sender::Agent, agents::find(conn, id)?.map(|a| a.name)),
     })
 }
 
@@ -50,16 +50,13 @@ impl Services {
             let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
             let outcome = self
                 .write_chat(move |conn| {
-                    let key = chat_id.to_string();
-                    if let Some(seq) = messages::seq_of_client_msg_id(conn, &key, client_msg_id.as_str())? {
+                    if let Some(seq) = messages::seq_of_client_msg_id(conn, chat_id, client_msg_id.as_str())?
+                    {
                         // A repeat is answered only to the chat's own participants.
                         chat_of(conn, &principal, chat_id)?;
                         return Ok((SendOutcome { seq, duplicate: true }, Vec::new()));
                     }
-                    let (member, by_visitor) =
-                        (principal.uuid().to_string(), principal.kind() == PrincipalKind::Visitor);
-                    let Some(row) = chats::next_message_seq(conn, &key, &member, by_visitor, now_ms())?
-                    else {
+                    let Some(row) = chats::next_message_seq(conn, chat_id, &principal, now_ms())? else {
                         // Nothing reserved: unknown chat, someone else's, or ended — in that order.
                         chat_of(conn, &principal, chat_id)?;
                         return Err(ServiceError::ChatClosed);

@@ -10,6 +10,8 @@ pub mod announcements;
 pub mod auth;
 pub mod ban_list;
 pub mod bans;
+mod capacity;
+mod chat_rows;
 pub mod chat_views;
 pub mod chats;
 mod error;
@@ -39,10 +41,10 @@ use token_cache::TokenCache;
 
 use crate::broker::Broker;
 use crate::config::Settings;
-use crate::domain::{AgentId, AllowedOrigins, ChatId, ChatStatus, Event, Principal, Role, VisitorId};
+use crate::domain::{AgentId, AllowedOrigins, Event, Principal, Role};
 use crate::hub::{ChatMeta, Hub};
 use crate::store::chats::ChatRow;
-use crate::store::{DbConn, Store, StoreError};
+use crate::store::{DbConn, Store};
 
 /// Everything a request handler needs; built once at start and shared.
 #[derive(Clone)]
@@ -122,10 +124,8 @@ impl Services {
                 move |conn| {
                     let (value, stored) = work(conn)?;
                     // Read into what the hub keeps before the commit, so publishing cannot fail.
-                    let published = stored
-                        .into_iter()
-                        .map(|chat| Ok((chat_meta(&chat.row)?, chat.events)))
-                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    let published: Vec<_> =
+                        stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect();
                     Ok::<_, ServiceError>((value, published))
                 },
                 move |(value, published): &(T, Vec<(ChatMeta, Vec<Event>)>)| {
@@ -157,18 +157,12 @@ pub fn require_admin(principal: &Principal) -> Result<AgentId, ServiceError> {
 }
 
 /// Reads a chat row into what the hub keeps.
-pub(crate) fn chat_meta(row: &ChatRow) -> Result<ChatMeta, StoreError> {
-    let corrupt = |e: crate::domain::InvalidInput| StoreError::Corrupt(format!("chat {}: {e}", row.id));
-    Ok(ChatMeta {
-        chat_id: ChatId::parse(&row.id, "chat_id").map_err(corrupt)?,
-        visitor: VisitorId::parse(&row.visitor_id, "visitor_id").map_err(corrupt)?,
-        agent: row
-            .agent_id
-            .as_deref()
-            .map(|id| AgentId::parse(id, "agent_id"))
-            .transpose()
-            .map_err(corrupt)?,
-        status: ChatStatus::from_store(&row.status),
+pub(crate) fn chat_meta(row: &ChatRow) -> ChatMeta {
+    ChatMeta {
+        chat_id: row.id,
+        visitor: row.visitor_id,
+        agent: row.agent_id,
+        status: row.status,
         last_seq: row.last_seq,
-    })
+    }
 }

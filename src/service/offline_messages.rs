@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{now_ms, ContactName, Email, MessageBody, PageLimit, Principal};
+use crate::domain::{now_ms, ContactName, Email, MessageBody, PageLimit, Principal, VisitorId};
 use crate::store::offline_messages::{self, OfflineMessageRow};
 
 /// Longest offline message, in characters.
@@ -27,7 +27,7 @@ pub struct OfflineMessage {
     /// Id.
     pub id: String,
     /// The visitor who left it.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The name given.
     pub name: String,
     /// The email given.
@@ -63,7 +63,7 @@ impl Services {
         };
         let row = OfflineMessageRow {
             id: uuid::Uuid::new_v4().to_string(),
-            visitor_id: visitor.to_string(),
+            visitor_id: visitor,
             name: message.name.as_str().to_string(),
             email: message.email.as_str().to_string(),
             body: message.body.as_str().to_string(),

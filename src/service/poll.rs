@@ -149,21 +149,21 @@ impl Services {
     /// Reads the participant's chats (open, or closed within the retention) from the store into
     /// the hub: the first poll of a participant on this node.
     async fn load_chats(&self, principal: &Principal) -> Result<(), ServiceError> {
-        let (kind, id) = (principal.kind(), principal.uuid().to_string());
+        let principal_id = *principal;
         let retention = i64::try_from(self.hub.closed_chat_retention().as_millis()).unwrap_or(i64::MAX);
         let closed_since = now_ms().saturating_sub(retention);
         let read_at = self.hub.memory_epoch();
         let rows = self
             .store
             .run(move |conn| {
-                match kind {
-                    PrincipalKind::Visitor => chats::recent_for_visitor(conn, &id, closed_since),
-                    PrincipalKind::Agent => chats::recent_for_agent(conn, &id, closed_since),
+                match principal_id {
+                    Principal::Visitor(visitor) => chats::recent_for_visitor(conn, visitor, closed_since),
+                    Principal::Agent(agent, _) => chats::recent_for_agent(conn, agent, closed_since),
                 }
                 .map_err(StoreError::from)
             })
             .await?;
-        let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
+        let metas = rows.iter().map(chat_meta).collect();
         self.hub.load_participant_chats(read_at, principal, metas);
         Ok(())
     }
@@ -186,11 +186,11 @@ impl Services {
             })
             .collect();
         if !unknown.is_empty() {
-            let ids: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            let ids = unknown.clone();
             let read_at = self.hub.memory_epoch();
             let rows =
                 self.store.run(move |conn| chats::find_many(conn, &ids).map_err(StoreError::from)).await?;
-            let metas = rows.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?;
+            let metas: Vec<_> = rows.iter().map(chat_meta).collect();
             for chat_id in &unknown {
                 if !metas.iter().any(|meta| meta.chat_id == *chat_id) {
                     cursor.forget(*chat_id);
@@ -233,7 +233,7 @@ impl Services {
                             break;
                         }
                         let limit = i64::try_from(left).unwrap_or(i64::MAX);
-                        let rows = messages::after(conn, &chat_id.to_string(), seen, limit)?;
+                        let rows = messages::after(conn, chat_id, seen, limit)?;
                         left -= rows.len();
                         let events =
                             rows.into_iter().map(|row| row.into_event()).collect::<Result<Vec<_>, _>>()?;

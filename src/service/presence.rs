@@ -38,11 +38,6 @@ impl Services {
         Ok(self.present(PrincipalKind::Agent).await?.into_iter().map(AgentId).collect())
     }
 
-    /// Agents online now, as store ids.
-    pub(crate) async fn present_agent_ids(&self) -> Result<Vec<String>, ServiceError> {
-        Ok(self.present_agents().await?.iter().map(ToString::to_string).collect())
-    }
-
     /// Visitors online now, on any node.
     pub async fn present_visitors(&self) -> Result<Vec<VisitorId>, ServiceError> {
         Ok(self.present(PrincipalKind::Visitor).await?.into_iter().map(VisitorId).collect())

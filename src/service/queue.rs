@@ -7,9 +7,10 @@
 //! chat's row (inserted before anything else is held), then the queue lock, then the chat
 //! being closed, then the `open_chats` counter, then agent rows, then queued chats' rows.
 
-use super::chats::store_event;
+use super::capacity;
+use super::chat_rows::store_event;
 use super::{ServiceError, Services, Stored};
-use crate::domain::{now_ms, AgentId, AgentRef, ChatId, EventPayload};
+use crate::domain::{now_ms, AgentId, AgentRef, EventPayload};
 use crate::store::{agents, chats, counters, DbConn};
 
 /// Takes the queue lock; every queue transaction calls this before touching chats or agents.
@@ -21,18 +22,18 @@ pub(crate) fn lock(conn: &mut DbConn) -> Result<i64, ServiceError> {
 /// (read just before the write, on every node), and tells every chat still waiting its new
 /// position when it changed. Must run inside a write transaction that holds the queue lock. An
 /// agent who arrives after `present` was read drains the queue itself on its first poll.
-pub(crate) fn drain_locked(conn: &mut DbConn, present: &[String]) -> Result<Vec<Stored>, ServiceError> {
+pub(crate) fn drain_locked(conn: &mut DbConn, present: &[AgentId]) -> Result<Vec<Stored>, ServiceError> {
     let candidates = present;
     let now = now_ms();
     let mut stored = Vec::new();
     let mut agents_left = !candidates.is_empty();
     let mut position = 0;
     for waiting in chats::queued_in_order(conn)? {
-        let chat_id = ChatId::parse(&waiting.id, "chat_id")?;
+        let chat_id = waiting.id;
         if agents_left {
             match take_best_agent(conn, candidates, now)? {
                 Some(agent) => {
-                    let row = chats::assign(conn, &waiting.id, &agent.agent_id.to_string(), now)?
+                    let row = chats::assign(conn, waiting.id, agent.agent_id, now)?
                         .ok_or(ServiceError::ChatClosed)?;
                     let event =
                         store_event(conn, chat_id, row.last_seq, EventPayload::ChatAssigned { agent })?;
@@ -44,7 +45,7 @@ pub(crate) fn drain_locked(conn: &mut DbConn, present: &[String]) -> Result<Vec<
         }
         position += 1;
         if waiting.queue_position != Some(position) {
-            if let Some(row) = chats::move_in_queue(conn, &waiting.id, position)? {
+            if let Some(row) = chats::move_in_queue(conn, waiting.id, position)? {
                 let event = store_event(conn, chat_id, row.last_seq, EventPayload::ChatQueued { position })?;
                 stored.push(Stored { row, events: vec![event] });
             }
@@ -56,14 +57,13 @@ pub(crate) fn drain_locked(conn: &mut DbConn, present: &[String]) -> Result<Vec<
 /// Takes a slot of the least-loaded available agent (ties: the one assigned longest ago).
 fn take_best_agent(
     conn: &mut DbConn,
-    candidates: &[String],
+    candidates: &[AgentId],
     now: i64,
 ) -> Result<Option<AgentRef>, ServiceError> {
     for agent in agents::available_in(conn, candidates)? {
         // A chosen-agent start on another connection may have taken the last slot meanwhile.
-        if agents::take_slot(conn, &agent.id, now)? {
-            let agent_id = AgentId::parse(&agent.id, "agent_id")?;
-            return Ok(Some(AgentRef { agent_id, name: agent.name }));
+        if capacity::take_slot(conn, agent.id, now)? {
+            return Ok(Some(AgentRef { agent_id: agent.id, name: agent.name }));
         }
     }
     Ok(None)
@@ -72,7 +72,7 @@ fn take_best_agent(
 impl Services {
     /// Drains the queue now (an agent arrived or became available).
     pub async fn drain_queue(&self) -> Result<(), ServiceError> {
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         if present.is_empty() {
             return Ok(());
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::error::is_unique_violation;
 use super::{require_admin, ServiceError, Services};
-use crate::domain::{now_ms, ChatId, ChatStatus, Principal, RatingComment, Score};
+use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, Principal, RatingComment, Score};
 use crate::store::ratings::{self, RatingRow};
 use crate::store::{agents, chats};
 
@@ -26,7 +26,7 @@ pub struct StoredRating {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentStats {
     /// Id.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Login id.
     pub employee_id: String,
     /// Display name.
@@ -61,22 +61,21 @@ impl Services {
         let principal = *principal;
         self.store
             .write(move |conn| {
-                let chat_key = chat_id.to_string();
-                let chat = chats::find(conn, &chat_key)?.ok_or(ServiceError::ChatNotFound)?;
+                let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
                 let is_visitor =
-                    matches!(principal, Principal::Visitor(visitor) if visitor.to_string() == chat.visitor_id);
+                    matches!(principal, Principal::Visitor(visitor) if visitor == chat.visitor_id);
                 if !is_visitor {
                     return Err(ServiceError::Forbidden("only the chat's visitor may rate it"));
                 }
-                if ChatStatus::from_store(&chat.status) != ChatStatus::Closed {
+                if chat.status != ChatStatus::Closed {
                     return Err(ServiceError::ChatNotClosed);
                 }
                 let agent_id = chat.agent_id.ok_or(ServiceError::ChatNotRateable)?;
-                if ratings::find(conn, &chat_key)?.is_some() {
+                if ratings::find(conn, chat_id)?.is_some() {
                     return Err(ServiceError::AlreadyRated);
                 }
                 let row = RatingRow {
-                    chat_id: chat_key,
+                    chat_id,
                     agent_id,
                     visitor_id: chat.visitor_id,
                     score: score.get(),
@@ -101,11 +100,11 @@ impl Services {
         require_admin(principal)?;
         self.store
             .run(|conn| {
-                let totals: HashMap<String, (i64, i64)> = ratings::totals_by_agent(conn)?
+                let totals: HashMap<AgentId, (i64, i64)> = ratings::totals_by_agent(conn)?
                     .into_iter()
                     .map(|t| (t.agent_id, (t.count, t.score_sum)))
                     .collect();
-                let closed: HashMap<String, i64> = chats::closed_count_by_agent(conn)?.into_iter().collect();
+                let closed: HashMap<AgentId, i64> = chats::closed_count_by_agent(conn)?.into_iter().collect();
                 let stats = agents::list(conn)?
                     .into_iter()
                     .map(|agent| {

@@ -51,7 +51,7 @@ impl Services {
             .await;
         let (agent, token) = token?;
         Ok(LoginOutcome {
-            agent_id: agent.id.to_string(),
+            agent_id: agent.id,
             employee_id: agent.employee_id.as_str().to_string(),
             name: agent.name,
             role: agent.role.as_str().to_string(),

@@ -12,7 +12,9 @@
 //! whose visitor never comes back (after a restart, or after memory dropped the idle chat) is
 //! still seen leaving.
 
-use super::chats::{end_chat, store_event};
+use super::capacity;
+use super::chat_rows::store_event;
+use super::chats::end_chat;
 use super::queue::{self, drain_locked};
 use super::{chat_meta, ServiceError, Services, Stored};
 use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, CloseReason, EventPayload, PrincipalKind, Sender};
@@ -41,7 +43,7 @@ impl Services {
     pub async fn run_timers(&self) -> Result<TimerRound, ServiceError> {
         let cutoff = now_ms()
             .saturating_sub(i64::try_from(self.settings.chat.inactivity_secs * 1000).unwrap_or(i64::MAX));
-        let present = self.present_agent_ids().await?;
+        let present = self.present_agents().await?;
         let present_for_drain = present.clone();
         let read_at = self.hub.memory_epoch();
         let (waiting, idle, room) = self
@@ -53,7 +55,7 @@ impl Services {
                 Ok::<_, StoreError>((waiting, idle, room))
             })
             .await?;
-        self.hub.insert_chats(read_at, waiting.iter().map(chat_meta).collect::<Result<Vec<_>, _>>()?);
+        self.hub.insert_chats(read_at, waiting.iter().map(chat_meta).collect::<Vec<_>>());
 
         let live = self.hub.live_chat_metas();
         let visitors: Vec<_> = live.iter().map(|(chat, since)| (chat.visitor.0, *since)).collect();
@@ -89,7 +91,7 @@ impl Services {
                 let mut stored: Vec<Stored> = Vec::new();
                 let mut counts = TimerRound::default();
                 for row in chats::idle_open(conn, cutoff, INACTIVE_PER_ROUND)? {
-                    let chat_id = ChatId::parse(&row.id, "chat_id")?;
+                    let chat_id = row.id;
                     // Only if still idle: a send that committed since the read keeps it open.
                     if let Some(ended) = end_chat(conn, chat_id, CloseReason::Inactivity, Some(cutoff))? {
                         stored.push(ended);
@@ -104,12 +106,10 @@ impl Services {
                 }
                 for (chat_id, agent) in abandoned {
                     let ticket = FRONT_OF_QUEUE + lock_ticket;
-                    let Some(row) =
-                        chats::requeue(conn, &chat_id.to_string(), &agent.to_string(), ticket, now_ms())?
-                    else {
+                    let Some(row) = chats::requeue(conn, chat_id, agent, ticket, now_ms())? else {
                         continue;
                     };
-                    agents::release_slot(conn, &agent.to_string())?;
+                    capacity::release_slot(conn, agent)?;
                     let payload = EventPayload::Message {
                         from: Sender::System,
                         body: message.clone(),

@@ -25,11 +25,10 @@ pub(crate) enum Reader {
 
 /// May `principal` read this chat: its visitor, its current agent, or any admin.
 pub(crate) fn reader_of(principal: &Principal, chat: &ChatRow) -> Result<Reader, ServiceError> {
-    let me = principal.uuid().to_string();
-    match principal {
-        Principal::Visitor(_) if chat.visitor_id == me => Ok(Reader::Visitor),
+    match *principal {
+        Principal::Visitor(visitor) if chat.visitor_id == visitor => Ok(Reader::Visitor),
         Principal::Agent(_, Role::Admin) => Ok(Reader::Staff),
-        Principal::Agent(..) if chat.agent_id.as_deref() == Some(me.as_str()) => Ok(Reader::Staff),
+        Principal::Agent(agent, _) if chat.agent_id == Some(agent) => Ok(Reader::Staff),
         _ => Err(ServiceError::Forbidden("this chat is not yours")),
     }
 }
@@ -46,11 +45,10 @@ impl Services {
         let principal = *principal;
         self.store
             .run(move |conn| {
-                let chat_key = chat_id.to_string();
-                let chat = chats::find(conn, &chat_key)?.ok_or(ServiceError::ChatNotFound)?;
+                let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
                 let reader = reader_of(&principal, &chat)?;
                 // One row more than asked tells whether another page follows.
-                let mut rows = messages::after(conn, &chat_key, after_seq, limit.get() + 1)?;
+                let mut rows = messages::after(conn, chat_id, after_seq, limit.get() + 1)?;
                 let more = rows.len() as i64 > limit.get();
                 rows.truncate(usize::try_from(limit.get()).unwrap_or(usize::MAX));
                 let next_after_seq = if more { rows.last().map(|row| row.seq) } else { None };

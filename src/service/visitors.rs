@@ -20,7 +20,7 @@ pub const MAX_ONLINE_LISTED: usize = 500;
 #[derive(Debug, Clone, Serialize)]
 pub struct OnlineVisitor {
     /// Id.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// Display name.
     pub name: String,
     /// The page it is on.
@@ -100,13 +100,13 @@ impl Services {
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
         let now = now_ms();
-        let row = visitors::VisitorRow { id: visitor_id.to_string(), name: name.clone(), created_at: now };
+        let row = visitors::VisitorRow { id: visitor_id, name: name.clone(), created_at: now };
         let page = page_update(page, user_agent, address, now);
         let token = self
             .store
             .write(move |conn| {
                 visitors::insert(conn, &row)?;
-                visitors::set_page(conn, &row.id, &page)?;
+                visitors::set_page(conn, row.id, &page)?;
                 Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
             })
             .await?;
@@ -141,7 +141,7 @@ impl Services {
         let update = page_update(Some(page), user_agent, address, now_ms());
         self.store
             .write(move |conn| {
-                let found = visitors::set_page(conn, &visitor_id.to_string(), &update)?;
+                let found = visitors::set_page(conn, visitor_id, &update)?;
                 // A token outlives nothing it names; a missing visitor means a bad token.
                 found.then_some(()).ok_or(ServiceError::Unauthorized)
             })
@@ -152,7 +152,7 @@ impl Services {
     /// activity first, at most [`MAX_ONLINE_LISTED`]. Agents and admins only.
     pub async fn online_visitors(&self, principal: &Principal) -> Result<Vec<OnlineVisitor>, ServiceError> {
         require_agent(principal)?;
-        let present: Vec<String> = self.present_visitors().await?.iter().map(ToString::to_string).collect();
+        let present = self.present_visitors().await?;
         if present.is_empty() {
             return Ok(Vec::new());
         }

@@ -3,7 +3,7 @@
 //! counters and histograms are recorded where things happen (see `crate::metrics`).
 
 use super::{ServiceError, Services};
-use crate::domain::PrincipalKind;
+use crate::domain::{ChatStatus, PrincipalKind};
 use crate::metrics::Gauge;
 use crate::store::chats;
 
@@ -14,7 +14,7 @@ impl Services {
         let by_status =
             self.store.run(|conn| Ok::<_, ServiceError>(chats::count_live_by_status(conn)?)).await?;
         let chats_in =
-            |status: &str| by_status.iter().find(|(s, _)| s == status).map_or(0, |(_, count)| *count);
+            |status: ChatStatus| by_status.iter().find(|(s, _)| *s == status).map_or(0, |(_, count)| *count);
         let agents = self.present(PrincipalKind::Agent).await?.len();
         let visitors = self.present(PrincipalKind::Visitor).await?.len();
         let count = |n: usize| n as f64;
@@ -27,13 +27,13 @@ impl Services {
             Gauge::new(
                 "switchboard_chats",
                 "Chats by state, all nodes (queued = the waiting queue).",
-                chats_in("queued") as f64,
+                chats_in(ChatStatus::Queued) as f64,
             )
             .label("state", "queued"),
             Gauge::new(
                 "switchboard_chats",
                 "Chats by state, all nodes (queued = the waiting queue).",
-                chats_in("open") as f64,
+                chats_in(ChatStatus::Open) as f64,
             )
             .label("state", "open"),
             Gauge::new("switchboard_online", "Participants online, all nodes.", count(agents))

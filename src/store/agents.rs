@@ -1,16 +1,18 @@
 //! `agents`: support staff, their capacity and how many chats they hold now.
 
+use diesel::dsl;
 use diesel::prelude::*;
 
 use super::schema::agents;
 use super::DbConn;
+use crate::domain::{AgentId, AgentStatus};
 
 /// An agent as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = agents)]
 pub struct AgentRow {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: AgentId,
     /// The fixed login id.
     pub employee_id: String,
     /// Display name.
@@ -19,8 +21,8 @@ pub struct AgentRow {
     pub password_hash: String,
     /// `agent` or `admin`.
     pub role: String,
-    /// `online` or `away` (what the agent chose; being connected is presence, not this).
-    pub status: String,
+    /// What the agent chose (being connected is presence, not this).
+    pub status: AgentStatus,
     /// Most chats at once.
     pub max_chats: i32,
     /// Chats held now; kept in step with `chats` in the same transactions.
@@ -33,12 +35,25 @@ pub struct AgentRow {
     pub last_assigned_at: i64,
 }
 
+impl AgentRow {
+    /// Whether the agent may be given chats, presence and room aside: enabled and `online`
+    /// (not away). [`takes_chats`] is the same rule in SQL.
+    pub fn takes_chats(&self) -> bool {
+        self.disabled == 0 && self.status == AgentStatus::Online
+    }
+}
+
+/// [`AgentRow::takes_chats`] as a filter.
+fn takes_chats() -> dsl::And<dsl::Eq<agents::disabled, i32>, dsl::Eq<agents::status, AgentStatus>> {
+    agents::disabled.eq(0).and(agents::status.eq(AgentStatus::Online))
+}
+
 /// A new agent.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = agents)]
 pub struct NewAgent<'a> {
-    /// UUID.
-    pub id: &'a str,
+    /// Its id.
+    pub id: AgentId,
     /// The fixed login id.
     pub employee_id: &'a str,
     /// Display name.
@@ -73,7 +88,7 @@ pub fn find_by_employee_id(conn: &mut DbConn, employee_id: &str) -> QueryResult<
 }
 
 /// The agent with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgentRow>> {
+pub fn find(conn: &mut DbConn, id: AgentId) -> QueryResult<Option<AgentRow>> {
     agents::table.find(id).select(AgentRow::as_select()).first(conn).optional()
 }
 
@@ -83,7 +98,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
 }
 
 /// The agents with these ids that are not disabled.
-pub fn find_enabled(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentRow>> {
+pub fn find_enabled(conn: &mut DbConn, ids: &[AgentId]) -> QueryResult<Vec<AgentRow>> {
     agents::table
         .filter(agents::id.eq_any(ids))
         .filter(agents::disabled.eq(0))
@@ -110,7 +125,7 @@ pub fn set_disabled(conn: &mut DbConn, employee_id: &str, disabled: bool) -> Que
 
 /// Takes one chat slot of the agent if it is enabled and below `max_chats`; one statement, so
 /// concurrent starts (on any node) can never push it past its capacity.
-pub fn take_slot(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
+pub fn take_slot(conn: &mut DbConn, id: AgentId, now: i64) -> QueryResult<bool> {
     diesel::update(
         agents::table
             .find(id)
@@ -124,11 +139,10 @@ pub fn take_slot(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
 
 /// Of the agents `ids`, those that can take a chat now (enabled, `online`, below capacity),
 /// least loaded first, then the one assigned longest ago.
-pub fn available_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentRow>> {
+pub fn available_in(conn: &mut DbConn, ids: &[AgentId]) -> QueryResult<Vec<AgentRow>> {
     agents::table
         .filter(agents::id.eq_any(ids))
-        .filter(agents::disabled.eq(0))
-        .filter(agents::status.eq("online"))
+        .filter(takes_chats())
         .filter(agents::active_chats.lt(agents::max_chats))
         .order((agents::active_chats.asc(), agents::last_assigned_at.asc(), agents::id.asc()))
         .select(AgentRow::as_select())
@@ -136,22 +150,17 @@ pub fn available_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgentR
 }
 
 /// How many of the agents `ids` are enabled and `online`, full or not.
-pub fn count_online_in(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
-    agents::table
-        .filter(agents::id.eq_any(ids))
-        .filter(agents::disabled.eq(0))
-        .filter(agents::status.eq("online"))
-        .count()
-        .get_result(conn)
+pub fn count_online_in(conn: &mut DbConn, ids: &[AgentId]) -> QueryResult<i64> {
+    agents::table.filter(agents::id.eq_any(ids)).filter(takes_chats()).count().get_result(conn)
 }
 
-/// Sets the agent's chosen status (`online` or `away`).
-pub fn set_status(conn: &mut DbConn, id: &str, status: &str) -> QueryResult<()> {
+/// Sets the agent's chosen status.
+pub fn set_status(conn: &mut DbConn, id: AgentId, status: AgentStatus) -> QueryResult<()> {
     diesel::update(agents::table.find(id)).set(agents::status.eq(status)).execute(conn).map(drop)
 }
 
 /// Gives back one chat slot.
-pub fn release_slot(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+pub fn release_slot(conn: &mut DbConn, id: AgentId) -> QueryResult<()> {
     diesel::update(agents::table.find(id).filter(agents::active_chats.gt(0)))
         .set(agents::active_chats.eq(agents::active_chats - 1))
         .execute(conn)
@@ -182,7 +191,7 @@ pub fn set_password_hash(
     conn: &mut DbConn,
     employee_id: &str,
     password_hash: &str,
-) -> QueryResult<Option<String>> {
+) -> QueryResult<Option<AgentId>> {
     let updated = diesel::update(agents::table.filter(agents::employee_id.eq(employee_id)))
         .set(agents::password_hash.eq(password_hash))
         .execute(conn)?;
@@ -193,6 +202,6 @@ pub fn set_password_hash(
 }
 
 /// Display names of the agents with these ids, as (id, name).
-pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn names_of(conn: &mut DbConn, ids: &[AgentId]) -> QueryResult<Vec<(AgentId, String)>> {
     agents::table.filter(agents::id.eq_any(ids)).select((agents::id, agents::name)).load(conn)
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::announcements;
 use super::DbConn;
+use crate::domain::AgentId;
 
 /// An announcement as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,7 +13,7 @@ pub struct AnnouncementRow {
     /// UUID.
     pub id: String,
     /// The admin who sent it.
-    pub author_id: String,
+    pub author_id: AgentId,
     /// The text.
     pub body: String,
     /// Epoch ms.

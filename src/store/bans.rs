@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{bans, chats, visitors};
 use super::DbConn;
-use crate::domain::ChatStatus;
+use crate::domain::{AgentId, ChatId, ChatStatus, VisitorId};
 
 /// A ban as stored: a visitor, an address, or both.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,13 +13,13 @@ pub struct BanRow {
     /// UUID.
     pub id: String,
     /// The banned visitor, if one is.
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<VisitorId>,
     /// The banned client address (canonical text form), if one is.
     pub ip: Option<String>,
     /// Why, as the agent wrote it.
     pub reason: Option<String>,
     /// The agent who banned.
-    pub created_by: String,
+    pub created_by: AgentId,
     /// Epoch ms.
     pub created_at: i64,
     /// Epoch ms when it ends by itself; `None` = until lifted.
@@ -27,7 +27,7 @@ pub struct BanRow {
     /// Epoch ms when an agent lifted it.
     pub lifted_at: Option<i64>,
     /// The agent who lifted it.
-    pub lifted_by: Option<String>,
+    pub lifted_by: Option<AgentId>,
 }
 
 /// Stores a new ban.
@@ -52,7 +52,7 @@ pub fn in_force(conn: &mut DbConn, now: i64) -> QueryResult<Vec<BanRow>> {
 
 /// Lifts a ban still in force at `now`; returns the row as it is after, or `None` when it was
 /// not in force (already lifted, expired, or no such ban).
-pub fn lift(conn: &mut DbConn, id: &str, by: &str, now: i64) -> QueryResult<Option<BanRow>> {
+pub fn lift(conn: &mut DbConn, id: &str, by: AgentId, now: i64) -> QueryResult<Option<BanRow>> {
     let live = bans::table
         .find(id)
         .filter(bans::lifted_at.is_null())
@@ -67,25 +67,25 @@ pub fn lift(conn: &mut DbConn, id: &str, by: &str, now: i64) -> QueryResult<Opti
 
 /// The address a visitor last came from, `Ok(None)` for an unknown visitor and
 /// `Ok(Some(None))` for one whose address was never recorded.
-pub fn last_ip_of(conn: &mut DbConn, visitor_id: &str) -> QueryResult<Option<Option<String>>> {
+pub fn last_ip_of(conn: &mut DbConn, visitor_id: VisitorId) -> QueryResult<Option<Option<String>>> {
     visitors::table.find(visitor_id).select(visitors::last_ip).first(conn).optional()
 }
 
 /// The chats of a visitor that have not ended (queued or open): what a ban ends.
-pub fn live_chats_of(conn: &mut DbConn, visitor_id: &str) -> QueryResult<Vec<String>> {
+pub fn live_chats_of(conn: &mut DbConn, visitor_id: VisitorId) -> QueryResult<Vec<ChatId>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .select(chats::id)
         .load(conn)
 }
 
 /// The chats that have not ended of every visitor whose last address is `ip`.
-pub fn live_chats_at(conn: &mut DbConn, ip: &str) -> QueryResult<Vec<String>> {
+pub fn live_chats_at(conn: &mut DbConn, ip: &str) -> QueryResult<Vec<ChatId>> {
     chats::table
         .inner_join(visitors::table)
         .filter(visitors::last_ip.eq(ip))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .select(chats::id)
         .load(conn)
 }

@@ -1,24 +1,26 @@
 //! `chats`: one row per chat, holding its participants, status and last `seq`.
 
+mod seq_update;
+
 use diesel::prelude::*;
 
+use self::seq_update::BumpSeq;
 use super::schema::chats;
-use super::seq_update::BumpSeq;
 use super::DbConn;
-use crate::domain::ChatStatus;
+use crate::domain::{AgentId, ChatId, ChatStatus, Principal, VisitorId};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = chats)]
 pub struct ChatRow {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: ChatId,
     /// The visitor's id.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The serving agent's id, if any.
-    pub agent_id: Option<String>,
-    /// `open` or `closed`.
-    pub status: String,
+    pub agent_id: Option<AgentId>,
+    /// Queued, open or closed.
+    pub status: ChatStatus,
     /// Seq of the chat's newest event; the next event gets `last_seq + 1`.
     pub last_seq: i64,
     /// Epoch ms.
@@ -39,55 +41,82 @@ pub struct ChatRow {
     pub agent_read_seq: i64,
 }
 
+impl ChatRow {
+    /// A new chat of `visitor`, queued, with no events yet.
+    pub fn queued(visitor: VisitorId, now: i64) -> Self {
+        Self {
+            id: ChatId::new(),
+            visitor_id: visitor,
+            agent_id: None,
+            status: ChatStatus::Queued,
+            last_seq: 0,
+            created_at: now,
+            last_activity_at: now,
+            closed_at: None,
+            close_reason: None,
+            queue_ticket: None,
+            queue_position: None,
+            visitor_read_seq: 0,
+            agent_read_seq: 0,
+        }
+    }
+}
+
 /// Adds a chat.
 pub fn insert(conn: &mut DbConn, chat: &ChatRow) -> QueryResult<()> {
     diesel::insert_into(chats::table).values(chat).execute(conn).map(drop)
 }
 
 /// The chat with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ChatRow>> {
+pub fn find(conn: &mut DbConn, id: ChatId) -> QueryResult<Option<ChatRow>> {
     chats::table.find(id).select(ChatRow::as_select()).first(conn).optional()
 }
 
 /// The chats with these ids.
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<ChatRow>> {
+pub fn find_many(conn: &mut DbConn, ids: &[ChatId]) -> QueryResult<Vec<ChatRow>> {
     chats::table.filter(chats::id.eq_any(ids)).select(ChatRow::as_select()).load(conn)
 }
 
 /// The visitor's chats that have not ended or ended after `closed_since` (epoch ms).
 pub fn recent_for_visitor(
     conn: &mut DbConn,
-    visitor_id: &str,
+    visitor_id: VisitorId,
     closed_since: i64,
 ) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::visitor_id.eq(visitor_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
 
 /// The agent's chats that have not ended or ended after `closed_since` (epoch ms).
-pub fn recent_for_agent(conn: &mut DbConn, agent_id: &str, closed_since: i64) -> QueryResult<Vec<ChatRow>> {
+pub fn recent_for_agent(
+    conn: &mut DbConn,
+    agent_id: AgentId,
+    closed_since: i64,
+) -> QueryResult<Vec<ChatRow>> {
     chats::table
         .filter(chats::agent_id.eq(agent_id))
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()).or(chats::closed_at.gt(closed_since)))
+        .filter(chats::status.ne(ChatStatus::Closed).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
 }
 
-/// Reserves the next seq of a chat for a message of `member`, its visitor (`by_visitor`) or its
-/// agent, if the chat has not ended (a visitor may write while queued), and answers the chat
+/// Reserves the next seq of a chat for a message of `member`, its visitor or its agent, if the
+/// chat has not ended (a visitor may write while queued), and answers the chat
 /// row as it is after — one statement, the send path's hottest. The update locks the chat row
 /// until the transaction ends, so concurrent writers to one chat take turns and commit in seq
 /// order. `None` when the chat is unknown, someone else's or ended; the caller reads which.
 pub fn next_message_seq(
     conn: &mut DbConn,
-    id: &str,
-    member: &str,
-    by_visitor: bool,
+    id: ChatId,
+    member: &Principal,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
+    let by_visitor = matches!(member, Principal::Visitor(_));
+    let member = member.uuid().to_string();
+    let (id, member) = (&id, member.as_str());
     // diesel's MultiConnection has no RETURNING of its own: each backend runs it natively.
     macro_rules! bump {
         ($inner:expr, $by_visitor:literal) => {
@@ -105,7 +134,7 @@ pub fn next_message_seq(
 /// Queued chats, first come first served.
 pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
     chats::table
-        .filter(chats::status.eq(ChatStatus::Queued.as_str()))
+        .filter(chats::status.eq(ChatStatus::Queued))
         .filter(chats::queue_ticket.is_not_null())
         .order((chats::queue_ticket.asc(), chats::id.asc()))
         .select(ChatRow::as_select())
@@ -113,17 +142,17 @@ pub fn queued_in_order(conn: &mut DbConn) -> QueryResult<Vec<ChatRow>> {
 }
 
 /// Puts a queued chat in line with `ticket`.
-pub fn set_queue_ticket(conn: &mut DbConn, id: &str, ticket: i64) -> QueryResult<()> {
+pub fn set_queue_ticket(conn: &mut DbConn, id: ChatId, ticket: i64) -> QueryResult<()> {
     diesel::update(chats::table.find(id)).set(chats::queue_ticket.eq(ticket)).execute(conn).map(drop)
 }
 
 /// Gives a queued chat to `agent_id` and reserves the seq of its `chat.assigned`. `None` when
 /// the chat was no longer queued.
-pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryResult<Option<ChatRow>> {
-    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+pub fn assign(conn: &mut DbConn, id: ChatId, agent_id: AgentId, now: i64) -> QueryResult<Option<ChatRow>> {
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued));
     let updated = diesel::update(queued)
         .set((
-            chats::status.eq(ChatStatus::Open.as_str()),
+            chats::status.eq(ChatStatus::Open),
             chats::agent_id.eq(agent_id),
             chats::queue_position.eq(None::<i32>),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -140,14 +169,14 @@ pub fn assign(conn: &mut DbConn, id: &str, agent_id: &str, now: i64) -> QueryRes
 /// `chat.transferred`. `None` when the chat is not open with `from_agent`.
 pub fn reassign(
     conn: &mut DbConn,
-    id: &str,
-    from_agent: &str,
-    to_agent: &str,
+    id: ChatId,
+    from_agent: AgentId,
+    to_agent: AgentId,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
     let held = chats::table
         .find(id)
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open))
         .filter(chats::agent_id.eq(from_agent));
     let updated = diesel::update(held)
         .set((
@@ -164,8 +193,8 @@ pub fn reassign(
 
 /// Records a queued chat's new position and reserves the seq of its `chat.queued`. `None` when
 /// the chat was no longer queued.
-pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<Option<ChatRow>> {
-    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued.as_str()));
+pub fn move_in_queue(conn: &mut DbConn, id: ChatId, position: i32) -> QueryResult<Option<ChatRow>> {
+    let queued = chats::table.find(id).filter(chats::status.eq(ChatStatus::Queued));
     let updated = diesel::update(queued)
         .set((chats::queue_position.eq(position), chats::last_seq.eq(chats::last_seq + 1)))
         .execute(conn)?;
@@ -180,18 +209,18 @@ pub fn move_in_queue(conn: &mut DbConn, id: &str, position: i32) -> QueryResult<
 /// as it is after, or `None` when it did not end here.
 pub fn close(
     conn: &mut DbConn,
-    id: &str,
+    id: ChatId,
     reason: &str,
     now: i64,
     idle_before: Option<i64>,
 ) -> QueryResult<Option<ChatRow>> {
     let live = chats::table
         .find(id)
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .filter(chats::last_activity_at.lt(idle_before.unwrap_or(i64::MAX)));
     let updated = diesel::update(live)
         .set((
-            chats::status.eq(ChatStatus::Closed.as_str()),
+            chats::status.eq(ChatStatus::Closed),
             chats::closed_at.eq(now),
             chats::close_reason.eq(reason),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -207,7 +236,7 @@ pub fn close(
 
 /// Moves one side's read marker forward to `seq` (never back, never past the last event);
 /// returns whether it moved.
-pub fn mark_read(conn: &mut DbConn, id: &str, by_visitor: bool, seq: i64) -> QueryResult<bool> {
+pub fn mark_read(conn: &mut DbConn, id: ChatId, by_visitor: bool, seq: i64) -> QueryResult<bool> {
     let chat = chats::table.find(id).filter(chats::last_seq.ge(seq));
     let updated = if by_visitor {
         diesel::update(chat.filter(chats::visitor_read_seq.lt(seq)))
@@ -224,7 +253,7 @@ pub fn mark_read(conn: &mut DbConn, id: &str, by_visitor: bool, seq: i64) -> Que
 /// Open chats whose last event is older than `cutoff` (epoch ms), at most `limit`.
 pub fn idle_open(conn: &mut DbConn, cutoff: i64, limit: i64) -> QueryResult<Vec<ChatRow>> {
     chats::table
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
+        .filter(chats::status.eq(ChatStatus::Open))
         .filter(chats::last_activity_at.lt(cutoff))
         .limit(limit)
         .select(ChatRow::as_select())
@@ -235,19 +264,17 @@ pub fn idle_open(conn: &mut DbConn, cutoff: i64, limit: i64) -> QueryResult<Vec<
 /// reserves the seq of the event that says so. `None` when it is not open with that agent.
 pub fn requeue(
     conn: &mut DbConn,
-    id: &str,
-    agent_id: &str,
+    id: ChatId,
+    agent_id: AgentId,
     ticket: i64,
     now: i64,
 ) -> QueryResult<Option<ChatRow>> {
-    let held = chats::table
-        .find(id)
-        .filter(chats::status.eq(ChatStatus::Open.as_str()))
-        .filter(chats::agent_id.eq(agent_id));
+    let held =
+        chats::table.find(id).filter(chats::status.eq(ChatStatus::Open)).filter(chats::agent_id.eq(agent_id));
     let updated = diesel::update(held)
         .set((
-            chats::status.eq(ChatStatus::Queued.as_str()),
-            chats::agent_id.eq(None::<String>),
+            chats::status.eq(ChatStatus::Queued),
+            chats::agent_id.eq(None::<AgentId>),
             chats::queue_ticket.eq(ticket),
             chats::queue_position.eq(None::<i32>),
             chats::last_seq.eq(chats::last_seq + 1),
@@ -266,18 +293,18 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// How many chats are in each status that is not closed (`queued`, `open`).
-pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+pub fn count_live_by_status(conn: &mut DbConn) -> QueryResult<Vec<(ChatStatus, i64)>> {
     chats::table
-        .filter(chats::status.ne(ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(ChatStatus::Closed))
         .group_by(chats::status)
         .select((chats::status, diesel::dsl::count_star()))
         .load(conn)
 }
 
 /// How many chats each agent has served to their end, per agent that has any.
-pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    let rows: Vec<(Option<String>, i64)> = chats::table
-        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(AgentId, i64)>> {
+    let rows: Vec<(Option<AgentId>, i64)> = chats::table
+        .filter(chats::status.eq(ChatStatus::Closed))
         .filter(chats::agent_id.is_not_null())
         .group_by(chats::agent_id)
         .select((chats::agent_id, diesel::dsl::count_star()))
@@ -290,18 +317,18 @@ pub fn closed_count_by_agent(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)
 /// `(closed_at, id)` of the last chat of the previous page (or a time alone, `id` empty).
 pub fn closed_page(
     conn: &mut DbConn,
-    agent_id: Option<&str>,
+    agent_id: Option<AgentId>,
     before: Option<(i64, String)>,
     limit: i64,
 ) -> QueryResult<Vec<ChatRow>> {
     let mut query = chats::table
-        .filter(chats::status.eq(ChatStatus::Closed.as_str()))
+        .filter(chats::status.eq(ChatStatus::Closed))
         .select(ChatRow::as_select())
         .order((chats::closed_at.desc(), chats::id.desc()))
         .limit(limit)
         .into_boxed();
     if let Some(agent_id) = agent_id {
-        query = query.filter(chats::agent_id.eq(agent_id.to_string()));
+        query = query.filter(chats::agent_id.eq(agent_id));
     }
     if let Some((closed_at, id)) = before {
         query = query

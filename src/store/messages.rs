@@ -14,7 +14,7 @@ use crate::domain::{ChatId, Event, EventPayload};
 #[diesel(treat_none_as_default_value = false)]
 pub struct MessageRow {
     /// The chat.
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// Position in the chat.
     pub seq: i64,
     /// The event `type`.
@@ -35,7 +35,7 @@ impl MessageRow {
             _ => None,
         };
         Ok(Self {
-            chat_id: event.chat_id.to_string(),
+            chat_id: event.chat_id,
             seq: event.seq,
             kind: event.payload.kind().to_string(),
             client_msg_id,
@@ -48,10 +48,9 @@ impl MessageRow {
     pub fn into_event(self) -> Result<Event, StoreError> {
         let corrupt =
             |what: String| StoreError::Corrupt(format!("message {}#{}: {what}", self.chat_id, self.seq));
-        let chat_id = ChatId::parse(&self.chat_id, "chat_id").map_err(|e| corrupt(e.to_string()))?;
         let payload: EventPayload =
             serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Event { chat_id, seq: self.seq, at: self.created_at, payload })
+        Ok(Event { chat_id: self.chat_id, seq: self.seq, at: self.created_at, payload })
     }
 }
 
@@ -63,7 +62,7 @@ pub fn insert(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
 /// The seq already given to `client_msg_id` in this chat, if any.
 pub fn seq_of_client_msg_id(
     conn: &mut DbConn,
-    chat_id: &str,
+    chat_id: ChatId,
     client_msg_id: &str,
 ) -> QueryResult<Option<i64>> {
     messages::table
@@ -75,7 +74,7 @@ pub fn seq_of_client_msg_id(
 }
 
 /// Up to `limit` events of a chat after `after_seq`, in order.
-pub fn after(conn: &mut DbConn, chat_id: &str, after_seq: i64, limit: i64) -> QueryResult<Vec<MessageRow>> {
+pub fn after(conn: &mut DbConn, chat_id: ChatId, after_seq: i64, limit: i64) -> QueryResult<Vec<MessageRow>> {
     messages::table
         .filter(messages::chat_id.eq(chat_id))
         .filter(messages::seq.gt(after_seq))
@@ -86,7 +85,7 @@ pub fn after(conn: &mut DbConn, chat_id: &str, after_seq: i64, limit: i64) -> Qu
 }
 
 /// How many events a chat has stored.
-pub fn count_in_chat(conn: &mut DbConn, chat_id: &str) -> QueryResult<i64> {
+pub fn count_in_chat(conn: &mut DbConn, chat_id: ChatId) -> QueryResult<i64> {
     messages::table.filter(messages::chat_id.eq(chat_id)).count().get_result(conn)
 }
 

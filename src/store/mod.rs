@@ -17,8 +17,8 @@ mod migrate;
 pub mod offline_messages;
 pub mod ratings;
 pub mod schema;
-mod seq_update;
 pub mod tokens;
+mod values;
 pub mod visitors;
 mod writer;
 

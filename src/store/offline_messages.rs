@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::offline_messages;
 use super::DbConn;
+use crate::domain::VisitorId;
 
 /// An offline message as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,7 +14,7 @@ pub struct OfflineMessageRow {
     /// UUID.
     pub id: String,
     /// The visitor who left it.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// The name the visitor gave.
     pub name: String,
     /// Where to answer.

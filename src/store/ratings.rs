@@ -6,17 +6,18 @@ use diesel::prelude::*;
 
 use super::schema::ratings;
 use super::DbConn;
+use crate::domain::{AgentId, ChatId, VisitorId};
 
 /// A rating as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ratings)]
 pub struct RatingRow {
     /// The rated chat.
-    pub chat_id: String,
+    pub chat_id: ChatId,
     /// The agent who served it.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// The visitor who rated.
-    pub visitor_id: String,
+    pub visitor_id: VisitorId,
     /// 1–5.
     pub score: i32,
     /// Optional words.
@@ -29,7 +30,7 @@ pub struct RatingRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRatingTotals {
     /// The agent.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// How many ratings.
     pub count: i64,
     /// Their scores added up.
@@ -42,13 +43,13 @@ pub fn insert(conn: &mut DbConn, rating: &RatingRow) -> QueryResult<()> {
 }
 
 /// The rating of this chat.
-pub fn find(conn: &mut DbConn, chat_id: &str) -> QueryResult<Option<RatingRow>> {
+pub fn find(conn: &mut DbConn, chat_id: ChatId) -> QueryResult<Option<RatingRow>> {
     ratings::table.find(chat_id).select(RatingRow::as_select()).first(conn).optional()
 }
 
 /// Count and score sum per rated agent.
 pub fn totals_by_agent(conn: &mut DbConn) -> QueryResult<Vec<AgentRatingTotals>> {
-    let rows: Vec<(String, i64, Option<i64>)> = ratings::table
+    let rows: Vec<(AgentId, i64, Option<i64>)> = ratings::table
         .group_by(ratings::agent_id)
         .select((ratings::agent_id, count_star(), sum(ratings::score)))
         .load(conn)?;
@@ -68,6 +69,6 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// The ratings of these chats.
-pub fn of_chats(conn: &mut DbConn, chat_ids: &[String]) -> QueryResult<Vec<RatingRow>> {
+pub fn of_chats(conn: &mut DbConn, chat_ids: &[ChatId]) -> QueryResult<Vec<RatingRow>> {
     ratings::table.filter(ratings::chat_id.eq_any(chat_ids)).select(RatingRow::as_select()).load(conn)
 }

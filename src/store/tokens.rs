@@ -46,7 +46,8 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     tokens::table.count().get_result(conn)
 }
 
-/// Revokes every token of one visitor or agent; returns how many there were.
-pub fn delete_for_principal(conn: &mut DbConn, principal_id: &str) -> QueryResult<usize> {
+/// Revokes every token of one visitor or agent (by its UUID); returns how many there were.
+pub fn delete_for_principal(conn: &mut DbConn, principal_id: uuid::Uuid) -> QueryResult<usize> {
+    let principal_id = principal_id.to_string();
     diesel::delete(tokens::table.filter(tokens::principal_id.eq(principal_id))).execute(conn)
 }

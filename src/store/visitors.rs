@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use super::schema::visitors;
 use super::DbConn;
+use crate::domain::VisitorId;
 
 /// A visitor as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = visitors)]
 pub struct VisitorRow {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: VisitorId,
     /// Display name shown to agents.
     pub name: String,
     /// Epoch ms.
@@ -23,7 +24,7 @@ pub fn insert(conn: &mut DbConn, visitor: &VisitorRow) -> QueryResult<()> {
 }
 
 /// The visitor with this id.
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<VisitorRow>> {
+pub fn find(conn: &mut DbConn, id: VisitorId) -> QueryResult<Option<VisitorRow>> {
     visitors::table.find(id).select(VisitorRow::as_select()).first(conn).optional()
 }
 
@@ -55,8 +56,8 @@ pub struct PageUpdate {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = visitors)]
 pub struct VisitorPageRow {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: VisitorId,
     /// Display name shown to agents.
     pub name: String,
     /// Epoch ms: first seen.
@@ -74,32 +75,32 @@ pub struct VisitorPageRow {
 }
 
 /// Records the page a visitor is on; returns whether the visitor exists.
-pub fn set_page(conn: &mut DbConn, id: &str, page: &PageUpdate) -> QueryResult<bool> {
+pub fn set_page(conn: &mut DbConn, id: VisitorId, page: &PageUpdate) -> QueryResult<bool> {
     diesel::update(visitors::table.find(id)).set(page).execute(conn).map(|n| n == 1)
 }
 
 /// The visitors with these ids, with their pages.
-pub fn pages_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<VisitorPageRow>> {
+pub fn pages_of(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<VisitorPageRow>> {
     visitors::table.filter(visitors::id.eq_any(ids)).select(VisitorPageRow::as_select()).load(conn)
 }
 
 /// Of the visitors `ids`, those with a chat that has not ended (queued or open).
-pub fn with_live_chat(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+pub fn with_live_chat(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<VisitorId>> {
     use super::schema::chats;
     chats::table
         .filter(chats::visitor_id.eq_any(ids))
-        .filter(chats::status.ne(crate::domain::ChatStatus::Closed.as_str()))
+        .filter(chats::status.ne(crate::domain::ChatStatus::Closed))
         .select(chats::visitor_id)
         .distinct()
         .load(conn)
 }
 
 /// Display names of the visitors with these ids, as (id, name).
-pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn names_of(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<(VisitorId, String)>> {
     visitors::table.filter(visitors::id.eq_any(ids)).select((visitors::id, visitors::name)).load(conn)
 }
 
 /// One visitor with its page fields.
-pub fn page_of(conn: &mut DbConn, id: &str) -> QueryResult<Option<VisitorPageRow>> {
+pub fn page_of(conn: &mut DbConn, id: VisitorId) -> QueryResult<Option<VisitorPageRow>> {
     visitors::table.find(id).select(VisitorPageRow::as_select()).first(conn).optional()
 }

@@ -80,7 +80,7 @@ async fn a_transfer_moves_the_chat_with_its_transcript_and_capacity_holds(backen
     app.send(&bob, &chat, "b1", "Bob here").await;
 
     let agents = app.services.list_agents().await.expect("agents");
-    let load = |id: &str| agents.iter().find(|a| a.agent_id == id).map(|a| a.active_chats);
+    let load = |id: &str| agents.iter().find(|a| a.agent_id.to_string() == id).map(|a| a.active_chats);
     assert_eq!((load(&ann.id), load(&bob.id)), (Some(0), Some(1)));
 
     // Bob is full now: a transfer to him is refused and changes nothing.

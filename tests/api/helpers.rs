@@ -250,15 +250,15 @@ impl TestApp {
 
     /// The stored status (`queued`, `open`, `closed`) and agent of a chat.
     pub async fn chat_state(&self, chat_id: &str) -> (String, Option<String>) {
-        let id = chat_id.to_string();
+        let id = switchboard::domain::ChatId::parse(chat_id, "chat_id").expect("a chat id");
         let row = self
             .services
             .store
-            .run(move |conn| store::chats::find(conn, &id).map_err(StoreError::from))
+            .run(move |conn| store::chats::find(conn, id).map_err(StoreError::from))
             .await
             .expect("store")
             .expect("chat exists");
-        (row.status, row.agent_id)
+        (row.status.as_str().to_string(), row.agent_id.map(|agent| agent.to_string()))
     }
 
     /// A chat between `visitor` and `agent` (who must be online); returns its id.

@@ -128,12 +128,12 @@ async fn a_queued_visitor_who_never_returns_after_a_restart_is_closed_as_visitor
     // After the restart only Ann comes back; the waiting visitor never polls again.
     let second = TestApp::start(db, quick_timers).await;
     keep_polling(&second, &ann, after(3.5)).await;
-    let id = chat.clone();
+    let id = switchboard::domain::ChatId::parse(&chat, "chat_id").expect("a chat id");
     let row = second
         .services
         .store
         .run(move |conn| {
-            switchboard::store::chats::find(conn, &id).map_err(switchboard::store::StoreError::from)
+            switchboard::store::chats::find(conn, id).map_err(switchboard::store::StoreError::from)
         })
         .await
         .expect("store")

@@ -70,7 +70,7 @@ async fn staff_pages_have_a_strict_policy_and_embedded_pages_can_still_be_framed
 
 /// The status the store has for `employee_id`.
 async fn status_of(app: &TestApp, employee_id: &str) -> String {
-    app.services.find_agent(employee_id).await.expect("agent").status
+    app.services.find_agent(employee_id).await.expect("agent").status.as_str().to_string()
 }
 
 async fn a_cookie_is_never_a_token(backend: Backend) {

@@ -12,7 +12,8 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Expression, QueryResult, RunQueryDsl, Selectable, SelectableHelper};
 
-use super::chats::ChatRow;
+use super::ChatRow;
+use crate::domain::ChatId;
 
 /// `UPDATE chats SET last_seq = last_seq + 1, last_activity_at = now WHERE id = … AND status
 /// <> 'closed' AND <visitor_id|agent_id> = member RETURNING <the chat row>`; `BY_VISITOR` picks
@@ -21,7 +22,7 @@ pub(super) struct BumpSeq<'a, DB: Backend, const BY_VISITOR: bool>
 where
     ChatRow: Selectable<DB>,
 {
-    id: &'a str,
+    id: &'a ChatId,
     member: &'a str,
     now: i64,
     returning: SelectBy<ChatRow, DB>,
@@ -32,7 +33,7 @@ where
     ChatRow: Selectable<DB>,
 {
     /// The reservation in chat `id` for `member` at `now` (epoch ms).
-    pub fn new(id: &'a str, member: &'a str, now: i64) -> Self {
+    pub fn new(id: &'a ChatId, member: &'a str, now: i64) -> Self {
         Self { id, member, now, returning: ChatRow::as_select() }
     }
 }
@@ -54,13 +55,14 @@ where
     ChatRow: Selectable<DB>,
     i64: ToSql<BigInt, DB>,
     str: ToSql<Text, DB>,
+    ChatId: ToSql<Text, DB>,
     SelectBy<ChatRow, DB>: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("UPDATE chats SET last_seq = last_seq + 1, last_activity_at = ");
         out.push_bind_param::<BigInt, i64>(&self.now)?;
         out.push_sql(" WHERE id = ");
-        out.push_bind_param::<Text, str>(self.id)?;
+        out.push_bind_param::<Text, ChatId>(self.id)?;
         out.push_sql(" AND status <> 'closed' AND ");
         out.push_sql(if BY_VISITOR { "visitor_id" } else { "agent_id" });
         out.push_sql(" = ");
