@@ -37,7 +37,7 @@ pub struct AgentRow {
 
 impl AgentRow {
     /// Whether the agent may be given chats, presence and room aside: enabled and `online`
-    /// (not away). [`takes_chats`] is the same rule in SQL.
+    /// (not away). The private `takes_chats()` below is the same rule in SQL.
     pub fn takes_chats(&self) -> bool {
         self.disabled == 0 && self.status == AgentStatus::Online
     }
