@@ -122,6 +122,7 @@ impl LiveChat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::event_ring::tests::record;
 
     fn meta(last_seq: i64, status: ChatStatus) -> ChatMeta {
         ChatMeta {
@@ -131,15 +132,6 @@ mod tests {
             status,
             last_seq,
         }
-    }
-
-    fn record(seq: i64) -> Arc<EventRecord> {
-        Arc::new(EventRecord {
-            chat_id: ChatId::default(),
-            seq,
-            audience: Audience::Both,
-            json: serde_json::value::to_raw_value(&seq).expect("raw"),
-        })
     }
 
     fn read(chat: &LiveChat, seen: i64) -> Result<Vec<i64>, BelowHorizon> {

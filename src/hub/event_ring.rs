@@ -72,11 +72,12 @@ impl EventRing {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{Audience, ChatId};
 
-    fn record(seq: i64) -> Arc<EventRecord> {
+    /// An event of seq `seq` (its JSON is the number), for the hub's tests.
+    pub(in crate::hub) fn record(seq: i64) -> Arc<EventRecord> {
         Arc::new(EventRecord {
             chat_id: ChatId::default(),
             seq,
