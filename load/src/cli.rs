@@ -127,6 +127,10 @@ pub enum Scenario {
     /// Scenario 5: agents keep sending while the visitors stop polling for --pause seconds;
     /// the server's RSS during the pause, then the visitors' catch-up with nothing lost.
     Slow(SlowArgs),
+    /// Logins: N agents created through the admin API, then all logged in at once, each with
+    /// its own password; the server's RSS before, during and after (Argon2's memory), and how
+    /// the logins were answered (200, or 429/503 retried after Retry-After).
+    Logins(LoginsArgs),
     /// (internal) A worker process of a split run.
     #[command(hide = true)]
     Worker(WorkerArgs),
@@ -297,6 +301,28 @@ pub struct SlowArgs {
     /// Share of the visitors that pause (the first ones), 0 to 1.
     #[arg(long, default_value_t = 1.0)]
     pub slow_fraction: f64,
+}
+
+/// The logins scenario's options.
+#[derive(Debug, Args)]
+pub struct LoginsArgs {
+    /// Agents to create, then to log in.
+    #[arg(long, default_value_t = 200)]
+    pub agents: usize,
+    /// Agents created at a time (each create hashes a password on the server).
+    #[arg(long, default_value_t = 32)]
+    pub create_concurrency: usize,
+    /// Logins at a time; default: every agent at once.
+    #[arg(long)]
+    pub login_concurrency: Option<usize>,
+    /// Seconds a login (or a create) may take, from its first attempt, including its retries
+    /// after 429 or 503; past them it has failed for good.
+    #[arg(long, default_value_t = 60)]
+    pub login_timeout: u64,
+    /// Seconds to wait after the creates and after the logins before reading the server's RSS
+    /// (the peak is sampled every 200 ms throughout).
+    #[arg(long, default_value_t = 2)]
+    pub settle: u64,
 }
 
 /// Scenario 4's options.

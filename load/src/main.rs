@@ -28,10 +28,11 @@
 //!   waiting for them; `crash`: `--crash-after`; `fault`: `--fault-after`/`--fault-cmd`.
 //! - `report`, `plot`: the progress bar, the JSON summary, the SVG chart.
 //! - `scenarios`: `idle` (scenario 1), `chats` (throughput and integrity), `latency` (3),
-//!   `fanout` (4), `slow` (5).
+//!   `fanout` (4), `slow` (5), `logins` (Argon2's memory and the login queue).
 //!
 //! Exit status: 0 when the run passed, 1 when integrity failed (or, for `integrity`, any
-//! request failed), 2 when the run could not be carried out.
+//! request failed; for `logins`, a login failed for good or a request errored), 2 when the run
+//! could not be carried out.
 
 mod actors;
 mod chatroom;
@@ -90,6 +91,7 @@ fn main() -> ExitCode {
                 Scenario::Latency(args) => scenarios::latency::run(&cli.target, args, &progress).await,
                 Scenario::Fanout(args) => scenarios::fanout::run(&cli.target, args, &progress).await,
                 Scenario::Slow(args) => scenarios::slow::run(&cli.target, args, &progress).await,
+                Scenario::Logins(args) => scenarios::logins::run(&cli.target, args, &progress).await,
                 Scenario::Worker(_) => Err("a worker runs only under a parent run".into()),
             }
         };

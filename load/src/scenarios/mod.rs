@@ -4,6 +4,7 @@ pub mod chats;
 pub mod fanout;
 pub mod idle;
 pub mod latency;
+pub mod logins;
 pub mod slow;
 
 /// What a scenario hands back: the JSON summary, and whether the run passed (integrity held;
