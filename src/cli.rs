@@ -194,7 +194,7 @@ async fn agent(settings: Settings, command: AgentCommand) -> Result<(), CliError
         notice_ttl: std::time::Duration::ZERO,
     });
     let tokens = std::sync::Arc::new(crate::service::token_cache::TokenCache::for_settings(&settings.auth));
-    let services = Services::new(store, hub, tokens, crate::broker::Broker::Memory, settings);
+    let services = Services::new(store, hub, tokens, crate::broker::Broker::Memory, settings)?;
     match command {
         AgentCommand::Add { employee_id, name, max_chats, password, admin } => {
             let password = match password {

@@ -212,11 +212,23 @@ pub struct AuthSettings {
     /// a disable made by the CLI takes to apply (the admin API and logout apply at once, on
     /// every node with the Redis broker). Visitor tokens are trusted until they expire.
     pub agent_token_recheck_secs: u64,
+    /// Threads that hash and check passwords (logins, new agents, password changes). Each hash
+    /// in flight holds argon2's 19 MiB, so this caps that memory.
+    pub hashing_threads: usize,
+    /// Logins and password changes waiting for a hashing thread; past it they get
+    /// `503 hashing_busy` with `Retry-After`.
+    pub hashing_queue: usize,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { visitor_token_ttl_hours: 24 * 30, agent_token_ttl_hours: 12, agent_token_recheck_secs: 5 }
+        Self {
+            visitor_token_ttl_hours: 24 * 30,
+            agent_token_ttl_hours: 12,
+            agent_token_recheck_secs: 5,
+            hashing_threads: 2,
+            hashing_queue: 64,
+        }
     }
 }
 
@@ -405,6 +417,9 @@ impl Settings {
         }
         if self.poll.max_events == 0 {
             return fail("poll.max_events must be at least 1");
+        }
+        if self.auth.hashing_threads == 0 || self.auth.hashing_queue == 0 {
+            return fail("auth.hashing_threads and auth.hashing_queue must be at least 1");
         }
         if self.store.pool_size == 0 {
             return fail("store.pool_size must be at least 1");
@@ -785,6 +800,8 @@ mod proptests {
                         visitor_token_ttl_hours: visitor_ttl,
                         agent_token_ttl_hours: agent_ttl,
                         agent_token_recheck_secs: recheck,
+                        hashing_threads: 1 + (recheck as usize % 4),
+                        hashing_queue: 1 + (agent_ttl as usize % 100),
                     },
                     cors: CorsSettings { allowed_origins: origins },
                     broker: BrokerSettings { kind, url, prefix },

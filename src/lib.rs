@@ -58,6 +58,8 @@
 //! - [`logging`]: the log formatter (text or JSON) that removes token values from every line,
 //!   and the access log middleware.
 //! - [`metrics`]: the Prometheus recorder behind `GET /metrics`.
+//! - [`pool`]: dedicated threads behind a bounded queue, for blocking work — the store's
+//!   reads, and password hashing (a few threads, so argon2's memory stays bounded).
 //! - [`startup`]: `Application::build` (binds its own port, 0 allowed) and graceful shutdown.
 //! - [`transport`]: accepting connections and speaking HTTP/1 under the `App` — actix-web's
 //!   `HttpServer` rebuilt from actix-server and actix-http, so that every connection is read
@@ -77,6 +79,7 @@ pub mod hub;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
+pub mod pool;
 pub mod service;
 pub mod startup;
 pub mod store;

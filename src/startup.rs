@@ -125,7 +125,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let tokens = Arc::new(TokenCache::for_settings(&settings.auth));
         let broker = Broker::start(&settings.broker, inbound_handler(Arc::clone(&hub), Arc::clone(&tokens)))?;
-        let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone());
+        let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone())?;
         // Before the first request: a banned visitor is refused from the start.
         shared.load_bans_blocking()?;
         let services = web::Data::new(shared.clone());

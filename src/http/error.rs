@@ -152,6 +152,10 @@ impl From<ServiceError> for ApiError {
                 Self::unavailable("too_many_chats", message, 10)
             }
             ServiceError::ShuttingDown => Self::unavailable("shutting_down", message, 1),
+            ServiceError::HashingBusy => {
+                crate::metrics::limit_hit("hashing_queue");
+                Self::unavailable("hashing_busy", message, 1)
+            }
             ServiceError::Store(store) => store.into(),
             ServiceError::BrokerUnavailable(detail) => {
                 log::warn!("broker unavailable: {detail}");

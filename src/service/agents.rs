@@ -175,13 +175,6 @@ pub fn check_max_chats(max_chats: i32) -> Result<(), InvalidInput> {
     Ok(())
 }
 
-/// Hashes a password off the async workers (argon2 is deliberately slow).
-async fn hash_in_background(password: String) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ServiceError::Store(crate::store::StoreError::Busy))?
-}
-
 /// A hash checked when the employee id is unknown, so that a wrong id takes as long as a wrong
 /// password and the answer does not reveal which ids exist.
 fn decoy_hash() -> &'static str {
@@ -190,6 +183,20 @@ fn decoy_hash() -> &'static str {
 }
 
 impl Services {
+    /// Hashes a password on the hashing threads (argon2 is deliberately slow and large).
+    async fn hash_in_background(&self, password: String) -> Result<String, ServiceError> {
+        self.on_hashing_thread(move || hash_password(&password)).await?
+    }
+
+    /// Runs `work` on a password hashing thread; `HashingBusy` when its queue is full.
+    async fn on_hashing_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        // A job that did not finish (a panic in the hasher) is refused as busy, never let in.
+        self.hashing.run(work).await.map_err(|_| ServiceError::HashingBusy)
+    }
+
     /// Creates an agent.
     pub async fn create_agent(&self, spec: AgentSpec) -> Result<AgentId, ServiceError> {
         let agent = self.prepare_agent(spec).await?;
@@ -203,7 +210,7 @@ impl Services {
         check_password(&spec.password)?;
         let max_chats = spec.max_chats.unwrap_or(self.settings.chat.default_agent_max_chats);
         check_max_chats(max_chats)?;
-        let password_hash = hash_in_background(spec.password).await?;
+        let password_hash = self.hash_in_background(spec.password).await?;
         Ok(PreparedAgent { id: AgentId::new(), employee_id, name, password_hash, role: spec.role, max_chats })
     }
 
@@ -275,7 +282,7 @@ impl Services {
     pub async fn reset_agent_password(&self, employee_id: &str, password: &str) -> Result<(), ServiceError> {
         let employee_id = EmployeeId::parse(employee_id)?;
         check_password(password)?;
-        let password_hash = hash_in_background(password.to_string()).await?;
+        let password_hash = self.hash_in_background(password.to_string()).await?;
         let id = self
             .store
             .write(move |conn| {
@@ -328,14 +335,14 @@ impl Services {
         };
         let password = password.to_string();
         let stored_hash = row.as_ref().map(|r| r.password_hash.clone());
-        let matches = tokio::task::spawn_blocking(move || {
-            // Made by the first login of any kind, so that it is not the first unknown id that
-            // pays for hashing the decoy.
-            let decoy = decoy_hash();
-            verify_password(&password, stored_hash.as_deref().unwrap_or(decoy))
-        })
-        .await
-        .unwrap_or(false);
+        let matches = self
+            .on_hashing_thread(move || {
+                // Made by the first login of any kind, so that it is not the first unknown id
+                // that pays for hashing the decoy.
+                let decoy = decoy_hash();
+                verify_password(&password, stored_hash.as_deref().unwrap_or(decoy))
+            })
+            .await?;
         let agent = match row {
             Some(agent) if matches && agent.disabled == 0 => agent,
             _ => return Err(ServiceError::InvalidCredentials),

@@ -63,6 +63,10 @@ pub enum ServiceError {
     /// The node is stopping.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// Password hashing's queue (`auth.hashing_queue`) is full: too many logins or password
+    /// changes at once.
+    #[error("too many logins at once; try again shortly")]
+    HashingBusy,
     /// Redis (presence leases, wake-ups between nodes) cannot be reached.
     #[error("the broker is unavailable: {0}")]
     BrokerUnavailable(String),

@@ -43,6 +43,7 @@ use crate::broker::Broker;
 use crate::config::Settings;
 use crate::domain::{AgentId, AllowedOrigins, Event, Principal, Role};
 use crate::hub::{ChatMeta, Hub};
+use crate::pool::BoundedPool;
 use crate::store::chats::ChatRow;
 use crate::store::{DbConn, Store};
 
@@ -63,6 +64,9 @@ pub struct Services {
     pub bans: Arc<BanList>,
     /// `cors.allowed_origins`, parsed once: the sites the widget may run in.
     pub allowed_origins: Arc<AllowedOrigins>,
+    /// The threads that hash and check passwords (`auth.hashing_threads`): argon2 takes 19 MiB
+    /// per hash in flight, so only a few run at once, and a full queue is a quick 503.
+    pub(crate) hashing: BoundedPool,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -74,19 +78,22 @@ pub(crate) struct Stored {
 }
 
 impl Services {
-    /// The services over this store, hub, token cache and broker.
+    /// The services over this store, hub, token cache and broker; fails only when the
+    /// password hashing threads cannot be started.
     pub fn new(
         store: Store,
         hub: Arc<Hub>,
         tokens: Arc<TokenCache>,
         broker: Broker,
         settings: Settings,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let relay = Relay::new(Arc::clone(&hub), Arc::clone(&tokens), broker);
         // `Application::build` refuses a bad allowlist before it gets here; the CLI, which never
         // checks where a widget runs, would get an empty one: nobody, never everybody.
         let allowed_origins = Arc::new(settings.cors.allowlist().unwrap_or_default());
-        Self {
+        let hashing =
+            BoundedPool::start("hashing", settings.auth.hashing_threads, settings.auth.hashing_queue)?;
+        Ok(Self {
             store,
             hub,
             settings: Arc::new(settings),
@@ -94,7 +101,8 @@ impl Services {
             relay,
             bans: Arc::new(BanList::new()),
             allowed_origins,
-        }
+            hashing,
+        })
     }
 
     /// Runs `work` as one write (see [`Store::write`]) and publishes what it stored (to this

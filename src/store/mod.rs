@@ -1,5 +1,5 @@
 //! The durable store: diesel over SQLite or PostgreSQL behind one r2d2 pool. Reads run on the
-//! dedicated store threads (`executor`); every write runs on the one writer thread, which
+//! dedicated store threads (a `crate::pool::BoundedPool`); every write runs on the one writer thread, which
 //! commits waiting writes together (`writer`). Query functions live one file per table, take
 //! `&mut DbConn` and return `QueryResult`; the service layer composes them into writes.
 
@@ -11,7 +11,6 @@ pub mod chats;
 mod checkpoint;
 mod connection;
 pub mod counters;
-mod executor;
 pub mod messages;
 mod migrate;
 pub mod offline_messages;
@@ -28,10 +27,10 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 
 pub use connection::{ConnectError, DbConn, DbConnectionManager, StoreTarget};
-pub use executor::{ExecutorError, StoreExecutor};
 use writer::{in_savepoint, Finish, StoreWriter, WriteJob};
 
 use crate::config::StoreSettings;
+use crate::pool::{BoundedPool, PoolError};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,11 +95,11 @@ impl From<r2d2::Error> for StoreError {
     }
 }
 
-impl From<ExecutorError> for StoreError {
-    fn from(error: ExecutorError) -> Self {
+impl From<PoolError> for StoreError {
+    fn from(error: PoolError) -> Self {
         match error {
-            ExecutorError::QueueFull => StoreError::Busy,
-            ExecutorError::Lost => StoreError::Unavailable(error.to_string()),
+            PoolError::QueueFull => StoreError::Busy,
+            PoolError::Lost => StoreError::Unavailable(error.to_string()),
         }
     }
 }
@@ -126,7 +125,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<DbConnectionManager>,
-    executor: StoreExecutor,
+    executor: BoundedPool,
     writer: StoreWriter,
     /// SQLite only: keeps the checkpoint thread alive as long as the store.
     _checkpointer: Option<checkpoint::Checkpointer>,
@@ -146,7 +145,7 @@ impl Store {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
         migrate::run(&mut *pool.get()?)?;
-        let executor = StoreExecutor::start(settings.pool_size as usize, settings.max_queued_calls)?;
+        let executor = BoundedPool::start("store", settings.pool_size as usize, settings.max_queued_calls)?;
         let batch = match settings.max_write_batch {
             0 => MAX_WRITE_BATCH,
             n => n,
@@ -202,7 +201,7 @@ impl Store {
             finish
         });
         self.writer.submit(job).map_err(|e| E::from(StoreError::from(e)))?;
-        let result = answer.await.map_err(|_| E::from(StoreError::from(ExecutorError::Lost)))?;
+        let result = answer.await.map_err(|_| E::from(StoreError::from(PoolError::Lost)))?;
         record_latency("write", started);
         result
     }

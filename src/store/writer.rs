@@ -18,8 +18,8 @@ use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 
-use super::executor::ExecutorError;
 use super::{DbConn, DbConnectionManager, StoreError};
+use crate::pool::PoolError;
 
 /// Runs a write inside the batch's transaction and hands back what to do once the batch's
 /// commit is known. Given an error instead of a connection when the batch could not begin.
@@ -65,10 +65,10 @@ impl StoreWriter {
     }
 
     /// Queues a write; `Err(QueueFull)` at once when the writer is that far behind.
-    pub fn submit(&self, job: WriteJob) -> Result<(), ExecutorError> {
+    pub fn submit(&self, job: WriteJob) -> Result<(), PoolError> {
         self.jobs.try_send(job).map_err(|error| match error {
-            TrySendError::Full(_) => ExecutorError::QueueFull,
-            TrySendError::Disconnected(_) => ExecutorError::Lost,
+            TrySendError::Full(_) => PoolError::QueueFull,
+            TrySendError::Disconnected(_) => PoolError::Lost,
         })
     }
 }
@@ -114,7 +114,7 @@ fn commit_batch(pool: &r2d2::Pool<DbConnectionManager>, batch: &mut Vec<WriteJob
                 // to the pool usable (r2d2 would otherwise drop it for its open transaction).
                 log::error!("a store write panicked; its batch is rolled back");
                 while <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn).is_ok() {}
-                let lost = StoreError::from(ExecutorError::Lost);
+                let lost = StoreError::from(PoolError::Lost);
                 finishes.into_iter().for_each(|finish| finish(Err(&lost)));
                 return false;
             }

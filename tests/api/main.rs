@@ -16,6 +16,7 @@ mod console_views;
 mod delivery;
 mod embedding;
 mod handover;
+mod hashing;
 mod limits;
 mod live;
 mod logs;

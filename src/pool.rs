@@ -1,9 +1,13 @@
-//! The dedicated thread pool every store call runs on.
+//! Dedicated threads behind a bounded queue, for work that blocks and so must never run on the
+//! async workers that hold polls. Two pools use it:
 //!
-//! Store work blocks (a pooled connection, a disk sync, a lock wait), so it never runs on the
-//! async workers that hold polls. The pool has as many threads as the r2d2 pool has
-//! connections, so a thread never waits for a connection, and a bounded queue in front of it, so
-//! a store that falls behind turns into quick 503s instead of an unbounded backlog.
+//! - the store's readers (`store`): as many threads as the r2d2 pool has connections, so a
+//!   thread never waits for a connection;
+//! - password hashing (`service::auth`): a few threads, so that argon2's memory (19 MiB per
+//!   hash in flight) is held by a few threads only, however many logins arrive at once.
+//!
+//! The queue in front is bounded, so work that falls behind turns into quick 503s instead of an
+//! unbounded backlog.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -13,36 +17,36 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Why a job did not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ExecutorError {
-    /// The queue is full: the store is behind.
-    #[error("the store queue is full")]
+pub enum PoolError {
+    /// The queue is full: the pool is behind.
+    #[error("the queue is full")]
     QueueFull,
     /// The job panicked or the pool is gone.
-    #[error("the store job did not finish")]
+    #[error("the job did not finish")]
     Lost,
 }
 
-/// Handle to the store threads; cloning shares the same threads.
+/// Handle to a pool's threads; cloning shares the same threads.
 #[derive(Clone)]
-pub struct StoreExecutor {
+pub struct BoundedPool {
     jobs: Sender<Job>,
 }
 
-impl StoreExecutor {
-    /// Starts `threads` threads named `store-N` behind a queue of `queue_len` jobs. The threads
-    /// end when the last handle is dropped.
-    pub fn start(threads: usize, queue_len: usize) -> std::io::Result<Self> {
+impl BoundedPool {
+    /// Starts `threads` threads named `{name}-N` behind a queue of `queue_len` jobs. The
+    /// threads end when the last handle is dropped.
+    pub fn start(name: &str, threads: usize, queue_len: usize) -> std::io::Result<Self> {
         let (jobs, receiver) = bounded::<Job>(queue_len.max(1));
         for index in 0..threads.max(1) {
             let receiver = receiver.clone();
-            std::thread::Builder::new().name(format!("store-{index}")).spawn(move || run_jobs(&receiver))?;
+            std::thread::Builder::new().name(format!("{name}-{index}")).spawn(move || run_jobs(&receiver))?;
         }
         Ok(Self { jobs })
     }
 
-    /// Runs `work` on a store thread and waits for its result without blocking the caller's
+    /// Runs `work` on one of the pool's threads and waits for its result without blocking the caller's
     /// async worker.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ExecutorError>
+    pub async fn run<T, F>(&self, work: F) -> Result<T, PoolError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -53,10 +57,10 @@ impl StoreExecutor {
             let _ = reply.send(work());
         });
         self.jobs.try_send(job).map_err(|error| match error {
-            TrySendError::Full(_) => ExecutorError::QueueFull,
-            TrySendError::Disconnected(_) => ExecutorError::Lost,
+            TrySendError::Full(_) => PoolError::QueueFull,
+            TrySendError::Disconnected(_) => PoolError::Lost,
         })?;
-        answer.await.map_err(|_| ExecutorError::Lost)
+        answer.await.map_err(|_| PoolError::Lost)
     }
 
     /// Jobs waiting for a thread right now.
@@ -67,9 +71,9 @@ impl StoreExecutor {
 
 fn run_jobs(receiver: &Receiver<Job>) {
     while let Ok(job) = receiver.recv() {
-        // A panicking job must not take a store thread with it; its caller sees `Lost`.
+        // A panicking job must not take a thread with it; its caller sees `Lost`.
         if catch_unwind(AssertUnwindSafe(job)).is_err() {
-            log::error!("a store job panicked");
+            log::error!("a job panicked on {}", std::thread::current().name().unwrap_or("a pool thread"));
         }
     }
 }
@@ -79,8 +83,8 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_job_runs_on_a_store_thread() {
-        let executor = StoreExecutor::start(2, 8).expect("threads start");
+    async fn a_job_runs_on_a_thread_of_the_pool_named_after_it() {
+        let executor = BoundedPool::start("store", 2, 8).expect("threads start");
         let name =
             executor.run(|| std::thread::current().name().map(str::to_string)).await.expect("job runs");
         assert!(name.is_some_and(|n| n.starts_with("store-")));
@@ -88,7 +92,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_is_refused_at_once() {
-        let executor = StoreExecutor::start(1, 1).expect("threads start");
+        let executor = BoundedPool::start("store", 1, 1).expect("threads start");
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let (started, running) = std::sync::mpsc::channel::<()>();
         let blocker = executor.clone();
@@ -107,7 +111,7 @@ mod tests {
         while executor.queued() == 0 {
             tokio::task::yield_now().await;
         }
-        assert_eq!(executor.run(|| ()).await, Err(ExecutorError::QueueFull));
+        assert_eq!(executor.run(|| ()).await, Err(PoolError::QueueFull));
         release.send(()).expect("release first job");
         assert!(first.await.expect("join").is_ok());
         assert!(second.await.expect("join").is_ok());
@@ -115,9 +119,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_is_reported_and_the_thread_lives_on() {
-        let executor = StoreExecutor::start(1, 4).expect("threads start");
+        let executor = BoundedPool::start("store", 1, 4).expect("threads start");
         let lost = executor.run(|| panic!("boom")).await;
-        assert_eq!(lost.map(|_: ()| ()), Err(ExecutorError::Lost));
+        assert_eq!(lost.map(|_: ()| ()), Err(PoolError::Lost));
         assert_eq!(executor.run(|| 41 + 1).await, Ok(42));
     }
 }
