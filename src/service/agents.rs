@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use super::auth::{hash_password, issue_token, verify_password};
+use super::auth::issue_token;
 use super::error::is_unique_violation;
+use super::passwords::{hash_password, verify_password};
 use super::{ServiceError, Services};
 use crate::domain::{
     now_ms, refuse_nul, AgentId, AgentStatus, EmployeeId, InvalidInput, Principal, PrincipalKind, Role,

@@ -1,9 +1,6 @@
-//! Tokens and passwords. Tokens are 32 random bytes shown once to the client; the store keeps
-//! their SHA-256 only. Passwords are argon2 hashes.
+//! Tokens: 32 random bytes shown once to the client; the store keeps their SHA-256 only.
+//! Password hashes are `service::passwords`.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -61,21 +58,6 @@ pub fn issue_token(
         },
     )?;
     Ok(token)
-}
-
-/// An argon2 hash of `password` in PHC form.
-pub fn hash_password(password: &str) -> Result<String, ServiceError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("cannot hash password: {e}"))))
-}
-
-/// Whether `password` matches `phc_hash`.
-pub fn verify_password(password: &str, phc_hash: &str) -> bool {
-    PasswordHash::new(phc_hash)
-        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 impl Services {
@@ -136,13 +118,5 @@ mod tests {
         assert_ne!(token, other);
         assert_eq!(hash, hash_token(&token));
         assert!(!hash.contains(&token));
-    }
-
-    #[test]
-    fn a_password_verifies_against_its_own_hash_only() {
-        let hash = hash_password("correct horse").expect("hashes");
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong horse", &hash));
-        assert!(!verify_password("correct horse", "not a hash"));
     }
 }

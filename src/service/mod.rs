@@ -19,6 +19,7 @@ pub mod handover;
 pub mod live;
 pub mod messages;
 pub mod offline_messages;
+pub mod passwords;
 pub mod poll;
 pub mod presence;
 mod queue;
