@@ -3,7 +3,7 @@
 //! once, each with its own password. The server's RSS is read at the start, after the creates
 //! and after the logins, and its peak is sampled every 200 ms in between: Argon2's memory
 //! (about 19 MiB per hash) should not stay resident per thread, nor should a burst of logins
-//! queue without bound. A login the server refuses — 503 `login_busy` when its hashing queue
+//! queue without bound. A login the server refuses — 503 `hashing_busy` when its hashing queue
 //! is full, 429 `login_throttled` or `rate_limited` — is retried after its `Retry-After` until
 //! it succeeds or `--login-timeout` passes; the counts say how many were refused at first.
 //!
@@ -152,7 +152,7 @@ struct Tally {
     status_503: u64,
     other: u64,
     no_answer: u64,
-    /// 429/503 answers by `status code`, e.g. `503 login_busy`.
+    /// 429/503 answers by `status code`, e.g. `503 hashing_busy`.
     refusals: BTreeMap<String, u64>,
     /// The longest `Retry-After` a refusal carried.
     retry_after_max: Option<Duration>,
@@ -592,8 +592,8 @@ mod tests {
         };
         assert_eq!(Answer::of(&Ok(b"{}".to_vec()), LOGIN_ROUTE), Answer::Ok);
         assert_eq!(
-            Answer::of(&status(503, "login_busy"), LOGIN_ROUTE),
-            Answer::Refused { status: 503, code: "login_busy".into(), retry_after: None }
+            Answer::of(&status(503, "hashing_busy"), LOGIN_ROUTE),
+            Answer::Refused { status: 503, code: "hashing_busy".into(), retry_after: None }
         );
         assert!(matches!(Answer::of(&status(429, "login_throttled"), LOGIN_ROUTE), Answer::Refused { .. }));
         assert_eq!(
@@ -621,7 +621,7 @@ mod tests {
         let first_try = Retried { attempts: vec![attempt(Answer::Ok, 900)], succeeded_after_us: Some(900) };
         let after_refusals = Retried {
             attempts: vec![
-                attempt(refused(503, "login_busy"), 10),
+                attempt(refused(503, "hashing_busy"), 10),
                 attempt(
                     Answer::Refused {
                         status: 429,
@@ -635,7 +635,10 @@ mod tests {
             succeeded_after_us: Some(2_000_000),
         };
         let refused_to_the_end = Retried {
-            attempts: vec![attempt(refused(503, "login_busy"), 10), attempt(refused(503, "login_busy"), 10)],
+            attempts: vec![
+                attempt(refused(503, "hashing_busy"), 10),
+                attempt(refused(503, "hashing_busy"), 10),
+            ],
             succeeded_after_us: None,
         };
         let wrong = Retried {
@@ -657,7 +660,7 @@ mod tests {
             (tally.ok, tally.status_429, tally.status_503, tally.other, tally.no_answer),
             (2, 1, 3, 1, 1)
         );
-        assert_eq!(tally.refusals.get("503 login_busy"), Some(&3));
+        assert_eq!(tally.refusals.get("503 hashing_busy"), Some(&3));
         assert_eq!(tally.refusals.get("429 login_throttled"), Some(&1));
         assert_eq!(tally.retry_after_max, Some(Duration::from_secs(300)));
         assert_eq!((tally.succeeded, tally.succeeded_first_try, tally.refused_at_first), (2, 1, 2));
@@ -676,7 +679,7 @@ mod tests {
             Ok(b"{}".to_vec()),
             Err(CallError::Status {
                 status: 503,
-                code: "login_busy".into(),
+                code: "hashing_busy".into(),
                 retry_after: Some(Duration::from_secs(1)),
             }),
         ];
@@ -697,7 +700,7 @@ mod tests {
             async {
                 Err(CallError::Status {
                     status: 503,
-                    code: "login_busy".into(),
+                    code: "hashing_busy".into(),
                     retry_after: Some(Duration::from_secs(2)),
                 })
             }
