@@ -40,17 +40,12 @@ impl FrontEnds {
     /// The front ends in `public_dir`, whose frame may be embedded by `allowed` sites.
     pub fn new(public_dir: PathBuf, allowed: &AllowedOrigins) -> Self {
         // The origins were parsed (letters, digits, `.-_:[]` only), so the value is a valid
-        // header; were it not, the frame could only be embedded by this server's own pages.
+        // header; were it not, the frame could be embedded nowhere (the staff pages' policy).
         let frame_policy = HeaderValue::from_str(&frame_page_csp(allowed))
-            .unwrap_or_else(|_| HeaderValue::from_static(OWN_PAGES_ONLY_FRAME_CSP));
+            .unwrap_or_else(|_| HeaderValue::from_static(STAFF_PAGE_CSP));
         Self { public_dir, frame_policy }
     }
 }
-
-/// [`frame_page_csp`] for an empty allowlist.
-const OWN_PAGES_ONLY_FRAME_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
-     form-action 'self'; object-src 'none'";
 
 /// The frame pages' policy: the staff pages' one, except that this server's pages and the
 /// allowed sites (any site, for `*`) may frame them.
@@ -62,10 +57,7 @@ fn frame_page_csp(allowed: &AllowedOrigins) -> String {
             .collect::<Vec<_>>()
             .join(" "),
     };
-    format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-         frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'; object-src 'none'"
-    )
+    STAFF_PAGE_CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"))
 }
 
 /// Which policy a front-end file is sent with.
@@ -198,6 +190,11 @@ mod tests {
             "{policy}"
         );
         assert!(frame_page_csp(&AllowedOrigins::Any).contains("; frame-ancestors *; "));
-        assert_eq!(frame_page_csp(&AllowedOrigins::default()), OWN_PAGES_ONLY_FRAME_CSP);
+        assert_eq!(
+            frame_page_csp(&AllowedOrigins::default()),
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'; \
+             object-src 'none'"
+        );
     }
 }
