@@ -86,9 +86,7 @@ async fn a_field_given_twice_is_a_400_in_every_content_type_and_stores_nothing(b
     let agent = app.online_agent("E1", 3).await;
     let visitor = app.visitor().await;
     let chat = app.start_chat(&visitor, &agent).await;
-    let rater = app.visitor().await;
-    let rated = app.start_chat(&rater, &agent).await;
-    assert_eq!(app.close_chat_raw(&rater, &rated).await.status(), 200);
+    let (rater, rated) = app.closed_chat(&agent).await;
     let before = app.store_counts().await;
 
     let message =

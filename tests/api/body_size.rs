@@ -13,48 +13,43 @@ on_every_backend!(
     the_largest_documented_bodies_are_accepted_written_at_their_longest,
 );
 
-/// JSON whose every character (keys too) is written as a `\uXXXX` escape: the longest way to
-/// write a JSON body.
-fn escaped_json(fields: &Value) -> Vec<u8> {
-    fn escape(text: &str) -> String {
-        let mut out = String::from("\"");
-        for unit in text.encode_utf16() {
-            out.push_str(&format!("\\u{unit:04x}"));
-        }
-        out.push('"');
-        out
-    }
-    let members: Vec<String> = fields
+/// Each field of `fields` as `name{between}value`, name and text escaped with `escape`; a
+/// value that is not text is written as its JSON, escaped too when `escape_json` is set.
+fn escaped_members(
+    fields: &Value,
+    escape: impl Fn(&str) -> String,
+    between: &str,
+    escape_json: bool,
+) -> Vec<String> {
+    fields
         .as_object()
         .expect("an object")
         .iter()
         .map(|(name, value)| {
             let value = match value {
                 Value::String(text) => escape(text),
+                other if escape_json => escape(&other.to_string()),
                 other => other.to_string(),
             };
-            format!("{}:{value}", escape(name))
+            format!("{}{between}{value}", escape(name))
         })
-        .collect();
-    format!("{{{}}}", members.join(",")).into_bytes()
+        .collect()
+}
+
+/// JSON whose every character (keys too) is written as a `\uXXXX` escape: the longest way to
+/// write a JSON body.
+fn escaped_json(fields: &Value) -> Vec<u8> {
+    let escape = |text: &str| {
+        let units: String = text.encode_utf16().map(|unit| format!("\\u{unit:04x}")).collect();
+        format!("\"{units}\"")
+    };
+    format!("{{{}}}", escaped_members(fields, escape, ":", false).join(",")).into_bytes()
 }
 
 /// A form whose every byte (names too) is written as `%XX`: the longest way to write a form.
 fn escaped_form(fields: &Value) -> Vec<u8> {
     let escape = |text: &str| text.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
-    let pairs: Vec<String> = fields
-        .as_object()
-        .expect("an object")
-        .iter()
-        .map(|(name, value)| {
-            let value = match value {
-                Value::String(text) => escape(text),
-                other => escape(&other.to_string()),
-            };
-            format!("{}={value}", escape(name))
-        })
-        .collect();
-    pairs.join("&").into_bytes()
+    escaped_members(fields, escape, "=", true).join("&").into_bytes()
 }
 
 /// The ways this suite writes a body: each content type as a client library would, and JSON,

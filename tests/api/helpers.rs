@@ -261,6 +261,15 @@ impl TestApp {
         (row.status.as_str().to_string(), row.agent_id.map(|agent| agent.to_string()))
     }
 
+    /// A new visitor whose chat with `agent` (online, with a free slot) is closed, so that it
+    /// may rate it; returns the visitor and the chat id.
+    pub async fn closed_chat(&self, agent: &Participant) -> (Participant, String) {
+        let visitor = self.visitor().await;
+        let chat = self.start_chat(&visitor, agent).await;
+        assert_eq!(self.close_chat_raw(&visitor, &chat).await.status(), 200, "chat closed");
+        (visitor, chat)
+    }
+
     /// A chat between `visitor` and `agent` (who must be online); returns its id.
     pub async fn start_chat(&self, visitor: &Participant, agent: &Participant) -> String {
         let response = self.start_chat_raw(visitor, &agent.id).await;

@@ -60,9 +60,7 @@ async fn a_nul_in_any_stored_text_field_is_a_400_naming_it_and_stores_nothing(ba
     let agent = app.online_agent("E1", 3).await;
     let visitor = app.visitor().await;
     let chat = app.start_chat(&visitor, &agent).await;
-    let rater = app.visitor().await;
-    let rated = app.start_chat(&rater, &agent).await;
-    assert_eq!(app.close_chat_raw(&rater, &rated).await.status(), 200);
+    let (rater, rated) = app.closed_chat(&agent).await;
     let before = snapshot(&app, &admin, &chat).await;
 
     let offline = |field: &str| {
