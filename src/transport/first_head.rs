@@ -56,6 +56,8 @@ pub struct FirstHead<S> {
     deadline: Option<Pin<Box<Sleep>>>,
     /// The head timeout, for the refusal's message.
     head_timeout: Duration,
+    /// The settings the decoder is built with (see [`decoder_settings`]).
+    decoder: ServiceConfig,
 }
 
 enum State {
@@ -74,10 +76,10 @@ enum State {
 
 impl<S> FirstHead<S> {
     /// Wraps a freshly accepted connection; `head_timeout` is `server.client_request_timeout_secs`
-    /// (zero: none).
-    pub fn new(inner: S, head_timeout: Duration) -> Self {
+    /// (zero: none), `decoder` the worker's [`decoder_settings`].
+    pub fn new(inner: S, head_timeout: Duration, decoder: ServiceConfig) -> Self {
         let deadline = (!head_timeout.is_zero()).then(|| Box::pin(sleep(head_timeout)));
-        Self { inner, state: State::Reading, held: BytesMut::new(), deadline, head_timeout }
+        Self { inner, state: State::Reading, held: BytesMut::new(), deadline, head_timeout, decoder }
     }
 
     /// The wrapped connection.
@@ -94,7 +96,7 @@ impl<S> FirstHead<S> {
         if !can_end {
             return;
         }
-        if let Some(refusal) = match verdict(&self.held) {
+        if let Some(refusal) = match verdict(&self.held, &self.decoder) {
             Verdict::Incomplete => return,
             Verdict::Readable => None,
             Verdict::Refused(refusal) => Some(refusal),
@@ -124,12 +126,19 @@ enum Verdict {
     Refused(ApiError),
 }
 
+/// The settings [`FirstHead`]'s decoder is built with, made once per worker thread: making
+/// them starts a clock task of actix-http's (its `Date` header), which one per connection
+/// would start and stop again for nothing. They only shape keep-alive and timeouts, never what
+/// the decoder accepts.
+pub fn decoder_settings() -> ServiceConfig {
+    ServiceConfig::default()
+}
+
 /// Decodes the start of `bytes` with actix-http's request decoder, as its dispatcher will.
-fn verdict(bytes: &[u8]) -> Verdict {
-    // The decoder consumes what it reads; it reads a copy. Its settings only shape keep-alive
-    // and timeouts, never what it accepts.
+fn verdict(bytes: &[u8], settings: &ServiceConfig) -> Verdict {
+    // The decoder consumes what it reads; it reads a copy.
     let mut copy = BytesMut::from(bytes);
-    match Codec::new(ServiceConfig::default()).decode(&mut copy) {
+    match Codec::new(settings.clone()).decode(&mut copy) {
         Ok(None) => Verdict::Incomplete,
         Ok(Some(_)) => Verdict::Readable,
         Err(ParseError::TooLarge) => Verdict::Refused(ApiError::new(

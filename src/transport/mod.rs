@@ -154,10 +154,14 @@ where
             })
             .finish(map_config(app, move |()| app_config(local_addr)));
         let head_timeout = transport.client_request_timeout;
-        fn_service(move |io: TcpStream| async move {
-            let peer_addr = io.peer_addr().ok();
-            let io: Connection = FirstHead::new(LengthlessPosts::new(io), head_timeout);
-            Ok::<_, DispatchError>((io, Protocol::Http1, peer_addr))
+        let decoder = first_head::decoder_settings();
+        fn_service(move |io: TcpStream| {
+            let decoder = decoder.clone();
+            async move {
+                let peer_addr = io.peer_addr().ok();
+                let io: Connection = FirstHead::new(LengthlessPosts::new(io), head_timeout, decoder);
+                Ok::<_, DispatchError>((io, Protocol::Http1, peer_addr))
+            }
         })
         .and_then(http)
     };
