@@ -22,7 +22,10 @@ async function misuse(page) {
 
 /** What the simulation saw of itself once in force, on the page and in the widget's frame. */
 async function probes(page) {
-  await widget(page).locator('html').waitFor({ state: 'attached' });
+  // The simulation marks the root element at DOMContentLoaded when it ran before there was one:
+  // wait for the mark itself, not only for the element.
+  await page.locator('html[data-legacy-probe]').waitFor({ state: 'attached' });
+  await widget(page).locator('html[data-legacy-probe]').waitFor({ state: 'attached' });
   return [await page.locator('html').getAttribute('data-legacy-probe'),
     await widget(page).locator('html').getAttribute('data-legacy-probe')];
 }
