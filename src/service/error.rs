@@ -102,6 +102,12 @@ impl From<diesel::result::Error> for ServiceError {
     }
 }
 
+impl crate::store::WriteError for ServiceError {
+    fn is_store_failure(&self) -> bool {
+        matches!(self, ServiceError::Store(_))
+    }
+}
+
 impl From<AdmitError> for ServiceError {
     fn from(error: AdmitError) -> Self {
         match error {

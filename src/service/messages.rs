@@ -1,13 +1,13 @@
 //! Sending a message: idempotent on `client_msg_id`, durable before it is acknowledged.
 
-use super::chat_rows::store_event;
 use super::chats::chat_of;
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, ChatId, ClientMsgId, EventPayload, MessageBody, Principal, PrincipalKind, Sender,
+    now_ms, ChatId, ClientMsgId, Event, EventPayload, MessageBody, Principal, PrincipalKind, Sender,
 };
-use crate::store::{agents, chats, messages, visitors, DbConn, StoreError};
+use crate::store::messages::{self, MessageRow};
+use crate::store::StoreError;
 
 /// Tries of one send while the store answers busy (a deadlock between two nodes' batches,
 /// or a full store queue).
@@ -20,13 +20,6 @@ pub struct SendOutcome {
     pub seq: i64,
     /// True when this `client_msg_id` was already stored and nothing new was written.
     pub duplicate: bool,
-}
-
-fn sender_of(conn: &mut DbConn, principal: &Principal) -> Result<(Sender, Option<String>), ServiceError> {
-    Ok(match *principal {
-        Principal::Visitor(id) => (Sender::Visitor, visitors::find(conn, id)?.map(|v| v.name)),
-        Principal::Agent(id, _) => (Sender::Agent, agents::find(conn, id)?.map(|a| a.name)),
-    })
 }
 
 impl Services {
@@ -48,21 +41,20 @@ impl Services {
         loop {
             attempts += 1;
             let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
+            // Without a savepoint: every refusal below comes before anything is written.
             let outcome = self
-                .write_chat(move |conn| {
-                    if let Some(seq) = messages::seq_of_client_msg_id(conn, chat_id, client_msg_id.as_str())?
-                    {
+                .write_chat_refusing_first(move |conn| {
+                    let (stored_seq, sender_name) =
+                        messages::send_lookup(conn, chat_id, client_msg_id.as_str(), &principal)?;
+                    if let Some(seq) = stored_seq {
                         // A repeat is answered only to the chat's own participants.
                         chat_of(conn, &principal, chat_id)?;
                         return Ok((SendOutcome { seq, duplicate: true }, Vec::new()));
                     }
-                    let Some(row) = chats::next_message_seq(conn, chat_id, &principal, now_ms())? else {
-                        // Nothing reserved: unknown chat, someone else's, or ended — in that order.
-                        chat_of(conn, &principal, chat_id)?;
-                        return Err(ServiceError::ChatClosed);
+                    let from = match principal.kind() {
+                        PrincipalKind::Visitor => Sender::Visitor,
+                        PrincipalKind::Agent => Sender::Agent,
                     };
-                    let seq = row.last_seq;
-                    let (from, sender_name) = sender_of(conn, &principal)?;
                     let payload = EventPayload::Message {
                         from,
                         body: body.as_str().to_string(),
@@ -70,8 +62,16 @@ impl Services {
                         sender_id: Some(principal.uuid()),
                         sender_name,
                     };
-                    let event = store_event(conn, chat_id, seq, payload)?;
-                    Ok((SendOutcome { seq, duplicate: false }, vec![Stored { row, events: vec![event] }]))
+                    let mut event = Event { chat_id, seq: 0, at: now_ms(), payload };
+                    let mut row = MessageRow::from_event(&event)?;
+                    let Some(chat) = messages::append(conn, &principal, &mut row)? else {
+                        // Nothing reserved: unknown chat, someone else's, or ended — in that order.
+                        chat_of(conn, &principal, chat_id)?;
+                        return Err(ServiceError::ChatClosed);
+                    };
+                    event.seq = row.seq;
+                    let outcome = SendOutcome { seq: event.seq, duplicate: false };
+                    Ok((outcome, vec![Stored { row: chat, events: vec![event] }]))
                 })
                 .await;
             match outcome {

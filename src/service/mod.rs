@@ -126,28 +126,58 @@ impl Services {
         F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
         A: FnOnce(&Relay, &T) + Send + 'static,
     {
-        let relay = self.relay.clone();
-        let (value, _) = self
-            .store
-            .write_then(
-                move |conn| {
-                    let (value, stored) = work(conn)?;
-                    // Read into what the hub keeps before the commit, so publishing cannot fail.
-                    let published: Vec<_> =
-                        stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect();
-                    Ok::<_, ServiceError>((value, published))
-                },
-                move |(value, published): &(T, Vec<(ChatMeta, Vec<Event>)>)| {
-                    for (meta, events) in published {
-                        relay.publish(meta, events);
-                    }
-                    after(&relay, value);
-                },
-            )
-            .await?;
+        let (work, publish) = self.publishing(work, after);
+        let (value, _) = self.store.write_then(work, publish).await?;
         Ok(value)
     }
+
+    /// Like [`Services::write_chat`] for a hot write that refuses, if at all, before it writes
+    /// anything: it runs without a savepoint (see [`Store::write_refusing_first_then`]).
+    pub(crate) async fn write_chat_refusing_first<T, F>(&self, work: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
+    {
+        let (work, publish) = self.publishing(work, |_, _| {});
+        let (value, _) = self.store.write_refusing_first_then(work, publish).await?;
+        Ok(value)
+    }
+
+    /// `work` made to hand over what the hub keeps, and what publishes it after the commit.
+    #[allow(clippy::type_complexity)]
+    fn publishing<T, F, A>(
+        &self,
+        work: F,
+        after: A,
+    ) -> (
+        impl FnOnce(&mut DbConn) -> Result<(T, Published), ServiceError> + Send + 'static,
+        impl FnOnce(&(T, Published)) + Send + 'static,
+    )
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
+        A: FnOnce(&Relay, &T) + Send + 'static,
+    {
+        let relay = self.relay.clone();
+        let work = move |conn: &mut DbConn| {
+            let (value, stored) = work(conn)?;
+            // Read into what the hub keeps before the commit, so publishing cannot fail.
+            let published: Published =
+                stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect();
+            Ok::<_, ServiceError>((value, published))
+        };
+        let publish = move |(value, published): &(T, Published)| {
+            for (meta, events) in published {
+                relay.publish(meta, events);
+            }
+            after(&relay, value);
+        };
+        (work, publish)
+    }
 }
+
+/// What a write publishes once committed: per chat, what the hub keeps and the new events.
+type Published = Vec<(ChatMeta, Vec<Event>)>;
 
 /// The agent behind `principal`, or 403 for visitors.
 pub fn require_agent(principal: &Principal) -> Result<AgentId, ServiceError> {

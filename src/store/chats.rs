@@ -1,6 +1,6 @@
 //! `chats`: one row per chat, holding its participants, status and last `seq`.
 
-mod seq_update;
+pub(super) mod seq_update;
 
 use diesel::prelude::*;
 

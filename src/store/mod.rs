@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 
 pub use connection::{ConnectError, DbConn, DbConnectionManager, StoreTarget};
-use writer::{in_savepoint, Finish, StoreWriter, WriteJob};
+use writer::{in_savepoint, Finish, Ran, StoreWriter, WriteJob};
 
 use crate::config::StoreSettings;
 use crate::pool::{BoundedPool, PoolError};
@@ -115,6 +115,22 @@ impl StoreError {
     }
 }
 
+/// Runs a write's work on the writer's connection: its outcome, and whether it broke the batch.
+type RunWrite<F, T, E> = fn(&mut DbConn, F) -> (Result<T, E>, bool);
+
+/// Tells a write's refusal (decided before it wrote anything) from a failure inside the store
+/// (after which the batch's transaction cannot be trusted).
+pub trait WriteError {
+    /// True when the store failed, as opposed to the write refusing.
+    fn is_store_failure(&self) -> bool;
+}
+
+impl WriteError for StoreError {
+    fn is_store_failure(&self) -> bool {
+        true
+    }
+}
+
 /// Most writes committed together in one transaction, unless `store.max_write_batch` says.
 const MAX_WRITE_BATCH: usize = 512;
 
@@ -150,11 +166,12 @@ impl Store {
             0 => MAX_WRITE_BATCH,
             n => n,
         };
-        let writer = StoreWriter::start(pool.clone(), settings.max_queued_calls, batch)?;
         let checkpointer = match target {
             StoreTarget::Sqlite(_) => Some(checkpoint::Checkpointer::start(pool.clone(), CHECKPOINT_EVERY)?),
             StoreTarget::Postgres(_) => None,
         };
+        let wal_reset = checkpointer.as_ref().map(checkpoint::Checkpointer::reset);
+        let writer = StoreWriter::start(pool.clone(), settings.max_queued_calls, batch, wal_reset)?;
         Ok(Self { pool, executor, writer, _checkpointer: checkpointer, target: Arc::new(target) })
     }
 
@@ -179,12 +196,47 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         A: FnOnce(&T) + Send + 'static,
     {
+        self.submit(work, on_commit, |conn, work| (in_savepoint(conn, work), false)).await
+    }
+
+    /// Like [`Store::write_then`], without a savepoint of its own (see `writer`): for hot
+    /// writes that refuse, if at all, before they write anything. An error that
+    /// [`WriteError::is_store_failure`] calls a store failure rolls back the whole batch.
+    pub async fn write_refusing_first_then<T, E, F, A>(&self, work: F, on_commit: A) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + WriteError + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
+        self.submit(work, on_commit, |conn, work| {
+            let outcome = work(conn);
+            let broke = outcome.as_ref().err().is_some_and(WriteError::is_store_failure);
+            (outcome, broke)
+        })
+        .await
+    }
+
+    /// Queues `work` for the writer, run by `run` (in a savepoint or not; true when it broke the
+    /// batch), and waits for its answer.
+    async fn submit<T, E, F, A>(
+        &self,
+        work: F,
+        on_commit: A,
+        run: RunWrite<F, T, E>,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
         let started = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(move |conn| {
-            let outcome = match conn {
-                Ok(conn) => in_savepoint(conn, work),
-                Err(error) => Err(E::from(error.for_each_caller())),
+            let (outcome, broke_batch) = match conn {
+                Ok(conn) => run(conn, work),
+                Err(error) => (Err(E::from(error.for_each_caller())), false),
             };
             let finish: Finish = Box::new(move |committed| {
                 let result = match (committed, outcome) {
@@ -198,7 +250,7 @@ impl Store {
                 // The caller may have gone (client disconnected); its answer is then not needed.
                 let _ = reply.send(result);
             });
-            finish
+            Ran { finish, broke_batch }
         });
         self.writer.submit(job).map_err(|e| E::from(StoreError::from(e)))?;
         let result = answer.await.map_err(|_| E::from(StoreError::from(PoolError::Lost)))?;

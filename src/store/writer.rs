@@ -8,7 +8,12 @@
 //! Under light load a batch is one write and nothing waits for company.
 //!
 //! A savepoint per write keeps writes independent: one that fails (a closed chat, a bad
-//! transfer) is rolled back to its savepoint and the others of its batch still commit.
+//! transfer) is rolled back to its savepoint and the others of its batch still commit. A
+//! savepoint costs two statements (on PostgreSQL two round trips) and a copy of every page the
+//! write touches, so the hot writes (a message) go without one: such a write refuses only
+//! before it has written anything, and when it fails inside the store anyway it *breaks* the
+//! batch — the whole transaction rolls back and the other writes of the batch are answered
+//! `Busy`, which their callers retry.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,12 +23,22 @@ use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 
+use super::checkpoint::WalReset;
 use super::{DbConn, DbConnectionManager, StoreError};
 use crate::pool::PoolError;
 
 /// Runs a write inside the batch's transaction and hands back what to do once the batch's
 /// commit is known. Given an error instead of a connection when the batch could not begin.
-pub(super) type WriteJob = Box<dyn FnOnce(Result<&mut DbConn, &StoreError>) -> Finish + Send + 'static>;
+pub(super) type WriteJob = Box<dyn FnOnce(Result<&mut DbConn, &StoreError>) -> Ran + Send + 'static>;
+
+/// What running a write left: how to answer its caller, and whether it broke the batch.
+pub(super) struct Ran {
+    /// Answers the caller once the batch's fate is known.
+    pub finish: Finish,
+    /// The write failed inside the store without a savepoint to roll back to: nothing of the
+    /// batch can commit.
+    pub broke_batch: bool,
+}
 
 /// Told whether the batch committed; answers the caller.
 pub(super) type Finish = Box<dyn FnOnce(Result<(), &StoreError>) + Send + 'static>;
@@ -38,11 +53,13 @@ pub(super) struct StoreWriter {
 
 impl StoreWriter {
     /// Starts the `store-writer` thread behind a queue of `queue_len` writes; it commits at
-    /// most `max_batch` writes at once. The thread ends when the last handle is dropped.
+    /// most `max_batch` writes at once, and between batches lets `wal_reset` (SQLite) start the
+    /// WAL over. The thread ends when the last handle is dropped.
     pub fn start(
         pool: r2d2::Pool<DbConnectionManager>,
         queue_len: usize,
         max_batch: usize,
+        wal_reset: Option<WalReset>,
     ) -> std::io::Result<Self> {
         let (jobs, receiver) = bounded::<WriteJob>(queue_len.max(1));
         let max_batch = max_batch.max(1);
@@ -50,7 +67,7 @@ impl StoreWriter {
         let counted = Arc::clone(&commits);
         std::thread::Builder::new()
             .name("store-writer".to_string())
-            .spawn(move || run_batches(&pool, &receiver, max_batch, &counted))?;
+            .spawn(move || run_batches(&pool, &receiver, max_batch, &counted, wal_reset.as_ref()))?;
         Ok(Self { jobs, commits })
     }
 
@@ -78,6 +95,7 @@ fn run_batches(
     receiver: &Receiver<WriteJob>,
     max_batch: usize,
     commits: &AtomicU64,
+    wal_reset: Option<&WalReset>,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = receiver.recv() {
@@ -88,15 +106,20 @@ fn run_batches(
                 Err(_) => break,
             }
         }
-        if commit_batch(pool, &mut batch) {
+        if commit_batch(pool, &mut batch, wal_reset) {
             commits.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
 /// Runs and commits one batch, then finishes every write of it in order, so what they publish
-/// is published in commit order. True when it committed.
-fn commit_batch(pool: &r2d2::Pool<DbConnectionManager>, batch: &mut Vec<WriteJob>) -> bool {
+/// is published in commit order; then, with every caller answered, lets `wal_reset` run. True
+/// when it committed.
+fn commit_batch(
+    pool: &r2d2::Pool<DbConnectionManager>,
+    batch: &mut Vec<WriteJob>,
+    wal_reset: Option<&WalReset>,
+) -> bool {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(error) => return refuse_all(batch, &StoreError::from(error)),
@@ -105,9 +128,21 @@ fn commit_batch(pool: &r2d2::Pool<DbConnectionManager>, batch: &mut Vec<WriteJob
         return refuse_all(batch, &StoreError::from(error));
     }
     let mut finishes = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
+    let mut jobs = batch.drain(..);
+    while let Some(job) = jobs.next() {
         match catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *conn)))) {
-            Ok(finish) => finishes.push(finish),
+            Ok(Ran { finish, broke_batch: false }) => finishes.push(finish),
+            Ok(Ran { finish, broke_batch: true }) => {
+                // On PostgreSQL the transaction is aborted now; on SQLite the write may be half
+                // done. Every write of the batch is rolled back; the one that broke it reports
+                // its own error, the others `Busy`, and the rest are not run.
+                finishes.push(finish);
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn);
+                let busy = StoreError::Busy;
+                finishes.into_iter().for_each(|finish| finish(Err(&busy)));
+                jobs.for_each(|job| (job(Err(&busy)).finish)(Err(&busy)));
+                return false;
+            }
             Err(_) => {
                 // The panic left its savepoint open inside the batch's transaction; nothing of
                 // this batch can be trusted. Roll back every level, so the connection goes back
@@ -116,6 +151,7 @@ fn commit_batch(pool: &r2d2::Pool<DbConnectionManager>, batch: &mut Vec<WriteJob
                 while <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn).is_ok() {}
                 let lost = StoreError::from(PoolError::Lost);
                 finishes.into_iter().for_each(|finish| finish(Err(&lost)));
+                jobs.for_each(|job| (job(Err(&lost)).finish)(Err(&lost)));
                 return false;
             }
         }
@@ -131,12 +167,15 @@ fn commit_batch(pool: &r2d2::Pool<DbConnectionManager>, batch: &mut Vec<WriteJob
             log::error!("finishing a store write panicked");
         }
     }
+    if let Some(wal_reset) = wal_reset {
+        wal_reset.catch_up_if_due(&mut conn);
+    }
     committed.is_ok()
 }
 
 fn refuse_all(batch: &mut Vec<WriteJob>, error: &StoreError) -> bool {
     for job in batch.drain(..) {
-        job(Err(error))(Err(error));
+        (job(Err(error)).finish)(Err(error));
     }
     false
 }
@@ -252,6 +291,80 @@ mod tests {
         assert_eq!(names(&store), 50);
         // The held write's own commit, then one for the 50 that waited.
         assert_eq!(store.write_commits() - before, 2);
+    }
+
+    /// A write's error that is either a refusal (nothing written) or the store's failure.
+    #[derive(Debug)]
+    enum Refusable {
+        Refused,
+        Store(StoreError),
+    }
+
+    impl From<StoreError> for Refusable {
+        fn from(error: StoreError) -> Self {
+            Refusable::Store(error)
+        }
+    }
+
+    impl From<diesel::result::Error> for Refusable {
+        fn from(error: diesel::result::Error) -> Self {
+            Refusable::Store(error.into())
+        }
+    }
+
+    impl crate::store::WriteError for Refusable {
+        fn is_store_failure(&self) -> bool {
+            matches!(self, Refusable::Store(_))
+        }
+    }
+
+    /// Three writes held until they share one batch: `a` (in a savepoint), `middle` (without
+    /// one), `c` (without one); what each answered.
+    async fn batch_around(
+        store: &Store,
+        middle: impl FnOnce(&mut crate::store::DbConn) -> Result<(), Refusable> + Send + 'static,
+    ) -> (Result<(), StoreError>, Result<(), Refusable>, Result<(), Refusable>) {
+        let (release, held) = hold_the_writer(store).await;
+        let first = write(store, insert("a"));
+        let (s2, s3) = (store.clone(), store.clone());
+        let second = async move { s2.write_refusing_first_then(middle, |_| {}).await };
+        let third = async move { s3.write_refusing_first_then(|conn| Ok(insert("c")(conn)?), |_| {}).await };
+        let all = tokio::spawn(async move { tokio::join!(first, second, third) });
+        while store.writes_waiting() < 3 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).expect("release");
+        held.await.expect("join");
+        all.await.expect("join")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_without_savepoint_that_refuses_leaves_its_batch_stored() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let store = scratch_store(&folder);
+        let (first, refused, last) = batch_around(&store, |_| Err(Refusable::Refused)).await;
+        assert!(first.is_ok() && last.is_ok());
+        assert!(matches!(refused, Err(Refusable::Refused)));
+        assert_eq!(names(&store), 2, "a and c stored");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_without_savepoint_that_fails_in_the_store_rolls_back_its_batch() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let store = scratch_store(&folder);
+        let (first, failed, last) = batch_around(&store, |conn| {
+            insert("b")(conn)?;
+            // The same name again: a real constraint failure after a write.
+            Ok(insert("b")(conn)?)
+        })
+        .await;
+        assert!(matches!(first, Err(StoreError::Busy)), "a rolled back with its batch: {first:?}");
+        assert!(matches!(failed, Err(Refusable::Store(StoreError::Query(_)))), "{failed:?}");
+        assert!(matches!(last, Err(Refusable::Store(StoreError::Busy))), "c never ran: {last:?}");
+        assert_eq!(names(&store), 0, "nothing of the batch stored");
+        // The writer goes on with the next batch.
+        assert!(write(&store, insert("d")).await.is_ok());
+        assert_eq!(names(&store), 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,7 +18,7 @@ use crate::domain::ChatId;
 /// `UPDATE chats SET last_seq = last_seq + 1, last_activity_at = now WHERE id = … AND status
 /// <> 'closed' AND <visitor_id|agent_id> = member RETURNING <the chat row>`; `BY_VISITOR` picks
 /// the member column, so each spelling has its own type and its own cache entry.
-pub(super) struct BumpSeq<'a, DB: Backend, const BY_VISITOR: bool>
+pub(in crate::store) struct BumpSeq<'a, DB: Backend, const BY_VISITOR: bool>
 where
     ChatRow: Selectable<DB>,
 {
@@ -39,7 +39,7 @@ where
 }
 
 /// The cache key: one per member column.
-pub(super) struct BumpSeqId<const BY_VISITOR: bool>;
+pub(in crate::store) struct BumpSeqId<const BY_VISITOR: bool>;
 
 impl<DB: Backend, const BY_VISITOR: bool> QueryId for BumpSeq<'_, DB, BY_VISITOR>
 where
