@@ -219,12 +219,7 @@ impl Store {
 
     /// Queues `work` for the writer, run by `run` (in a savepoint or not; true when it broke the
     /// batch), and waits for its answer.
-    async fn submit<T, E, F, A>(
-        &self,
-        work: F,
-        on_commit: A,
-        run: RunWrite<F, T, E>,
-    ) -> Result<T, E>
+    async fn submit<T, E, F, A>(&self, work: F, on_commit: A, run: RunWrite<F, T, E>) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
