@@ -157,6 +157,10 @@ def fmt_ratio(found):
     return f"{middle:.2f}× ({low:.2f}–{high:.2f})"
 
 
+def quotient(ours, theirs):
+    return f"{ours / theirs:.2f}×" if ours and theirs else "–"
+
+
 def verdict(ok):
     return "–" if ok is None else ("**met**" if ok else "missed")
 
@@ -253,6 +257,7 @@ def scenario_tables(runs):
         if not found:
             continue
         rows = []
+        nchan = found.get("nchan", {})
         for target in ("sqlite", "postgres", "nchan"):
             for number, figure in sorted(found.get(target, {}).items()):
                 name = "Switchboard " + STORE[target] if target in STORE else "nchan"
@@ -264,6 +269,15 @@ def scenario_tables(runs):
                         name, number, fmt(figure["msgs"]), fmt(figure["p50"], 1), fmt(figure["p99"], 1),
                         fmt(figure["cpu_us"]), fmt(figure.get("pg_us")), f"{lost} / {dup} / {reordered}",
                     ))
+        if scenario != "held-polls":
+            # Switchboard ÷ nchan of the same round, figure by figure.
+            for target in ("sqlite", "postgres"):
+                for number, figure in sorted(found.get(target, {}).items()):
+                    if number not in nchan:
+                        continue
+                    theirs = nchan[number]
+                    cells = [quotient(figure.get(key), theirs.get(key)) for key in ("msgs", "p50", "p99", "cpu_us")]
+                    rows.append((f"*{STORE[target]} ÷ nchan*", number, *cells, "", ""))
         if scenario == "held-polls":
             header = ("target", "round", "held polls", "RSS B/poll", "bare actix-web B/poll", "server CPU % of a core")
         else:

@@ -33,8 +33,8 @@ pub struct TargetArgs {
     pub spawn_server: Option<PathBuf>,
     /// Measure nginx + nchan instead, the peer Switchboard is compared with: start this nginx
     /// (default /usr/sbin/nginx) with a generated config (one worker, --nchan-module loaded),
-    /// one channel per chat (the agent publishes with POST /pub/<chat>, the visitor long-polls
-    /// GET /sub/<chat>), and stop it at the end. Chat scenarios then need `--senders agent`.
+    /// one channel per chat (the agent publishes with `POST /pub/<chat>`, the visitor long-polls
+    /// `GET /sub/<chat>`), and stop it at the end. Chat scenarios then need `--senders agent`.
     #[arg(
         long,
         global = true,
