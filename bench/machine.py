@@ -62,6 +62,7 @@ def main():
         "kernel": platform.release(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "ulimit_n": run("sh", "-c", "ulimit -n"),
+        "load_average_at_start": round(os.getloadavg()[0], 2),
         "rustc": run("rustc", "--version"),
         "sqlite": sqlite_settings(),
         "postgres": postgres(pg_url),

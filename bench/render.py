@@ -54,6 +54,15 @@ def integrity(summary):
     return (verdict.get("lost"), verdict.get("duplicated"), verdict.get("reordered"))
 
 
+def others(window):
+    """CPU other processes than the server, its PostgreSQL backends and the generator used in a
+    window, percent of one core: other work on the machine, which skews every figure."""
+    share = (window.get("machine") or {}).get("others_percent_of_one_core")
+    if share is None:
+        return None
+    return max(share - (window.get("store_backends_cpu_percent_of_one_core") or 0), 0)
+
+
 def closed_loop(summary):
     """A throughput run's figures."""
     per_sec = summary.get("delivered_per_sec")
@@ -65,6 +74,7 @@ def closed_loop(summary):
         "p99": ms(latency.get("p99")),
         "cpu_us": per_message_us(server.get("cpu_percent_of_one_core"), per_sec),
         "pg_us": per_message_us(summary.get("store_backends_cpu_percent_of_one_core"), per_sec),
+        "others": others(summary),
         "integrity": integrity(summary),
     }
 
@@ -87,6 +97,7 @@ def open_loop(summary):
         "p99": ms(latency.get("p99")),
         "cpu_us": per_message_us(server.get("cpu_percent_of_one_core"), per_sec),
         "pg_us": per_message_us(step.get("store_backends_cpu_percent_of_one_core"), per_sec),
+        "others": others(step),
         "integrity": integrity(summary),
     }
 
@@ -267,7 +278,8 @@ def scenario_tables(runs):
                 else:
                     rows.append((
                         name, number, fmt(figure["msgs"]), fmt(figure["p50"], 1), fmt(figure["p99"], 1),
-                        fmt(figure["cpu_us"]), fmt(figure.get("pg_us")), f"{lost} / {dup} / {reordered}",
+                        fmt(figure["cpu_us"]), fmt(figure.get("pg_us")), fmt(figure.get("others")),
+                        f"{lost} / {dup} / {reordered}",
                     ))
         if scenario != "held-polls":
             # Switchboard ÷ nchan of the same round, figure by figure.
@@ -277,11 +289,11 @@ def scenario_tables(runs):
                         continue
                     theirs = nchan[number]
                     cells = [quotient(figure.get(key), theirs.get(key)) for key in ("msgs", "p50", "p99", "cpu_us")]
-                    rows.append((f"*{STORE[target]} ÷ nchan*", number, *cells, "", ""))
+                    rows.append((f"*{STORE[target]} ÷ nchan*", number, *cells, "", "", ""))
         if scenario == "held-polls":
             header = ("target", "round", "held polls", "RSS B/poll", "bare actix-web B/poll", "server CPU % of a core")
         else:
-            header = ("target", "round", "delivered msg/s", "p50 ms", "p99 ms", "server CPU µs/msg", "PostgreSQL backends µs/msg", "lost / dup / reordered")
+            header = ("target", "round", "delivered msg/s", "p50 ms", "p99 ms", "server CPU µs/msg", "PostgreSQL backends µs/msg", "others % of a core", "lost / dup / reordered")
         parts.append(f"#### {title}\n\n{table(header, rows)}")
     return "\n\n".join(parts)
 
@@ -293,7 +305,8 @@ def settings(machine):
     return (
         f"Run of {machine.get('date_utc')} UTC at commit `{machine.get('commit')}`: {machine.get('cpu_model')}, "
         f"{machine.get('cores')} cores, {machine.get('memory_gib')} GiB, Linux {machine.get('kernel')}, "
-        f"`ulimit -n` {machine.get('ulimit_n')}, {machine.get('rustc')}. "
+        f"`ulimit -n` {machine.get('ulimit_n')}, {machine.get('rustc')}, load average "
+        f"{machine.get('load_average_at_start')} at the start. "
         f"SQLite: `journal_mode = {sqlite.get('journal_mode')}`, `synchronous = {sqlite.get('synchronous')}` "
         f"(as the server sets them). PostgreSQL {pg.get('server_version')} on the same machine: "
         f"`synchronous_commit = {pg.get('synchronous_commit')}`, `fsync = {pg.get('fsync')}`, URL "
