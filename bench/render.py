@@ -192,7 +192,7 @@ def target_rows(runs):
                 continue
             ratio = ratios(ours, nchan, "msgs")
             rows.append((
-                f"closed loop, {chats} chats, {STORE[store]}: delivered msg/s",
+                f"closed loop, {int(chats):,} chats, {STORE[store]}: delivered msg/s",
                 fmt(med(ours, "msgs")), fmt(med(nchan, "msgs")), fmt_ratio(ratio),
                 f"≥ {MSGS_MIN[store]:.1f}× nchan", verdict(ratio and ratio[0] >= MSGS_MIN[store]),
             ))
@@ -201,7 +201,7 @@ def target_rows(runs):
             if store == "postgres" and med(ours, "pg_us") is not None:
                 extra = f" + {fmt(med(ours, 'pg_us'))} µs in PostgreSQL's backends"
             rows.append((
-                f"closed loop, {chats} chats, {STORE[store]}: server CPU per delivered message",
+                f"closed loop, {int(chats):,} chats, {STORE[store]}: server CPU per delivered message",
                 f"{fmt(med(ours, 'cpu_us'))} µs{extra}", f"{fmt(med(nchan, 'cpu_us'))} µs", fmt_ratio(cpu),
                 "≤ nchan's" if store == "sqlite" else "(reported)",
                 verdict(cpu and cpu[0] <= 1.0) if store == "sqlite" else "–",
