@@ -115,7 +115,24 @@ def held_polls(summary):
     }
 
 
-READERS = {"throughput": closed_loop, "latency": open_loop, "idle": held_polls}
+def logins(summary):
+    """How N logins at once were answered, and the server's RSS after them."""
+    found = summary.get("logins") or {}
+    verdict = summary.get("verdict") or {}
+    answers = found.get("answers") or {}
+    return {
+        "agents": (summary.get("settings") or {}).get("agents"),
+        "rss_mib": verdict.get("rss_after_logins_mib"),
+        "peak_mib": verdict.get("rss_peak_during_logins_mib"),
+        "refused": (answers.get("429") or 0) + (answers.get("503") or 0),
+        "unexpected": (answers.get("other") or 0) + (answers.get("no_answer") or 0),
+        "failed": found.get("failed_for_good"),
+        "ok": verdict.get("rss_after_logins_under_target") and found.get("failed_for_good") == 0,
+        "integrity": (0, 0, 0),
+    }
+
+
+READERS = {"throughput": closed_loop, "latency": open_loop, "idle": held_polls, "logins": logins}
 
 
 def ms(us):
@@ -236,6 +253,17 @@ def target_rows(runs):
             fmt_ratio(ratios(ours, nchan, "bytes")),
             f"≤ actix-web + {ABOVE_BASELINE_MAX_B:,} B",
             verdict(above is not None and above <= ABOVE_BASELINE_MAX_B),
+        ))
+    found = figures(runs, "logins").get("sqlite")
+    if found:
+        rows.append((
+            f"{fmt(med(found, 'agents'))} logins at once: server RSS after them; answers",
+            f"{fmt(med(found, 'rss_mib'), 1)} MiB (peak {fmt(med(found, 'peak_mib'), 1)}); "
+            f"{fmt(med(found, 'refused'))} refused with 429/503, {fmt(med(found, 'unexpected'))} other, "
+            f"{fmt(med(found, 'failed'))} failed for good",
+            "(nchan has no logins)", "",
+            "< 200 MiB, 429/503 rather than a queue",
+            verdict(all(figure["ok"] for figure in found.values())),
         ))
     every = [by_round for scenario in runs for by_round in figures(runs, scenario).values()]
     if every:
