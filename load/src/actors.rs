@@ -13,7 +13,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
 
-use crate::client::{decode, Api};
+use crate::client::{decode, Api, CallError};
 use crate::disruption::Disruptions;
 use crate::ledger::{lock, ChatLedger, Ledger, MessageTag, Side};
 use crate::stats::Stats;
@@ -386,6 +386,15 @@ struct SendAnswer {
     seq: i64,
 }
 
+/// The seq a 2xx answer to a send stands for: Switchboard's `seq`; nchan has none, and the
+/// number of its channel's one sender stands in.
+fn acknowledged_seq(wire: Wire, body: &[u8], tag: &MessageTag) -> Result<i64, CallError> {
+    match wire {
+        Wire::Switchboard => decode::<SendAnswer>(body, "send answer").map(|answer| answer.seq),
+        Wire::Nchan => Ok(wire::nchan_seq(tag)),
+    }
+}
+
 /// Sends per `plan` (its `messages` counted from this start) until done or stopped; hands the
 /// sender back with how many sends were due but late, when sending at a rate.
 pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut stop: Stop) -> SendOutcome {
@@ -432,13 +441,11 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
         loop {
             attempt += 1;
             ctx.stats.send_started();
-            let answer =
-                ctx.api.post_raw(sender.slot, &path, token, &body, timeout).await.and_then(|body| match ctx
-                    .wire
-                {
-                    Wire::Switchboard => decode::<SendAnswer>(&body, "send answer").map(|answer| answer.seq),
-                    Wire::Nchan => Ok(wire::nchan_seq(&tag)),
-                });
+            let answer = ctx
+                .api
+                .post_raw(sender.slot, &path, token, &body, timeout)
+                .await
+                .and_then(|body| acknowledged_seq(ctx.wire, &body, &tag));
             match answer {
                 Ok(seq) => {
                     lock(&sender.chat).ack(tag, seq);
