@@ -32,7 +32,7 @@ pub struct TargetArgs {
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "url")]
     pub spawn_server: Option<PathBuf>,
     /// Measure nginx + nchan instead, the peer Switchboard is compared with: start this nginx
-    /// (default /usr/sbin/nginx) with a generated config (one worker, --nchan-module loaded),
+    /// (`--spawn-nchan=PATH`; default /usr/sbin/nginx) with a generated config (one worker, --nchan-module loaded),
     /// one channel per chat (the agent publishes with `POST /pub/<chat>`, the visitor long-polls
     /// `GET /sub/<chat>`), and stop it at the end. Chat scenarios then need `--senders agent`.
     #[arg(
@@ -40,6 +40,7 @@ pub struct TargetArgs {
         global = true,
         value_name = "NGINX",
         num_args = 0..=1,
+        require_equals = true,
         default_missing_value = "/usr/sbin/nginx",
         conflicts_with_all = ["url", "spawn_server"]
     )]

@@ -75,7 +75,7 @@ impl Target {
     async fn spawn_nchan(nginx: &Path, args: &TargetArgs) -> Result<Self, String> {
         if let Some(missing) = [nginx, args.nchan_module.as_path()].into_iter().find(|path| !path.exists()) {
             return Err(format!(
-                "{} not found: install nginx-light and libnginx-mod-nchan, or give --spawn-nchan NGINX \
+                "{} not found: install nginx-light and libnginx-mod-nchan, or give --spawn-nchan=NGINX \
                  and --nchan-module PATH",
                 missing.display()
             ));
