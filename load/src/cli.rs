@@ -397,3 +397,31 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 0)]
     pub index: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn spawn_nchan_takes_its_path_only_after_an_equals_sign() {
+        let cli = Cli::try_parse_from(["switchboard-load", "--spawn-nchan", "throughput", "--chats", "5"])
+            .expect("a bare --spawn-nchan before the scenario");
+        assert_eq!(cli.target.spawn_nchan.as_deref(), Some(Path::new("/usr/sbin/nginx")));
+        assert_eq!(cli.target.wire(), Wire::Nchan);
+        assert!(matches!(cli.scenario, Scenario::Throughput(_)));
+        let cli =
+            Cli::try_parse_from(["switchboard-load", "--spawn-nchan=/opt/nginx", "idle"]).expect("a path");
+        assert_eq!(cli.target.spawn_nchan.as_deref(), Some(Path::new("/opt/nginx")));
+        let both = Cli::try_parse_from(["switchboard-load", "--spawn-nchan", "--spawn-server", "/s", "idle"]);
+        assert!(both.is_err(), "nchan and a Switchboard server are two targets");
+        let switchboard =
+            Cli::try_parse_from(["switchboard-load", "--spawn-server", "/s", "idle"]).expect("parses");
+        assert_eq!(switchboard.target.wire(), Wire::Switchboard);
+        assert!(switchboard
+            .target
+            .worker_args("http://x", Wire::Nchan)
+            .ends_with(&["--wire".into(), "nchan".into()]));
+    }
+}
