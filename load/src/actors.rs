@@ -13,11 +13,12 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
 
-use crate::client::{decode, Api};
+use crate::client::{decode, Api, CallError};
 use crate::disruption::Disruptions;
 use crate::ledger::{lock, ChatLedger, Ledger, MessageTag, Side};
 use crate::stats::Stats;
 use crate::tap::{epoch_micros, AnnouncementReceipt, Pause, Tap};
+use crate::wire::{self, Wire};
 
 /// What every actor shares.
 pub struct Ctx {
@@ -36,6 +37,10 @@ pub struct Ctx {
     /// Crashes and faults of this run, timed from the start of sending. When any is
     /// scheduled, sends are retried until acknowledged.
     pub disruptions: Disruptions,
+    /// What the target speaks.
+    pub wire: Wire,
+    /// The run's PostgreSQL database, whose backends' CPU each window reads too.
+    pub store_database: Option<String>,
 }
 
 impl Ctx {
@@ -49,6 +54,8 @@ impl Ctx {
             drop_every: None,
             received: AtomicU64::new(0),
             disruptions: Disruptions::none(),
+            wire: Wire::Switchboard,
+            store_database: None,
         }
     }
 }
@@ -130,7 +137,7 @@ struct PollAnswer<'a> {
 }
 
 #[derive(Deserialize)]
-struct WireEvent<'a> {
+pub(crate) struct WireEvent<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
@@ -143,13 +150,26 @@ struct WireEvent<'a> {
     announcement_id: Option<Cow<'a, str>>,
 }
 
+impl<'a> WireEvent<'a> {
+    /// A chat message at `seq` (what nchan's subscriber makes of a message it read).
+    pub(crate) fn message(chat_id: &'a str, seq: i64, client_msg_id: &'a str) -> Self {
+        Self {
+            kind: Cow::Borrowed("message"),
+            chat_id: Some(Cow::Borrowed(chat_id)),
+            seq: Some(seq),
+            client_msg_id: Some(Cow::Borrowed(client_msg_id)),
+            announcement_id: None,
+        }
+    }
+}
+
 /// Notices travel outside the chats' seq spaces; only chat events go to the ledger.
 fn is_notice(kind: &str) -> bool {
     matches!(kind, "typing" | "read" | "announcement")
 }
 
 /// Waits up to `retry_after` (or 1 s), with jitter, before the next try; false when stopped.
-async fn back_off(stop: &mut Stop, retry_after: Option<Duration>) -> bool {
+pub(crate) async fn back_off(stop: &mut Stop, retry_after: Option<Duration>) -> bool {
     let base = retry_after.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(10));
     let jitter = rand::thread_rng().gen_range(0.5..1.5);
     stop.sleep(base.mul_f64(jitter)).await
@@ -175,6 +195,9 @@ enum PollEnd<T> {
 /// paused it holds no poll; a poll in flight when the pause starts is dropped unread, so the
 /// next one repeats the old cursor as after a lost answer.
 pub async fn poll_loop(ctx: Arc<Ctx>, poller: Poller, online: Option<oneshot::Sender<()>>, mut stop: Stop) {
+    if ctx.wire == Wire::Nchan {
+        return wire::subscribe_loop(ctx, poller, online, stop).await;
+    }
     let mut online = online;
     let mut pause = poller.pause.clone();
     let tap = poller.tap.clone();
@@ -277,7 +300,7 @@ fn note_announcements(tap: &Tap, events: &[WireEvent], sent_us: u64) {
 }
 
 /// Enters a poll answer's chat events in the ledger and the delivery latencies in the stats.
-fn record_events(
+pub(crate) fn record_events(
     ctx: &Ctx,
     ledger: &Ledger,
     chats: &mut HashMap<String, Arc<Mutex<ChatLedger>>>,
@@ -363,6 +386,15 @@ struct SendAnswer {
     seq: i64,
 }
 
+/// The seq a 2xx answer to a send stands for: Switchboard's `seq`; nchan has none, and the
+/// number of its channel's one sender stands in.
+fn acknowledged_seq(wire: Wire, body: &[u8], tag: &MessageTag) -> Result<i64, CallError> {
+    match wire {
+        Wire::Switchboard => decode::<SendAnswer>(body, "send answer").map(|answer| answer.seq),
+        Wire::Nchan => Ok(wire::nchan_seq(tag)),
+    }
+}
+
 /// Sends per `plan` (its `messages` counted from this start) until done or stopped; hands the
 /// sender back with how many sends were due but late, when sending at a rate.
 pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut stop: Stop) -> SendOutcome {
@@ -395,8 +427,15 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
         let tag = MessageTag { from: sender.side, number: sender.sent, sent_at_us: ctx.stats.micros_now() };
         let client_msg_id = tag.client_msg_id();
         let message = SendBody { chat_id: &sender.chat_id, client_msg_id: &client_msg_id, body: &plan.body };
-        // Serialising borrowed fields cannot fail.
-        let body = serde_json::to_vec(&message).unwrap_or_default();
+        let (path, body) = match ctx.wire {
+            // Serialising borrowed fields cannot fail.
+            Wire::Switchboard => (Cow::Borrowed("/send"), serde_json::to_vec(&message).unwrap_or_default()),
+            Wire::Nchan => {
+                let (path, body) = wire::nchan_publish(&sender.chat_id, &client_msg_id, &plan.body);
+                (Cow::Owned(path), body)
+            }
+        };
+        let token = Some(sender.token.as_str()).filter(|token| !token.is_empty());
         let until_acknowledged = ctx.disruptions.scheduled();
         let mut attempt = 0;
         loop {
@@ -404,12 +443,12 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
             ctx.stats.send_started();
             let answer = ctx
                 .api
-                .post_raw(sender.slot, "/send", Some(&sender.token), &body, timeout)
+                .post_raw(sender.slot, &path, token, &body, timeout)
                 .await
-                .and_then(|body| decode::<SendAnswer>(&body, "send answer"));
+                .and_then(|body| acknowledged_seq(ctx.wire, &body, &tag));
             match answer {
-                Ok(answer) => {
-                    lock(&sender.chat).ack(tag, answer.seq);
+                Ok(seq) => {
+                    lock(&sender.chat).ack(tag, seq);
                     ctx.stats.send_acked();
                     break;
                 }

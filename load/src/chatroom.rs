@@ -19,10 +19,11 @@ use crate::cli::TargetArgs;
 use crate::client::decode;
 use crate::ledger::{lock, Side};
 use crate::population::{self, Agent, Visitor};
-use crate::procstat::{MachineSample, ProcSample, ProcWatch};
+use crate::procstat::{self, MachineSample, ProcSample, ProcWatch};
 use crate::report::{self, latency_json, Progress};
 use crate::stats::Snapshot;
 use crate::tap::Pause;
+use crate::wire::Wire;
 
 /// A chat this run started.
 pub struct StartedChat {
@@ -103,6 +104,9 @@ impl ChatRoom {
         pause: Option<(Pause, usize)>,
         progress: &Progress,
     ) -> Result<Self, String> {
+        if ctx.wire == Wire::Nchan {
+            return Ok(Self::channels(ctx, size));
+        }
         let api = &ctx.api;
         let stats = &ctx.stats;
         let max_chats = size.max_chats.max(1);
@@ -143,6 +147,34 @@ impl ChatRoom {
             return Err("no chat could be started (see the errors)".into());
         }
         Ok(room)
+    }
+
+    /// nginx + nchan's room: no people to create, one channel per chat (`c0`, `c1`, …), its
+    /// visitor subscribed to it; the agent publishes without a subscription of its own.
+    fn channels(ctx: &Arc<Ctx>, size: &RoomSize) -> Self {
+        let (poll_switch, poll_stop) = StopSwitch::new();
+        let started: Vec<StartedChat> = (0..size.chats)
+            .map(|index| StartedChat {
+                chat_id: format!("c{index}"),
+                visitor: index,
+                agent: index / size.max_chats.max(1),
+            })
+            .collect();
+        let polls = started
+            .iter()
+            .map(|chat| {
+                let poller = Poller::new(None, Side::Visitor, chat.visitor, chat.chat_id.clone());
+                tokio::spawn(poll_loop(Arc::clone(ctx), poller, None, poll_stop.clone()))
+            })
+            .collect();
+        Self {
+            agents: Vec::new(),
+            visitors: Vec::new(),
+            started,
+            concurrency: size.setup_concurrency.max(1),
+            polls,
+            poll_switch,
+        }
     }
 
     /// Starts the agents' poll loops and waits for each one's first answer: from then on the
@@ -208,9 +240,14 @@ impl ChatRoom {
     pub fn senders(&self, ctx: &Ctx, sides: &[Side]) -> Result<Vec<Sender>, String> {
         let ledger = ctx.ledger.as_ref().ok_or("no ledger")?;
         let mut senders = Vec::new();
+        if ctx.wire == Wire::Nchan && sides != [Side::Agent] {
+            return Err("nchan's channels have one publisher: give --senders agent".into());
+        }
         for chat in &self.started {
             for side in sides {
+                // nchan's publisher needs no token; each chat's sender has a slot of its own.
                 let (token, slot) = match side {
+                    _ if ctx.wire == Wire::Nchan => (String::new(), chat.visitor),
                     Side::Visitor => (self.visitors[chat.visitor].token.clone(), chat.visitor),
                     Side::Agent => (self.agents[chat.agent].token.clone(), chat.agent),
                 };
@@ -231,6 +268,10 @@ impl ChatRoom {
     /// a run with disruptions a close that got no answer (or a 429/503) is tried again for up to
     /// a minute; a `chat_closed` then means an earlier try did close it.
     pub async fn close_all(&self, ctx: &Ctx, progress: &Progress) {
+        if ctx.wire == Wire::Nchan {
+            // A channel has nothing to close.
+            return;
+        }
         progress.phase("closing chats", Some(self.started.len() as u64));
         let visitors = &self.visitors;
         let route = "POST /api/chats/{id}/close";
@@ -331,6 +372,8 @@ pub struct Edge {
     server: Option<ProcSample>,
     load: Option<ProcSample>,
     machine: Option<MachineSample>,
+    /// CPU seconds of the run's PostgreSQL backends so far, when the store is PostgreSQL.
+    store_cpu_secs: Option<f64>,
 }
 
 impl Edge {
@@ -342,6 +385,7 @@ impl Edge {
             server: server.and_then(|watch| watch.sample()),
             load: ProcWatch::this_process().sample(),
             machine: MachineSample::now(),
+            store_cpu_secs: ctx.store_database.as_deref().map(procstat::postgres_backends_cpu_secs),
         }
     }
 }
@@ -387,6 +431,12 @@ impl Window {
         self.to.server.map(|sample| sample.rss_kib)
     }
 
+    /// CPU of the run's PostgreSQL backends in the window, percent of one core.
+    pub fn store_cpu_percent(&self) -> Option<f64> {
+        let (from, to) = (self.from.store_cpu_secs?, self.to.store_cpu_secs?);
+        Some((to - from) / self.secs() * 100.0)
+    }
+
     /// One line for the log: rates and latency.
     pub fn line(&self) -> String {
         let latency = &self.latency;
@@ -413,6 +463,7 @@ impl Window {
             "latency_us": latency_json(&self.latency),
             "server_process": report::process_json(from.server.as_ref(), to.server.as_ref(), None),
             "load_process": report::process_json(from.load.as_ref(), to.load.as_ref(), None),
+            "store_backends_cpu_percent_of_one_core": self.store_cpu_percent().map(report::round1),
             "machine": report::machine_json(
                 from.machine.as_ref(),
                 to.machine.as_ref(),

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::wire::Wire;
+
 /// Drives a Switchboard server like real visitors and agents, measures it, and checks that
 /// every acknowledged message is delivered exactly once and in order.
 #[derive(Debug, Parser)]
@@ -29,6 +31,31 @@ pub struct TargetArgs {
     /// --store says otherwise) and stop it at the end.
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "url")]
     pub spawn_server: Option<PathBuf>,
+    /// Measure nginx + nchan instead, the peer Switchboard is compared with: start this nginx
+    /// (`--spawn-nchan=PATH`; default /usr/sbin/nginx) with a generated config (one worker, --nchan-module loaded),
+    /// one channel per chat (the agent publishes with `POST /pub/<chat>`, the visitor long-polls
+    /// `GET /sub/<chat>`), and stop it at the end. Chat scenarios then need `--senders agent`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NGINX",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "/usr/sbin/nginx",
+        conflicts_with_all = ["url", "spawn_server"]
+    )]
+    pub spawn_nchan: Option<PathBuf>,
+    /// The nchan module nginx loads (Debian's libnginx-mod-nchan).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+    )]
+    pub nchan_module: PathBuf,
+    /// What the server at --url speaks (set by --spawn-nchan; a worker process is told).
+    #[arg(long, global = true, value_enum, default_value_t = Wire::Switchboard, hide = true)]
+    pub wire: Wire,
     /// Drive already running servers instead: one base URL, e.g. http://127.0.0.1:8080, or
     /// several nodes' URLs separated by commas (requests then go round them, as with --nodes).
     #[arg(long, global = true)]
@@ -89,9 +116,19 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
+    /// What the target speaks.
+    pub fn wire(&self) -> Wire {
+        if self.spawn_nchan.is_some() {
+            Wire::Nchan
+        } else {
+            self.wire
+        }
+    }
+
     /// The options a worker process gets: the same target, reached at `urls` (the nodes this
-    /// run spawned or attached to, comma-separated), no summary file, no progress bar.
-    pub fn worker_args(&self, urls: &str) -> Vec<String> {
+    /// run spawned or attached to, comma-separated) and speaking `wire`, no summary file, no
+    /// progress bar.
+    pub fn worker_args(&self, urls: &str, wire: Wire) -> Vec<String> {
         vec![
             "--url".into(),
             urls.into(),
@@ -102,6 +139,8 @@ impl TargetArgs {
             "--load-threads".into(),
             self.load_threads.to_string(),
             "--no-progress".into(),
+            "--wire".into(),
+            format!("{wire:?}").to_lowercase(),
         ]
     }
 }
@@ -357,4 +396,32 @@ pub struct WorkerArgs {
     /// This worker's number, from 0 (tab ids and pools are spread by it).
     #[arg(long, default_value_t = 0)]
     pub index: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn spawn_nchan_takes_its_path_only_after_an_equals_sign() {
+        let cli = Cli::try_parse_from(["switchboard-load", "--spawn-nchan", "throughput", "--chats", "5"])
+            .expect("a bare --spawn-nchan before the scenario");
+        assert_eq!(cli.target.spawn_nchan.as_deref(), Some(Path::new("/usr/sbin/nginx")));
+        assert_eq!(cli.target.wire(), Wire::Nchan);
+        assert!(matches!(cli.scenario, Scenario::Throughput(_)));
+        let cli =
+            Cli::try_parse_from(["switchboard-load", "--spawn-nchan=/opt/nginx", "idle"]).expect("a path");
+        assert_eq!(cli.target.spawn_nchan.as_deref(), Some(Path::new("/opt/nginx")));
+        let both = Cli::try_parse_from(["switchboard-load", "--spawn-nchan", "--spawn-server", "/s", "idle"]);
+        assert!(both.is_err(), "nchan and a Switchboard server are two targets");
+        let switchboard =
+            Cli::try_parse_from(["switchboard-load", "--spawn-server", "/s", "idle"]).expect("parses");
+        assert_eq!(switchboard.target.wire(), Wire::Switchboard);
+        assert!(switchboard
+            .target
+            .worker_args("http://x", Wire::Nchan)
+            .ends_with(&["--wire".into(), "nchan".into()]));
+    }
 }

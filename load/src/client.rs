@@ -309,15 +309,30 @@ impl Api {
         body: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<Vec<u8>, CallError> {
+        let answer =
+            self.answer(slot, &Request { method, host: "", path, token, body, extra: &[] }, timeout).await?;
+        if (200..300).contains(&answer.status) {
+            return Ok(answer.body);
+        }
+        Err(status_error(&answer))
+    }
+
+    /// `request` (its host is filled in by the node) and its whole answer, whatever the
+    /// status: nchan's subscriber tells a timeout (408) from a message by it, and carries its
+    /// cursor in headers.
+    pub async fn answer(
+        &self,
+        slot: usize,
+        request: &Request<'_>,
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
         let inner = &*self.inner;
         let count = inner.nodes.len();
         let first = if count == 1 { 0 } else { inner.next.fetch_add(1, Ordering::Relaxed) % count };
-        // Host and path are filled in by the node (its authority and path prefix).
-        let request = Request { method, host: "", path, token, body };
         let exchange = async {
             for step in 0..count {
                 let node = &inner.nodes[(first + step) % count];
-                match node.exchange(slot, &request).await {
+                match node.exchange(slot, request).await {
                     Ok(answer) => return Ok(answer),
                     Err(NodeFailure::Failed(error)) => return Err(error),
                     Err(NodeFailure::Refused) if step + 1 < count => {
@@ -328,16 +343,17 @@ impl Api {
             }
             Err(CallError::Transport(format!("connect {:?}", ErrorKind::ConnectionRefused)))
         };
-        let answer = tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|_| CallError::Transport(TIMED_OUT.to_string()))??;
-        if (200..300).contains(&answer.status) {
-            return Ok(answer.body);
-        }
-        let code = serde_json::from_slice::<Envelope>(&answer.body)
-            .map_or_else(|_| "-".to_string(), |e| e.error.code);
-        Err(CallError::Status { status: answer.status, code, retry_after: answer.retry_after })
+            .map_err(|_| CallError::Transport(TIMED_OUT.to_string()))?
     }
+}
+
+/// The error of an answer outside 2xx: its status, and the envelope's code when it has one.
+pub fn status_error(answer: &Answer) -> CallError {
+    let code =
+        serde_json::from_slice::<Envelope>(&answer.body).map_or_else(|_| "-".to_string(), |e| e.error.code);
+    CallError::Status { status: answer.status, code, retry_after: answer.retry_after }
 }
 
 /// How long a connection may take to open.

@@ -18,6 +18,7 @@ use crate::procstat::ProcWatch;
 use crate::report::Progress;
 use crate::stats::Stats;
 use crate::tap::Tap;
+use crate::wire::Wire;
 
 /// Concurrent requests while creating visitors; also connections a process keeps for them.
 pub const SETUP_CONCURRENCY: usize = 16;
@@ -156,11 +157,11 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// An empty fleet toward `api`, polls held `hold` seconds.
-    pub fn new(api: Api, hold: u64, index: usize, progress: Progress) -> Self {
+    /// An empty fleet toward `api` speaking `wire`, polls held `hold` seconds.
+    pub fn new(api: Api, wire: Wire, hold: u64, index: usize, progress: Progress) -> Self {
         let (switch, stop) = StopSwitch::new();
         Self {
-            ctx: Arc::new(Ctx::new(api, None, hold)),
+            ctx: Arc::new(Ctx { wire, ..Ctx::new(api, None, hold) }),
             index,
             tokens: Vec::new(),
             taps: Vec::new(),

@@ -66,6 +66,9 @@ pub struct Answer {
     pub retry_after: Option<Duration>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
+    /// nchan's cursor: the `Last-Modified` and `Etag` headers, when present (Switchboard sends
+    /// neither, so its answers pay only the header-name comparison).
+    pub cursor: Option<Box<(String, String)>>,
 }
 
 /// What a request is.
@@ -80,6 +83,8 @@ pub struct Request<'a> {
     pub token: Option<&'a str>,
     /// A JSON body, if any.
     pub body: Option<&'a [u8]>,
+    /// More headers, as complete lines without the CRLF (e.g. nchan's `If-None-Match: 3`).
+    pub extra: &'a [String],
 }
 
 /// A kept-alive connection and its buffers.
@@ -134,7 +139,9 @@ impl Conn {
         // Bytes past the answer would be an answer to nothing: do not reuse.
         let reusable = head.keep_alive && body.1 == self.read.len();
         self.idle_since = Instant::now();
-        Ok((Answer { status: head.status, retry_after: head.retry_after, body: body.0 }, reusable))
+        let answer =
+            Answer { status: head.status, retry_after: head.retry_after, body: body.0, cursor: head.cursor };
+        Ok((answer, reusable))
     }
 
     /// Reads more into `read`; 0 at the end of the stream.
@@ -204,6 +211,7 @@ struct Head {
     length: usize,
     framing: Framing,
     keep_alive: bool,
+    cursor: Option<Box<(String, String)>>,
 }
 
 /// Writes the request line, headers and body into `out` (cleared first).
@@ -218,6 +226,10 @@ fn write_head(out: &mut Vec<u8>, request: &Request<'_>) {
         for part in ["authorization: Bearer ", token, "\r\n"] {
             out.extend_from_slice(part.as_bytes());
         }
+    }
+    for line in request.extra {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     if let Some(body) = request.body {
         out.extend_from_slice(b"content-type: application/json\r\ncontent-length: ");
@@ -258,6 +270,7 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
     let mut content_length = None;
     let mut chunked = false;
     let mut retry_after = None;
+    let (mut last_modified, mut etag) = (None, None);
     for header in response.headers.iter() {
         let name = header.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -271,8 +284,14 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
                 .ok()
                 .and_then(|text| text.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
+        } else if name.eq_ignore_ascii_case("last-modified") {
+            last_modified = std::str::from_utf8(header.value).ok();
+        } else if name.eq_ignore_ascii_case("etag") {
+            etag = std::str::from_utf8(header.value).ok();
         }
     }
+    let cursor =
+        last_modified.map(|modified| Box::new((modified.to_string(), etag.unwrap_or("").to_string())));
     if (100..200).contains(&status) {
         return Err(Failure::Request(Cause::Other("unexpected informational answer")));
     }
@@ -286,7 +305,7 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
         keep_alive = false;
         Framing::UntilClose
     };
-    Ok(Some(Head { status, retry_after, length, framing, keep_alive }))
+    Ok(Some(Head { status, retry_after, length, framing, keep_alive, cursor }))
 }
 
 /// Decodes a chunked body at the start of `data`: the body and the bytes it took, or `None`
@@ -340,6 +359,19 @@ mod tests {
     }
 
     #[test]
+    fn nchan_s_cursor_headers_are_kept_and_a_408_is_an_empty_answer() {
+        let text = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nLast-Modified: Mon, 07 Dec 2026 09:16:41 GMT\r\nEtag: 2\r\n\r\nabc";
+        let head = parse_head(text).ok().flatten().expect("complete head");
+        let cursor = head.cursor.expect("cursor");
+        assert_eq!((cursor.0.as_str(), cursor.1.as_str()), ("Mon, 07 Dec 2026 09:16:41 GMT", "2"));
+        let timeout = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nEtag: 2\r\n\r\n";
+        let head = parse_head(timeout).ok().flatten().expect("complete head");
+        assert_eq!(head.status, 408);
+        assert!(head.cursor.is_none(), "no Last-Modified: the cursor stays");
+        assert!(head.keep_alive);
+    }
+
+    #[test]
     fn a_partial_head_asks_for_more() {
         assert!(matches!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le"), Ok(None)));
     }
@@ -362,11 +394,13 @@ mod tests {
             path: "/send",
             token: Some("t"),
             body: Some(b"{}"),
+            extra: &["if-none-match: 3".to_string()],
         };
         write_head(&mut out, &request);
         let text = String::from_utf8(out).unwrap_or_default();
         assert!(text.starts_with("POST /send HTTP/1.1\r\nhost: 127.0.0.1:80\r\n"));
         assert!(text.contains("authorization: Bearer t\r\n"));
+        assert!(text.contains("\r\nif-none-match: 3\r\n"));
         assert!(text.ends_with("content-length: 2\r\n\r\n{}"));
         let mut digits = Vec::new();
         push_decimal(&mut digits, 0);

@@ -150,6 +150,9 @@ pub struct ChatLedger {
     conflicting_acks: u64,
     /// The highest seq the server has said exists (acks, chat start, close).
     expected_last: i64,
+    /// Only this side receives (nchan: the agent publishes, only the visitor subscribes);
+    /// `None`: both do, as in Switchboard's chats.
+    only_receiver: Option<Side>,
 }
 
 impl ChatLedger {
@@ -174,9 +177,20 @@ impl ChatLedger {
         self.expected_last = self.expected_last.max(seq);
     }
 
-    /// Both sides have received everything up to what the server said exists.
+    /// Both sides (or the only receiving one) have received everything up to what the server
+    /// said exists.
     pub fn drained(&self) -> bool {
-        self.receipts.iter().all(|side| side.contiguous >= self.expected_last)
+        self.receiving().all(|side| side.contiguous >= self.expected_last)
+    }
+
+    /// The receipts of the sides that receive.
+    fn receiving(&self) -> impl Iterator<Item = &Receipts> {
+        let only = self.only_receiver.map(Side::index);
+        self.receipts
+            .iter()
+            .enumerate()
+            .filter(move |(index, _)| only.is_none_or(|only| only == *index))
+            .map(|(_, receipts)| receipts)
     }
 
     fn verdict(&self) -> Verdict {
@@ -189,7 +203,7 @@ impl ChatLedger {
                 verdict.mismatched += 1;
             }
         }
-        for side in &self.receipts {
+        for side in self.receiving() {
             verdict.duplicated += side.duplicated;
             verdict.reordered += side.reordered;
             verdict.mismatched += side.out_of_range;
@@ -238,14 +252,26 @@ impl Verdict {
 #[derive(Default)]
 pub struct Ledger {
     chats: Mutex<HashMap<String, Arc<Mutex<ChatLedger>>>>,
+    only_receiver: Option<Side>,
 }
 
 impl Ledger {
+    /// A ledger whose chats only `side` receives (nchan's channels: the visitor subscribes,
+    /// the agent only publishes).
+    pub fn receiving_only(side: Side) -> Self {
+        Self { only_receiver: Some(side), ..Self::default() }
+    }
+
     /// The ledger of `chat_id`, made on first mention (an agent may hear of a chat before the
     /// visitor's start call has returned).
     pub fn chat(&self, chat_id: &str) -> Arc<Mutex<ChatLedger>> {
         let mut chats = self.chats.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(chats.entry(chat_id.to_string()).or_default())
+        let only_receiver = self.only_receiver;
+        Arc::clone(
+            chats.entry(chat_id.to_string()).or_insert_with(|| {
+                Arc::new(Mutex::new(ChatLedger { only_receiver, ..ChatLedger::default() }))
+            }),
+        )
     }
 
     /// Chats drained, of all chats.
@@ -325,5 +351,20 @@ mod tests {
         // The agent misses seq 1; the visitor received nothing of 1..=3.
         assert_eq!(verdict.gaps, 4);
         assert!(!chat.drained());
+    }
+
+    #[test]
+    fn a_chat_only_the_visitor_receives_is_judged_on_the_visitor_alone() {
+        let ledger = Ledger::receiving_only(Side::Visitor);
+        let chat = ledger.chat("c0");
+        let mut chat = lock(&chat);
+        chat.ack(tag(Side::Agent, 1), 1);
+        chat.ack(tag(Side::Agent, 2), 2);
+        chat.receive(Side::Visitor, 1, Some(tag(Side::Agent, 1)));
+        assert!(!chat.drained());
+        assert_eq!(chat.verdict().lost, 1);
+        chat.receive(Side::Visitor, 2, Some(tag(Side::Agent, 2)));
+        assert!(chat.drained());
+        assert!(chat.verdict().ok());
     }
 }

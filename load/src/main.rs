@@ -26,6 +26,9 @@
 //!   a refused connection passed on to the next node.
 //! - `disruption`: crashes and faults timed from the start of sending, and the end of a run
 //!   waiting for them; `crash`: `--crash-after`; `fault`: `--fault-after`/`--fault-cmd`.
+//! - `wire`: what the target speaks — Switchboard's API, or nginx + nchan's publisher and
+//!   long-poll subscriber (the peer Switchboard is compared with, `--spawn-nchan`); `nchan`:
+//!   the nginx config generated for it.
 //! - `report`, `plot`: the progress bar, the JSON summary, the SVG chart.
 //! - `scenarios`: `idle` (scenario 1), `chats` (throughput and integrity), `latency` (3),
 //!   `fanout` (4), `slow` (5), `logins` (Argon2's memory and the login queue).
@@ -45,6 +48,7 @@ mod fault;
 mod fleet;
 mod http1;
 mod ledger;
+mod nchan;
 mod node;
 mod plot;
 mod population;
@@ -55,6 +59,7 @@ mod server;
 mod session;
 mod stats;
 mod tap;
+mod wire;
 mod workers;
 
 use std::process::ExitCode;
@@ -76,6 +81,14 @@ fn main() -> ExitCode {
     };
     if let Scenario::Worker(args) = &cli.scenario {
         return worker(&runtime, &cli, args);
+    }
+    let measurable_on_nchan = matches!(
+        cli.scenario,
+        Scenario::Idle(_) | Scenario::Throughput(_) | Scenario::Integrity(_) | Scenario::Latency(_)
+    );
+    if cli.target.wire() == cli::Wire::Nchan && !measurable_on_nchan {
+        eprintln!("switchboard-load: nchan runs idle, throughput, integrity and latency only");
+        return ExitCode::from(2);
     }
     let progress = Progress::new(!cli.target.no_progress);
     let outcome = runtime.block_on(async {

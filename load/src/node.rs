@@ -50,15 +50,20 @@ impl Node {
         })
     }
 
-    /// Waits until the process has written `listening on 127.0.0.1:PORT` to its log and `path`
-    /// answers 200 there, failing early if the process exits.
+    /// Waits until the process has written `listening on 127.0.0.1:PORT` to its log (unless its
+    /// URL was set already) and `path` answers 200 there, failing early if the process exits.
     pub async fn wait_ready(&mut self, path: &str) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         let mut api = None;
         loop {
             if api.is_none() {
-                if let Some(port) = self.log.as_deref().and_then(listening_port) {
+                // A URL set before (nginx's port is chosen for it) is not looked for in the log.
+                if let Some(port) =
+                    self.log.as_deref().filter(|_| self.url.is_empty()).and_then(listening_port)
+                {
                     self.url = format!("http://127.0.0.1:{port}");
+                }
+                if !self.url.is_empty() {
                     api = Some(Api::new(&self.url, 1).map_err(|e| format!("HTTP client: {e}"))?);
                 }
             }
@@ -84,6 +89,24 @@ impl Node {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Sets where it will listen (a server told its port, rather than saying which it bound).
+    pub fn listening_at(&mut self, url: String) {
+        self.url = url;
+    }
+
+    /// Whether the process has exited, waiting up to `grace` (blocking: for a `Drop`).
+    pub fn exited_within(&mut self, grace: Duration) -> bool {
+        let Some(child) = self.child.as_mut() else { return true };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     /// The port it listens on (from its URL).

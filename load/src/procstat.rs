@@ -15,17 +15,24 @@ pub struct ProcSample {
     pub threads: u64,
 }
 
-/// Reads `/proc/<pid>`; `None` once the process is gone.
+/// Reads `/proc/<pid>` (and a second process's, summed: nginx's master and its one worker);
+/// `None` once the process is gone.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcWatch {
     pid: u32,
+    also: Option<u32>,
     ticks_per_sec: f64,
 }
 
 impl ProcWatch {
     /// Watches `pid`.
     pub fn new(pid: u32) -> Self {
-        Self { pid, ticks_per_sec: clock_ticks_per_sec() }
+        Self { pid, also: None, ticks_per_sec: clock_ticks_per_sec() }
+    }
+
+    /// Watches `pid` and its child processes of now (an nginx master and its worker), summed.
+    pub fn with_children(pid: u32) -> Self {
+        Self { also: children_of(pid).first().copied(), ..Self::new(pid) }
     }
 
     /// Watches this process.
@@ -33,17 +40,29 @@ impl ProcWatch {
         Self::new(std::process::id())
     }
 
-    /// Reads the process now.
+    /// Reads the process (and the second one, summed) now.
     pub fn sample(&self) -> Option<ProcSample> {
+        let first = self.sample_one(self.pid)?;
+        let Some(also) = self.also else { return Some(first) };
+        let second = self.sample_one(also)?;
+        Some(ProcSample {
+            at: first.at,
+            rss_kib: first.rss_kib + second.rss_kib,
+            cpu_secs: first.cpu_secs + second.cpu_secs,
+            threads: first.threads + second.threads,
+        })
+    }
+
+    fn sample_one(&self, pid: u32) -> Option<ProcSample> {
         let at = Instant::now();
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // The command name may hold spaces and parentheses: fields are counted after the last ')'.
         let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
         // Fields 14 (utime) and 15 (stime) of proc(5); the slice starts at field 3.
         let utime: f64 = fields.get(11)?.parse().ok()?;
         let stime: f64 = fields.get(12)?.parse().ok()?;
         let threads: u64 = fields.get(17)?.parse().ok()?;
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let rss_kib = status
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -54,8 +73,49 @@ impl ProcWatch {
 
     /// Open file descriptors of the process (slow with many: read only at measuring points).
     pub fn open_fds(&self) -> Option<u64> {
-        Some(std::fs::read_dir(format!("/proc/{}/fd", self.pid)).ok()?.count() as u64)
+        let count =
+            |pid: u32| std::fs::read_dir(format!("/proc/{pid}/fd")).ok().map(|dir| dir.count() as u64);
+        Some(count(self.pid)? + self.also.and_then(count).unwrap_or(0))
     }
+}
+
+/// The processes whose parent is `pid` (a scan of `/proc`: this kernel has no
+/// `/proc/<pid>/task/<pid>/children`).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    processes().filter(|(_, stat)| parent_of(stat) == Some(pid)).map(|(child, _)| child).collect()
+}
+
+/// Every process's pid and `/proc/<pid>/stat`.
+fn processes() -> impl Iterator<Item = (u32, String)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)))
+}
+
+/// Field 4 of `/proc/<pid>/stat`.
+fn parent_of(stat: &str) -> Option<u32> {
+    stat.get(stat.rfind(')')? + 2..)?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds (user + system) used so far by the PostgreSQL backends serving `database`
+/// (their process title reads `postgres: … <user> <database> <host>(<port>) <state>`); backends
+/// that already exited are not counted, so read it while the run's connections are open.
+pub fn postgres_backends_cpu_secs(database: &str) -> f64 {
+    let needle = format!(" {database} ");
+    let ticks = clock_ticks_per_sec();
+    processes()
+        .filter(|(pid, _)| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|title| {
+                title.starts_with(b"postgres: ") && String::from_utf8_lossy(&title).contains(&needle)
+            })
+        })
+        .filter_map(|(_, stat)| {
+            let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+            Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / ticks)
+        })
+        .sum()
 }
 
 /// CPU used between two samples, in percent of one core.

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::cli::TargetArgs;
 use crate::database::Database;
+use crate::nchan::NchanConfig;
 use crate::node::Node;
+use crate::procstat::{children_of, descriptor_limit, ProcWatch};
 
 /// What a switchboard node answers 200 on once its store and broker are reachable.
 const READY_PATH: &str = "/readyz";
@@ -32,11 +34,18 @@ pub struct Target {
     respawn: Option<(PathBuf, Vec<(String, String)>)>,
     /// The temporary folder of spawned servers (store file, logs). Removed last.
     dir: Option<PathBuf>,
+    /// nginx's worker, when this is nginx + nchan: sampled with the master, and killed should
+    /// the master not take it down.
+    nginx_worker: Option<u32>,
 }
 
 impl Target {
-    /// Spawns `switchboard` (`--nodes` of them) or attaches to `--url`, per the options.
+    /// Spawns `switchboard` (`--nodes` of them) or nginx + nchan, or attaches to `--url`, per
+    /// the options.
     pub async fn switchboard(args: &TargetArgs) -> Result<Self, String> {
+        if let Some(nginx) = &args.spawn_nchan {
+            return Self::spawn_nchan(nginx, args).await;
+        }
         if let Some(binary) = &args.spawn_server {
             return Self::spawn_switchboard(binary, args).await;
         }
@@ -57,7 +66,71 @@ impl Target {
             database: None,
             respawn: None,
             dir: None,
+            nginx_worker: None,
         })
+    }
+
+    /// Starts nginx with nchan on a generated config (`nchan.rs`) in a fresh temporary
+    /// folder, on a port free a moment before (tried again on another if taken meanwhile).
+    async fn spawn_nchan(nginx: &Path, args: &TargetArgs) -> Result<Self, String> {
+        if let Some(missing) = [nginx, args.nchan_module.as_path()].into_iter().find(|path| !path.exists()) {
+            return Err(format!(
+                "{} not found: install nginx-light and libnginx-mod-nchan, or give --spawn-nchan=NGINX \
+                 and --nchan-module PATH",
+                missing.display()
+            ));
+        }
+        if args.nodes > 1 {
+            return Err("--spawn-nchan runs one nginx: --nodes must be 1".into());
+        }
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let dir = temp_dir("nchan")?;
+            let mut target = Self {
+                description: format!(
+                    "{} with nchan ({}), 1 worker",
+                    nginx.display(),
+                    args.nchan_module.display()
+                ),
+                nodes: Vec::new(),
+                database: None,
+                respawn: None,
+                dir: Some(dir.clone()),
+                nginx_worker: None,
+            };
+            let port = free_port()?;
+            let config = NchanConfig {
+                dir: &dir,
+                module: &args.nchan_module,
+                port,
+                hold_secs: args.hold,
+                descriptors: descriptor_limit(),
+            };
+            let path = dir.join("nginx.conf");
+            std::fs::write(&path, config.render()).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut command = Command::new(nginx);
+            command.arg("-p").arg(&dir).arg("-c").arg(&path).arg("-e").arg(dir.join("error.log"));
+            let mut node = Node::spawn(command, &dir.join("nginx.log"))?;
+            node.listening_at(format!("http://127.0.0.1:{port}"));
+            target.nodes.push(node);
+            match target.nodes[0].wait_ready("/ready").await {
+                Ok(()) => {
+                    target.nginx_worker =
+                        target.nodes[0].pid.and_then(|pid| children_of(pid).first().copied());
+                    return Ok(target);
+                }
+                Err(error) => last_error = format!("{error}\n{}", target.nchan_error_log()),
+            }
+        }
+        Err(format!("nginx + nchan did not start: {last_error}"))
+    }
+
+    /// The end of nginx's error log (nginx writes there, not to its standard error).
+    fn nchan_error_log(&self) -> String {
+        let log = self.dir.as_ref().and_then(|dir| std::fs::read_to_string(dir.join("error.log")).ok());
+        let log = log.unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     async fn spawn_switchboard(binary: &Path, args: &TargetArgs) -> Result<Self, String> {
@@ -103,6 +176,7 @@ impl Target {
             database,
             respawn: Some((binary.to_path_buf(), env.clone())),
             dir: Some(dir.clone()),
+            nginx_worker: None,
         };
         // The first node migrates the fresh store alone; the others start together after it.
         let mut first = Node::spawn(switchboard_command(binary, &dir, &env), &node_log(&dir, 0))?;
@@ -129,6 +203,7 @@ impl Target {
             database: None,
             respawn: None,
             dir: Some(dir),
+            nginx_worker: None,
         };
         target.nodes.push(node?);
         for node in &mut target.nodes {
@@ -146,6 +221,21 @@ impl Target {
     /// kills the first, so the last one lives through the whole run).
     pub fn pid(&self) -> Option<u32> {
         self.nodes.last().and_then(|node| node.pid)
+    }
+
+    /// What samples the server's RSS and CPU: the process of [`Target::pid`], and for nginx
+    /// its worker too, summed.
+    pub fn watch(&self) -> Option<ProcWatch> {
+        let pid = self.pid()?;
+        Some(match self.nginx_worker {
+            Some(_) => ProcWatch::with_children(pid),
+            None => ProcWatch::new(pid),
+        })
+    }
+
+    /// The fresh PostgreSQL database of this run, if any.
+    pub fn database_name(&self) -> Option<&str> {
+        self.database.as_ref().map(|database| database.name.as_str())
     }
 
     /// How many nodes.
@@ -188,6 +278,9 @@ impl Target {
     /// The last lines of each spawned node's log.
     pub fn log_tail(&self) -> String {
         let mut tail = String::new();
+        if self.nginx_worker.is_some() {
+            tail.push_str(&format!("nginx error log:\n{}\n", self.nchan_error_log()));
+        }
         for (index, node) in self.nodes.iter().enumerate() {
             let lines = node.log_tail();
             if !lines.is_empty() {
@@ -212,6 +305,16 @@ impl Target {
 
 impl Drop for Target {
     fn drop(&mut self) {
+        // nginx's master takes its worker down on SIGTERM; a SIGKILL (what dropping a node
+        // sends) would leave the worker serving the port.
+        if let Some(worker) = self.nginx_worker {
+            for node in &mut self.nodes {
+                node.terminate();
+                if !node.exited_within(STOP_GRACE) {
+                    let _ = Command::new("kill").arg("-KILL").arg(worker.to_string()).status();
+                }
+            }
+        }
         // Nodes first: the database is dropped once nothing uses it.
         self.nodes.clear();
         self.database.take();
@@ -265,6 +368,12 @@ fn node_log(dir: &Path, index: usize) -> PathBuf {
     } else {
         dir.join(format!("server-{index}.log"))
     }
+}
+
+/// A port on 127.0.0.1 free a moment ago (nginx must be told its port).
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|address| address.port()).map_err(|e| format!("no free port: {e}"))
 }
 
 /// A new empty folder under the system's temporary folder.

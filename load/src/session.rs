@@ -19,10 +19,11 @@ use crate::client::Api;
 use crate::crash::spawn_crash;
 use crate::disruption::Disruptions;
 use crate::fault::spawn_fault;
-use crate::ledger::{Ledger, Verdict};
+use crate::ledger::{Ledger, Side, Verdict};
 use crate::procstat::ProcWatch;
 use crate::report::{self, PeakWatch, Progress};
 use crate::server::Target;
+use crate::wire::Wire;
 
 /// What a chat scenario's run ends with.
 pub struct ChatRun {
@@ -83,15 +84,25 @@ where
     F: FnOnce(Arc<Ctx>, Option<ProcWatch>) -> Fut,
     Fut: Future<Output = Result<Value, String>>,
 {
+    let wire = target_args.wire();
+    if wire == Wire::Nchan && (disrupt.count() > 0 || target_args.nodes > 1) {
+        return Err("nchan runs without --crash-after, --fault-after or --nodes".into());
+    }
     let target = Target::switchboard(target_args).await?;
-    let (urls, pid) = (target.urls(), target.pid());
+    let (urls, watch) = (target.urls(), target.watch());
+    let store_database = target.database_name().map(str::to_string);
     let target = Arc::new(Mutex::new(target));
-    let watch = pid.map(ProcWatch::new);
-    let ledger = Arc::new(Ledger::default());
+    // nchan's agent only publishes: its visitor is the one side that receives.
+    let ledger = Arc::new(match wire {
+        Wire::Switchboard => Ledger::default(),
+        Wire::Nchan => Ledger::receiving_only(Side::Visitor),
+    });
     let api = Api::new(&urls, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
     let ctx = Arc::new(Ctx {
         drop_every,
         disruptions: Disruptions::new(disrupt.count()),
+        wire,
+        store_database,
         ..Ctx::new(api, Some(Arc::clone(&ledger)), target_args.hold)
     });
     let ticker = report::spawn_ticker(progress.clone(), Some(Arc::clone(&ctx.stats)), watch);
@@ -130,6 +141,7 @@ where
     let disruptions_ok = (disrupt.fault.is_none() || faulted.as_ref().is_some_and(|record| record.succeeded))
         && (disrupt.crash_after.is_none() || crashed.is_some());
     if let Some(object) = figures.as_object_mut() {
+        object.insert("target".into(), json!(wire));
         object.insert("server".into(), json!(server_desc));
         object.insert("nodes".into(), nodes);
         object.insert("rerouted".into(), json!(ctx.api.rerouted()));

@@ -21,6 +21,7 @@ use crate::fleet::{Command, Fleet, FleetReceipts, FleetStatus, Reply};
 use crate::procstat::ProcWatch;
 use crate::report::Progress;
 use crate::stats::Stats;
+use crate::wire::Wire;
 
 /// Commands that create or ramp thousands of visitors may take minutes; others are quick.
 const SLOW_COMMAND: Duration = Duration::from_secs(900);
@@ -41,10 +42,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    fn spawn(index: usize, target_args: &TargetArgs, base_url: &str) -> Result<Self, String> {
+    fn spawn(index: usize, target_args: &TargetArgs, base_url: &str, wire: Wire) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
         let mut child = Process::new(exe)
-            .args(target_args.worker_args(base_url))
+            .args(target_args.worker_args(base_url, wire))
             .arg("worker")
             .arg("--index")
             .arg(index.to_string())
@@ -106,20 +107,22 @@ pub enum Shares {
 }
 
 impl Shares {
-    /// `processes` fleets toward `base_url`: this process's own for 1, workers otherwise.
+    /// `processes` fleets toward `base_url`, which speaks `wire`: this process's own for 1,
+    /// workers otherwise.
     pub fn start(
         processes: usize,
         target_args: &TargetArgs,
         base_url: &str,
+        wire: Wire,
         progress: &Progress,
     ) -> Result<Self, String> {
         if processes <= 1 {
             let api =
                 Api::new(base_url, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
-            return Ok(Shares::Local(Box::new(Fleet::new(api, target_args.hold, 0, progress.clone()))));
+            return Ok(Shares::Local(Box::new(Fleet::new(api, wire, target_args.hold, 0, progress.clone()))));
         }
         let workers = (0..processes)
-            .map(|index| Worker::spawn(index, target_args, base_url))
+            .map(|index| Worker::spawn(index, target_args, base_url, wire))
             .collect::<Result<Vec<_>, _>>()?;
         progress.log(&format!("{processes} worker processes started"));
         Ok(Shares::Remote(workers))
@@ -218,7 +221,7 @@ impl Shares {
 pub async fn serve(target_args: &TargetArgs, args: &WorkerArgs) -> Result<(), String> {
     let base_url = target_args.url.as_deref().ok_or("a worker needs --url")?;
     let api = Api::new(base_url, target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
-    let mut fleet = Fleet::new(api, target_args.hold, args.index, Progress::silent());
+    let mut fleet = Fleet::new(api, target_args.wire(), target_args.hold, args.index, Progress::silent());
     let (sender, mut commands) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {

@@ -153,3 +153,58 @@ async fn drive(
     }
     Ok(figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Scenario};
+
+    /// `integrity` against a real nginx + nchan spawned for the test, with `extra` options;
+    /// `None` (said loudly) where nginx or the nchan module is not installed.
+    async fn integrity_on_nchan(extra: &[&str]) -> Option<Outcome> {
+        let cli = Cli::parse_from(
+            ["switchboard-load", "--spawn-nchan", "--no-progress", "--hold", "5", "integrity"]
+                .iter()
+                .chain(["--chats", "5", "--messages", "30", "--senders", "agent"].iter())
+                .chain(extra),
+        );
+        let missing = [cli.target.spawn_nchan.as_deref(), Some(cli.target.nchan_module.as_path())]
+            .into_iter()
+            .flatten()
+            .find(|path| !path.exists());
+        if let Some(path) = missing {
+            eprintln!(
+                "SKIPPED: {} is not installed (apt-get install nginx-light libnginx-mod-nchan)",
+                path.display()
+            );
+            return None;
+        }
+        let Scenario::Integrity(args) = &cli.scenario else { panic!("integrity expected") };
+        let outcome = run(&cli.target, args, Mode::Integrity, &Progress::silent()).await;
+        Some(outcome.expect("the run could be carried out"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_loop_on_real_nchan_delivers_every_message_once_in_order() {
+        let Some(outcome) = integrity_on_nchan(&[]).await else { return };
+        let summary = &outcome.summary;
+        assert!(outcome.ok, "{summary:#}");
+        assert_eq!(summary["target"], "nchan");
+        assert_eq!(summary["integrity"]["verdict"]["acked"], 150, "{summary:#}");
+        assert_eq!(summary["integrity"]["verdict"]["drained_chats"], 5);
+        assert_eq!(summary["totals"]["delivered"], 150);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_check_on_nchan_fails_when_deliveries_are_ignored() {
+        let Some(outcome) =
+            integrity_on_nchan(&["--self-check-drop-every", "7", "--drain-timeout", "2"]).await
+        else {
+            return;
+        };
+        assert!(!outcome.ok, "{:#}", outcome.summary);
+        assert!(outcome.summary["integrity"]["verdict"]["lost"].as_u64() > Some(0));
+    }
+}

@@ -23,6 +23,7 @@ use crate::report::{self, latency_json, PeakWatch, Progress};
 use crate::server::Target;
 use crate::stats::{latency_histogram, record_latency};
 use crate::tap::epoch_micros;
+use crate::wire::Wire;
 use crate::workers::{share, Shares};
 
 /// The last held poll should have the announcement within this, µs.
@@ -46,7 +47,7 @@ pub async fn run(
     let ulimit_needed = check_descriptors((args.visitors.div_ceil(processes) + SETUP_CONCURRENCY) as u64)?;
     let target = Target::switchboard(target_args).await?;
     let peak = target.pid().map(|pid| PeakWatch::start(ProcWatch::new(pid)));
-    let rounds = match Shares::start(processes, target_args, &target.urls(), progress) {
+    let rounds = match Shares::start(processes, target_args, &target.urls(), Wire::Switchboard, progress) {
         Ok(mut shares) => {
             let rounds = drive(&mut shares, &target, target_args, args, progress).await;
             shares.stop().await;

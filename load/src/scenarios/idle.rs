@@ -19,6 +19,7 @@ use crate::procstat::{
 use crate::report::{self, Progress};
 use crate::server::Target;
 use crate::stats::errors_between;
+use crate::wire::Wire;
 use crate::workers::{share, Shares};
 
 /// One step's figures.
@@ -128,23 +129,28 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
         };
         let target = Target::baseline(&binary, target_args.server_workers).await?;
         progress.log(&format!("baseline: {}", target.description));
-        let phase = measure(&target, 0, &steps, target_args, args, progress).await;
+        let phase = measure(&target, Wire::Switchboard, 0, &steps, target_args, args, progress).await;
         let tail = target.log_tail();
         target.stop().await;
         Some(phase.map_err(|error| format!("{error}\n{tail}"))?)
     };
 
+    // nchan's subscribers need no visitor made first: each holds a poll on a channel of its own.
+    let wire = target_args.wire();
+    let visitors = if wire == Wire::Nchan { 0 } else { top };
     let target = Target::switchboard(target_args).await?;
-    progress.log(&format!("switchboard: {}", target.description));
-    let phase = measure(&target, top, &steps, target_args, args, progress).await;
+    progress.log(&format!("{wire:?}: {}", target.description).to_lowercase());
+    let phase = measure(&target, wire, visitors, &steps, target_args, args, progress).await;
     let tail = target.log_tail();
     target.stop().await;
     let switchboard = phase.map_err(|error| format!("{error}\n{tail}"))?;
 
+    // The figures of nchan's run keep Switchboard's keys, so that runs compare field by field.
     let comparison = compare(&switchboard, baseline.as_ref());
+    let name = format!("{wire:?}").to_lowercase();
     for line in &comparison {
         progress.log(&format!(
-            "{} held: switchboard {} B/poll, baseline {} B/poll, above baseline {} B/poll; switchboard CPU {}% of a core",
+            "{} held: {name} {} B/poll, baseline {} B/poll, above baseline {} B/poll; {name} CPU {}% of a core",
             line["held_polls"], line["switchboard_bytes_per_poll"], line["baseline_bytes_per_poll"],
             line["above_baseline_bytes_per_poll"], line["switchboard_cpu_percent_of_one_core"]
         ));
@@ -159,6 +165,7 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
     }
     let summary = json!({
         "scenario": "idle",
+        "target": wire,
         "settings": {
             "visitors": steps,
             "processes": processes,
@@ -216,15 +223,17 @@ fn sibling_binary(name: &str) -> Result<PathBuf, String> {
 
 /// Ramps held polls through `steps` against `target` — as `visitors` visitors created first,
 /// or without tokens when 0 (the baseline) — and measures each step.
+#[allow(clippy::too_many_arguments)]
 async fn measure(
     target: &Target,
+    wire: Wire,
     visitors: usize,
     steps: &[usize],
     target_args: &TargetArgs,
     args: &IdleArgs,
     progress: &Progress,
 ) -> Result<Phase, String> {
-    let mut shares = Shares::start(args.processes, target_args, &target.urls(), progress)?;
+    let mut shares = Shares::start(args.processes, target_args, &target.urls(), wire, progress)?;
     let phase = measure_on(&mut shares, target, visitors, steps, args, progress).await;
     shares.stop().await;
     phase
@@ -239,7 +248,7 @@ async fn measure_on(
     progress: &Progress,
 ) -> Result<Phase, String> {
     let parts = shares.count();
-    let watch = target.pid().map(ProcWatch::new).ok_or("the server's pid is unknown: pass --server-pid")?;
+    let watch = target.watch().ok_or("the server's pid is unknown: pass --server-pid")?;
     let ticker = report::spawn_ticker(progress.clone(), shares.local_stats(), Some(watch));
     let result = async {
         if visitors > 0 {
