@@ -60,6 +60,11 @@ impl EventRing {
         Ok(())
     }
 
+    /// Every event for this side above this seq is in the ring.
+    pub fn horizon(&self) -> i64 {
+        self.horizon
+    }
+
     /// Events held now.
     pub fn len(&self) -> usize {
         self.events.len()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::notice::Mailbox;
+use super::quiet::QuietMark;
 use crate::domain::{ChatId, TabId};
 
 /// One participant's live state on this node.
@@ -42,6 +43,13 @@ impl Participant {
             mailbox: Mailbox::default(),
             last_seen: None,
         }
+    }
+
+    /// True when the one poll this participant (`id`) holds is the tab marked `mark`.
+    pub(super) fn only_poll_is(&self, id: uuid::Uuid, mark: QuietMark) -> bool {
+        self.polls_held == 1
+            && self.tabs.len() == 1
+            && self.tabs.keys().all(|tab| QuietMark::of(id, *tab) == mark)
     }
 
     /// Holding a poll, or held one within `lease`.
