@@ -206,7 +206,7 @@
     // ---- sending: in order, one at a time, the same client_msg_id until answered; each message
     // a key of its own, written by its tab, removed by the sender.
     var sending = false, sendFails = 0, sendTimer = null;
-    /** Unsent {c: chat_id, m: client_msg_id, b: body, t: time}, oldest first. */
+    /** Unsent {c: chat_id, m: client_msg_id, b: body, t: time, w: the tab it was typed in}, oldest first. */
     function outbox() {
       var keys = {}, list = [], k, i;
       for (k in mem) { if (mem.hasOwnProperty(k)) { keys[k] = 1; } }
@@ -216,6 +216,7 @@
     }
     function send(entry) {
       entry.t = now();
+      entry.w = tab;
       set('o.' + entry.m, entry);
       pump();
     }
@@ -226,7 +227,7 @@
       for (var i = 0; i < box.length && !e; i++) { if (leader || stuck['o.' + box[i].m]) { e = box[i]; } }
       if (!e) { return; }
       sending = true;
-      request('POST', 'send', { chat_id: e.c, client_msg_id: e.m, body: e.b }, function (status, data, xhr) {
+      request('POST', 'send', { chat_id: e.c, client_msg_id: e.m, body: e.b, tab: e.w }, function (status, data, xhr) {
         sending = false;
         clearTimeout(sendTimer);
         if (status === 200 || (data && status >= 400 && status < 500 && status !== 408 && status !== 429)) {
