@@ -40,6 +40,16 @@ struct StartAnswer {
     seq: i64,
 }
 
+/// The tab visitor `index` polls from (and names in its sends).
+fn visitor_tab(index: usize) -> String {
+    format!("v{index}")
+}
+
+/// The tab agent `index` polls from (and names in its sends).
+fn agent_tab(index: usize) -> String {
+    format!("a{index}")
+}
+
 /// How long a close is tried again in a run with disruptions.
 const CLOSE_RETRY_WINDOW: Duration = Duration::from_secs(60);
 
@@ -132,7 +142,7 @@ impl ChatRoom {
         room.agents_online(ctx, &poll_stop, progress).await?;
         for (index, visitor) in room.visitors.iter().enumerate() {
             let mut poller =
-                Poller::new(Some(visitor.token.clone()), Side::Visitor, index, format!("v{index}"));
+                Poller::new(Some(visitor.token.clone()), Side::Visitor, index, visitor_tab(index));
             poller.pause =
                 pause.as_ref().filter(|(_, paused)| index < *paused).map(|(pause, _)| pause.clone());
             room.polls.push(tokio::spawn(poll_loop(Arc::clone(ctx), poller, None, poll_stop.clone())));
@@ -158,7 +168,7 @@ impl ChatRoom {
         for (index, agent) in self.agents.iter().enumerate() {
             let (online, arrived) = oneshot::channel();
             onlines.push(arrived);
-            let poller = Poller::new(Some(agent.token.clone()), Side::Agent, index, format!("a{index}"));
+            let poller = Poller::new(Some(agent.token.clone()), Side::Agent, index, agent_tab(index));
             self.polls.push(tokio::spawn(poll_loop(Arc::clone(ctx), poller, Some(online), stop.clone())));
         }
         for arrived in onlines {
@@ -210,9 +220,11 @@ impl ChatRoom {
         let mut senders = Vec::new();
         for chat in &self.started {
             for side in sides {
-                let (token, slot) = match side {
-                    Side::Visitor => (self.visitors[chat.visitor].token.clone(), chat.visitor),
-                    Side::Agent => (self.agents[chat.agent].token.clone(), chat.agent),
+                let (token, slot, tab) = match side {
+                    Side::Visitor => {
+                        (self.visitors[chat.visitor].token.clone(), chat.visitor, visitor_tab(chat.visitor))
+                    }
+                    Side::Agent => (self.agents[chat.agent].token.clone(), chat.agent, agent_tab(chat.agent)),
                 };
                 senders.push(Sender {
                     chat_id: chat.chat_id.clone(),
@@ -220,6 +232,7 @@ impl ChatRoom {
                     side: *side,
                     token,
                     slot,
+                    tab,
                     sent: 0,
                 });
             }
