@@ -130,19 +130,23 @@ impl Services {
                 // the store before anything is answered.
                 Box::pin(self.load_chats(principal)).await?;
             }
-            let (events, mut cursor, wakes) =
-                Box::pin(self.gather(principal, &request.cursor, quiet)).await?;
-            let notices = self.hub.notices_after(principal, cursor.notices_seen());
-            if let Some(last) = notices.last() {
-                cursor.advance_notices(last.id);
-            }
-            if wakes || !notices.is_empty() {
-                return Ok(PollResponse { status: PollStatus::Ok, cursor, events, notices });
-            }
-            if tokio::time::Instant::now() >= deadline {
-                // Quiet events, if any, go out now with the hold's end.
-                let status = if events.is_empty() { PollStatus::Timeout } else { PollStatus::Ok };
-                return Ok(PollResponse { status, cursor, events, notices });
+            {
+                // In a block of its own: what was gathered (a cursor copy, quiet events) is
+                // dropped before the wait instead of being held with the poll.
+                let (events, mut cursor, wakes) =
+                    Box::pin(self.gather(principal, &request.cursor, quiet)).await?;
+                let notices = self.hub.notices_after(principal, cursor.notices_seen());
+                if let Some(last) = notices.last() {
+                    cursor.advance_notices(last.id);
+                }
+                if wakes || !notices.is_empty() {
+                    return Ok(PollResponse { status: PollStatus::Ok, cursor, events, notices });
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    // Quiet events, if any, go out now with the hold's end.
+                    let status = if events.is_empty() { PollStatus::Timeout } else { PollStatus::Ok };
+                    return Ok(PollResponse { status, cursor, events, notices });
+                }
             }
             tokio::select! {
                 () = &mut notified => {}
