@@ -282,8 +282,11 @@ impl Hub {
             .map(|participant| participant.chats.iter().copied().collect())
             .unwrap_or_default();
         let mut chat_ids: Vec<ChatId> = cursor.chats().collect();
+        // The cursor's chats come sorted (a BTreeMap): a binary search keeps an agent's merge of
+        // many chats linear-logarithmic.
+        let in_cursor = chat_ids.len();
         for chat in &retained {
-            if !chat_ids.contains(chat) {
+            if chat_ids[..in_cursor].binary_search(chat).is_err() {
                 chat_ids.push(*chat);
             }
         }
@@ -303,6 +306,20 @@ impl Hub {
             let closed = chat.meta().status == ChatStatus::Closed;
             let retained = retained.contains(&chat_id);
             let mut events = Vec::new();
+            if seen >= last_seq {
+                // Nothing newer in this chat (every ring's horizon is at most its last seq): the
+                // common case for an agent's many chats, answered without reading a ring.
+                views.push(ChatView::Ready {
+                    chat_id,
+                    retained,
+                    seen,
+                    last_seq,
+                    closed,
+                    events,
+                    wakes: false,
+                });
+                continue;
+            }
             match chat.read_after(kind, seen, budget, &mut events) {
                 Ok(()) => {
                     budget -= events.len();
