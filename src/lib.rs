@@ -21,7 +21,9 @@
 //!   SQLite store (`switchboard backup`).
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
-//!   presence leases and mailboxes of notices (typing, read markers, announcements); with
+//!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
+//!   quiet marks that keep a message sent with a `tab` from waking that tab's poll
+//!   (`hub::quiet`); with
 //!   several nodes it also takes notices numbered by the broker and forgets memory when the
 //!   broker may have missed something.
 //! - [`broker`]: wake-ups between nodes — `memory` (one node) or Redis pub/sub (every stored

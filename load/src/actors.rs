@@ -360,6 +360,8 @@ pub struct Sender {
     pub token: String,
     /// Its pool.
     pub slot: usize,
+    /// The tab its side polls from: named in each send, so that poll is not woken by it.
+    pub tab: String,
     /// Messages numbered so far (the next is `sent + 1`), so that a sender started again for
     /// a later step keeps its numbers unique in the chat.
     pub sent: u64,
@@ -379,6 +381,7 @@ struct SendBody<'a> {
     chat_id: &'a str,
     client_msg_id: &'a str,
     body: &'a str,
+    tab: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -426,7 +429,12 @@ pub async fn send_loop(ctx: Arc<Ctx>, mut sender: Sender, plan: SendPlan, mut st
         sender.sent += 1;
         let tag = MessageTag { from: sender.side, number: sender.sent, sent_at_us: ctx.stats.micros_now() };
         let client_msg_id = tag.client_msg_id();
-        let message = SendBody { chat_id: &sender.chat_id, client_msg_id: &client_msg_id, body: &plan.body };
+        let message = SendBody {
+            chat_id: &sender.chat_id,
+            client_msg_id: &client_msg_id,
+            body: &plan.body,
+            tab: &sender.tab,
+        };
         let (path, body) = match ctx.wire {
             // Serialising borrowed fields cannot fail.
             Wire::Switchboard => (Cow::Borrowed("/send"), serde_json::to_vec(&message).unwrap_or_default()),

@@ -41,6 +41,16 @@ struct StartAnswer {
     seq: i64,
 }
 
+/// The tab visitor `index` polls from (and names in its sends).
+fn visitor_tab(index: usize) -> String {
+    format!("v{index}")
+}
+
+/// The tab agent `index` polls from (and names in its sends).
+fn agent_tab(index: usize) -> String {
+    format!("a{index}")
+}
+
 /// How long a close is tried again in a run with disruptions.
 const CLOSE_RETRY_WINDOW: Duration = Duration::from_secs(60);
 
@@ -136,7 +146,7 @@ impl ChatRoom {
         room.agents_online(ctx, &poll_stop, progress).await?;
         for (index, visitor) in room.visitors.iter().enumerate() {
             let mut poller =
-                Poller::new(Some(visitor.token.clone()), Side::Visitor, index, format!("v{index}"));
+                Poller::new(Some(visitor.token.clone()), Side::Visitor, index, visitor_tab(index));
             poller.pause =
                 pause.as_ref().filter(|(_, paused)| index < *paused).map(|(pause, _)| pause.clone());
             room.polls.push(tokio::spawn(poll_loop(Arc::clone(ctx), poller, None, poll_stop.clone())));
@@ -190,7 +200,7 @@ impl ChatRoom {
         for (index, agent) in self.agents.iter().enumerate() {
             let (online, arrived) = oneshot::channel();
             onlines.push(arrived);
-            let poller = Poller::new(Some(agent.token.clone()), Side::Agent, index, format!("a{index}"));
+            let poller = Poller::new(Some(agent.token.clone()), Side::Agent, index, agent_tab(index));
             self.polls.push(tokio::spawn(poll_loop(Arc::clone(ctx), poller, Some(online), stop.clone())));
         }
         for arrived in onlines {
@@ -246,10 +256,12 @@ impl ChatRoom {
         for chat in &self.started {
             for side in sides {
                 // nchan's publisher needs no token; each chat's sender has a slot of its own.
-                let (token, slot) = match side {
-                    _ if ctx.wire == Wire::Nchan => (String::new(), chat.visitor),
-                    Side::Visitor => (self.visitors[chat.visitor].token.clone(), chat.visitor),
-                    Side::Agent => (self.agents[chat.agent].token.clone(), chat.agent),
+                let (token, slot, tab) = match side {
+                    _ if ctx.wire == Wire::Nchan => (String::new(), chat.visitor, String::new()),
+                    Side::Visitor => {
+                        (self.visitors[chat.visitor].token.clone(), chat.visitor, visitor_tab(chat.visitor))
+                    }
+                    Side::Agent => (self.agents[chat.agent].token.clone(), chat.agent, agent_tab(chat.agent)),
                 };
                 senders.push(Sender {
                     chat_id: chat.chat_id.clone(),
@@ -257,6 +269,7 @@ impl ChatRoom {
                     side: *side,
                     token,
                     slot,
+                    tab,
                     sent: 0,
                 });
             }

@@ -206,6 +206,14 @@ pub struct IdleArgs {
     /// limit); `max` is then this many times one process's.
     #[arg(long, default_value_t = 1)]
     pub processes: usize,
+    /// Hold the polls of visitors in open chats: before each step's ramp, each new visitor
+    /// starts a chat with an agent (agents online through this process's polls, taking
+    /// --chats-per-agent each), so the per-poll figure includes the chat's memory.
+    #[arg(long)]
+    pub in_chats: bool,
+    /// With --in-chats: chats per agent (the agents' max_chats; the server allows 1–100).
+    #[arg(long, default_value_t = 100)]
+    pub chats_per_agent: usize,
 }
 
 /// Who sends in each chat.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
@@ -22,6 +23,9 @@ use crate::wire::Wire;
 
 /// Concurrent requests while creating visitors; also connections a process keeps for them.
 pub const SETUP_CONCURRENCY: usize = 16;
+
+/// How long one setup request (a chat start) may take.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a fleet is asked to do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +43,19 @@ pub enum Command {
         polls: usize,
         /// New loops a second.
         rate: u32,
+    },
+    /// Start chats until this many of the fleet's visitors are in one: visitor `first + i`
+    /// (`first` is the fleet's first visitor's number in the whole run) picks agent
+    /// `(first + i) / per_agent` of `agents` (their ids).
+    Chats {
+        /// Visitors wanted in a chat.
+        upto: usize,
+        /// The fleet's first visitor's number in the run.
+        first: usize,
+        /// Agent ids.
+        agents: Vec<String>,
+        /// Chats per agent.
+        per_agent: usize,
     },
     /// The counters now.
     Status,
@@ -63,6 +80,11 @@ pub enum Reply {
     Visitors {
         /// How many could be.
         created: usize,
+    },
+    /// Visitors in a chat.
+    Chats {
+        /// How many.
+        started: usize,
     },
     /// Poll loops running.
     Ramped {
@@ -149,6 +171,8 @@ pub struct Fleet {
     /// Worker number: keeps tab ids unique across processes.
     index: usize,
     tokens: Vec<String>,
+    /// Visitors (from the first) that have started a chat.
+    in_chats: usize,
     taps: Vec<Arc<Tap>>,
     polls: Vec<JoinHandle<()>>,
     switch: StopSwitch,
@@ -164,6 +188,7 @@ impl Fleet {
             ctx: Arc::new(Ctx { wire, ..Ctx::new(api, None, hold) }),
             index,
             tokens: Vec::new(),
+            in_chats: 0,
             taps: Vec::new(),
             polls: Vec::new(),
             switch,
@@ -200,6 +225,10 @@ impl Fleet {
             Command::Ramp { polls, rate } => {
                 self.ramp(polls, rate).await;
                 Reply::Ramped { polls: self.polls.len() }
+            }
+            Command::Chats { upto, first, agents, per_agent } => {
+                self.start_chats(upto, first, &agents, per_agent).await;
+                Reply::Chats { started: self.in_chats }
             }
             Command::Status => Reply::Status(self.status()),
             Command::Receipts { announcement_id, posted_us, times } => {
@@ -239,6 +268,30 @@ impl Fleet {
             self.progress.set_position(self.polls.len() as u64);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Starts a chat for each visitor from `in_chats` up to `upto` (see [`Command::Chats`]);
+    /// a refused start is counted as an error and the visitor is left without a chat.
+    async fn start_chats(&mut self, upto: usize, first: usize, agents: &[String], per_agent: usize) {
+        let upto = upto.min(self.tokens.len());
+        let from = self.in_chats.min(upto);
+        self.progress.phase(&format!("starting chats up to {upto}"), Some((upto - from) as u64));
+        let (ctx, tokens, progress) = (&self.ctx, &self.tokens, &self.progress);
+        stream::iter(from..upto)
+            .for_each_concurrent(SETUP_CONCURRENCY, |number| async move {
+                let agent = agents.get((first + number) / per_agent.max(1)).or(agents.last());
+                let body = serde_json::json!({ "agent_id": agent });
+                let answer = ctx
+                    .api
+                    .post(number, "/api/chats", tokens.get(number).map(String::as_str), &body, SETUP_TIMEOUT)
+                    .await;
+                if let Err(error) = answer {
+                    ctx.stats.call_error("POST /api/chats", &error);
+                }
+                progress.inc();
+            })
+            .await;
+        self.in_chats = upto;
     }
 
     fn status(&self) -> FleetStatus {

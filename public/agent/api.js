@@ -22,6 +22,18 @@ export function setToken(value) {
   token = value;
 }
 
+let tab = null;
+
+/** This tab's poll id: each send names it, so the tab's own held poll is not woken by the message. */
+export function setTab(value) {
+  tab = value;
+}
+
+/** The tab id set with `setTab`, or null. */
+export function currentTab() {
+  return tab;
+}
+
 /** Called once per 401 on an authenticated request: the token is gone. */
 export function onUnauthorized(handler) {
   unauthorized = handler;

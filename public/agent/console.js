@@ -9,7 +9,7 @@
 // cursor (a fresh login, a new tab) the first polls have no cursor and replay the open chats
 // from their start.
 
-import { api, onUnauthorized, Poller, setToken } from './api.js';
+import { api, onUnauthorized, Poller, setTab, setToken } from './api.js';
 import { BansView } from './bans.js';
 import { mountCannedEditor } from './canned.js';
 import { ChatPane, configureChats, markReadEverywhere, refreshAgents, refreshCannedSelects } from './chats.js';
@@ -244,6 +244,7 @@ ui.paused.querySelector('button').addEventListener('click', () => {
   if (!session) return;
   tabId = randomId('tab');
   sessionStorage.setItem(TAB_KEY, tabId);
+  setTab(tabId);
   ui.paused.hidden = true;
   // The cursor of what this page has shown (a poller's own may be part-way through a replay).
   // While paused this tab heard nothing: chats may have moved on without it.
@@ -515,6 +516,7 @@ document.addEventListener('visibilitychange', () => {
 
 (async () => {
   tabId = await claimTabId();
+  setTab(tabId);
   const auth = store.get(AUTH_KEY);
   if (auth && auth.token && auth.agent && auth.agent.agent_id) startSession(auth, true);
   else showAuth();

@@ -4,7 +4,7 @@
 // server stores once. The queue is kept in this tab's sessionStorage, so a reload sends what
 // was still pending (the textarea was already cleared) instead of losing it.
 
-import { api } from './api.js';
+import { api, currentTab } from './api.js';
 import { backoffDelay, sleep, tabStore } from './util.js';
 
 const KEY = 'sb.console.outbox';
@@ -124,7 +124,9 @@ export class Outbox {
   async deliver(entry) {
     for (let attempt = 0; !entry.done && !this.stopped; attempt += 1) {
       try {
-        const answer = await api('POST', '/send', { chat_id: this.chatId, client_msg_id: entry.client_msg_id, body: entry.body });
+        const message = { chat_id: this.chatId, client_msg_id: entry.client_msg_id, body: entry.body };
+        if (currentTab()) message.tab = currentTab(); // this tab's poll is not woken by its own message
+        const answer = await api('POST', '/send', message);
         if (!entry.done) {
           this.remove(entry);
           this.events.sent(entry, answer.seq);

@@ -82,6 +82,8 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
                 ("chat_id", uuid),
                 ("client_msg_id", Ascii(ClientMsgId::MAX_CHARS)),
                 ("body", Text(max_message_chars)),
+                // A tab id has the alphabet and length of a client_msg_id.
+                ("tab", Ascii(ClientMsgId::MAX_CHARS)),
             ],
         ),
         (
@@ -190,10 +192,10 @@ mod tests {
     #[test]
     fn the_default_admits_the_longest_page_report_and_follows_the_message_limit() {
         // The visitor's page fields (2048 + 512 + 2048 characters, a name and an origin) make
-        // the longest body until messages pass 4,735 characters.
+        // the longest body until messages pass 4,701 characters.
         assert_eq!(smallest_limit(4000), 58_902);
         assert_eq!(smallest_limit(0), 58_902);
-        let send = |chars: usize| 2 + 34 + 46 + 82 + 28 + 260 + 218 + 386 + 2 + chars * 12 + 1024;
+        let send = |chars: usize| 2 + 34 + 46 + 82 + 28 + 260 + 218 + 386 + 2 + chars * 12 + 408 + 1024;
         assert_eq!(smallest_limit(10_000), send(10_000));
         assert!(smallest_limit(4000) >= send(4000));
     }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -69,12 +71,21 @@ async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<Htt
             .chain(answer.notices.iter().map(|notice| notice.json.as_ref()))
             .collect(),
     };
+    // Each event's JSON was rendered once, when it was published; the answer copies it into a
+    // buffer sized for all of it, so a large answer does not grow (and move) its buffer.
+    let size = 64 + body.cursor.len() + body.events.iter().map(|event| event.get().len() + 1).sum::<usize>();
+    let mut bytes = Vec::with_capacity(size);
+    // Plain strings and already-valid JSON: writing them cannot fail.
+    serde_json::to_writer(&mut bytes, &body).map_err(|_| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))
         .insert_header(("Pragma", "no-cache"))
         .insert_header(("Expires", "0"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .json(body))
+        .insert_header(ContentType::json())
+        .body(bytes))
 }
 
 #[cfg(test)]

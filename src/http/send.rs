@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::auth;
 use super::client_ip::client_ip;
-use crate::domain::{ChatId, ClientMsgId, MessageBody};
+use crate::domain::{ChatId, ClientMsgId, MessageBody, TabId};
 use crate::guard::Guard;
 use crate::http::error::ApiError;
 use crate::service::Services;
@@ -24,7 +24,10 @@ async fn send(
     let chat_id = ChatId::parse(fields.required_text("chat_id")?, "chat_id")?;
     let client_msg_id = ClientMsgId::parse(fields.required_text("client_msg_id")?)?;
     let text = MessageBody::parse(fields.required_text("body")?, services.settings.chat.max_message_chars)?;
+    let tab = TabId::parse(fields.text("tab")?)?;
     guard.check_send(&principal, client_ip(&request))?;
+    // The sending tab's own held poll is not woken by this message (it comes with its next answer).
+    let _quiet = tab.map(|tab| services.relay.expect_own_send(chat_id, &client_msg_id, &principal, tab));
     let outcome = services.send_message(&principal, chat_id, client_msg_id, text).await?;
     Ok(HttpResponse::Ok().json(json!({
         "chat_id": chat_id,

@@ -1,8 +1,10 @@
 //! One live chat in memory: who is in it, how far it has got, and its two event rings.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::event_ring::{BelowHorizon, EventRing};
+use super::quiet::QuietMark;
 use crate::domain::{AgentId, Audience, ChatId, ChatStatus, EventRecord, PrincipalKind, VisitorId};
 
 /// What the hub needs to know about a chat, as the store last said it.
@@ -26,6 +28,9 @@ pub struct LiveChat {
     meta: ChatMeta,
     to_visitor: EventRing,
     to_agent: EventRing,
+    /// Messages that do not wake their sender's tab (`hub::quiet`), by seq, oldest first; only
+    /// those still in a ring are kept.
+    quiet: VecDeque<(i64, QuietMark)>,
     /// When the chat was seen closed, so the sweeper can drop it after polls have caught up.
     closed_at: Option<tokio::time::Instant>,
     /// Last time an event arrived, so idle chats can be dropped (the store has them).
@@ -42,6 +47,7 @@ impl LiveChat {
         Self {
             to_visitor: EventRing::new(capacity, meta.last_seq),
             to_agent: EventRing::new(capacity, meta.last_seq),
+            quiet: VecDeque::new(),
             meta,
             closed_at,
             touched_at: now,
@@ -56,8 +62,9 @@ impl LiveChat {
 
     /// Takes in a stored event. Events at or below what is known are ignored (a repeat); an
     /// event past a hole (one that never arrived here) makes both rings trust memory only
-    /// from the hole on, so the store serves what is missing.
-    pub fn apply(&mut self, meta: &ChatMeta, event: Arc<EventRecord>) {
+    /// from the hole on, so the store serves what is missing. `quiet`: the event does not wake
+    /// the tab with this mark.
+    pub fn apply(&mut self, meta: &ChatMeta, event: Arc<EventRecord>, quiet: Option<QuietMark>) {
         if event.seq <= self.meta.last_seq {
             return;
         }
@@ -69,6 +76,14 @@ impl LiveChat {
             self.to_visitor.push(Arc::clone(&event));
         }
         self.to_agent.push(Arc::clone(&event));
+        // The agent's ring holds every event: what it dropped no poll reads from memory.
+        let horizon = self.to_agent.horizon();
+        while self.quiet.front().is_some_and(|(seq, _)| *seq <= horizon) {
+            self.quiet.pop_front();
+        }
+        if let Some(mark) = quiet {
+            self.quiet.push_back((event.seq, mark));
+        }
         self.meta.last_seq = event.seq;
         self.meta.agent = meta.agent;
         self.touched_at = tokio::time::Instant::now();
@@ -101,6 +116,11 @@ impl LiveChat {
             PrincipalKind::Visitor => self.to_visitor.read_after(seen, max, out),
             PrincipalKind::Agent => self.to_agent.read_after(seen, max, out),
         }
+    }
+
+    /// Whether the event `seq` is a message that does not wake the tab marked `mark`.
+    pub fn is_quiet(&self, seq: i64, mark: QuietMark) -> bool {
+        self.quiet.iter().any(|quiet| *quiet == (seq, mark))
     }
 
     /// When it was seen closed.
@@ -144,8 +164,8 @@ mod tests {
     fn a_repeated_event_is_taken_once() {
         let m = meta(0, ChatStatus::Open);
         let mut chat = LiveChat::new(m.clone(), 8);
-        chat.apply(&m, record(1));
-        chat.apply(&m, record(1));
+        chat.apply(&m, record(1), None);
+        chat.apply(&m, record(1), None);
         assert_eq!(read(&chat, 0), Ok(vec![1]));
     }
 
@@ -153,8 +173,8 @@ mod tests {
     fn a_hole_in_arrivals_sends_older_cursors_to_the_store() {
         let m = meta(0, ChatStatus::Open);
         let mut chat = LiveChat::new(m.clone(), 8);
-        chat.apply(&m, record(1));
-        chat.apply(&m, record(3));
+        chat.apply(&m, record(1), None);
+        chat.apply(&m, record(3), None);
         assert_eq!(read(&chat, 1), Err(BelowHorizon));
         assert_eq!(read(&chat, 2), Ok(vec![3]));
     }
@@ -162,7 +182,7 @@ mod tests {
     #[test]
     fn a_closing_event_marks_the_chat_closed() {
         let mut chat = LiveChat::new(meta(1, ChatStatus::Open), 8);
-        chat.apply(&meta(2, ChatStatus::Closed), record(2));
+        chat.apply(&meta(2, ChatStatus::Closed), record(2), None);
         assert_eq!(chat.meta().status, ChatStatus::Closed);
         assert!(chat.closed_at().is_some());
     }

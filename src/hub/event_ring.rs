@@ -24,9 +24,10 @@ pub struct EventRing {
 pub struct BelowHorizon;
 
 impl EventRing {
-    /// An empty ring that knows every event up to `horizon` already happened.
+    /// An empty ring that knows every event up to `horizon` already happened. Nothing is
+    /// allocated until the first event: most chats in memory are idle, each with two rings.
     pub fn new(capacity: usize, horizon: i64) -> Self {
-        Self { events: VecDeque::with_capacity(capacity.min(16)), capacity, horizon }
+        Self { events: VecDeque::new(), capacity, horizon }
     }
 
     /// Appends the chat's next event for this side.
@@ -58,6 +59,11 @@ impl EventRing {
         let start = self.events.partition_point(|event| event.seq <= seen);
         out.extend(self.events.range(start..).take(max).cloned());
         Ok(())
+    }
+
+    /// Every event for this side above this seq is in the ring.
+    pub fn horizon(&self) -> i64 {
+        self.horizon
     }
 
     /// Events held now.

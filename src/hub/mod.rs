@@ -9,6 +9,7 @@ mod event_ring;
 mod notice;
 mod participant;
 mod poll_guard;
+mod quiet;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use event_ring::{BelowHorizon, EventRing};
 pub use notice::Notice;
 use participant::Participant;
 pub use poll_guard::PollGuard;
+pub use quiet::{OwnSendGuard, QuietMark};
 
 use crate::domain::{ChatId, ChatStatus, Cursor, Event, EventRecord, Principal, PrincipalKind, TabId};
 
@@ -74,6 +76,8 @@ pub enum ChatView {
         closed: bool,
         /// The events after `seen`, oldest first.
         events: Vec<Arc<EventRecord>>,
+        /// Whether one of `events` is not quiet for the asking tab (see `hub::quiet`).
+        wakes: bool,
     },
     /// Only the store has the events after `seen`.
     InStore {
@@ -114,6 +118,8 @@ pub struct Hub {
     /// Bumped each time memory is forgotten because the broker may have missed something (see
     /// [`Hub::forget_all`]); a store read taken before a bump must not be put into memory.
     memory_epoch: AtomicU64,
+    /// Sends in flight from a tab that its message must not wake (see `hub::quiet`).
+    own_sends: quiet::OwnSends,
 }
 
 impl Hub {
@@ -130,6 +136,7 @@ impl Hub {
             notice_clock: AtomicI64::new(0),
             memory_epoch: AtomicU64::new(0),
             recent_broadcasts: std::sync::Mutex::default(),
+            own_sends: quiet::OwnSends::default(),
         })
     }
 
@@ -211,8 +218,9 @@ impl Hub {
     }
 
     /// Takes in events just stored for a chat (in seq order) and wakes the chat's participants.
-    /// Must be called after the store transaction committed.
-    pub fn publish(&self, meta: &ChatMeta, events: &[Event]) {
+    /// Must be called after the store transaction committed. `quiet`: the event of this seq does
+    /// not wake the tab with this mark (see `hub::quiet`).
+    pub fn publish(&self, meta: &ChatMeta, events: &[Event], quiet: Option<(i64, QuietMark)>) {
         let members = {
             let capacity = self.settings.ring_capacity;
             let mut chat = self.chats.entry(meta.chat_id).or_insert_with(|| {
@@ -221,24 +229,31 @@ impl Hub {
                 LiveChat::new(ChatMeta { last_seq: first, ..meta.clone() }, capacity)
             });
             for event in events {
-                chat.apply(meta, Arc::new(EventRecord::from(event)));
+                let mark = quiet.filter(|(seq, _)| *seq == event.seq).map(|(_, mark)| mark);
+                chat.apply(meta, Arc::new(EventRecord::from(event)), mark);
             }
             // The members as of the chat's newest event, not as of this (maybe stale) publish.
             (chat.meta().visitor, chat.meta().agent)
         };
-        self.touch_member(PrincipalKind::Visitor, members.0 .0, meta.chat_id);
+        // A publish that is only the quiet message may leave its sender's one poll asleep.
+        let quiet = quiet.filter(|(seq, _)| events.len() == 1 && events[0].seq == *seq).map(|(_, mark)| mark);
+        self.touch_member(PrincipalKind::Visitor, members.0 .0, meta.chat_id, quiet);
         if let Some(agent) = members.1 {
-            self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id);
+            self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id, quiet);
         }
     }
 
     /// Puts the chat in a member's set and wakes its polls. Sets only grow here, whatever the
     /// chat's status: publishes of one chat may arrive out of order, so a stale "open" must not
-    /// undo a "closed", nor the reverse. Only [`Hub::sweep`] takes chats out.
-    fn touch_member(&self, kind: PrincipalKind, id: Uuid, chat: ChatId) {
+    /// undo a "closed", nor the reverse. Only [`Hub::sweep`] takes chats out. When the only
+    /// poll the member holds is the tab marked `quiet`, nothing is woken: that poll would find
+    /// nothing but the quiet event, which does not answer it.
+    fn touch_member(&self, kind: PrincipalKind, id: Uuid, chat: ChatId, quiet: Option<QuietMark>) {
         if let Some(mut participant) = self.participants(kind).get_mut(&id) {
             participant.chats.insert(chat);
-            participant.notify.notify_waiters();
+            if !quiet.is_some_and(|mark| participant.only_poll_is(id, mark)) {
+                participant.notify.notify_waiters();
+            }
         }
     }
 
@@ -250,7 +265,16 @@ impl Hub {
     /// but not in the cursor is one the client has not seen at all, so it is read from its start.
     /// That is why a cursor may only forget a closed chat once the chat has left the set
     /// (`retained == false`): forgetting it earlier would make it look unseen and replay it.
-    pub fn collect(&self, principal: &Principal, cursor: &Cursor, max_events: usize) -> Vec<ChatView> {
+    ///
+    /// `quiet` is the asking tab's mark: each view says whether an event of it is not quiet for
+    /// that tab (see `hub::quiet`).
+    pub fn collect(
+        &self,
+        principal: &Principal,
+        cursor: &Cursor,
+        max_events: usize,
+        quiet: Option<QuietMark>,
+    ) -> Vec<ChatView> {
         let (kind, id) = (principal.kind(), principal.uuid());
         let retained: Vec<ChatId> = self
             .participants(kind)
@@ -258,8 +282,11 @@ impl Hub {
             .map(|participant| participant.chats.iter().copied().collect())
             .unwrap_or_default();
         let mut chat_ids: Vec<ChatId> = cursor.chats().collect();
+        // The cursor's chats come sorted (a BTreeMap): a binary search keeps an agent's merge of
+        // many chats linear-logarithmic.
+        let in_cursor = chat_ids.len();
         for chat in &retained {
-            if !chat_ids.contains(chat) {
+            if chat_ids[..in_cursor].binary_search(chat).is_err() {
                 chat_ids.push(*chat);
             }
         }
@@ -279,10 +306,28 @@ impl Hub {
             let closed = chat.meta().status == ChatStatus::Closed;
             let retained = retained.contains(&chat_id);
             let mut events = Vec::new();
+            if seen >= last_seq {
+                // Nothing newer in this chat (every ring's horizon is at most its last seq): the
+                // common case for an agent's many chats, answered without reading a ring.
+                views.push(ChatView::Ready {
+                    chat_id,
+                    retained,
+                    seen,
+                    last_seq,
+                    closed,
+                    events,
+                    wakes: false,
+                });
+                continue;
+            }
             match chat.read_after(kind, seen, budget, &mut events) {
                 Ok(()) => {
                     budget -= events.len();
-                    views.push(ChatView::Ready { chat_id, retained, seen, last_seq, closed, events });
+                    let wakes = match quiet {
+                        None => !events.is_empty(),
+                        Some(mark) => events.iter().any(|event| !chat.is_quiet(event.seq, mark)),
+                    };
+                    views.push(ChatView::Ready { chat_id, retained, seen, last_seq, closed, events, wakes });
                 }
                 Err(BelowHorizon) => {
                     views.push(ChatView::InStore { chat_id, retained, seen, last_seq, closed })
@@ -507,10 +552,10 @@ mod tests {
         let _poll = hub.begin_poll(&visitor, None).expect("admitted");
         let open = open_chat_loaded_for(&hub, &visitor);
         let (closed, close_event) = closing(&open);
-        hub.publish(&closed, std::slice::from_ref(&close_event));
+        hub.publish(&closed, std::slice::from_ref(&close_event), None);
         // A send's publish that committed before the close arrives after it.
-        hub.publish(&open, &[]);
-        let views = hub.collect(&visitor, &Cursor::default(), 10);
+        hub.publish(&open, &[], None);
+        let views = hub.collect(&visitor, &Cursor::default(), 10, None);
         match &views[..] {
             [ChatView::Ready { closed, .. } | ChatView::InStore { closed, .. }] => assert!(*closed),
             other => panic!("unexpected views {other:?}"),
@@ -524,17 +569,17 @@ mod tests {
         let poll = hub.begin_poll(&visitor, None).expect("admitted");
         let open = open_chat_loaded_for(&hub, &visitor);
         let (closed, close_event) = closing(&open);
-        hub.publish(&closed, std::slice::from_ref(&close_event));
+        hub.publish(&closed, std::slice::from_ref(&close_event), None);
         let mut cursor = Cursor::default();
         cursor.advance(open.chat_id, 2);
 
         tokio::time::advance(Duration::from_secs(30)).await;
         hub.sweep();
-        assert_eq!(retained(&hub.collect(&visitor, &cursor, 10), open.chat_id), Some(true));
+        assert_eq!(retained(&hub.collect(&visitor, &cursor, 10, None), open.chat_id), Some(true));
 
         tokio::time::advance(Duration::from_secs(31)).await;
         hub.sweep();
-        let views = hub.collect(&visitor, &cursor, 10);
+        let views = hub.collect(&visitor, &cursor, 10, None);
         assert!(matches!(&views[..], [ChatView::Unknown(id)] if *id == open.chat_id), "{views:?}");
         drop(poll);
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{chat_meta, ServiceError, Services};
 use crate::domain::{now_ms, Audience, ChatId, Cursor, EventRecord, Principal, PrincipalKind, TabId};
-use crate::hub::{ChatView, Notice};
+use crate::hub::{ChatView, Notice, QuietMark};
 use crate::store::{chats, messages, StoreError};
 
 /// What the client asked for.
@@ -105,6 +105,8 @@ impl Services {
             }
         }
         let deadline = tokio::time::Instant::now() + request.hold;
+        // This tab's own messages (sent with its `tab`) do not answer it by themselves.
+        let quiet = request.tab.map(|tab| QuietMark::of(principal.uuid(), tab));
         let unchanged = |status| PollResponse {
             status,
             cursor: request.cursor.clone(),
@@ -128,16 +130,23 @@ impl Services {
                 // the store before anything is answered.
                 Box::pin(self.load_chats(principal)).await?;
             }
-            let (events, mut cursor) = Box::pin(self.gather(principal, &request.cursor)).await?;
-            let notices = self.hub.notices_after(principal, cursor.notices_seen());
-            if let Some(last) = notices.last() {
-                cursor.advance_notices(last.id);
-            }
-            if !events.is_empty() || !notices.is_empty() {
-                return Ok(PollResponse { status: PollStatus::Ok, cursor, events, notices });
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok(PollResponse { status: PollStatus::Timeout, cursor, events, notices });
+            {
+                // In a block of its own: what was gathered (a cursor copy, quiet events) is
+                // dropped before the wait instead of being held with the poll.
+                let (events, mut cursor, wakes) =
+                    Box::pin(self.gather(principal, &request.cursor, quiet)).await?;
+                let notices = self.hub.notices_after(principal, cursor.notices_seen());
+                if let Some(last) = notices.last() {
+                    cursor.advance_notices(last.id);
+                }
+                if wakes || !notices.is_empty() {
+                    return Ok(PollResponse { status: PollStatus::Ok, cursor, events, notices });
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    // Quiet events, if any, go out now with the hold's end.
+                    let status = if events.is_empty() { PollStatus::Timeout } else { PollStatus::Ok };
+                    return Ok(PollResponse { status, cursor, events, notices });
+                }
             }
             tokio::select! {
                 () = &mut notified => {}
@@ -169,15 +178,17 @@ impl Services {
     }
 
     /// Everything after `cursor` (up to `poll.max_events`), from memory where it can answer and
-    /// from the store where it cannot, and the cursor that follows it.
+    /// from the store where it cannot, the cursor that follows it, and whether one of the events
+    /// is not quiet for the tab marked `quiet` (see `hub::quiet`).
     async fn gather(
         &self,
         principal: &Principal,
         cursor: &Cursor,
-    ) -> Result<(Vec<Arc<EventRecord>>, Cursor), ServiceError> {
+        quiet: Option<QuietMark>,
+    ) -> Result<(Vec<Arc<EventRecord>>, Cursor, bool), ServiceError> {
         let max_events = self.settings.poll.max_events;
         let mut cursor = cursor.clone();
-        let mut views = self.hub.collect(principal, &cursor, max_events);
+        let mut views = self.hub.collect(principal, &cursor, max_events, quiet);
         let unknown: Vec<ChatId> = views
             .iter()
             .filter_map(|view| match view {
@@ -197,14 +208,24 @@ impl Services {
                 }
             }
             self.hub.insert_chats(read_at, metas);
-            views = self.hub.collect(principal, &cursor, max_events);
+            views = self.hub.collect(principal, &cursor, max_events, quiet);
         }
 
         let mut events = Vec::new();
+        let mut wakes = false;
         let mut reads = Vec::new();
         for view in views {
             match view {
-                ChatView::Ready { chat_id, retained, last_seq, closed, events: ready, .. } => {
+                ChatView::Ready {
+                    chat_id,
+                    retained,
+                    last_seq,
+                    closed,
+                    events: ready,
+                    wakes: ready_wakes,
+                    ..
+                } => {
+                    wakes |= ready_wakes;
                     if let Some(last) = ready.last() {
                         cursor.advance(chat_id, last.seq);
                     }
@@ -247,6 +268,8 @@ impl Services {
                     cursor.advance(chat_id, event.seq);
                     let record = EventRecord::from(event);
                     if side == PrincipalKind::Agent || record.audience == Audience::Both {
+                        // Memory forgot which of these were quiet: each one answers.
+                        wakes = true;
                         events.push(Arc::new(record));
                     }
                 }
@@ -255,7 +278,7 @@ impl Services {
                 }
             }
         }
-        Ok((events, cursor))
+        Ok((events, cursor, wakes))
     }
 }
 

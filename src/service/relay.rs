@@ -7,6 +7,9 @@
 //! - Notices (typing, read markers, announcements, a transfer told to the former agent) take
 //!   their id from the broker with Redis, so every node gives the same notice the same id and
 //!   a poll that moves between nodes sees it once; with `memory` this node numbers them.
+//! - A message sent with a `tab` does not wake that tab's own held poll (`hub::quiet`): the send
+//!   registers here first ([`Relay::expect_own_send`]), and the publish carries the message's
+//!   quiet mark to this node's hub and to the others.
 //! - A revoked token (logout) or every token of an agent (disabled, password reset) leaves the
 //!   token cache of every node at once, not only after the agent recheck.
 
@@ -17,8 +20,10 @@ use uuid::Uuid;
 
 use super::token_cache::{TokenCache, TokenDigest};
 use crate::broker::{Broker, Inbound, InboundHandler};
-use crate::domain::{AgentId, ChatId, ChatStatus, Event, PrincipalKind, VisitorId};
-use crate::hub::{ChatMeta, Hub};
+use crate::domain::{
+    AgentId, ChatId, ChatStatus, ClientMsgId, Event, Principal, PrincipalKind, TabId, VisitorId,
+};
+use crate::hub::{ChatMeta, Hub, OwnSendGuard, QuietMark};
 
 /// This node's hub and its broker: what the writer thread and the services publish through.
 #[derive(Clone)]
@@ -32,8 +37,14 @@ pub struct Relay {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 enum Wire {
-    /// Events just stored in one chat, and the chat as they left it.
-    Chat { chat: WireChat, events: Vec<Event> },
+    /// Events just stored in one chat, and the chat as they left it; `quiet`: the event of this
+    /// seq does not wake the sender's tab with this mark.
+    Chat {
+        chat: WireChat,
+        events: Vec<Event>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quiet: Option<(i64, QuietMark)>,
+    },
     /// A notice for one participant (`to`), or for everyone present (`to` absent).
     Notice { to: Option<(WireKind, Uuid)>, fields: serde_json::Value },
     /// A token revoked: its digest.
@@ -114,10 +125,23 @@ impl Relay {
 
     /// Publishes events just committed in one chat, here and on every other node.
     pub fn publish(&self, meta: &ChatMeta, events: &[Event]) {
-        self.hub.publish(meta, events);
+        let quiet = self.hub.own_send_mark(meta.chat_id, events);
+        self.hub.publish(meta, events, quiet);
         if self.broker.is_shared() {
-            self.send(&Wire::Chat { chat: meta.into(), events: events.to_vec() }, false);
+            self.send(&Wire::Chat { chat: meta.into(), events: events.to_vec(), quiet }, false);
         }
+    }
+
+    /// Registers a send about to be stored from `sender`'s tab `tab`: its message will not
+    /// wake that tab's held poll, here or on another node. Keep the guard until the send ends.
+    pub fn expect_own_send(
+        &self,
+        chat_id: ChatId,
+        client_msg_id: &ClientMsgId,
+        sender: &Principal,
+        tab: TabId,
+    ) -> OwnSendGuard {
+        self.hub.expect_own_send(chat_id, client_msg_id.as_str(), sender.uuid(), tab)
     }
 
     /// Gives a notice to a participant wherever it polls.
@@ -170,7 +194,7 @@ impl Relay {
 pub fn inbound_handler(hub: Arc<Hub>, tokens: Arc<TokenCache>) -> InboundHandler {
     Arc::new(move |inbound| match inbound {
         Inbound::Message(bytes) => match serde_json::from_slice::<Wire>(&bytes) {
-            Ok(Wire::Chat { chat, events }) => hub.publish(&chat.into(), &events),
+            Ok(Wire::Chat { chat, events, quiet }) => hub.publish(&chat.into(), &events, quiet),
             Ok(Wire::ForgetToken { digest }) => tokens.forget(&digest),
             Ok(Wire::ForgetHolder { id }) => tokens.forget_holder(id),
             Ok(Wire::Notice { .. }) => log::warn!("broker: an unnumbered notice was ignored"),
@@ -211,12 +235,14 @@ mod tests {
             at: 1,
             payload: EventPayload::ChatClosed { reason: CloseReason::Inactivity },
         };
-        let bytes = serde_json::to_vec(&Wire::Chat { chat: (&meta).into(), events: vec![event.clone()] })
-            .expect("serialises");
+        let mark = QuietMark::of(Uuid::new_v4(), TabId::parse(Some("t1")).expect("tab").expect("some"));
+        let wire = Wire::Chat { chat: (&meta).into(), events: vec![event.clone()], quiet: Some((4, mark)) };
+        let bytes = serde_json::to_vec(&wire).expect("serialises");
         match serde_json::from_slice::<Wire>(&bytes).expect("parses") {
-            Wire::Chat { chat, events } => {
+            Wire::Chat { chat, events, quiet } => {
                 assert_eq!(ChatMeta::from(chat), meta);
                 assert_eq!(events, vec![event]);
+                assert_eq!(quiet, Some((4, mark)));
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -28,6 +28,7 @@ mod pages;
 mod pg_url;
 mod presence;
 mod queue;
+mod quiet_sends;
 mod ratings;
 mod raw_http;
 mod readiness;

@@ -2,17 +2,28 @@
 //! step, after the ramp settles, the server's CPU is measured over one re-poll cycle and its
 //! RSS read at the end. The same steps run first against a bare actix-web handler that only
 //! sleeps (`switchboard-baseline`), so the figure is what a held poll costs *above* actix-web.
+//!
+//! With `--in-chats` each visitor is in an open chat: agents are created and brought online
+//! (their polls held by this process) before the reference reading, and before each step's
+//! ramp the step's new visitors start a chat each, so the chat's memory counts in the figure.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use super::Outcome;
+use crate::actors::{poll_loop, Ctx, Poller, StopSwitch};
 use crate::cli::{IdleArgs, TargetArgs};
+use crate::client::Api;
 use crate::fleet::{Command, Reply, SETUP_CONCURRENCY};
+use crate::ledger::Side;
 use crate::plot::{line_chart, Series};
+use crate::population;
 use crate::procstat::{
     check_descriptors, cpu_percent, descriptor_limit, MachineSample, ProcSample, ProcWatch,
 };
@@ -110,6 +121,9 @@ impl Phase {
 
 /// Runs scenario 1.
 pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress) -> Result<Outcome, String> {
+    if target_args.wire() == Wire::Nchan && args.in_chats {
+        return Err("--in-chats holds polls of visitors in Switchboard chats: nchan has none".into());
+    }
     if target_args.nodes > 1 || target_args.url.as_deref().is_some_and(|urls| urls.contains(',')) {
         return Err("idle measures one server process's memory per held poll: give it one node".into());
     }
@@ -172,6 +186,8 @@ pub async fn run(target_args: &TargetArgs, args: &IdleArgs, progress: &Progress)
             "hold_secs": target_args.hold,
             "ramp_rate": args.ramp_rate,
             "settle_secs": args.settle,
+            "in_chats": args.in_chats,
+            "chats_per_agent": args.in_chats.then_some(args.chats_per_agent),
             "measure_secs": args.measure,
             "source_addrs": target_args.source_addrs,
             "server_workers": target_args.server_workers,
@@ -234,9 +250,65 @@ async fn measure(
     progress: &Progress,
 ) -> Result<Phase, String> {
     let mut shares = Shares::start(args.processes, target_args, &target.urls(), wire, progress)?;
-    let phase = measure_on(&mut shares, target, visitors, steps, args, progress).await;
+    let phase = measure_on(&mut shares, target, visitors, steps, target_args, args, progress).await;
     shares.stop().await;
     phase
+}
+
+/// Agents online through this process's polls, for `--in-chats`.
+struct OnlineAgents {
+    ids: Vec<String>,
+    per_agent: usize,
+    switch: StopSwitch,
+    loops: Vec<JoinHandle<()>>,
+}
+
+impl OnlineAgents {
+    /// Creates enough agents for `visitors` chats and waits for each one's first poll answer.
+    async fn start(
+        target: &Target,
+        target_args: &TargetArgs,
+        visitors: usize,
+        per_agent: usize,
+        progress: &Progress,
+    ) -> Result<Self, String> {
+        let per_agent = per_agent.max(1);
+        let api =
+            Api::new(&target.urls(), target_args.source_addrs).map_err(|e| format!("HTTP client: {e}"))?;
+        let ctx = Arc::new(Ctx::new(api, None, target_args.hold));
+        let admin =
+            population::admin_token(&ctx.api, &target_args.admin_employee_id, &target_args.admin_password)
+                .await?;
+        let count = visitors.div_ceil(per_agent);
+        let agents =
+            population::agents(&ctx.api, &ctx.stats, progress, &admin, count, per_agent, SETUP_CONCURRENCY)
+                .await?;
+        if agents.len() < count {
+            return Err(format!("only {} of {count} agents could be created", agents.len()));
+        }
+        let (switch, stop) = StopSwitch::new();
+        let mut loops = Vec::new();
+        let mut onlines = Vec::new();
+        for (index, agent) in agents.iter().enumerate() {
+            let (online, arrived) = oneshot::channel();
+            onlines.push(arrived);
+            let poller = Poller::new(Some(agent.token.clone()), Side::Agent, index, format!("a{index}"));
+            loops.push(tokio::spawn(poll_loop(Arc::clone(&ctx), poller, Some(online), stop.clone())));
+        }
+        for arrived in onlines {
+            tokio::time::timeout(Duration::from_secs(60), arrived)
+                .await
+                .map_err(|_| "an agent's first poll got no answer within 60 s")?
+                .map_err(|_| "an agent's poll loop ended before its first answer")?;
+        }
+        let ids = agents.into_iter().map(|agent| agent.agent_id).collect();
+        Ok(Self { ids, per_agent, switch, loops })
+    }
+
+    async fn stop(self) {
+        self.switch.stop();
+        futures_util::future::join_all(self.loops).await;
+    }
 }
 
 async fn measure_on(
@@ -244,12 +316,14 @@ async fn measure_on(
     target: &Target,
     visitors: usize,
     steps: &[usize],
+    target_args: &TargetArgs,
     args: &IdleArgs,
     progress: &Progress,
 ) -> Result<Phase, String> {
     let parts = shares.count();
     let watch = target.watch().ok_or("the server's pid is unknown: pass --server-pid")?;
     let ticker = report::spawn_ticker(progress.clone(), shares.local_stats(), Some(watch));
+    let mut agents = None;
     let result = async {
         if visitors > 0 {
             if parts > 1 {
@@ -265,7 +339,21 @@ async fn measure_on(
                 let errors = shares.status().await?.errors;
                 return Err(format!("only {created} of {visitors} visitors could be created: {errors:?}"));
             }
+            if args.in_chats {
+                agents = Some(
+                    OnlineAgents::start(target, target_args, visitors, args.chats_per_agent, progress)
+                        .await?,
+                );
+            }
         }
+        // Each fleet's first visitor's number in the run (the order they were created in).
+        let firsts: Vec<usize> = (0..parts)
+            .scan(0, |next, index| {
+                let first = *next;
+                *next += share(visitors, parts, index);
+                Some(first)
+            })
+            .collect();
         // Let the setup's garbage settle before the reference reading.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let reference = watch.sample().ok_or("the server is gone")?;
@@ -274,6 +362,17 @@ async fn measure_on(
         for &target_polls in steps {
             if parts > 1 {
                 progress.phase(&format!("ramping to {target_polls} held polls over {parts} processes"), None);
+            }
+            if let Some(agents) = &agents {
+                progress.phase(&format!("{target_polls} visitors in chats"), None);
+                shares
+                    .ask(|index| Command::Chats {
+                        upto: share(target_polls, parts, index),
+                        first: firsts.get(index).copied().unwrap_or(0),
+                        agents: agents.ids.clone(),
+                        per_agent: agents.per_agent,
+                    })
+                    .await?;
             }
             shares.ask(|index| Command::Ramp { polls: share(target_polls, parts, index), rate }).await?;
             progress.phase(
@@ -294,6 +393,9 @@ async fn measure_on(
     }
     .await;
     ticker.abort();
+    if let Some(agents) = agents {
+        agents.stop().await;
+    }
     let (reference, figures) = result?;
     let errors = shares.status().await?.errors;
     Ok(Phase {
