@@ -286,13 +286,15 @@ fn spawn_ban_reload(services: Services) {
     });
 }
 
-/// Drops from memory what the store already has and no poll needs (see `Hub::sweep`), and the
-/// tokens nobody used lately (see `service::token_cache`), and the abuse limits' state that
+/// Drops from memory what the store already has and no poll needs (see `Hub::sweep`), the
+/// tokens nobody used lately (see `service::token_cache`), the senders' names no longer trusted
+/// (`service::sender_names`), and the abuse limits' state that
 /// no longer limits anyone; and folds recorded histogram samples into their buckets.
 fn spawn_sweeper(services: Services, guard: web::Data<Guard>) {
     spawn_every(services, Duration::from_secs(5), move |services| {
         services.hub.sweep();
         services.tokens.sweep(crate::domain::now_ms());
+        services.sender_names.sweep();
         guard.sweep();
         // The recorder keeps histogram samples until they are folded into buckets; without
         // a scrape nothing would fold them and they would pile up.

@@ -276,6 +276,8 @@ impl Services {
                 Ok((row, assigned))
             })
             .await?;
+        // A new name shows in this node's next message of the agent at once.
+        self.sender_names.forget(row.id.0);
         Ok(summary(row, &self.present_agents().await?))
     }
 

@@ -1,12 +1,14 @@
 //! Sending a message: idempotent on `client_msg_id`, durable before it is acknowledged.
 
+use std::sync::Arc;
+
 use super::chats::chat_of;
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
     now_ms, ChatId, ClientMsgId, Event, EventPayload, MessageBody, Principal, PrincipalKind, Sender,
 };
-use crate::store::messages::{self, MessageRow};
+use crate::store::messages::{self, Appended, MessageRow};
 use crate::store::StoreError;
 
 /// Tries of one send while the store answers busy (a deadlock between two nodes' batches,
@@ -41,16 +43,21 @@ impl Services {
         loop {
             attempts += 1;
             let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
+            let names = Arc::clone(&self.sender_names);
+            let known_name = names.get(&principal);
             // Without a savepoint: every refusal below comes before anything is written.
             let outcome = self
                 .write_chat_refusing_first(move |conn| {
-                    let (stored_seq, sender_name) =
-                        messages::send_lookup(conn, chat_id, client_msg_id.as_str(), &principal)?;
-                    if let Some(seq) = stored_seq {
-                        // A repeat is answered only to the chat's own participants.
-                        chat_of(conn, &principal, chat_id)?;
-                        return Ok((SendOutcome { seq, duplicate: true }, Vec::new()));
-                    }
+                    let sender_name = match known_name {
+                        Some(name) => Some(name.to_string()),
+                        None => {
+                            let name = messages::sender_name(conn, &principal)?;
+                            if let Some(name) = &name {
+                                names.remember(&principal, name);
+                            }
+                            name
+                        }
+                    };
                     let from = match principal.kind() {
                         PrincipalKind::Visitor => Sender::Visitor,
                         PrincipalKind::Agent => Sender::Agent,
@@ -64,14 +71,23 @@ impl Services {
                     };
                     let mut event = Event { chat_id, seq: 0, at: now_ms(), payload };
                     let mut row = MessageRow::from_event(&event)?;
-                    let Some(chat) = messages::append(conn, &principal, &mut row)? else {
-                        // Nothing reserved: unknown chat, someone else's, or ended — in that order.
-                        chat_of(conn, &principal, chat_id)?;
-                        return Err(ServiceError::ChatClosed);
-                    };
-                    event.seq = row.seq;
-                    let outcome = SendOutcome { seq: event.seq, duplicate: false };
-                    Ok((outcome, vec![Stored { row: chat, events: vec![event] }]))
+                    match messages::append(conn, &principal, &mut row)? {
+                        Appended::Stored(chat) => {
+                            event.seq = row.seq;
+                            let outcome = SendOutcome { seq: event.seq, duplicate: false };
+                            Ok((outcome, vec![Stored { row: chat, events: vec![event] }]))
+                        }
+                        Appended::Duplicate(seq) => {
+                            // A repeat is answered only to the chat's own participants.
+                            chat_of(conn, &principal, chat_id)?;
+                            Ok((SendOutcome { seq, duplicate: true }, Vec::new()))
+                        }
+                        Appended::Refused => {
+                            // Unknown chat, someone else's, or ended — in that order.
+                            chat_of(conn, &principal, chat_id)?;
+                            Err(ServiceError::ChatClosed)
+                        }
+                    }
                 })
                 .await;
             match outcome {

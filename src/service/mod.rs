@@ -26,6 +26,7 @@ mod queue;
 pub mod ratings;
 pub mod readiness;
 pub mod relay;
+pub mod sender_names;
 pub mod setup;
 pub mod timers;
 pub mod token_cache;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use ban_list::BanList;
 pub use error::ServiceError;
 use relay::Relay;
+use sender_names::SenderNames;
 use token_cache::TokenCache;
 
 use crate::broker::Broker;
@@ -61,6 +63,8 @@ pub struct Services {
     pub tokens: Arc<TokenCache>,
     /// Where stored events and notices go: this node's hub and, through the broker, the others.
     pub relay: Relay,
+    /// Senders' display names, so a message is written without reading its sender's row.
+    pub sender_names: Arc<SenderNames>,
     /// The bans in force, so a visitor's request is checked without a store read.
     pub bans: Arc<BanList>,
     /// `cors.allowed_origins`, parsed once: the sites the widget may run in.
@@ -94,12 +98,16 @@ impl Services {
         let allowed_origins = Arc::new(settings.cors.allowlist().unwrap_or_default());
         let hashing =
             BoundedPool::start("hashing", settings.auth.hashing_threads, settings.auth.hashing_queue)?;
+        let sender_names = Arc::new(SenderNames::new(std::time::Duration::from_secs(
+            settings.auth.agent_token_recheck_secs,
+        )));
         Ok(Self {
             store,
             hub,
             settings: Arc::new(settings),
             tokens,
             relay,
+            sender_names,
             bans: Arc::new(BanList::new()),
             allowed_origins,
             hashing,

@@ -1,12 +1,10 @@
 //! `messages`: every durable event of every chat, keyed by `(chat_id, seq)`.
 
 mod append;
-mod send_lookup;
 
 use diesel::prelude::*;
 
 use self::append::BumpAndAppend;
-use self::send_lookup::SendLookup;
 use super::chats::seq_update::BumpSeq;
 use super::chats::{self, ChatRow};
 use super::schema::messages;
@@ -66,27 +64,45 @@ pub fn insert(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
     diesel::insert_into(messages::table).values(row).execute(conn).map(drop)
 }
 
-/// Reserves the chat's next seq for `row` — when `member` may still write in the chat: it is
-/// its visitor or serving agent and the chat has not ended — and stores `row` under it, its
-/// `seq` set. The chat as it now stands, or `None` with nothing written.
-pub fn append(conn: &mut DbConn, member: &Principal, row: &mut MessageRow) -> QueryResult<Option<ChatRow>> {
+/// What [`append`] did.
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored under the chat's next seq (now `row.seq`); the chat as it now stands.
+    Stored(ChatRow),
+    /// The chat already has the row's `client_msg_id`, under this seq; nothing written.
+    Duplicate(i64),
+    /// The member may not write in the chat (unknown, someone else's, or ended); nothing
+    /// written.
+    Refused,
+}
+
+/// Stores a message `row` from `member` under the chat's next seq — unless the chat already
+/// has its `client_msg_id`, or `member` may no longer write in it (it is not the chat's visitor
+/// or serving agent, or the chat has ended). `row`'s `seq` is set when it is stored.
+pub fn append(conn: &mut DbConn, member: &Principal, row: &mut MessageRow) -> QueryResult<Appended> {
     let DbConn::Postgres(pg) = &mut *conn else {
-        // SQLite runs in the process: two statements cost no round trip.
+        // SQLite runs in the process: three statements cost no round trip.
+        if let Some(seq) = duplicate_of(conn, row)? {
+            return Ok(Appended::Duplicate(seq));
+        }
         let Some(chat) = chats::next_message_seq(conn, row.chat_id, member, row.created_at)? else {
-            return Ok(None);
+            return Ok(Appended::Refused);
         };
         row.seq = chat.last_seq;
         insert(conn, row)?;
-        return Ok(Some(chat));
+        return Ok(Appended::Stored(chat));
     };
     let member_id = member.uuid().to_string();
     let (id, member_id, at) = (&row.chat_id, member_id.as_str(), row.created_at);
+    let Some(client_msg_id) = row.client_msg_id.as_deref() else {
+        return Err(diesel::result::Error::QueryBuilderError("a sent message has a client_msg_id".into()));
+    };
     macro_rules! append {
         ($by_visitor:literal) => {
             BumpAndAppend::<$by_visitor> {
-                bump: BumpSeq::new(id, member_id, at),
+                bump: BumpSeq::new(id, member_id, at).unless_stored(client_msg_id),
                 kind: &row.kind,
-                client_msg_id: row.client_msg_id.as_deref(),
+                client_msg_id,
                 payload: &row.payload,
                 at,
             }
@@ -94,11 +110,37 @@ pub fn append(conn: &mut DbConn, member: &Principal, row: &mut MessageRow) -> Qu
             .optional()?
         };
     }
-    let chat = if matches!(member, Principal::Visitor(_)) { append!(true) } else { append!(false) };
-    if let Some(chat) = &chat {
+    let stored = if matches!(member, Principal::Visitor(_)) { append!(true) } else { append!(false) };
+    if let Some(chat) = stored {
         row.seq = chat.last_seq;
+        return Ok(Appended::Stored(chat));
     }
-    Ok(chat)
+    // Nothing stored: a repeat, or refused. Rare, so asked apart.
+    Ok(match duplicate_of(conn, row)? {
+        Some(seq) => Appended::Duplicate(seq),
+        None => Appended::Refused,
+    })
+}
+
+/// The seq under which the chat holds `row`'s `client_msg_id`, if it does.
+fn duplicate_of(conn: &mut DbConn, row: &MessageRow) -> QueryResult<Option<i64>> {
+    match &row.client_msg_id {
+        Some(client_msg_id) => seq_of_client_msg_id(conn, row.chat_id, client_msg_id),
+        None => Ok(None),
+    }
+}
+
+/// The display name of a sender, `None` when it no longer exists.
+pub fn sender_name(conn: &mut DbConn, sender: &Principal) -> QueryResult<Option<String>> {
+    let names = match *sender {
+        Principal::Visitor(id) => {
+            super::visitors::names_of(conn, &[id])?.into_iter().map(|(_, name)| name).next()
+        }
+        Principal::Agent(id, _) => {
+            super::agents::names_of(conn, &[id])?.into_iter().map(|(_, name)| name).next()
+        }
+    };
+    Ok(names)
 }
 
 /// The seq already given to `client_msg_id` in this chat, if any.
@@ -113,29 +155,6 @@ pub fn seq_of_client_msg_id(
         .select(messages::seq)
         .first(conn)
         .optional()
-}
-
-/// Before a send writes: the seq already given to `client_msg_id` in the chat, if any, and the
-/// display name of `sender` (`None` when it no longer exists).
-pub fn send_lookup(
-    conn: &mut DbConn,
-    chat_id: ChatId,
-    client_msg_id: &str,
-    sender: &Principal,
-) -> QueryResult<(Option<i64>, Option<String>)> {
-    let sender_id = sender.uuid().to_string();
-    let (chat_id, sender_id) = (&chat_id, sender_id.as_str());
-    macro_rules! lookup {
-        ($inner:expr, $by_visitor:literal) => {
-            SendLookup::<$by_visitor> { chat_id, client_msg_id, sender_id }.get_result($inner)
-        };
-    }
-    match (conn, matches!(sender, Principal::Visitor(_))) {
-        (DbConn::Sqlite(inner), true) => lookup!(inner, true),
-        (DbConn::Sqlite(inner), false) => lookup!(inner, false),
-        (DbConn::Postgres(inner), true) => lookup!(inner, true),
-        (DbConn::Postgres(inner), false) => lookup!(inner, false),
-    }
 }
 
 /// Up to `limit` events of a chat after `after_seq`, in order.

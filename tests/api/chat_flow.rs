@@ -1,6 +1,6 @@
 //! A whole chat, and the rules for starting one.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{drain, seqs_of, text, Backend, TestApp};
 use crate::on_every_backend;
@@ -12,6 +12,7 @@ on_every_backend!(
     an_agent_who_is_not_polling_cannot_be_chosen,
     a_visitor_has_one_open_chat_at_a_time,
     past_max_active_chats_a_start_gets_503_with_retry_after,
+    an_agent_renamed_mid_chat_signs_the_next_message_with_the_new_name,
 );
 
 async fn error_code(response: reqwest::Response) -> (u16, String) {
@@ -131,4 +132,20 @@ async fn a_chat_that_starts_and_ends_between_two_agent_polls_is_still_delivered_
     assert_eq!(seqs_of(&events, &chat), vec![1, 2, 3]);
     let again = app.poll(&agent, &cursor, Some(0)).await;
     assert!(again.events.is_empty(), "replayed: {:?}", again.events);
+}
+
+/// Sender names are remembered in memory; a rename must still sign the very next message.
+async fn an_agent_renamed_mid_chat_signs_the_next_message_with_the_new_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin("A1").await;
+    let agent = app.online_agent("E1", 3).await;
+    let visitor = app.visitor().await;
+    let chat = app.start_chat(&visitor, &agent).await;
+    app.send(&agent, &chat, "a1", "before").await;
+    let (status, _) = app.post_json(Some(&admin), "/api/admin/agents/E1", json!({"name": "Erin"})).await;
+    assert_eq!(status, 200);
+    app.send(&agent, &chat, "a2", "after").await;
+    let (events, _) = drain(&app, &visitor, "", &chat, 3).await;
+    let names: Vec<&str> = events.iter().filter_map(|e| e["sender_name"].as_str()).collect();
+    assert_eq!(names, ["Agent E1", "Erin"]);
 }

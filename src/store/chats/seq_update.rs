@@ -16,15 +16,22 @@ use super::ChatRow;
 use crate::domain::ChatId;
 
 /// `UPDATE chats SET last_seq = last_seq + 1, last_activity_at = now WHERE id = … AND status
-/// <> 'closed' AND <visitor_id|agent_id> = member RETURNING <the chat row>`; `BY_VISITOR` picks
-/// the member column, so each spelling has its own type and its own cache entry.
-pub(in crate::store) struct BumpSeq<'a, DB: Backend, const BY_VISITOR: bool>
-where
+/// <> 'closed' AND <visitor_id|agent_id> = member [AND NOT EXISTS (the message's client_msg_id
+/// in the chat)] RETURNING <the chat row>`; `BY_VISITOR` picks the member column and
+/// `UNLESS_STORED` the last condition, so each spelling has its own type and cache entry.
+pub(in crate::store) struct BumpSeq<
+    'a,
+    DB: Backend,
+    const BY_VISITOR: bool,
+    const UNLESS_STORED: bool = false,
+> where
     ChatRow: Selectable<DB>,
 {
     id: &'a ChatId,
     member: &'a str,
     now: i64,
+    /// With `UNLESS_STORED`: the message's client_msg_id.
+    client_msg_id: &'a str,
     returning: SelectBy<ChatRow, DB>,
 }
 
@@ -34,22 +41,30 @@ where
 {
     /// The reservation in chat `id` for `member` at `now` (epoch ms).
     pub fn new(id: &'a ChatId, member: &'a str, now: i64) -> Self {
-        Self { id, member, now, returning: ChatRow::as_select() }
+        Self { id, member, now, client_msg_id: "", returning: ChatRow::as_select() }
+    }
+
+    /// The same reservation, made only when the chat does not hold `client_msg_id` yet.
+    pub fn unless_stored(self, client_msg_id: &'a str) -> BumpSeq<'a, DB, BY_VISITOR, true> {
+        let Self { id, member, now, returning, .. } = self;
+        BumpSeq { id, member, now, client_msg_id, returning }
     }
 }
 
-/// The cache key: one per member column.
-pub(in crate::store) struct BumpSeqId<const BY_VISITOR: bool>;
+/// The cache key: one per spelling.
+pub(in crate::store) struct BumpSeqId<const BY_VISITOR: bool, const UNLESS_STORED: bool>;
 
-impl<DB: Backend, const BY_VISITOR: bool> QueryId for BumpSeq<'_, DB, BY_VISITOR>
+impl<DB: Backend, const BY_VISITOR: bool, const UNLESS_STORED: bool> QueryId
+    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
 where
     ChatRow: Selectable<DB>,
 {
-    type QueryId = BumpSeqId<BY_VISITOR>;
+    type QueryId = BumpSeqId<BY_VISITOR, UNLESS_STORED>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB, const BY_VISITOR: bool> QueryFragment<DB> for BumpSeq<'_, DB, BY_VISITOR>
+impl<DB, const BY_VISITOR: bool, const UNLESS_STORED: bool> QueryFragment<DB>
+    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
 where
     DB: Backend,
     ChatRow: Selectable<DB>,
@@ -67,12 +82,20 @@ where
         out.push_sql(if BY_VISITOR { "visitor_id" } else { "agent_id" });
         out.push_sql(" = ");
         out.push_bind_param::<Text, str>(self.member)?;
+        if UNLESS_STORED {
+            out.push_sql(" AND NOT EXISTS (SELECT 1 FROM messages WHERE chat_id = ");
+            out.push_bind_param::<Text, ChatId>(self.id)?;
+            out.push_sql(" AND client_msg_id = ");
+            out.push_bind_param::<Text, str>(self.client_msg_id)?;
+            out.push_sql(")");
+        }
         out.push_sql(" RETURNING ");
         self.returning.walk_ast(out.reborrow())
     }
 }
 
-impl<DB, const BY_VISITOR: bool> Query for BumpSeq<'_, DB, BY_VISITOR>
+impl<DB, const BY_VISITOR: bool, const UNLESS_STORED: bool> Query
+    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
 where
     DB: Backend,
     ChatRow: Selectable<DB>,
@@ -81,7 +104,9 @@ where
     type SqlType = <SelectBy<ChatRow, DB> as Expression>::SqlType;
 }
 
-impl<DB: Backend, Conn, const BY_VISITOR: bool> RunQueryDsl<Conn> for BumpSeq<'_, DB, BY_VISITOR> where
-    ChatRow: Selectable<DB>
+impl<DB: Backend, Conn, const BY_VISITOR: bool, const UNLESS_STORED: bool> RunQueryDsl<Conn>
+    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
+where
+    ChatRow: Selectable<DB>,
 {
 }

@@ -1,6 +1,6 @@
-//! PostgreSQL's send in one round trip: the chat's next seq reserved and the message stored
-//! under it by one statement, where SQLite (in the process, no round trips) runs the two
-//! statements one after the other.
+//! PostgreSQL's send in one round trip: one statement reserves the chat's next seq — unless
+//! the chat already holds the message's `client_msg_id` — and stores the message under it,
+//! where SQLite (in the process, no round trips) runs the three statements one by one.
 
 use diesel::dsl::AsSelect as SelectBy;
 use diesel::pg::Pg;
@@ -11,12 +11,13 @@ use diesel::{Expression, QueryResult, RunQueryDsl};
 use crate::store::chats::seq_update::BumpSeq;
 use crate::store::chats::ChatRow;
 
-/// `WITH bumped AS (<BumpSeq>), stored AS (INSERT INTO messages … SELECT … FROM bumped)
-/// SELECT * FROM bumped`: no row when the member may not write in the chat (nothing stored).
+/// `WITH bumped AS (<BumpSeq> unless the client_msg_id is stored), stored AS (INSERT INTO
+/// messages … SELECT … FROM bumped) SELECT * FROM bumped`: no row, and nothing written, when
+/// the chat holds the client_msg_id already or the member may not write in it.
 pub(super) struct BumpAndAppend<'a, const BY_VISITOR: bool> {
-    pub bump: BumpSeq<'a, Pg, BY_VISITOR>,
+    pub bump: BumpSeq<'a, Pg, BY_VISITOR, true>,
     pub kind: &'a str,
-    pub client_msg_id: Option<&'a str>,
+    pub client_msg_id: &'a str,
     pub payload: &'a str,
     pub at: i64,
 }
@@ -39,7 +40,7 @@ impl<const BY_VISITOR: bool> QueryFragment<Pg> for BumpAndAppend<'_, BY_VISITOR>
         );
         out.push_bind_param::<Text, str>(self.kind)?;
         out.push_sql(", ");
-        out.push_bind_param::<diesel::sql_types::Nullable<Text>, Option<&str>>(&self.client_msg_id)?;
+        out.push_bind_param::<Text, str>(self.client_msg_id)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, str>(self.payload)?;
         out.push_sql(", ");
