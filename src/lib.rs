@@ -16,9 +16,11 @@
 //!   migrations, one file of queries per table, taking and answering the domain's ids and
 //!   `AgentStatus` (`store::values` maps them to their text columns, on both backends); reads
 //!   on dedicated store threads, every write on the one writer thread that commits waiting
-//!   writes together (group commit; one by one when several nodes share PostgreSQL), and
-//!   SQLite's WAL checkpoints on a thread of their own; `store::backup` copies a running
-//!   SQLite store (`switchboard backup`).
+//!   writes together (group commit; one by one when several nodes share PostgreSQL), each in
+//!   a savepoint except the hot ones that refuse before they write (a message); SQLite's WAL
+//!   checkpoints on a thread of their own, which asks the writer to start the WAL over once it
+//!   is large (`store::checkpoint`); `store::backup` copies a running SQLite store
+//!   (`switchboard backup`).
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
@@ -31,7 +33,7 @@
 //!   resubscription reported so memory is re-read from the store) — and the presence leases
 //!   in Redis sorted sets, scored by Redis's clock. Moves bytes; knows nothing of chats.
 //! - [`service`]: the rules — tokens (and the in-memory token cache that spares polls and
-//!   sends a store read), visitors, agents and the admin API, starting chats
+//!   sends a store read; `service::sender_names` spares a send its sender's row), visitors, agents and the admin API, starting chats
 //!   (chosen agent, any agent), capacity (`service::capacity`: opening a chat with an agent,
 //!   who can take chats, slots taken and given back), the waiting queue and its lock order
 //!   (`service::queue`), invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
