@@ -247,7 +247,7 @@ def target_rows(runs):
     if ours:
         above = med(ours, "above")
         rows.append((
-            f"held polls ({fmt(med(ours, 'polls'))}): RSS per held poll",
+            f"held polls ({fmt(med(ours, 'polls'))}), each visitor in an open chat: RSS per held poll",
             f"{fmt(med(ours, 'bytes'))} B, {fmt(above)} B above bare actix-web ({fmt(med(ours, 'baseline'))} B)",
             f"{fmt(med(nchan, 'bytes'))} B",
             fmt_ratio(ratios(ours, nchan, "bytes")),
@@ -289,7 +289,7 @@ def scenario_tables(runs):
         "throughput-100": "Closed loop, 100 chats",
         "throughput-1000": "Closed loop, 1,000 chats",
         "open-loop": "Open loop, 5,000 msg/s over 5,000 chats",
-        "held-polls": "Held polls",
+        "held-polls": "Held polls (Switchboard: each visitor in an open chat)",
     }
     for scenario, title in titles.items():
         found = figures(runs, scenario)
