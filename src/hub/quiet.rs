@@ -48,8 +48,7 @@ pub(super) struct OwnSends {
 }
 
 impl OwnSends {
-    /// The quiet mark of the message among `events` that a registered send is storing, with its
-    /// seq — only when that message is all `events` holds (a send publishes exactly its message).
+    /// What [`Hub::own_send_mark`] answers.
     pub(super) fn mark_of(&self, chat_id: ChatId, events: &[Event]) -> Option<(i64, QuietMark)> {
         let [event] = events else { return None };
         let EventPayload::Message { client_msg_id: Some(client_msg_id), sender_id: Some(sender), .. } =
@@ -95,7 +94,8 @@ impl Hub {
         OwnSendGuard { hub: Arc::clone(self), chat_id, id }
     }
 
-    /// See [`OwnSends::mark_of`].
+    /// The quiet mark of the message among `events` that a registered send is storing, with its
+    /// seq — only when that message is all `events` holds (a send publishes exactly its message).
     pub fn own_send_mark(&self, chat_id: ChatId, events: &[Event]) -> Option<(i64, QuietMark)> {
         self.own_sends.mark_of(chat_id, events)
     }
