@@ -63,20 +63,25 @@ def others(window):
     return max(share - (window.get("store_backends_cpu_percent_of_one_core") or 0), 0)
 
 
-def closed_loop(summary):
-    """A throughput run's figures."""
-    per_sec = summary.get("delivered_per_sec")
-    latency = summary.get("latency_us") or {}
-    server = summary.get("server_process") or {}
+def window_figures(window, summary):
+    """What a measured window (a throughput run, or a latency run's step) delivered, and at what cost."""
+    per_sec = window.get("delivered_per_sec")
+    latency = window.get("latency_us") or {}
+    server = window.get("server_process") or {}
     return {
         "msgs": per_sec,
         "p50": ms(latency.get("p50")),
         "p99": ms(latency.get("p99")),
         "cpu_us": per_message_us(server.get("cpu_percent_of_one_core"), per_sec),
-        "pg_us": per_message_us(summary.get("store_backends_cpu_percent_of_one_core"), per_sec),
-        "others": others(summary),
+        "pg_us": per_message_us(window.get("store_backends_cpu_percent_of_one_core"), per_sec),
+        "others": others(window),
         "integrity": integrity(summary),
     }
+
+
+def closed_loop(summary):
+    """A throughput run's figures."""
+    return window_figures(summary, summary)
 
 
 def open_loop(summary):
@@ -85,21 +90,8 @@ def open_loop(summary):
     rate, per_sec = step.get("rate"), step.get("delivered_per_sec")
     window = step.get("window_secs") or 0
     late = step.get("late_sends") or 0
-    latency = step.get("latency_us") or {}
-    server = step.get("server_process") or {}
     kept = bool(rate and per_sec and per_sec >= 0.97 * rate and late <= 0.01 * rate * window)
-    return {
-        "rate": rate,
-        "msgs": per_sec,
-        "late": late,
-        "kept": kept,
-        "p50": ms(latency.get("p50")),
-        "p99": ms(latency.get("p99")),
-        "cpu_us": per_message_us(server.get("cpu_percent_of_one_core"), per_sec),
-        "pg_us": per_message_us(step.get("store_backends_cpu_percent_of_one_core"), per_sec),
-        "others": others(step),
-        "integrity": integrity(summary),
-    }
+    return {"rate": rate, "late": late, "kept": kept, **window_figures(step, summary)}
 
 
 def held_polls(summary):
