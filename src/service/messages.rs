@@ -34,6 +34,18 @@ impl Services {
         body: MessageBody,
     ) -> Result<SendOutcome, ServiceError> {
         let principal = *principal;
+        let sender_name = self.sender_name(principal).await?;
+        let from = match principal.kind() {
+            PrincipalKind::Visitor => Sender::Visitor,
+            PrincipalKind::Agent => Sender::Agent,
+        };
+        let payload = EventPayload::Message {
+            from,
+            body: body.as_str().to_string(),
+            client_msg_id: Some(client_msg_id.as_str().to_string()),
+            sender_id: Some(principal.uuid()),
+            sender_name,
+        };
         // Two sends of one new client_msg_id can race on PostgreSQL: the loser hits the unique
         // index, rolls back, and on the second round finds the winner's seq. With several nodes,
         // two nodes' write batches can lock the same chats in opposite orders; PostgreSQL then
@@ -42,51 +54,25 @@ impl Services {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (client_msg_id, body) = (client_msg_id.clone(), body.clone());
-            let names = Arc::clone(&self.sender_names);
-            let known_name = names.get(&principal);
+            let event = Event { chat_id, seq: 0, at: now_ms(), payload: payload.clone() };
+            let row = MessageRow::from_event(&event)?;
             // Without a savepoint: every refusal below comes before anything is written.
             let outcome = self
-                .write_chat_refusing_first(move |conn| {
-                    let sender_name = match known_name {
-                        Some(name) => Some(name.to_string()),
-                        None => {
-                            let name = messages::sender_name(conn, &principal)?;
-                            if let Some(name) = &name {
-                                names.remember(&principal, name);
-                            }
-                            name
-                        }
-                    };
-                    let from = match principal.kind() {
-                        PrincipalKind::Visitor => Sender::Visitor,
-                        PrincipalKind::Agent => Sender::Agent,
-                    };
-                    let payload = EventPayload::Message {
-                        from,
-                        body: body.as_str().to_string(),
-                        client_msg_id: Some(client_msg_id.as_str().to_string()),
-                        sender_id: Some(principal.uuid()),
-                        sender_name,
-                    };
-                    let mut event = Event { chat_id, seq: 0, at: now_ms(), payload };
-                    let mut row = MessageRow::from_event(&event)?;
-                    match messages::append(conn, &principal, &mut row)? {
-                        Appended::Stored(chat) => {
-                            event.seq = row.seq;
-                            let outcome = SendOutcome { seq: event.seq, duplicate: false };
-                            Ok((outcome, vec![Stored { row: chat, events: vec![event] }]))
-                        }
-                        Appended::Duplicate(seq) => {
-                            // A repeat is answered only to the chat's own participants.
-                            chat_of(conn, &principal, chat_id)?;
-                            Ok((SendOutcome { seq, duplicate: true }, Vec::new()))
-                        }
-                        Appended::Refused => {
-                            // Unknown chat, someone else's, or ended — in that order.
-                            chat_of(conn, &principal, chat_id)?;
-                            Err(ServiceError::ChatClosed)
-                        }
+                .append_message(principal, row, move |conn, appended, row| match appended {
+                    Appended::Stored(chat) => {
+                        let event = Event { seq: row.seq, ..event };
+                        let outcome = SendOutcome { seq: event.seq, duplicate: false };
+                        Ok((outcome, vec![Stored { row: chat, events: vec![event] }]))
+                    }
+                    Appended::Duplicate(seq) => {
+                        // A repeat is answered only to the chat's own participants.
+                        chat_of(conn, &principal, chat_id)?;
+                        Ok((SendOutcome { seq, duplicate: true }, Vec::new()))
+                    }
+                    Appended::Refused => {
+                        // Unknown chat, someone else's, or ended — in that order.
+                        chat_of(conn, &principal, chat_id)?;
+                        Err(ServiceError::ChatClosed)
                     }
                 })
                 .await;
@@ -110,5 +96,24 @@ impl Services {
                 }
             }
         }
+    }
+
+    /// The name a message from `sender` is signed with: from memory, or read once and kept
+    /// (`SenderNames`).
+    async fn sender_name(&self, sender: Principal) -> Result<Option<String>, ServiceError> {
+        if let Some(name) = self.sender_names.get(&sender) {
+            return Ok(Some(name.to_string()));
+        }
+        let names = Arc::clone(&self.sender_names);
+        let mark = names.mark();
+        self.store
+            .run(move |conn| {
+                let name = messages::sender_name(conn, &sender).map_err(StoreError::from)?;
+                if let Some(name) = &name {
+                    names.remember(&sender, name, mark);
+                }
+                Ok(name)
+            })
+            .await
     }
 }

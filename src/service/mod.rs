@@ -48,6 +48,7 @@ use crate::domain::{AgentId, AllowedOrigins, Event, Principal, Role};
 use crate::hub::{ChatMeta, Hub};
 use crate::pool::BoundedPool;
 use crate::store::chats::ChatRow;
+use crate::store::messages::{Appended, MessageRow};
 use crate::store::{DbConn, Store};
 
 /// Everything a request handler needs; built once at start and shared.
@@ -139,15 +140,24 @@ impl Services {
         Ok(value)
     }
 
-    /// Like [`Services::write_chat`] for a hot write that refuses, if at all, before it writes
-    /// anything: it runs without a savepoint (see [`Store::write_refusing_first_then`]).
-    pub(crate) async fn write_chat_refusing_first<T, F>(&self, work: F) -> Result<T, ServiceError>
+    /// Appends message `row` from `member` (see [`Store::append_then`]: appends waiting
+    /// together are stored together), then runs `work` with what the append did, in the same
+    /// transaction and without a savepoint, and publishes what `work` hands over as
+    /// [`Services::write_chat`] does.
+    pub(crate) async fn append_message<T, F>(
+        &self,
+        member: Principal,
+        row: MessageRow,
+        work: F,
+    ) -> Result<T, ServiceError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
+        F: FnOnce(&mut DbConn, Appended, MessageRow) -> Result<(T, Vec<Stored>), ServiceError>
+            + Send
+            + 'static,
     {
-        let (work, publish) = self.publishing(work, |_, _| {});
-        let (value, _) = self.store.write_refusing_first_then(work, publish).await?;
+        let work = move |conn: &mut DbConn, appended, row| work(conn, appended, row).map(for_the_hub);
+        let (value, _) = self.store.append_then(member, row, work, self.publisher(|_, _| {})).await?;
         Ok(value)
     }
 
@@ -166,22 +176,28 @@ impl Services {
         F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
         A: FnOnce(&Relay, &T) + Send + 'static,
     {
+        (move |conn: &mut DbConn| work(conn).map(for_the_hub), self.publisher(after))
+    }
+
+    /// Publishes what a write handed over once it is committed, then runs `after`.
+    fn publisher<T, A>(&self, after: A) -> impl FnOnce(&(T, Published)) + Send + 'static
+    where
+        A: FnOnce(&Relay, &T) + Send + 'static,
+    {
         let relay = self.relay.clone();
-        let work = move |conn: &mut DbConn| {
-            let (value, stored) = work(conn)?;
-            // Read into what the hub keeps before the commit, so publishing cannot fail.
-            let published: Published =
-                stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect();
-            Ok::<_, ServiceError>((value, published))
-        };
-        let publish = move |(value, published): &(T, Published)| {
+        move |(value, published): &(T, Published)| {
             for (meta, events) in published {
                 relay.publish(meta, events);
             }
             after(&relay, value);
-        };
-        (work, publish)
+        }
     }
+}
+
+/// What a write stored, read into what the hub keeps before the commit, so that publishing
+/// cannot fail.
+fn for_the_hub<T>((value, stored): (T, Vec<Stored>)) -> (T, Published) {
+    (value, stored.into_iter().map(|chat| (chat_meta(&chat.row), chat.events)).collect())
 }
 
 /// What a write publishes once committed: per chat, what the hub keeps and the new events.

@@ -5,8 +5,10 @@
 //! What may change behind a name decides how long it is trusted, as in `token_cache`: a
 //! visitor's name never changes; an agent's is trusted for `auth.agent_token_recheck_secs`, and
 //! this node's own renames forget it at once. Entries are swept once they are that old (a
-//! visitor's after [`VISITOR_NAME_KEPT`]), so senders who left cost nothing.
+//! visitor's after [`VISITOR_NAME_KEPT`]), so senders who left cost nothing. A name read while
+//! this node changed a name is not kept: the read may have seen the old one.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,12 +30,18 @@ struct Entry {
 pub struct SenderNames {
     entries: DashMap<Uuid, Entry>,
     agent_recheck: Duration,
+    /// Names forgotten so far: a read that began before a change is not remembered after it.
+    forgotten: AtomicU64,
 }
+
+/// Taken before a name is read from the store, handed back to [`SenderNames::remember`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReadMark(u64);
 
 impl SenderNames {
     /// An empty cache that trusts an agent's name for `agent_recheck`.
     pub fn new(agent_recheck: Duration) -> Self {
-        Self { entries: DashMap::new(), agent_recheck }
+        Self { entries: DashMap::new(), agent_recheck, forgotten: AtomicU64::new(0) }
     }
 
     /// The name of `sender`, if it is known and still trusted.
@@ -42,8 +50,17 @@ impl SenderNames {
         (entry.until > Instant::now()).then(|| Arc::clone(&entry.name))
     }
 
-    /// Remembers the name just read from the store for `sender`.
-    pub fn remember(&self, sender: &Principal, name: &str) {
+    /// To take before reading a name from the store.
+    pub fn mark(&self) -> ReadMark {
+        ReadMark(self.forgotten.load(Ordering::Acquire))
+    }
+
+    /// Remembers the name of `sender` read from the store after `mark` was taken — unless a
+    /// name was forgotten since, when the read may have raced a rename.
+    pub fn remember(&self, sender: &Principal, name: &str, mark: ReadMark) {
+        if self.forgotten.load(Ordering::Acquire) != mark.0 {
+            return;
+        }
         let kept = match sender.kind() {
             PrincipalKind::Visitor => VISITOR_NAME_KEPT,
             PrincipalKind::Agent => self.agent_recheck,
@@ -53,6 +70,7 @@ impl SenderNames {
 
     /// Forgets a name this node has just changed.
     pub fn forget(&self, id: Uuid) {
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
         self.entries.remove(&id);
     }
 
@@ -80,16 +98,28 @@ mod tests {
         let agent = Principal::Agent(AgentId(Uuid::new_v4()), Role::Agent);
         let visitor = Principal::Visitor(VisitorId(Uuid::new_v4()));
         assert!(names.get(&agent).is_none());
-        names.remember(&agent, "Ann");
-        names.remember(&visitor, "Guest 7");
+        names.remember(&agent, "Ann", names.mark());
+        names.remember(&visitor, "Guest 7", names.mark());
         assert_eq!(names.get(&agent).as_deref(), Some("Ann"));
         names.forget(agent.uuid());
         assert!(names.get(&agent).is_none(), "a rename on this node forgets at once");
-        names.remember(&agent, "Ann B.");
+        names.remember(&agent, "Ann B.", names.mark());
         std::thread::sleep(Duration::from_millis(40));
         assert!(names.get(&agent).is_none(), "an agent's name is asked again after the recheck time");
         assert_eq!(names.get(&visitor).as_deref(), Some("Guest 7"), "a visitor's name stays");
         names.sweep();
         assert_eq!(names.len(), 1, "the stale agent entry is swept, the visitor's kept");
+    }
+
+    #[test]
+    fn a_name_read_across_a_rename_is_not_kept() {
+        let names = SenderNames::new(Duration::from_secs(60));
+        let agent = Principal::Agent(AgentId(Uuid::new_v4()), Role::Agent);
+        let before_the_rename = names.mark();
+        names.forget(agent.uuid());
+        names.remember(&agent, "the old name, read before the rename committed", before_the_rename);
+        assert!(names.get(&agent).is_none(), "the next message reads the name again");
+        names.remember(&agent, "Ann B.", names.mark());
+        assert_eq!(names.get(&agent).as_deref(), Some("Ann B."));
     }
 }

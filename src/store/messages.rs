@@ -1,10 +1,12 @@
 //! `messages`: every durable event of every chat, keyed by `(chat_id, seq)`.
 
 mod append;
+mod append_all;
 
 use diesel::prelude::*;
 
 use self::append::BumpAndAppend;
+use self::append_all::{AppendAll, StoredAt};
 use super::chats::seq_update::BumpSeq;
 use super::chats::{self, ChatRow};
 use super::schema::messages;
@@ -67,7 +69,8 @@ pub fn insert(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
 /// What [`append`] did.
 #[derive(Debug)]
 pub enum Appended {
-    /// Stored under the chat's next seq (now `row.seq`); the chat as it now stands.
+    /// Stored under the chat's next seq (now `row.seq`); the chat as this message left it
+    /// (its `last_seq` is the message's, even when later messages of the same batch follow).
     Stored(ChatRow),
     /// The chat already has the row's `client_msg_id`, under this seq; nothing written.
     Duplicate(i64),
@@ -120,6 +123,64 @@ pub fn append(conn: &mut DbConn, member: &Principal, row: &mut MessageRow) -> Qu
         Some(seq) => Appended::Duplicate(seq),
         None => Appended::Refused,
     })
+}
+
+/// Stores each of `sends` — a member and its message row — as [`append`] would, in order, and
+/// says what it did with each. On PostgreSQL two or more go in one statement (one round trip
+/// instead of one per message); elsewhere they go one by one.
+pub fn append_all(conn: &mut DbConn, sends: &mut [(Principal, MessageRow)]) -> QueryResult<Vec<Appended>> {
+    if let [(member, row)] = sends {
+        return append(conn, member, row).map(|appended| vec![appended]);
+    }
+    let DbConn::Postgres(pg) = &mut *conn else {
+        return sends.iter_mut().map(|(member, row)| append(conn, member, row)).collect();
+    };
+    let mut statement = AppendAll {
+        chat_ids: Vec::with_capacity(sends.len()),
+        members: Vec::with_capacity(sends.len()),
+        by_visitor: Vec::with_capacity(sends.len()),
+        kinds: Vec::with_capacity(sends.len()),
+        client_msg_ids: Vec::with_capacity(sends.len()),
+        payloads: Vec::with_capacity(sends.len()),
+        ats: Vec::with_capacity(sends.len()),
+    };
+    for (member, row) in sends.iter() {
+        let Some(client_msg_id) = row.client_msg_id.as_deref() else {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "a sent message has a client_msg_id".into(),
+            ));
+        };
+        statement.chat_ids.push(row.chat_id);
+        statement.members.push(member.uuid().to_string());
+        statement.by_visitor.push(matches!(member, Principal::Visitor(_)));
+        statement.kinds.push(&row.kind);
+        statement.client_msg_ids.push(client_msg_id);
+        statement.payloads.push(&row.payload);
+        statement.ats.push(row.created_at);
+    }
+    let stored: Vec<StoredAt> = statement.load(pg)?;
+    let mut appended: Vec<Option<Appended>> = sends.iter().map(|_| None).collect();
+    for (place, chat) in stored {
+        let index = usize::try_from(place - 1).ok().filter(|&i| i < sends.len());
+        let Some(index) = index else {
+            return Err(diesel::result::Error::QueryBuilderError(format!("no send at place {place}").into()));
+        };
+        sends[index].1.seq = chat.last_seq;
+        appended[index] = Some(Appended::Stored(chat));
+    }
+    // Left out: a repeat (of a stored message, or of one earlier in this batch), or refused.
+    // Rare, so asked apart.
+    sends
+        .iter()
+        .zip(appended)
+        .map(|((_, row), appended)| match appended {
+            Some(appended) => Ok(appended),
+            None => Ok(match duplicate_of(conn, row)? {
+                Some(seq) => Appended::Duplicate(seq),
+                None => Appended::Refused,
+            }),
+        })
+        .collect()
 }
 
 /// The seq under which the chat holds `row`'s `client_msg_id`, if it does.
@@ -177,3 +238,6 @@ pub fn count_in_chat(conn: &mut DbConn, chat_id: ChatId) -> QueryResult<i64> {
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     messages::table.count().get_result(conn)
 }
+
+#[cfg(test)]
+mod tests;

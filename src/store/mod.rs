@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 
 pub use connection::{ConnectError, DbConn, DbConnectionManager, StoreTarget};
-use writer::{in_savepoint, Finish, Ran, StoreWriter, WriteJob};
+use writer::{in_savepoint, AppendJob, AppendThen, Finish, Job, Ran, StoreWriter};
 
 use crate::config::StoreSettings;
 use crate::pool::{BoundedPool, PoolError};
@@ -117,6 +117,31 @@ impl StoreError {
 
 /// Runs a write's work on the writer's connection: its outcome, and whether it broke the batch.
 type RunWrite<F, T, E> = fn(&mut DbConn, F) -> (Result<T, E>, bool);
+
+/// Where a write's answer goes.
+type Reply<T, E> = tokio::sync::oneshot::Sender<Result<T, E>>;
+
+/// Answers a write's caller once its batch's commit is known: `outcome` when it committed (after
+/// `on_commit`), the commit's error otherwise.
+fn answering<T, E, A>(outcome: Result<T, E>, on_commit: A, reply: Reply<T, E>) -> Finish
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    A: FnOnce(&T) + Send + 'static,
+{
+    Box::new(move |committed| {
+        let result = match (committed, outcome) {
+            (Ok(()), Ok(value)) => {
+                on_commit(&value);
+                Ok(value)
+            }
+            (Err(error), Ok(_)) => Err(E::from(error.for_each_caller())),
+            (_, Err(error)) => Err(error),
+        };
+        // The caller may have gone (client disconnected); its answer is then not needed.
+        let _ = reply.send(result);
+    })
+}
 
 /// Tells a write's refusal (decided before it wrote anything) from a failure inside the store
 /// (after which the batch's transaction cannot be trusted).
@@ -217,6 +242,41 @@ impl Store {
         .await
     }
 
+    /// Appends message `row` from `member` as [`messages::append`] would — stored under the
+    /// chat's next seq unless it is a repeat or the member may not write there — then runs
+    /// `work` with what it did, in the same transaction and without a savepoint (`work` must
+    /// refuse, if at all, before it writes). Appends waiting together are stored together: on
+    /// PostgreSQL in one round trip. `on_commit` runs as for [`Store::write_then`].
+    pub async fn append_then<T, E, F, A>(
+        &self,
+        member: crate::domain::Principal,
+        row: messages::MessageRow,
+        work: F,
+        on_commit: A,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + WriteError + Send + 'static,
+        F: FnOnce(&mut DbConn, messages::Appended, messages::MessageRow) -> Result<T, E> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
+        self.queue(|reply| {
+            let then: AppendThen = Box::new(move |appended| {
+                let (outcome, broke_batch) = match appended {
+                    Ok((conn, appended, row)) => {
+                        let outcome = work(conn, appended, row);
+                        let broke = outcome.as_ref().err().is_some_and(WriteError::is_store_failure);
+                        (outcome, broke)
+                    }
+                    Err(error) => (Err(E::from(error)), false),
+                };
+                Ran { finish: answering(outcome, on_commit, reply), broke_batch }
+            });
+            Job::Append(AppendJob { member, row, then })
+        })
+        .await
+    }
+
     /// Queues `work` for the writer, run by `run` (in a savepoint or not; true when it broke the
     /// batch), and waits for its answer.
     async fn submit<T, E, F, A>(&self, work: F, on_commit: A, run: RunWrite<F, T, E>) -> Result<T, E>
@@ -226,28 +286,26 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         A: FnOnce(&T) + Send + 'static,
     {
+        self.queue(|reply| {
+            Job::Write(Box::new(move |conn| {
+                let (outcome, broke_batch) = match conn {
+                    Ok(conn) => run(conn, work),
+                    Err(error) => (Err(E::from(error.for_each_caller())), false),
+                };
+                Ran { finish: answering(outcome, on_commit, reply), broke_batch }
+            }))
+        })
+        .await
+    }
+
+    /// Queues the job `job` makes around its reply channel, and waits for the answer.
+    async fn queue<T, E>(&self, job: impl FnOnce(Reply<T, E>) -> Job) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         let started = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let job: WriteJob = Box::new(move |conn| {
-            let (outcome, broke_batch) = match conn {
-                Ok(conn) => run(conn, work),
-                Err(error) => (Err(E::from(error.for_each_caller())), false),
-            };
-            let finish: Finish = Box::new(move |committed| {
-                let result = match (committed, outcome) {
-                    (Ok(()), Ok(value)) => {
-                        on_commit(&value);
-                        Ok(value)
-                    }
-                    (Err(error), Ok(_)) => Err(E::from(error.for_each_caller())),
-                    (_, Err(error)) => Err(error),
-                };
-                // The caller may have gone (client disconnected); its answer is then not needed.
-                let _ = reply.send(result);
-            });
-            Ran { finish, broke_batch }
-        });
-        self.writer.submit(job).map_err(|e| E::from(StoreError::from(e)))?;
+        self.writer.submit(job(reply)).map_err(|e| E::from(StoreError::from(e)))?;
         let result = answer.await.map_err(|_| E::from(StoreError::from(PoolError::Lost)))?;
         record_latency("write", started);
         result

@@ -14,6 +14,11 @@
 //! before it has written anything, and when it fails inside the store anyway it *breaks* the
 //! batch — the whole transaction rolls back and the other writes of the batch are answered
 //! `Busy`, which their callers retry.
+//!
+//! Messages — the hottest write — come as appends rather than as closures, so the appends that
+//! stand next to each other in a batch are stored together (`messages::append_all`): on
+//! PostgreSQL one statement, one round trip, for all of them, where one per message kept the
+//! writer waiting on the network for most of its time.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +29,45 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 
 use super::checkpoint::WalReset;
+use super::messages::{self, Appended, MessageRow};
 use super::{DbConn, DbConnectionManager, StoreError};
+use crate::domain::Principal;
 use crate::pool::PoolError;
+
+/// A write waiting for the writer.
+pub(super) enum Job {
+    /// Runs on its own in the batch's transaction.
+    Write(WriteJob),
+    /// A message to append; runs of them are stored together.
+    Append(AppendJob),
+}
+
+/// A message to store, and what to do once it is (or is not).
+pub(super) struct AppendJob {
+    /// Who sends it.
+    pub member: Principal,
+    /// The message; its `seq` is set when it is stored.
+    pub row: MessageRow,
+    /// Runs with what the append did.
+    pub then: AppendThen,
+}
+
+/// Runs inside the batch's transaction with what an append did, or with the error that kept
+/// it from being stored (the append failed in the store, or the batch could not begin); hands
+/// back what to do once the batch's commit is known.
+pub(super) type AppendThen =
+    Box<dyn FnOnce(Result<(&mut DbConn, Appended, MessageRow), StoreError>) -> Ran + Send + 'static>;
+
+impl Job {
+    /// Answers the job with `error`, without running it.
+    fn refuse(self, error: &StoreError) {
+        let ran = match self {
+            Job::Write(job) => job(Err(error)),
+            Job::Append(job) => (job.then)(Err(error.for_each_caller())),
+        };
+        (ran.finish)(Err(error));
+    }
+}
 
 /// Runs a write inside the batch's transaction and hands back what to do once the batch's
 /// commit is known. Given an error instead of a connection when the batch could not begin.
@@ -46,7 +88,7 @@ pub(super) type Finish = Box<dyn FnOnce(Result<(), &StoreError>) + Send + 'stati
 /// Handle to the writer thread; cloning shares it.
 #[derive(Clone)]
 pub(super) struct StoreWriter {
-    jobs: Sender<WriteJob>,
+    jobs: Sender<Job>,
     /// Transactions committed so far: with the writes count, how well writes are grouped.
     commits: Arc<AtomicU64>,
 }
@@ -61,7 +103,7 @@ impl StoreWriter {
         max_batch: usize,
         wal_reset: Option<WalReset>,
     ) -> std::io::Result<Self> {
-        let (jobs, receiver) = bounded::<WriteJob>(queue_len.max(1));
+        let (jobs, receiver) = bounded::<Job>(queue_len.max(1));
         let max_batch = max_batch.max(1);
         let commits = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&commits);
@@ -82,7 +124,7 @@ impl StoreWriter {
     }
 
     /// Queues a write; `Err(QueueFull)` at once when the writer is that far behind.
-    pub fn submit(&self, job: WriteJob) -> Result<(), PoolError> {
+    pub fn submit(&self, job: Job) -> Result<(), PoolError> {
         self.jobs.try_send(job).map_err(|error| match error {
             TrySendError::Full(_) => PoolError::QueueFull,
             TrySendError::Disconnected(_) => PoolError::Lost,
@@ -92,7 +134,7 @@ impl StoreWriter {
 
 fn run_batches(
     pool: &r2d2::Pool<DbConnectionManager>,
-    receiver: &Receiver<WriteJob>,
+    receiver: &Receiver<Job>,
     max_batch: usize,
     commits: &AtomicU64,
     wal_reset: Option<&WalReset>,
@@ -117,7 +159,7 @@ fn run_batches(
 /// when it committed.
 fn commit_batch(
     pool: &r2d2::Pool<DbConnectionManager>,
-    batch: &mut Vec<WriteJob>,
+    batch: &mut Vec<Job>,
     wal_reset: Option<&WalReset>,
 ) -> bool {
     let mut conn = match pool.get() {
@@ -128,20 +170,32 @@ fn commit_batch(
         return refuse_all(batch, &StoreError::from(error));
     }
     let mut finishes = Vec::with_capacity(batch.len());
-    let mut jobs = batch.drain(..);
+    let mut jobs = batch.drain(..).peekable();
     while let Some(job) = jobs.next() {
-        match catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *conn)))) {
-            Ok(Ran { finish, broke_batch: false }) => finishes.push(finish),
-            Ok(Ran { finish, broke_batch: true }) => {
-                // On PostgreSQL the transaction is aborted now; on SQLite the write may be half
-                // done. Every write of the batch is rolled back; the one that broke it reports
-                // its own error, the others `Busy`, and the rest are not run.
-                finishes.push(finish);
-                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn);
-                let busy = StoreError::Busy;
-                finishes.into_iter().for_each(|finish| finish(Err(&busy)));
-                jobs.for_each(|job| (job(Err(&busy)).finish)(Err(&busy)));
-                return false;
+        let ran = catch_unwind(AssertUnwindSafe(|| match job {
+            Job::Write(job) => vec![job(Ok(&mut *conn))],
+            Job::Append(first) => {
+                let mut run = vec![first];
+                while let Some(Job::Append(next)) = jobs.next_if(|job| matches!(job, Job::Append(_))) {
+                    run.push(next);
+                }
+                append_run(&mut conn, run)
+            }
+        }));
+        match ran {
+            Ok(ran) => {
+                let broke_batch = ran.iter().any(|ran| ran.broke_batch);
+                finishes.extend(ran.into_iter().map(|ran| ran.finish));
+                if broke_batch {
+                    // On PostgreSQL the transaction is aborted now; on SQLite the write may be
+                    // half done. Every write of the batch is rolled back; the one that broke it
+                    // reports its own error, the others `Busy`, and the rest are not run.
+                    let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn);
+                    let busy = StoreError::Busy;
+                    finishes.into_iter().for_each(|finish| finish(Err(&busy)));
+                    jobs.for_each(|job| job.refuse(&busy));
+                    return false;
+                }
             }
             Err(_) => {
                 // The panic left its savepoint open inside the batch's transaction; nothing of
@@ -151,7 +205,7 @@ fn commit_batch(
                 while <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn).is_ok() {}
                 let lost = StoreError::from(PoolError::Lost);
                 finishes.into_iter().for_each(|finish| finish(Err(&lost)));
-                jobs.for_each(|job| (job(Err(&lost)).finish)(Err(&lost)));
+                jobs.for_each(|job| job.refuse(&lost));
                 return false;
             }
         }
@@ -173,11 +227,37 @@ fn commit_batch(
     committed.is_ok()
 }
 
-fn refuse_all(batch: &mut Vec<WriteJob>, error: &StoreError) -> bool {
-    for job in batch.drain(..) {
-        (job(Err(error)).finish)(Err(error));
-    }
+fn refuse_all(batch: &mut Vec<Job>, error: &StoreError) -> bool {
+    batch.drain(..).for_each(|job| job.refuse(error));
     false
+}
+
+/// Stores a run of appends together and runs what each wanted done next. When storing fails,
+/// every append of the run breaks the batch: a lone one reports the store's error, several
+/// report `Busy` (their callers retry each on its own terms).
+fn append_run(conn: &mut DbConn, run: Vec<AppendJob>) -> Vec<Ran> {
+    let (mut sends, thens): (Vec<_>, Vec<_>) =
+        run.into_iter().map(|job| ((job.member, job.row), job.then)).unzip();
+    match messages::append_all(conn, &mut sends) {
+        Ok(appended) => sends
+            .into_iter()
+            .zip(appended)
+            .zip(thens)
+            .map(|(((_, row), appended), then)| then(Ok((&mut *conn, appended, row))))
+            .collect(),
+        Err(error) => {
+            let error = StoreError::from(error);
+            if thens.len() > 1 {
+                log::warn!("storing {} messages together failed: {error}", thens.len());
+            }
+            let mut own = (thens.len() == 1).then_some(error);
+            let broken = |then: AppendThen| {
+                let error = own.take().unwrap_or(StoreError::Busy);
+                Ran { broke_batch: true, ..then(Err(error)) }
+            };
+            thens.into_iter().map(broken).collect()
+        }
+    }
 }
 
 /// Opens the batch's transaction. On SQLite `BEGIN IMMEDIATE` takes the write lock at once: a

@@ -1,0 +1,171 @@
+//! `append_all` does for a run of sends what `append` does for each: on SQLite one by one, on
+//! PostgreSQL (when `SWITCHBOARD_TEST_POSTGRES_URL` is set) in one statement.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::{append_all, Appended, MessageRow};
+use crate::config::StoreSettings;
+use crate::domain::{AgentId, ChatId, ChatStatus, Principal, Role, VisitorId};
+use crate::store::agents::{self, NewAgent};
+use crate::store::chats::{self, ChatRow};
+use crate::store::visitors::{self, VisitorRow};
+use crate::store::{DbConn, Store, StoreError};
+
+const NOW: i64 = 1_700_000_000_000;
+
+/// Two chats served by one agent, and a closed one.
+struct Scene {
+    agent: Principal,
+    visitor: Principal,
+    other_visitor: Principal,
+    chat: ChatId,
+    other_chat: ChatId,
+    closed_chat: ChatId,
+}
+
+fn set_the_scene(conn: &mut DbConn) -> Result<Scene, StoreError> {
+    let agent = AgentId(Uuid::new_v4());
+    let new_agent = NewAgent {
+        id: agent,
+        employee_id: "a1",
+        name: "Ann",
+        password_hash: "x",
+        role: "agent",
+        max_chats: 5,
+        created_at: NOW,
+    };
+    agents::insert(conn, &new_agent)?;
+    let mut chat_of = |status: ChatStatus| -> Result<(VisitorId, ChatId), StoreError> {
+        let visitor = VisitorId(Uuid::new_v4());
+        visitors::insert(conn, &VisitorRow { id: visitor, name: "Guest".into(), created_at: NOW })?;
+        let chat = ChatRow { agent_id: Some(agent), status, ..ChatRow::queued(visitor, NOW) };
+        chats::insert(conn, &chat)?;
+        Ok((visitor, chat.id))
+    };
+    let (visitor, chat) = chat_of(ChatStatus::Open)?;
+    let (other_visitor, other_chat) = chat_of(ChatStatus::Open)?;
+    let (_, closed_chat) = chat_of(ChatStatus::Closed)?;
+    Ok(Scene {
+        agent: Principal::Agent(agent, Role::Agent),
+        visitor: Principal::Visitor(visitor),
+        other_visitor: Principal::Visitor(other_visitor),
+        chat,
+        other_chat,
+        closed_chat,
+    })
+}
+
+fn send(member: Principal, chat_id: ChatId, client_msg_id: &str) -> (Principal, MessageRow) {
+    let row = MessageRow {
+        chat_id,
+        seq: 0,
+        kind: "message".into(),
+        client_msg_id: Some(client_msg_id.into()),
+        payload: format!("{{\"text\":\"{client_msg_id}\"}}"),
+        created_at: NOW + 1,
+    };
+    (member, row)
+}
+
+/// What each send came to: the seq it was stored under, the seq of the message it repeats, or
+/// refused.
+fn outcomes(appended: &[Appended]) -> Vec<String> {
+    appended
+        .iter()
+        .map(|appended| match appended {
+            Appended::Stored(chat) => format!("stored {}", chat.last_seq),
+            Appended::Duplicate(seq) => format!("repeat of {seq}"),
+            Appended::Refused => "refused".to_string(),
+        })
+        .collect()
+}
+
+fn check(store: &Store) {
+    store
+        .run_blocking(|conn| {
+            let scene = set_the_scene(conn)?;
+            let (first, second) = conn.transaction::<_, StoreError, _>(|conn| {
+                let mut first = vec![send(scene.visitor, scene.chat, "m1")];
+                let first = append_all(conn, &mut first)?;
+                let mut second = vec![
+                    send(scene.visitor, scene.chat, "m2"),
+                    send(scene.other_visitor, scene.other_chat, "m1"),
+                    send(scene.agent, scene.chat, "m3"),
+                    send(scene.visitor, scene.chat, "m1"),
+                    send(scene.visitor, scene.chat, "m4"),
+                    send(scene.visitor, scene.chat, "m4"),
+                    send(scene.other_visitor, scene.chat, "m5"),
+                    send(scene.visitor, scene.closed_chat, "m6"),
+                    send(scene.agent, scene.other_chat, "m7"),
+                ];
+                let appended = append_all(conn, &mut second)?;
+                let seqs: Vec<i64> = second.iter().map(|(_, row)| row.seq).collect();
+                Ok((outcomes(&first), (outcomes(&appended), seqs)))
+            })?;
+            assert_eq!(first, ["stored 1"]);
+            let (second, seqs) = second;
+            assert_eq!(
+                second,
+                [
+                    "stored 2",
+                    "stored 1",
+                    "stored 3",
+                    "repeat of 1",
+                    "stored 4",
+                    "repeat of 4",
+                    "refused",
+                    "refused",
+                    "stored 2",
+                ],
+                "each send as `append` alone would have done it, in the batch's order"
+            );
+            assert_eq!(seqs, [2, 1, 3, 0, 4, 0, 0, 0, 2], "the rows stored say their seq");
+            let chat = chats::find(conn, scene.chat)?.ok_or(StoreError::Corrupt("the chat".into()))?;
+            assert_eq!(chat.last_seq, 4, "the chat's last seq moved past every message stored");
+            assert_eq!(chat.last_activity_at, NOW + 1);
+            assert_eq!(super::count_in_chat(conn, scene.chat)?, 4);
+            assert_eq!(super::count_in_chat(conn, scene.other_chat)?, 2);
+            assert_eq!(super::count_in_chat(conn, scene.closed_chat)?, 0);
+            let stored: Vec<(i64, Option<String>)> = super::after(conn, scene.chat, 0, 10)?
+                .into_iter()
+                .map(|row| (row.seq, row.client_msg_id))
+                .collect();
+            let expected = [(1, "m1"), (2, "m2"), (3, "m3"), (4, "m4")];
+            let expected: Vec<(i64, Option<String>)> =
+                expected.iter().map(|(seq, id)| (*seq, Some(id.to_string()))).collect();
+            assert_eq!(stored, expected);
+            Ok::<_, StoreError>(())
+        })
+        .expect("the sends run");
+}
+
+#[test]
+fn a_run_of_sends_on_sqlite_comes_to_what_each_would_alone() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", folder.path().join("append.db").display());
+    check(&Store::open(&StoreSettings { url, ..StoreSettings::default() }).expect("store opens"));
+}
+
+#[test]
+fn a_run_of_sends_on_postgresql_comes_to_what_each_would_alone() {
+    let Ok(server) = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: a_run_of_sends_on_postgresql_comes_to_what_each_would_alone (set SWITCHBOARD_TEST_POSTGRES_URL to run it)");
+        return;
+    };
+    let name = format!("sb_unit_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&server).expect("connect to the test PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+    let (address, options) = server.split_once('?').unwrap_or((server.as_str(), ""));
+    let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
+    let separator = if options.is_empty() { "" } else { "?" };
+    let url = format!("{base}/{name}{separator}{options}");
+    let outcome = std::panic::catch_unwind(|| {
+        let store = Store::open(&StoreSettings { url, ..StoreSettings::default() }).expect("store opens");
+        check(&store);
+    });
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
