@@ -1,4 +1,4 @@
-use super::InvalidInput;
+use super::{digest64, InvalidInput};
 
 /// Longest client-made id accepted.
 const MAX_LEN: usize = 64;
@@ -38,8 +38,9 @@ impl ClientMsgId {
 
 /// A browser tab's own id: a newer poll of the same tab supersedes the held one.
 ///
-/// Kept as a 64-bit digest of the text: tabs are only ever compared with the same
-/// participant's other tabs, and a held poll then carries no string of its own.
+/// Kept as a 64-bit digest of the text ([`digest64`], the same on every node): tabs are only
+/// ever compared with the same participant's other tabs, and a held poll then carries no
+/// string of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TabId(u64);
 
@@ -49,12 +50,13 @@ impl TabId {
     pub fn parse(text: Option<&str>) -> Result<Option<Self>, InvalidInput> {
         match text {
             None | Some("") => Ok(None),
-            Some(text) => parse_token(text, "tab").map(|tab| {
-                let mut digest = std::hash::DefaultHasher::new();
-                std::hash::Hash::hash(&tab, &mut digest);
-                Some(Self(std::hash::Hasher::finish(&digest)))
-            }),
+            Some(text) => parse_token(text, "tab").map(|tab| Some(Self(digest64(&[tab.as_bytes()])))),
         }
+    }
+
+    /// The digest the tab is kept as.
+    pub fn digest(self) -> u64 {
+        self.0
     }
 }
 

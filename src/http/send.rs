@@ -27,8 +27,7 @@ async fn send(
     let tab = TabId::parse(fields.text("tab")?)?;
     guard.check_send(&principal, client_ip(&request))?;
     // The sending tab's own held poll is not woken by this message (it comes with its next answer).
-    let _quiet = tab.map(|tab| services.relay.expect_own_send(chat_id, &client_msg_id, &principal, tab));
-    let outcome = services.send_message(&principal, chat_id, client_msg_id, text).await?;
+    let outcome = services.send_message(&principal, chat_id, client_msg_id, text, tab).await?;
     Ok(HttpResponse::Ok().json(json!({
         "chat_id": chat_id,
         "seq": outcome.seq,

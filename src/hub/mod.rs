@@ -23,7 +23,7 @@ pub use event_ring::{BelowHorizon, EventRing};
 pub use notice::Notice;
 use participant::Participant;
 pub use poll_guard::PollGuard;
-pub use quiet::{OwnSendGuard, QuietMark};
+pub use quiet::{quiet_event, QuietMark};
 
 use crate::domain::{ChatId, ChatStatus, Cursor, Event, EventRecord, Principal, PrincipalKind, TabId};
 
@@ -118,8 +118,6 @@ pub struct Hub {
     /// Bumped each time memory is forgotten because the broker may have missed something (see
     /// [`Hub::forget_all`]); a store read taken before a bump must not be put into memory.
     memory_epoch: AtomicU64,
-    /// Sends in flight from a tab that its message must not wake (see `hub::quiet`).
-    own_sends: quiet::OwnSends,
 }
 
 impl Hub {
@@ -136,7 +134,6 @@ impl Hub {
             notice_clock: AtomicI64::new(0),
             memory_epoch: AtomicU64::new(0),
             recent_broadcasts: std::sync::Mutex::default(),
-            own_sends: quiet::OwnSends::default(),
         })
     }
 
@@ -221,6 +218,9 @@ impl Hub {
     /// Must be called after the store transaction committed. `quiet`: the event of this seq does
     /// not wake the tab with this mark (see `hub::quiet`).
     pub fn publish(&self, meta: &ChatMeta, events: &[Event], quiet: Option<(i64, QuietMark)>) {
+        // Quiet only when the publish is that one event alone (see `quiet_event`).
+        let quiet =
+            quiet.filter(|(seq, _)| matches!(events, [event] if event.seq == *seq)).map(|(_, mark)| mark);
         let members = {
             let capacity = self.settings.ring_capacity;
             let mut chat = self.chats.entry(meta.chat_id).or_insert_with(|| {
@@ -229,14 +229,12 @@ impl Hub {
                 LiveChat::new(ChatMeta { last_seq: first, ..meta.clone() }, capacity)
             });
             for event in events {
-                let mark = quiet.filter(|(seq, _)| *seq == event.seq).map(|(_, mark)| mark);
-                chat.apply(meta, Arc::new(EventRecord::from(event)), mark);
+                chat.apply(meta, Arc::new(EventRecord::from(event)), quiet);
             }
             // The members as of the chat's newest event, not as of this (maybe stale) publish.
             (chat.meta().visitor, chat.meta().agent)
         };
         // A publish that is only the quiet message may leave its sender's one poll asleep.
-        let quiet = quiet.filter(|(seq, _)| events.len() == 1 && events[0].seq == *seq).map(|(_, mark)| mark);
         self.touch_member(PrincipalKind::Visitor, members.0 .0, meta.chat_id, quiet);
         if let Some(agent) = members.1 {
             self.touch_member(PrincipalKind::Agent, agent.0, meta.chat_id, quiet);

@@ -253,7 +253,7 @@ impl Services {
                     // the poll that follows is already refused.
                     list.add(*entry);
                     for (meta, events) in published {
-                        relay.publish(meta, events);
+                        relay.publish(meta, events, None);
                     }
                 },
             )

@@ -6,8 +6,9 @@ use super::chats::chat_of;
 use super::error::is_unique_violation;
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, ChatId, ClientMsgId, Event, EventPayload, MessageBody, Principal, PrincipalKind, Sender,
+    now_ms, ChatId, ClientMsgId, Event, EventPayload, MessageBody, Principal, PrincipalKind, Sender, TabId,
 };
+use crate::hub::QuietMark;
 use crate::store::messages::{self, Appended, MessageRow};
 use crate::store::StoreError;
 
@@ -25,15 +26,18 @@ pub struct SendOutcome {
 }
 
 impl Services {
-    /// Stores a message from `principal` in `chat_id` and delivers it.
+    /// Stores a message from `principal` in `chat_id` and delivers it — to every poll but the
+    /// one `tab` holds, if the sender named its tab (`hub::quiet`).
     pub async fn send_message(
         &self,
         principal: &Principal,
         chat_id: ChatId,
         client_msg_id: ClientMsgId,
         body: MessageBody,
+        tab: Option<TabId>,
     ) -> Result<SendOutcome, ServiceError> {
         let principal = *principal;
+        let quiet = tab.map(|tab| QuietMark::of(principal.uuid(), tab));
         let sender_name = self.sender_name(principal).await?;
         let from = match principal.kind() {
             PrincipalKind::Visitor => Sender::Visitor,
@@ -58,7 +62,7 @@ impl Services {
             let row = MessageRow::from_event(&event)?;
             // Without a savepoint: every refusal below comes before anything is written.
             let outcome = self
-                .append_message(principal, row, move |conn, appended, row| match appended {
+                .append_message(principal, row, quiet, move |conn, appended, row| match appended {
                     Appended::Stored(chat) => {
                         let event = Event { seq: row.seq, ..event };
                         let outcome = SendOutcome { seq: event.seq, duplicate: false };

@@ -45,7 +45,7 @@ use token_cache::TokenCache;
 use crate::broker::Broker;
 use crate::config::Settings;
 use crate::domain::{AgentId, AllowedOrigins, Event, Principal, Role};
-use crate::hub::{ChatMeta, Hub};
+use crate::hub::{ChatMeta, Hub, QuietMark};
 use crate::pool::BoundedPool;
 use crate::store::chats::ChatRow;
 use crate::store::messages::{Appended, MessageRow};
@@ -143,11 +143,12 @@ impl Services {
     /// Appends message `row` from `member` (see [`Store::append_then`]: appends waiting
     /// together are stored together), then runs `work` with what the append did, in the same
     /// transaction and without a savepoint, and publishes what `work` hands over as
-    /// [`Services::write_chat`] does.
+    /// [`Services::write_chat`] does — without waking the tab `quiet` marks (`hub::quiet`).
     pub(crate) async fn append_message<T, F>(
         &self,
         member: Principal,
         row: MessageRow,
+        quiet: Option<QuietMark>,
         work: F,
     ) -> Result<T, ServiceError>
     where
@@ -157,7 +158,7 @@ impl Services {
             + 'static,
     {
         let work = move |conn: &mut DbConn, appended, row| work(conn, appended, row).map(for_the_hub);
-        let (value, _) = self.store.append_then(member, row, work, self.publisher(|_, _| {})).await?;
+        let (value, _) = self.store.append_then(member, row, work, self.publisher(quiet, |_, _| {})).await?;
         Ok(value)
     }
 
@@ -176,18 +177,22 @@ impl Services {
         F: FnOnce(&mut DbConn) -> Result<(T, Vec<Stored>), ServiceError> + Send + 'static,
         A: FnOnce(&Relay, &T) + Send + 'static,
     {
-        (move |conn: &mut DbConn| work(conn).map(for_the_hub), self.publisher(after))
+        (move |conn: &mut DbConn| work(conn).map(for_the_hub), self.publisher(None, after))
     }
 
     /// Publishes what a write handed over once it is committed, then runs `after`.
-    fn publisher<T, A>(&self, after: A) -> impl FnOnce(&(T, Published)) + Send + 'static
+    fn publisher<T, A>(
+        &self,
+        quiet: Option<QuietMark>,
+        after: A,
+    ) -> impl FnOnce(&(T, Published)) + Send + 'static
     where
         A: FnOnce(&Relay, &T) + Send + 'static,
     {
         let relay = self.relay.clone();
         move |(value, published): &(T, Published)| {
             for (meta, events) in published {
-                relay.publish(meta, events);
+                relay.publish(meta, events, quiet);
             }
             after(&relay, value);
         }

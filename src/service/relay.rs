@@ -7,9 +7,9 @@
 //! - Notices (typing, read markers, announcements, a transfer told to the former agent) take
 //!   their id from the broker with Redis, so every node gives the same notice the same id and
 //!   a poll that moves between nodes sees it once; with `memory` this node numbers them.
-//! - A message sent with a `tab` does not wake that tab's own held poll (`hub::quiet`): the send
-//!   registers here first ([`Relay::expect_own_send`]), and the publish carries the message's
-//!   quiet mark to this node's hub and to the others.
+//! - A message sent with a `tab` does not wake that tab's own held poll (`hub::quiet`): the
+//!   send's write publishes the message with the tab's quiet mark, to this node's hub and to
+//!   the others.
 //! - A revoked token (logout) or every token of an agent (disabled, password reset) leaves the
 //!   token cache of every node at once, not only after the agent recheck.
 
@@ -20,10 +20,8 @@ use uuid::Uuid;
 
 use super::token_cache::{TokenCache, TokenDigest};
 use crate::broker::{Broker, Inbound, InboundHandler};
-use crate::domain::{
-    AgentId, ChatId, ChatStatus, ClientMsgId, Event, Principal, PrincipalKind, TabId, VisitorId,
-};
-use crate::hub::{ChatMeta, Hub, OwnSendGuard, QuietMark};
+use crate::domain::{AgentId, ChatId, ChatStatus, Event, PrincipalKind, VisitorId};
+use crate::hub::{quiet_event, ChatMeta, Hub, QuietMark};
 
 /// This node's hub and its broker: what the writer thread and the services publish through.
 #[derive(Clone)]
@@ -123,25 +121,14 @@ impl Relay {
         &self.broker
     }
 
-    /// Publishes events just committed in one chat, here and on every other node.
-    pub fn publish(&self, meta: &ChatMeta, events: &[Event]) {
-        let quiet = self.hub.own_send_mark(meta.chat_id, events);
+    /// Publishes events just committed in one chat, here and on every other node; `quiet`:
+    /// the tab whose own send these events are, which they must not wake (see `hub::quiet`).
+    pub fn publish(&self, meta: &ChatMeta, events: &[Event], quiet: Option<QuietMark>) {
+        let quiet = quiet_event(events, quiet);
         self.hub.publish(meta, events, quiet);
         if self.broker.is_shared() {
             self.send(&Wire::Chat { chat: meta.into(), events: events.to_vec(), quiet }, false);
         }
-    }
-
-    /// Registers a send about to be stored from `sender`'s tab `tab`: its message will not
-    /// wake that tab's held poll, here or on another node. Keep the guard until the send ends.
-    pub fn expect_own_send(
-        &self,
-        chat_id: ChatId,
-        client_msg_id: &ClientMsgId,
-        sender: &Principal,
-        tab: TabId,
-    ) -> OwnSendGuard {
-        self.hub.expect_own_send(chat_id, client_msg_id.as_str(), sender.uuid(), tab)
     }
 
     /// Gives a notice to a participant wherever it polls.
@@ -218,7 +205,7 @@ pub fn inbound_handler(hub: Arc<Hub>, tokens: Arc<TokenCache>) -> InboundHandler
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CloseReason, EventPayload};
+    use crate::domain::{CloseReason, EventPayload, TabId};
 
     #[test]
     fn a_chat_message_round_trips_through_the_wire_form() {
