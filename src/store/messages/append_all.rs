@@ -33,7 +33,9 @@ pub(super) struct AppendAll<'a> {
 pub(super) type StoredAt = (i64, ChatRow);
 
 /// Before the arrays.
-const HEAD: &str = "WITH input AS (SELECT * FROM unnest(";
+const HEAD: &str =
+    "WITH input AS (SELECT *, row_number() OVER (PARTITION BY chat_id, client_msg_id ORDER BY ord) AS nth \
+     FROM unnest(";
 
 /// After the arrays: lock, number, bump, store, answer.
 const TAIL: &str = ") WITH ORDINALITY AS t(chat_id, member, by_visitor, kind, client_msg_id, payload, at, ord)), \
@@ -45,7 +47,7 @@ const TAIL: &str = ") WITH ORDINALITY AS t(chat_id, member, by_visitor, kind, cl
      WHERE l.status <> 'closed' \
      AND i.member = CASE WHEN i.by_visitor THEN l.visitor_id ELSE l.agent_id END \
      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = i.chat_id AND m.client_msg_id = i.client_msg_id) \
-     AND NOT EXISTS (SELECT 1 FROM input e WHERE e.chat_id = i.chat_id AND e.client_msg_id = i.client_msg_id AND e.ord < i.ord)), \
+     AND i.nth = 1), \
      bumped AS (UPDATE chats SET last_seq = f.seq, last_activity_at = f.at \
      FROM (SELECT DISTINCT ON (chat_id) chat_id, seq, at FROM fresh ORDER BY chat_id, seq DESC) f \
      WHERE chats.id = f.chat_id), \
