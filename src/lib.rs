@@ -17,7 +17,9 @@
 //!   `AgentStatus` (`store::values` maps them to their text columns, on both backends); reads
 //!   on dedicated store threads, every write on the one writer thread that commits waiting
 //!   writes together (group commit; one by one when several nodes share PostgreSQL), each in
-//!   a savepoint except the hot ones that refuse before they write (a message); SQLite's WAL
+//!   a savepoint except the hot ones that refuse before they write (a message; the messages
+//!   next to each other in a batch are stored by one statement on PostgreSQL,
+//!   `store::messages::append_all`); SQLite's WAL
 //!   checkpoints on a thread of their own, which asks the writer to start the WAL over once it
 //!   is large (`store::checkpoint`); `store::backup` copies a running SQLite store
 //!   (`switchboard backup`).
