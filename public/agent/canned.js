@@ -4,9 +4,10 @@
 // Tab in a reply expands it, the agent's own winning over a team one with the same shortcut.
 //
 // The console used to keep the replies in this browser's localStorage (LEGACY_KEY). At the
-// first sign-in that finds them they go to the server as the agent's own
-// (POST /api/canned/import, which skips texts the agent has already, so a second tab or a
-// retry adds nothing), and only then is the key removed.
+// first sign-in that finds them they go to the server as the agent's own, one request each
+// (POST /api/canned/import, which adds nothing for a text the agent has already, so a second
+// tab or a retry after a failure adds nothing twice), and only once all are in is the key
+// removed.
 
 import { api } from './api.js';
 import { Refresher } from './sidebar.js';
@@ -85,7 +86,10 @@ export class CannedEditor {
     if (legacy === null) return;
     const texts = Array.isArray(legacy) ? legacy.filter((item) => typeof item === 'string') : [];
     try {
-      if (texts.length) await api('POST', '/api/canned/import', { replies: texts });
+      // One at a time, oldest first; each is skipped by the server if the agent has it already.
+      for (const text of texts.filter((item) => item.trim())) {
+        await api('POST', '/api/canned/import', { body: text });
+      }
       store.remove(LEGACY_KEY);
     } catch (error) {
       // Kept for the next sign-in: nothing the agent had is lost.

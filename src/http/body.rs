@@ -100,18 +100,6 @@ impl Fields {
         }
     }
 
-    /// A JSON array of strings; `None` when absent or null. A form cannot send one.
-    pub fn text_list(&self, field: &'static str) -> Result<Option<Vec<&str>>, ApiError> {
-        let invalid = || ApiError::from(InvalidInput::new(field, "must be a JSON array of strings"));
-        match self.values.get(field) {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::Array(items)) => {
-                items.iter().map(|item| item.as_str().ok_or_else(invalid)).collect::<Result<_, _>>().map(Some)
-            }
-            Some(_) => Err(invalid()),
-        }
-    }
-
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())

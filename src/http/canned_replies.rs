@@ -1,6 +1,6 @@
 //! Canned replies: `GET /api/canned` (the team's and the caller's own), `POST /api/canned`
 //! (create), `POST /api/canned/{canned_id}` (edit), `POST /api/canned/{canned_id}/delete` and
-//! `POST /api/canned/import` (a console's replies from its browser). Agents only; see
+//! `POST /api/canned/import` (a reply a console kept in its browser). Agents only; see
 //! `service::canned_replies`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{auth, body};
 use crate::domain::{CannedScope, InvalidInput, MessageBody, Shortcut};
 use crate::http::error::ApiError;
-use crate::service::canned_replies::{CannedChange, MAX_PER_SCOPE};
+use crate::service::canned_replies::CannedChange;
 use crate::service::{require_agent, Services};
 
 routes! {
@@ -93,19 +93,8 @@ async fn import(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (principal, fields) = agent_fields(&services, &request, payload).await?;
-    let texts = fields.text_list("replies")?.ok_or_else(|| InvalidInput::new("replies", "is required"))?;
-    if texts.len() > usize::try_from(MAX_PER_SCOPE).unwrap_or(usize::MAX) {
-        return Err(InvalidInput::new("replies", format!("must hold at most {MAX_PER_SCOPE} replies")).into());
-    }
-    let bodies = texts
-        .into_iter()
-        .filter(|text| !text.trim().is_empty())
-        .map(|text| {
-            MessageBody::parse(text, services.settings.chat.max_message_chars).map_err(|e| {
-                ApiError::from(InvalidInput::new("replies", format!("each reply's {}", e.reason)))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let imported = services.import_canned_replies(&principal, bodies).await?;
-    Ok(HttpResponse::Ok().json(imported))
+    let text = reply_body(&services, fields.required_text("body")?)?;
+    let (reply, created) = services.import_canned_reply(&principal, text).await?;
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.json(json!({ "canned": reply, "imported": created })))
 }

@@ -8,8 +8,8 @@
 //! - a shortcut is unique among the team's and among each agent's own; an agent's own reply
 //!   may share a team reply's shortcut, and then the agent's own wins when it types it;
 //! - at most [`MAX_PER_SCOPE`] replies in the team's scope and in each agent's;
-//! - an import (the replies a console kept in its browser) adds an agent's own replies with
-//!   shortcuts made from their text, and skips those the agent has already (same text), so
+//! - an import (a reply a console kept in its browser) adds an agent's own reply with a
+//!   shortcut made from its text, unless the agent has one with the same text already, so
 //!   sending it again adds nothing.
 
 use serde::Serialize;
@@ -50,15 +50,6 @@ pub struct CannedChange {
     pub shortcut: Option<Shortcut>,
     /// A new text.
     pub body: Option<MessageBody>,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Imported {
-    /// The replies it added.
-    pub imported: Vec<CannedReplyView>,
-    /// How many it skipped because the agent has one with the same text already.
-    pub skipped: usize,
 }
 
 fn view(row: CannedReplyRow, viewer: (AgentId, bool)) -> CannedReplyView {
@@ -106,9 +97,9 @@ fn editable(conn: &mut DbConn, id: &str, viewer: (AgentId, bool)) -> Result<Cann
     }
 }
 
-fn refuse_when_full(conn: &mut DbConn, owner: Option<AgentId>, adding: usize) -> Result<(), ServiceError> {
+fn refuse_when_full(conn: &mut DbConn, owner: Option<AgentId>, adding: i64) -> Result<(), ServiceError> {
     let held = canned_replies::count_of_scope(conn, owner)?;
-    if held.saturating_add(i64::try_from(adding).unwrap_or(i64::MAX)) > MAX_PER_SCOPE {
+    if held.saturating_add(adding) > MAX_PER_SCOPE {
         return Err(ServiceError::TooManyCannedReplies);
     }
     Ok(())
@@ -223,53 +214,44 @@ impl Services {
             .await
     }
 
-    /// Adds `bodies` to the caller's own replies (see the module doc), all or none.
-    pub async fn import_canned_replies(
+    /// Adds `body` to the caller's own replies (see the module doc); the reply, and whether it
+    /// is new (false: the caller had this text already, and nothing changed).
+    pub async fn import_canned_reply(
         &self,
         principal: &Principal,
-        bodies: Vec<MessageBody>,
-    ) -> Result<Imported, ServiceError> {
+        body: MessageBody,
+    ) -> Result<(CannedReplyView, bool), ServiceError> {
         let viewer = viewer_of(principal)?;
-        let (rows, skipped) = self
+        let (row, created) = self
             .store
             .write(move |conn| {
                 let owner = Some(viewer.0);
                 let held = canned_replies::of_scope(conn, owner)?;
-                let mut texts: std::collections::HashSet<String> =
-                    held.iter().map(|r| r.body.clone()).collect();
-                let mut shortcuts: std::collections::HashSet<String> =
-                    held.into_iter().map(|r| r.shortcut).collect();
-                let mut rows = Vec::new();
-                let mut skipped = 0;
+                if let Some(same) = held.iter().find(|row| row.body == body.as_str()) {
+                    return Ok((same.clone(), false));
+                }
+                refuse_when_full(conn, owner, 1)?;
+                let base = Shortcut::from_text(body.as_str());
+                let free = |shortcut: &Shortcut| !held.iter().any(|row| row.shortcut == shortcut.as_str());
+                // The numbered ones never run out: `find` returns.
+                let shortcut = std::iter::once(base.clone())
+                    .chain((2..).map(|n| base.numbered(n)))
+                    .find(free)
+                    .unwrap_or(base);
                 let now = now_ms();
-                for body in bodies {
-                    if !texts.insert(body.as_str().to_string()) {
-                        skipped += 1;
-                        continue;
-                    }
-                    let base = Shortcut::from_text(body.as_str());
-                    let shortcut = std::iter::once(base.clone())
-                        .chain((2..).map(|n| base.numbered(n)))
-                        .find(|s| !shortcuts.contains(s.as_str()))
-                        .unwrap_or(base); // the chain is endless: `find` returns
-                    shortcuts.insert(shortcut.as_str().to_string());
-                    rows.push(CannedReplyRow {
-                        id: Uuid::new_v4().to_string(),
-                        owner_id: owner,
-                        shortcut: shortcut.as_str().to_string(),
-                        body: body.as_str().to_string(),
-                        created_by: viewer.0,
-                        created_at: now,
-                        updated_at: now,
-                    });
-                }
-                refuse_when_full(conn, owner, rows.len())?;
-                for row in &rows {
-                    insert(conn, row)?;
-                }
-                Ok::<_, ServiceError>((rows, skipped))
+                let row = CannedReplyRow {
+                    id: Uuid::new_v4().to_string(),
+                    owner_id: owner,
+                    shortcut: shortcut.as_str().to_string(),
+                    body: body.as_str().to_string(),
+                    created_by: viewer.0,
+                    created_at: now,
+                    updated_at: now,
+                };
+                insert(conn, &row)?;
+                Ok::<_, ServiceError>((row, true))
             })
             .await?;
-        Ok(Imported { imported: rows.into_iter().map(|row| view(row, viewer)).collect(), skipped })
+        Ok((view(row, viewer), created))
     }
 }

@@ -306,8 +306,8 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
     ),
     (
         "POST /api/canned/import",
-        |_, _| (Method::POST, "/api/canned/import".into(), json!({"replies": ["Thanks!"]})),
-        [401, 403, 403, 200, 200, 200],
+        |_, _| (Method::POST, "/api/canned/import".into(), json!({"body": "Thanks!"})),
+        [401, 403, 403, 201, 201, 201],
     ),
     // A team reply: admins change it. An agent's own: that agent; nobody else even finds it.
     (

@@ -34,7 +34,7 @@ test('the console imports, lists, inserts, expands and edits canned replies kept
     // What this browser kept before the server did.
     const page = await w.open();
     await page.goto(w.server.url('/agent/'));
-    await page.evaluate(([key]) => localStorage.setItem(key, JSON.stringify(['Old reply, kept in this browser'])), [LEGACY_KEY]);
+    await page.evaluate(([key]) => localStorage.setItem(key, JSON.stringify(['Old reply, kept in this browser', ' ', 'See you soon'])), [LEGACY_KEY]);
     await loginConsole(page, w.server, 'E1');
     const agent = await tokenOf(w.server, 'E1');
 
@@ -42,7 +42,7 @@ test('the console imports, lists, inserts, expands and edits canned replies kept
     assert.strictEqual(await page.evaluate(([key]) => localStorage.getItem(key), [LEGACY_KEY]), null, 'the old key is cleared');
     assert.deepStrictEqual(await listed(w.server, agent.token), [
       'team/hello=Hello from the team.', 'team/refund=Your refund is on its way.',
-      'personal/old-reply=Old reply, kept in this browser',
+      'personal/old-reply=Old reply, kept in this browser', 'personal/see-you=See you soon',
     ]);
     assert.strictEqual(await item(page, 'team', 'refund').locator(hook('canned-scope')).textContent(), 'Team');
     assert.strictEqual(await item(page, 'personal', 'old-reply').locator(hook('canned-scope')).textContent(), 'Mine');
@@ -89,7 +89,8 @@ test('the console imports, lists, inserts, expands and edits canned replies kept
     await item(page, 'personal', 'hello').locator(hook('canned-remove')).click();
     await item(page, 'personal', 'hello').waitFor({ state: 'detached' });
     assert.deepStrictEqual(await listed(w.server, agent.token), [
-      'team/hello=Hello from the team.', 'team/refund=Your refund is on its way.', 'personal/thanks=Thanks for waiting.',
+      'team/hello=Hello from the team.', 'team/refund=Your refund is on its way.',
+      'personal/see-you=See you soon', 'personal/thanks=Thanks for waiting.',
     ]);
     // Without its own /hello the team's expands.
     await input.fill('/hello');
@@ -99,7 +100,7 @@ test('the console imports, lists, inserts, expands and edits canned replies kept
     // A reload imports nothing more.
     await page.reload();
     await item(page, 'personal', 'thanks').waitFor();
-    assert.strictEqual((await listed(w.server, agent.token)).length, 3);
+    assert.strictEqual((await listed(w.server, agent.token)).length, 4);
     assert.deepStrictEqual(w.errors, []);
   } finally {
     await w.close();
