@@ -124,7 +124,10 @@ export class CannedEditor {
       : null;
     return h(
       'li',
-      { class: 'canned-item', sb: 'canned-item', data: { cannedId: reply.canned_id, scope: reply.scope } },
+      {
+        class: 'canned-item', sb: 'canned-item',
+        data: { cannedId: reply.canned_id, scope: reply.scope, shortcut: reply.shortcut },
+      },
       h('span', { class: `pill canned-scope ${mine ? 'mine' : 'team'}`, sb: 'canned-scope', text: mine ? 'Mine' : 'Team' }),
       h('span', { class: 'canned-text' },
         h('strong', { class: 'canned-shortcut', sb: 'canned-shortcut', text: `/${reply.shortcut}` }),
