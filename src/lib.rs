@@ -8,8 +8,8 @@
 //! Dependencies point one way: `http → service → {hub, store, broker} → domain`.
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
-//!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`
-//!   …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
+//!   a canned reply's `Shortcut` and `CannedScope` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -43,7 +43,9 @@
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
 //!   queue, chat details, history), presence (the hub with one node, Redis leases with
 //!   several), readiness (`/readyz`), vitals (the gauges of `/metrics`), and the ban list (`service::bans`, checked in memory by
-//!   `service::ban_list`, read again from the store every few seconds for other nodes' bans).
+//!   `service::ban_list`, read again from the store every few seconds for other nodes' bans),
+//!   and canned replies (`service::canned_replies`: the team's, which admins change, and each
+//!   agent's own, which nobody else sees).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

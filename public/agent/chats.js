@@ -312,6 +312,11 @@ export class ChatPane {
   // --- sending ---
 
   onKey(event) {
+    const plain = !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing;
+    if (event.key === 'Tab' && plain && this.canned.expand()) {
+      event.preventDefault(); // `/shortcut` became its reply; otherwise Tab moves on as usual
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.send();

@@ -11,7 +11,7 @@
 
 import { api, onUnauthorized, Poller, setTab, setToken } from './api.js';
 import { BansView } from './bans.js';
-import { mountCannedEditor } from './canned.js';
+import { CannedEditor } from './canned.js';
 import { ChatPane, configureChats, markReadEverywhere, refreshAgents, refreshCannedSelects } from './chats.js';
 import { HistoryView, TranscriptView } from './history.js';
 import { Notifier } from './notify.js';
@@ -54,7 +54,7 @@ const queue = new QueueView(sb('queue'));
 const visitors = new VisitorsView(sb('visitors'), (chatId) => openPane(chatId)); // my own invitation: no alert
 const offline = new OfflineView(sb('offline-messages'));
 const bans = new BansView(sb('bans'));
-mountCannedEditor(sb('canned-editor'), refreshCannedSelects);
+const canned = new CannedEditor(sb('canned-editor'), refreshCannedSelects);
 
 /** The signed-in session; null while the login form shows. */
 let session = null;
@@ -196,6 +196,7 @@ async function startSession(auth, resume) {
   paneChanged();
   startPolling(session.cursor, { resync: !rebuilt });
   for (const view of [queue, visitors, offline, bans]) view.refresher.start();
+  canned.start();
   history.load();
   refreshAgents();
   session.timers.push(setInterval(refreshAgents, 10000));
@@ -260,6 +261,7 @@ function endSession(note) {
   session.timers.forEach(clearInterval);
   session = null;
   for (const view of [queue, visitors, offline, bans]) view.refresher.stop();
+  canned.stop();
   for (const pane of panes.values()) pane.dispose();
   panes.clear();
   store.remove(AUTH_KEY);

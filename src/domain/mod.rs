@@ -4,6 +4,7 @@
 mod address_list;
 mod agent_status;
 mod ban;
+mod canned;
 mod chat_status;
 mod client_msg_id;
 mod contact;
@@ -23,6 +24,7 @@ mod time;
 pub use address_list::{canonical_ip, AddressList};
 pub use agent_status::AgentStatus;
 pub use ban::{BanDuration, BanReason, BannedAddress, MAX_BAN_REASON_CHARS};
+pub use canned::{CannedScope, Shortcut, MAX_SHORTCUT_CHARS};
 pub use chat_status::ChatStatus;
 pub use client_msg_id::{ClientMsgId, TabId};
 pub use contact::{ContactName, Email};

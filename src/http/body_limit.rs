@@ -9,7 +9,7 @@
 use crate::config::Settings;
 use crate::domain::{
     ClientMsgId, ContactName, Email, EmployeeId, Origin, RatingComment, MAX_BAN_REASON_CHARS,
-    MAX_TITLE_CHARS, MAX_URL_CHARS,
+    MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
 };
 use crate::service::agents::{MAX_AGENT_NAME_CHARS, MAX_PASSWORD_CHARS};
 use crate::service::auth::TOKEN_CHARS;
@@ -140,6 +140,21 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
             ],
         ),
         ("/api/bans/{ban_id}/lift", token_only()),
+        (
+            "/api/canned",
+            vec![
+                token,
+                ("scope", Ascii("personal".len())),
+                ("shortcut", Ascii(MAX_SHORTCUT_CHARS)),
+                ("body", Text(max_message_chars)),
+            ],
+        ),
+        ("/api/canned/import", vec![token, ("body", Text(max_message_chars))]),
+        (
+            "/api/canned/{canned_id}",
+            vec![token, ("shortcut", Ascii(MAX_SHORTCUT_CHARS)), ("body", Text(max_message_chars))],
+        ),
+        ("/api/canned/{canned_id}/delete", token_only()),
         ("/api/setup", agent.to_vec()),
     ]
 }

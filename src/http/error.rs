@@ -168,6 +168,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::OriginNotAllowed => Self::origin_not_allowed(),
             ServiceError::BanNotFound => Self::new(S::NOT_FOUND, "ban_not_found", message),
             ServiceError::BanNotInForce => Self::new(S::CONFLICT, "ban_not_in_force", message),
+            ServiceError::CannedReplyNotFound => Self::new(S::NOT_FOUND, "canned_reply_not_found", message),
+            ServiceError::ShortcutTaken => {
+                Self { field: Some("shortcut"), ..Self::new(S::CONFLICT, "shortcut_taken", message) }
+            }
+            ServiceError::TooManyCannedReplies => Self::new(S::CONFLICT, "too_many_canned_replies", message),
         }
     }
 }

@@ -42,6 +42,7 @@ mod auth;
 mod bans;
 mod body;
 pub mod body_limit;
+mod canned_replies;
 mod chat_views;
 mod chats;
 pub mod client_ip;
@@ -95,6 +96,7 @@ api_modules!(
     setup,
     chat_views,
     bans,
+    canned_replies,
     openapi,
 );
 

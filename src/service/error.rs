@@ -91,6 +91,15 @@ pub enum ServiceError {
     /// The ban was lifted already, or has expired.
     #[error("the ban is no longer in force")]
     BanNotInForce,
+    /// No such canned reply (or another agent's own, which nobody else may see).
+    #[error("no such canned reply")]
+    CannedReplyNotFound,
+    /// Another canned reply of the same scope has this shortcut.
+    #[error("another canned reply has this shortcut")]
+    ShortcutTaken,
+    /// The scope holds `service::canned_replies::MAX_PER_SCOPE` replies already.
+    #[error("there are too many canned replies; delete some first")]
+    TooManyCannedReplies,
     /// The chat ended before any agent served it: there is nobody to rate.
     #[error("the chat ended before an agent took it, so there is nobody to rate")]
     ChatNotRateable,

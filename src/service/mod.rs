@@ -10,6 +10,7 @@ pub mod announcements;
 pub mod auth;
 pub mod ban_list;
 pub mod bans;
+pub mod canned_replies;
 mod capacity;
 mod chat_rows;
 pub mod chat_views;

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod announcements;
 pub mod backup;
 pub mod bans;
+pub mod canned_replies;
 pub mod chats;
 mod checkpoint;
 mod connection;

@@ -123,6 +123,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    canned_replies (id) {
+        id -> Text,
+        owner_id -> Nullable<Text>,
+        shortcut -> Text,
+        body -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(ratings -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
@@ -135,4 +147,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ratings,
     offline_messages,
     bans,
+    canned_replies,
 );

@@ -25,6 +25,18 @@ struct World {
     closed_chat: String,
     /// A ban `agent_in` made, on a visitor of its own.
     ban: String,
+    /// A team canned reply (the admin's).
+    team_reply: String,
+    /// `agent_in`'s own canned reply.
+    own_reply: String,
+}
+
+/// Creates a canned reply as `who`; its id.
+async fn canned_reply(app: &TestApp, who: &Participant, scope: &str, cell: usize) -> String {
+    let fields = json!({"scope": scope, "shortcut": format!("hello{cell}"), "body": "Hello!"});
+    let (status, made) = app.post_json(Some(who), "/api/canned", fields).await;
+    assert_eq!(status, 201, "{made}");
+    made["canned"]["canned_id"].as_str().expect("canned id").to_string()
 }
 
 async fn world(app: &TestApp, cell: usize) -> World {
@@ -43,7 +55,20 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let (status, made) = app.post_json(Some(&agent_in), "/api/bans", json!({"visitor_id": banned.id})).await;
     assert_eq!(status, 201, "{made}");
     let ban = made["ban"]["ban_id"].as_str().expect("ban id").to_string();
-    World { visitor, other_visitor, agent_out, agent_in, admin, chat, closed_chat, ban }
+    let team_reply = canned_reply(app, &admin, "team", cell).await;
+    let own_reply = canned_reply(app, &agent_in, "personal", cell).await;
+    World {
+        visitor,
+        other_visitor,
+        agent_out,
+        agent_in,
+        admin,
+        chat,
+        closed_chat,
+        ban,
+        team_reply,
+        own_reply,
+    }
 }
 
 /// `(method, path, body)` of a valid request in `w`; `cell` keeps created names unique.
@@ -261,6 +286,50 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         |w, _| (Method::POST, format!("/api/bans/{}/lift", w.ban), json!({})),
         [401, 403, 403, 403, 200, 200],
     ),
+    (
+        "GET /api/canned",
+        |_, _| (Method::GET, "/api/canned".into(), Value::Null),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    // Each agent's own: any agent. The team's: admins.
+    (
+        "POST /api/canned",
+        |_, _| {
+            (Method::POST, "/api/canned".into(), json!({"scope": "personal", "shortcut": "x", "body": "x"}))
+        },
+        [401, 403, 403, 201, 201, 201],
+    ),
+    (
+        "POST /api/canned",
+        |_, _| (Method::POST, "/api/canned".into(), json!({"scope": "team", "shortcut": "x", "body": "x"})),
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "POST /api/canned/import",
+        |_, _| (Method::POST, "/api/canned/import".into(), json!({"body": "Thanks!"})),
+        [401, 403, 403, 201, 201, 201],
+    ),
+    // A team reply: admins change it. An agent's own: that agent; nobody else even finds it.
+    (
+        "POST /api/canned/{canned_id}",
+        |w, _| (Method::POST, format!("/api/canned/{}", w.team_reply), json!({"body": "Hi"})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/canned/{canned_id}",
+        |w, _| (Method::POST, format!("/api/canned/{}", w.own_reply), json!({"body": "Hi"})),
+        [401, 403, 403, 404, 200, 404],
+    ),
+    (
+        "POST /api/canned/{canned_id}/delete",
+        |w, _| (Method::POST, format!("/api/canned/{}/delete", w.team_reply), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/canned/{canned_id}/delete",
+        |w, _| (Method::POST, format!("/api/canned/{}/delete", w.own_reply), json!({})),
+        [401, 403, 403, 404, 200, 404],
+    ),
 ];
 
 async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backend: Backend) {
@@ -288,6 +357,9 @@ async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backen
                 builder = builder.json(&body);
             }
             let status = builder.send().await.expect("request").status().as_u16();
+            // Every cell shares the team's canned replies: none is left behind, so the team's
+            // limit is never reached (a cell that deleted it already gets a 404 here).
+            app.post_json(Some(&w.admin), &format!("/api/canned/{}/delete", w.team_reply), json!({})).await;
             if status != expected[column] {
                 wrong.push(format!("{endpoint} as {caller}: expected {}, got {status}", expected[column]));
             }

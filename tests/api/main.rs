@@ -10,6 +10,7 @@ mod bad_input;
 mod bans;
 mod body_parsing;
 mod body_size;
+mod canned_replies;
 mod chat_flow;
 mod cli;
 mod console_views;
