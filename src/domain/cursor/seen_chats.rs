@@ -56,7 +56,7 @@ impl SeenChats {
     fn from_pairs(mut pairs: Vec<(ChatId, i64)>) -> Self {
         // Stable, so pairs of one chat keep their order; reversed first, so the last comes first.
         pairs.reverse();
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.sort_by_key(|pair| pair.0);
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
         pairs.shrink_to_fit();
         Self(pairs)
