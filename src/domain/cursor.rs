@@ -1,10 +1,12 @@
-use std::collections::BTreeMap;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{ChatId, InvalidInput};
+
+mod seen_chats;
+
+use seen_chats::SeenChats;
 
 /// Longest cursor text accepted (about 100 chats); anything longer is not one we made.
 const MAX_ENCODED_LEN: usize = 8 * 1024;
@@ -17,8 +19,8 @@ const MAX_ENCODED_LEN: usize = 8 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     /// Last seq seen, per chat.
-    #[serde(rename = "c", default, skip_serializing_if = "BTreeMap::is_empty")]
-    chats: BTreeMap<ChatId, i64>,
+    #[serde(rename = "c", default, skip_serializing_if = "SeenChats::is_empty")]
+    chats: SeenChats,
     /// Id of the last notice seen (typing, read markers, announcements).
     #[serde(rename = "e", default, skip_serializing_if = "is_zero")]
     notices: i64,
@@ -41,7 +43,7 @@ impl Cursor {
         }
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        if cursor.notices < 0 || cursor.chats.values().any(|seq| *seq < 0) {
+        if cursor.notices < 0 || cursor.chats.iter().any(|(_, seq)| seq < 0) {
             return Err(invalid());
         }
         Ok(cursor)
@@ -59,18 +61,17 @@ impl Cursor {
 
     /// Last seq seen in `chat`, 0 when the client has seen none of it.
     pub fn seen(&self, chat: ChatId) -> i64 {
-        self.chats.get(&chat).copied().unwrap_or(0)
+        self.chats.get(chat).unwrap_or(0)
     }
 
     /// Records that the client has now seen `chat` up to `seq`.
     pub fn advance(&mut self, chat: ChatId, seq: i64) {
-        let entry = self.chats.entry(chat).or_insert(0);
-        *entry = (*entry).max(seq);
+        self.chats.raise(chat, seq);
     }
 
     /// Forgets `chat` (closed and fully seen, or not the client's).
     pub fn forget(&mut self, chat: ChatId) {
-        self.chats.remove(&chat);
+        self.chats.remove(chat);
     }
 
     /// Id of the last notice seen.
@@ -83,9 +84,9 @@ impl Cursor {
         self.notices = self.notices.max(id);
     }
 
-    /// The chats this cursor mentions.
+    /// The chats this cursor mentions, in ascending order.
     pub fn chats(&self) -> impl Iterator<Item = ChatId> + '_ {
-        self.chats.keys().copied()
+        self.chats.iter().map(|(chat, _)| chat)
     }
 }
 
@@ -142,7 +143,7 @@ mod proptests {
     /// Cursors as the server makes them: non-negative seqs and notice ids.
     fn cursor() -> impl Strategy<Value = Cursor> {
         (prop::collection::btree_map(chat_id(), 0..=i64::MAX, 0..12), 0..=i64::MAX)
-            .prop_map(|(chats, notices)| Cursor { chats, notices })
+            .prop_map(|(chats, notices)| Cursor { chats: chats.into_iter().collect(), notices })
     }
 
     proptest! {

@@ -3,13 +3,15 @@
 //! needs to read it (and back off by its `Retry-After`).
 //!
 //! A plain `Transform` rather than `middleware::from_fn`: a held poll keeps its request's
-//! future for the whole hold, and this one adds no allocation and next to no bytes to it.
+//! future for the whole hold, and this one adds no allocation and next to no bytes to it. A
+//! refusal is boxed: answered at once, it would otherwise size every passed request's future
+//! (and CORS's box around it) by a whole response.
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::ConnectionType;
 use actix_web::{web, ResponseError};
-use futures_util::future::{ready, Either, MapOk, Ready, TryFutureExt};
+use futures_util::future::{ready, Either, FutureExt as _, LocalBoxFuture, MapOk, Ready, TryFutureExt};
 
 use super::ip_connections::ConnectionSlot;
 use super::{too_many, Guard};
@@ -25,6 +27,7 @@ pub struct LimitRequests;
 impl<S, B> Transform<S, ServiceRequest> for LimitRequests
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
@@ -44,19 +47,25 @@ pub struct LimitRequestsService<S> {
 
 type Passed<B> = fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>;
 
+/// A refusal, answered at once.
+type Refused<B> = LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, actix_web::Error>>;
+
 impl<S, B> Service<ServiceRequest> for LimitRequestsService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = Either<Ready<Result<Self::Response, Self::Error>>, MapOk<S::Future, Passed<B>>>;
+    type Future = Either<Refused<B>, MapOk<S::Future, Passed<B>>>;
 
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         match refusal(&request) {
-            Some(refused) => Either::Left(ready(Ok(request.into_response(refused).map_into_right_body()))),
+            Some(refused) => {
+                Either::Left(ready(Ok(request.into_response(refused).map_into_right_body())).boxed_local())
+            }
             None => {
                 let passed: Passed<B> = ServiceResponse::map_into_left_body;
                 Either::Right(self.service.call(request).map_ok(passed))

@@ -101,9 +101,11 @@ pub enum ChatView {
 /// The node's live state; see the module doc.
 pub struct Hub {
     settings: HubSettings,
-    chats: DashMap<ChatId, LiveChat>,
-    visitors: DashMap<Uuid, Participant>,
-    agents: DashMap<Uuid, Participant>,
+    /// Chats and participants are boxed: a map keeps room for more entries than it holds (up
+    /// to twice as many just after it grew), and an empty slot costs the size of one entry.
+    chats: DashMap<ChatId, Box<LiveChat>>,
+    visitors: DashMap<Uuid, Box<Participant>>,
+    agents: DashMap<Uuid, Box<Participant>>,
     /// Polls held now, all participants; checked against `max_held_polls` on admission.
     held_polls: AtomicUsize,
     /// Source of poll generations; a tab's newest poll has the highest.
@@ -137,7 +139,7 @@ impl Hub {
         })
     }
 
-    fn participants(&self, kind: PrincipalKind) -> &DashMap<Uuid, Participant> {
+    fn participants(&self, kind: PrincipalKind) -> &DashMap<Uuid, Box<Participant>> {
         match kind {
             PrincipalKind::Visitor => &self.visitors,
             PrincipalKind::Agent => &self.agents,
@@ -164,7 +166,8 @@ impl Hub {
         let now = tokio::time::Instant::now();
         let lease = self.settings.presence_lease;
         let (notify, arrived) = {
-            let mut participant = self.participants(kind).entry(id).or_insert_with(Participant::new);
+            let mut participant =
+                self.participants(kind).entry(id).or_insert_with(|| Box::new(Participant::new()));
             let arrived = participant.polls_held == 0 && !participant.is_present(now, lease);
             participant.polls_held += 1;
             participant.last_seen = Some(now);
@@ -210,7 +213,7 @@ impl Hub {
                 return;
             }
             let capacity = self.settings.ring_capacity;
-            self.chats.entry(meta.chat_id).or_insert_with(|| LiveChat::new(meta, capacity));
+            self.chats.entry(meta.chat_id).or_insert_with(|| Box::new(LiveChat::new(meta, capacity)));
         }
     }
 
@@ -226,7 +229,7 @@ impl Hub {
             let mut chat = self.chats.entry(meta.chat_id).or_insert_with(|| {
                 // First sight of this chat here: memory starts just before these events.
                 let first = events.first().map_or(meta.last_seq, |event| event.seq - 1);
-                LiveChat::new(ChatMeta { last_seq: first, ..meta.clone() }, capacity)
+                Box::new(LiveChat::new(ChatMeta { last_seq: first, ..meta.clone() }, capacity))
             });
             for event in events {
                 chat.apply(meta, Arc::new(EventRecord::from(event)), quiet);

@@ -15,6 +15,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
+use futures_util::future::LocalBoxFuture;
 
 /// The log target of the access log.
 pub const TARGET: &str = "switchboard::request";
@@ -31,8 +32,19 @@ pub fn enabled() -> bool {
     log::log_enabled!(target: TARGET, log::Level::Info)
 }
 
-/// The middleware (for `actix_web::middleware::from_fn`).
-pub async fn log_requests(
+/// The middleware (for `actix_web::middleware::from_fn`). Its future is boxed: `from_fn` puts
+/// the middleware's future inside every request's, and `Condition` sizes its own by the larger
+/// of its two arms even with the log off, so every held poll's connection would otherwise
+/// carry room for the entry it never writes.
+pub fn log_requests<B: MessageBody + 'static>(
+    request: ServiceRequest,
+    next: Next<B>,
+) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>> {
+    Box::pin(logged(request, next))
+}
+
+/// The request through the rest of the app, its entry written when the answer is done.
+async fn logged(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {

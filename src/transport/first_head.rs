@@ -49,6 +49,13 @@ const HEAD_LIMIT: usize = 131_072;
 /// A connection whose first request head is checked as described in the module doc.
 pub struct FirstHead<S> {
     inner: S,
+    /// What checking the first head needs, until every byte passes unchanged: then `None`, so
+    /// that a connection held open long after its first head (a held poll) keeps none of it.
+    check: Option<Box<Check>>,
+}
+
+/// The first head's check: where it is, and what it holds.
+struct Check {
     state: State,
     /// Read from the client while the first head was not whole yet.
     held: BytesMut,
@@ -79,14 +86,17 @@ impl<S> FirstHead<S> {
     /// (zero: none), `decoder` the worker's [`decoder_settings`].
     pub fn new(inner: S, head_timeout: Duration, decoder: ServiceConfig) -> Self {
         let deadline = (!head_timeout.is_zero()).then(|| Box::pin(sleep(head_timeout)));
-        Self { inner, state: State::Reading, held: BytesMut::new(), deadline, head_timeout, decoder }
+        let check = Check { state: State::Reading, held: BytesMut::new(), deadline, head_timeout, decoder };
+        Self { inner, check: Some(Box::new(check)) }
     }
 
     /// The wrapped connection.
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+}
 
+impl Check {
     /// Decides on the bytes held so far, `fresh` of them just read: hand them on, refuse them,
     /// or wait for more. A head ends with a line feed, so only bytes that bring one (or reach
     /// actix's limit) can change the verdict: a head sent a byte at a time is decoded once per
@@ -181,26 +191,35 @@ fn answer_bytes(refusal: &ApiError) -> Vec<u8> {
     answer
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> FirstHead<S> {
-    /// Writes the refusal and shuts our side; `Ready` once both are done.
-    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+impl Check {
+    /// Writes the refusal to `inner` and shuts our side; `Ready` once both are done.
+    fn poll_answer<S: AsyncWrite + Unpin>(
+        &mut self,
+        inner: &mut S,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         while let State::Answering { answer, written } = &mut self.state {
             if *written < answer.len() {
-                let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]))?;
+                let n = ready!(Pin::new(&mut *inner).poll_write(cx, &answer[*written..]))?;
                 if n == 0 {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 *written += n;
             } else {
-                ready!(Pin::new(&mut self.inner).poll_shutdown(cx))?;
+                ready!(Pin::new(&mut *inner).poll_shutdown(cx))?;
                 self.state = State::Draining { until: Box::pin(sleep(DRAIN_FOR)) };
             }
         }
         Poll::Ready(Ok(()))
     }
 
-    /// Reads and drops the client's input until it closes or the drain time is up.
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Reads and drops what the client still sends on `inner` until it closes or the drain
+    /// time is up.
+    fn poll_drain<S: AsyncRead + Unpin>(
+        &mut self,
+        inner: &mut S,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         let State::Draining { until } = &mut self.state else { return Poll::Ready(Ok(())) };
         if until.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Ok(()));
@@ -208,9 +227,71 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FirstHead<S> {
         let mut scratch = [0u8; 8192];
         loop {
             let mut buf = ReadBuf::new(&mut scratch);
-            ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf))?;
+            ready!(Pin::new(&mut *inner).poll_read(cx, &mut buf))?;
             if buf.filled().is_empty() {
                 return Poll::Ready(Ok(()));
+            }
+        }
+    }
+
+    /// One step of reading through the check: `Some` with what `poll_read` answers, or `None`
+    /// to look again (the state moved on, or every byte passes unchanged from now on).
+    fn poll_read<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        inner: &mut S,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Option<Poll<io::Result<()>>> {
+        match &mut self.state {
+            // Nothing held is left: the caller drops the check.
+            State::Passing if self.held.is_empty() => None,
+            State::Passing => {
+                let handed = self.held.len().min(buf.remaining());
+                buf.put_slice(&self.held[..handed]);
+                self.held.advance(handed);
+                Some(Poll::Ready(Ok(())))
+            }
+            State::Answering { .. } => match self.poll_answer(inner, cx) {
+                Poll::Ready(Ok(())) => None,
+                other => Some(other),
+            },
+            State::Draining { .. } => {
+                // Errors while draining change nothing: the answer is out.
+                if self.poll_drain(inner, cx).is_pending() {
+                    return Some(Poll::Pending);
+                }
+                self.state = State::Ended;
+                None
+            }
+            State::Ended => Some(Poll::Ready(Ok(()))),
+            State::Reading => {
+                if let Some(deadline) = self.deadline.as_mut() {
+                    if deadline.as_mut().poll(cx).is_ready() {
+                        self.refuse(head_timeout(self.head_timeout));
+                        return None;
+                    }
+                }
+                if buf.remaining() == 0 {
+                    return Some(Poll::Ready(Ok(())));
+                }
+                // Read into the reader's free space, then take the bytes back to decide.
+                let start = buf.filled().len();
+                match Pin::new(&mut *inner).poll_read(cx, buf) {
+                    Poll::Ready(Ok(())) => {}
+                    other => return Some(other),
+                }
+                if buf.filled().len() == start {
+                    // The client closed before its head was whole: actix sees what came,
+                    // then the end, as it would have without us.
+                    self.state = State::Passing;
+                    self.deadline = None;
+                    return None;
+                }
+                let fresh = buf.filled().len() - start;
+                self.held.extend_from_slice(&buf.filled()[start..]);
+                buf.set_filled(start);
+                self.decide(fresh);
+                None
             }
         }
     }
@@ -219,56 +300,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FirstHead<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for FirstHead<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        loop {
-            match &mut this.state {
-                State::Passing if this.held.is_empty() => {
-                    return Pin::new(&mut this.inner).poll_read(cx, buf)
-                }
-                State::Passing => {
-                    let handed = this.held.len().min(buf.remaining());
-                    buf.put_slice(&this.held[..handed]);
-                    this.held.advance(handed);
-                    if this.held.is_empty() {
-                        // A held poll may keep the connection open for long: keep no memory.
-                        this.held = BytesMut::new();
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                State::Answering { .. } => ready!(this.poll_answer(cx))?,
-                State::Draining { .. } => {
-                    // Errors while draining change nothing: the answer is out.
-                    let _ = ready!(this.poll_drain(cx));
-                    this.state = State::Ended;
-                }
-                State::Ended => return Poll::Ready(Ok(())),
-                State::Reading => {
-                    if let Some(deadline) = this.deadline.as_mut() {
-                        if deadline.as_mut().poll(cx).is_ready() {
-                            let refusal = head_timeout(this.head_timeout);
-                            this.refuse(refusal);
-                            continue;
-                        }
-                    }
-                    if buf.remaining() == 0 {
-                        return Poll::Ready(Ok(()));
-                    }
-                    // Read into the reader's free space, then take the bytes back to decide.
-                    let start = buf.filled().len();
-                    ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-                    if buf.filled().len() == start {
-                        // The client closed before its head was whole: actix sees what came,
-                        // then the end, as it would have without us.
-                        this.state = State::Passing;
-                        this.deadline = None;
-                        continue;
-                    }
-                    let fresh = buf.filled().len() - start;
-                    this.held.extend_from_slice(&buf.filled()[start..]);
-                    buf.set_filled(start);
-                    this.decide(fresh);
-                }
+        while let Some(check) = this.check.as_deref_mut() {
+            let answer = check.poll_read(&mut this.inner, cx, buf);
+            if matches!(check.state, State::Passing) && check.held.is_empty() {
+                // Every byte passes unchanged from now on: the check is dropped.
+                this.check = None;
+            }
+            if let Some(answer) = answer {
+                return answer;
             }
         }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
     }
 }
 
@@ -285,7 +327,7 @@ fn head_timeout(timeout: Duration) -> ApiError {
 }
 
 super::writes_pass_through!(FirstHead, shutdown: |this: &mut FirstHead<S>, cx| {
-    if matches!(this.state, State::Ended) {
+    if this.check.as_ref().is_some_and(|check| matches!(check.state, State::Ended)) {
         // Our side was shut after the refusal.
         return Poll::Ready(Ok(()));
     }

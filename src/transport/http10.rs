@@ -20,7 +20,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -40,6 +40,13 @@ const MAX_HEADERS: usize = 96;
 /// that has no length (see the module doc).
 pub struct LengthlessPosts<S> {
     inner: S,
+    /// What framing HTTP/1.0 requests needs, until every byte passes unchanged: then `None`,
+    /// so that a connection held open for long (a held poll) keeps none of it.
+    framing: Option<Box<Framing>>,
+}
+
+/// Where the incoming bytes are, and those read but not handed on yet.
+struct Framing {
     reading: Reading,
     /// Read from `inner`, not decided yet: the start of a request head that is not whole.
     held: BytesMut,
@@ -79,12 +86,21 @@ enum Verdict {
 impl<S> LengthlessPosts<S> {
     /// Wraps a freshly accepted connection.
     pub fn new(inner: S) -> Self {
-        Self { inner, reading: Reading::Head, held: BytesMut::new(), ready: BytesMut::new(), unfinished: 0 }
+        let framing =
+            Framing { reading: Reading::Head, held: BytesMut::new(), ready: BytesMut::new(), unfinished: 0 };
+        Self { inner, framing: Some(Box::new(framing)) }
     }
 
     /// The wrapped connection.
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+}
+
+impl Framing {
+    /// Nothing is held and everything passes unchanged from now on.
+    fn is_done(&self) -> bool {
+        self.reading == Reading::PassThrough && self.ready.is_empty() && self.held.is_empty()
     }
 
     /// Takes bytes just read from the client: moves what can be decided to `ready` (a whole
@@ -200,40 +216,66 @@ fn content_length(value: &[u8]) -> Option<u64> {
     value.parse().ok()
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for LengthlessPosts<S> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
+impl Framing {
+    /// Hands `buf` what is decided, reading more from `inner` when nothing is: `Some` with what
+    /// `poll_read` answers, or `None` when everything passes unchanged from now on.
+    fn poll_read<S: AsyncRead + Unpin>(
+        &mut self,
+        inner: &mut S,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Option<Poll<io::Result<()>>> {
         loop {
-            if !this.ready.is_empty() {
-                let handed = this.ready.len().min(buf.remaining());
-                buf.put_slice(&this.ready[..handed]);
-                if handed == this.ready.len() {
-                    this.ready = BytesMut::new();
+            if !self.ready.is_empty() {
+                let handed = self.ready.len().min(buf.remaining());
+                buf.put_slice(&self.ready[..handed]);
+                if handed == self.ready.len() {
+                    self.ready = BytesMut::new();
                 } else {
-                    this.ready.advance(handed);
+                    self.ready.advance(handed);
                 }
-                return Poll::Ready(Ok(()));
+                return Some(Poll::Ready(Ok(())));
             }
             // Nothing is held once passing through (see `take`): straight from the socket.
-            if this.reading == Reading::PassThrough {
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
+            if self.reading == Reading::PassThrough {
+                return None;
             }
             if buf.remaining() == 0 {
-                return Poll::Ready(Ok(()));
+                return Some(Poll::Ready(Ok(())));
             }
             // Read into the reader's free space, then take the bytes back to decide on them.
             let start = buf.filled().len();
-            ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+            match Pin::new(&mut *inner).poll_read(cx, buf) {
+                Poll::Ready(Ok(())) => {}
+                other => return Some(other),
+            }
             if buf.filled().len() == start {
-                this.end_of_input();
-                if this.ready.is_empty() {
-                    return Poll::Ready(Ok(()));
+                self.end_of_input();
+                if self.ready.is_empty() {
+                    return Some(Poll::Ready(Ok(())));
                 }
                 continue;
             }
-            this.take(&buf.filled()[start..]);
+            self.take(&buf.filled()[start..]);
             buf.set_filled(start);
         }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for LengthlessPosts<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(framing) = this.framing.as_deref_mut() {
+            let answer = framing.poll_read(&mut this.inner, cx, buf);
+            if framing.is_done() {
+                // A held poll may keep the connection open for long: keep no memory for it.
+                this.framing = None;
+            }
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
     }
 }
 
