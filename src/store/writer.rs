@@ -148,20 +148,19 @@ fn run_batches(
                 Err(_) => break,
             }
         }
-        if commit_batch(pool, &mut batch, wal_reset) {
-            commits.fetch_add(1, Ordering::Relaxed);
-        }
+        commit_batch(pool, &mut batch, commits, wal_reset);
     }
 }
 
-/// Runs and commits one batch, then finishes every write of it in order, so what they publish
-/// is published in commit order; then, with every caller answered, lets `wal_reset` run. True
-/// when it committed.
+/// Runs and commits one batch (counted in `commits` before any caller hears of it), then
+/// finishes every write of it in order, so what they publish is published in commit order;
+/// then, with every caller answered, lets `wal_reset` run.
 fn commit_batch(
     pool: &r2d2::Pool<DbConnectionManager>,
     batch: &mut Vec<Job>,
+    commits: &AtomicU64,
     wal_reset: Option<&WalReset>,
-) -> bool {
+) {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(error) => return refuse_all(batch, &StoreError::from(error)),
@@ -194,7 +193,7 @@ fn commit_batch(
                     let busy = StoreError::Busy;
                     finishes.into_iter().for_each(|finish| finish(Err(&busy)));
                     jobs.for_each(|job| job.refuse(&busy));
-                    return false;
+                    return;
                 }
             }
             Err(_) => {
@@ -206,7 +205,7 @@ fn commit_batch(
                 let lost = StoreError::from(PoolError::Lost);
                 finishes.into_iter().for_each(|finish| finish(Err(&lost)));
                 jobs.for_each(|job| job.refuse(&lost));
-                return false;
+                return;
             }
         }
     }
@@ -215,6 +214,9 @@ fn commit_batch(
         let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(&mut conn);
         StoreError::from(e)
     });
+    if committed.is_ok() {
+        commits.fetch_add(1, Ordering::Relaxed);
+    }
     for finish in finishes {
         // A panicking publish must not take the writer with it; its caller sees `Lost`.
         if catch_unwind(AssertUnwindSafe(|| finish(committed.as_ref().map(|_| ())))).is_err() {
@@ -224,12 +226,10 @@ fn commit_batch(
     if let Some(wal_reset) = wal_reset {
         wal_reset.catch_up_if_due(&mut conn);
     }
-    committed.is_ok()
 }
 
-fn refuse_all(batch: &mut Vec<Job>, error: &StoreError) -> bool {
+fn refuse_all(batch: &mut Vec<Job>, error: &StoreError) {
     batch.drain(..).for_each(|job| job.refuse(error));
-    false
 }
 
 /// Stores a run of appends together and runs what each wanted done next. When storing fails,
