@@ -97,6 +97,25 @@ fn editable(conn: &mut DbConn, id: &str, viewer: (AgentId, bool)) -> Result<Cann
     }
 }
 
+/// A new reply of `owner`'s scope (`None`: the team's), made by `created_by` now.
+fn new_row(
+    owner: Option<AgentId>,
+    shortcut: &Shortcut,
+    body: &MessageBody,
+    created_by: AgentId,
+) -> CannedReplyRow {
+    let now = now_ms();
+    CannedReplyRow {
+        id: Uuid::new_v4().to_string(),
+        owner_id: owner,
+        shortcut: shortcut.as_str().to_string(),
+        body: body.as_str().to_string(),
+        created_by,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 fn refuse_when_full(conn: &mut DbConn, owner: Option<AgentId>, adding: i64) -> Result<(), ServiceError> {
     let held = canned_replies::count_of_scope(conn, owner)?;
     if held.saturating_add(adding) > MAX_PER_SCOPE {
@@ -148,16 +167,7 @@ impl Services {
                     return Err(ServiceError::ShortcutTaken);
                 }
                 refuse_when_full(conn, owner, 1)?;
-                let now = now_ms();
-                let row = CannedReplyRow {
-                    id: Uuid::new_v4().to_string(),
-                    owner_id: owner,
-                    shortcut: shortcut.as_str().to_string(),
-                    body: body.as_str().to_string(),
-                    created_by: viewer.0,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let row = new_row(owner, &shortcut, &body, viewer.0);
                 insert(conn, &row)?;
                 Ok(row)
             })
@@ -238,16 +248,7 @@ impl Services {
                     .chain((2..).map(|n| base.numbered(n)))
                     .find(free)
                     .unwrap_or(base);
-                let now = now_ms();
-                let row = CannedReplyRow {
-                    id: Uuid::new_v4().to_string(),
-                    owner_id: owner,
-                    shortcut: shortcut.as_str().to_string(),
-                    body: body.as_str().to_string(),
-                    created_by: viewer.0,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let row = new_row(owner, &shortcut, &body, viewer.0);
                 insert(conn, &row)?;
                 Ok::<_, ServiceError>((row, true))
             })
