@@ -21,6 +21,7 @@ use crate::http::own_origin::{is_same_origin_request, OwnOrigin};
 use crate::http::FrontEnds;
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
+use crate::service::outbox::{Courier, OutboxSender, SenderSettings};
 use crate::service::relay::inbound_handler;
 use crate::service::token_cache::TokenCache;
 use crate::service::Services;
@@ -175,6 +176,7 @@ impl Application {
         spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
         spawn_ban_reload(shared.clone());
+        spawn_outbox(shared.clone());
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
         log::info!(
@@ -275,6 +277,28 @@ fn spawn_timers(services: Services) {
             log::warn!("chat timers failed this round: {error}");
         }
     });
+}
+
+/// The couriers of the outbox's channels that this node's settings turn on (see
+/// `service::outbox`).
+fn couriers(_services: &Services) -> Vec<Arc<dyn Courier>> {
+    Vec::new()
+}
+
+/// Works through the outbox (emails, webhook calls) until the node stops; nothing runs while no
+/// channel is configured.
+fn spawn_outbox(services: Services) {
+    let sender = OutboxSender::new(
+        services.store.clone(),
+        couriers(&services),
+        SenderSettings::default(),
+        Arc::clone(&services.outbox_wake),
+    );
+    if sender.is_idle() {
+        return;
+    }
+    let hub = Arc::clone(&services.hub);
+    tokio::spawn(sender.run(move || hub.is_shutting_down()));
 }
 
 /// Reads the bans in force from the store again (other nodes' bans and lifts, expiries).

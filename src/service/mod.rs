@@ -20,6 +20,7 @@ pub mod handover;
 pub mod live;
 pub mod messages;
 pub mod offline_messages;
+pub mod outbox;
 pub mod passwords;
 pub mod poll;
 pub mod presence;
@@ -74,6 +75,9 @@ pub struct Services {
     /// The threads that hash and check passwords (`auth.hashing_threads`): argon2 takes 19 MiB
     /// per hash in flight, so only a few run at once, and a full queue is a quick 503.
     pub(crate) hashing: BoundedPool,
+    /// Notified after a write added outbox rows, so the outbox sender need not wait for its
+    /// next round (`service::outbox`).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -113,6 +117,7 @@ impl Services {
             bans: Arc::new(BanList::new()),
             allowed_origins,
             hashing,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -135,6 +135,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_events (pos) {
+        pos -> BigInt,
+        kind -> Text,
+        chat_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        ref_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        target -> Text,
+        event_pos -> Nullable<BigInt>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_at -> BigInt,
+        locked_until -> BigInt,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        done_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(ratings -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
@@ -148,4 +177,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     offline_messages,
     bans,
     canned_replies,
+    feed_events,
+    outbox,
 );

@@ -9,6 +9,7 @@ use crate::config::StoreSettings;
 use crate::domain::{AgentId, ChatId, ChatStatus, Principal, Role, VisitorId};
 use crate::store::agents::{self, NewAgent};
 use crate::store::chats::{self, ChatRow};
+use crate::store::feed;
 use crate::store::visitors::{self, VisitorRow};
 use crate::store::{DbConn, Store, StoreError};
 
@@ -81,6 +82,39 @@ fn outcomes(appended: &[Appended]) -> Vec<String> {
         .collect()
 }
 
+/// The triggers wrote the feed: every chat start and stored message once, numbered without
+/// gaps, each chat's messages in seq order; what was rolled back took no position.
+fn check_the_feed(conn: &mut DbConn, scene: &Scene) -> Result<(), StoreError> {
+    let feed = feed::after(conn, 0, 100)?;
+    let positions: Vec<i64> = feed.iter().map(|row| row.pos).collect();
+    assert_eq!(positions, (1..=9).collect::<Vec<i64>>(), "3 chat starts and 6 messages, numbered 1 to 9");
+    assert_eq!(feed.iter().filter(|row| row.kind == "chat.started").count(), 3);
+    let seqs: Vec<i64> = feed
+        .iter()
+        .filter(|row| row.chat_id == Some(scene.chat) && row.kind == "message")
+        .filter_map(|row| row.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4], "a chat's messages in the feed in seq order");
+    assert!(
+        feed.iter().filter(|row| row.kind == "message").all(|row| row.payload.is_some()),
+        "messages carry their payload"
+    );
+    let rolled_back = conn.transaction::<(), StoreError, _>(|conn| {
+        append_all(conn, &mut [send(scene.visitor, scene.chat, "m8")])?;
+        Err(StoreError::Busy)
+    });
+    assert!(rolled_back.is_err());
+    append_all(conn, &mut [send(scene.visitor, scene.chat, "m9")])?;
+    let last = feed::after(conn, 9, 100)?;
+    assert_eq!(
+        last.iter().map(|row| (row.pos, row.seq)).collect::<Vec<_>>(),
+        [(10, Some(5))],
+        "no position lost to the rollback"
+    );
+    assert_eq!(feed::head(conn)?, 10);
+    Ok(())
+}
+
 fn check(store: &Store) {
     store
         .run_blocking(|conn| {
@@ -135,7 +169,7 @@ fn check(store: &Store) {
             let expected: Vec<(i64, Option<String>)> =
                 expected.iter().map(|(seq, id)| (*seq, Some(id.to_string()))).collect();
             assert_eq!(stored, expected);
-            Ok::<_, StoreError>(())
+            check_the_feed(conn, &scene)
         })
         .expect("the sends run");
 }

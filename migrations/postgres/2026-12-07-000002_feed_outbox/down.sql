@@ -1,0 +1,11 @@
+DROP TABLE outbox;
+DROP TRIGGER offline_messages_feed ON offline_messages;
+DROP TRIGGER ratings_feed ON ratings;
+DROP TRIGGER chats_feed ON chats;
+DROP TRIGGER messages_feed ON messages;
+DROP FUNCTION offline_messages_feed();
+DROP FUNCTION ratings_feed();
+DROP FUNCTION chats_feed();
+DROP FUNCTION messages_feed();
+DELETE FROM counters WHERE name = 'feed';
+DROP TABLE feed_events;
