@@ -16,6 +16,7 @@ mod chat_rows;
 pub mod chat_views;
 pub mod chats;
 mod error;
+pub mod feed;
 pub mod handover;
 pub mod live;
 pub mod messages;

@@ -48,3 +48,11 @@ pub fn newest(conn: &mut DbConn, before: Option<i64>, limit: i64) -> QueryResult
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     offline_messages::table.count().get_result(conn)
 }
+
+/// The offline messages with these ids (in no order; unknown ids are left out).
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<OfflineMessageRow>> {
+    offline_messages::table
+        .filter(offline_messages::id.eq_any(ids))
+        .select(OfflineMessageRow::as_select())
+        .load(conn)
+}
