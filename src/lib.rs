@@ -22,7 +22,9 @@
 //!   `store::messages::append_all`); SQLite's WAL
 //!   checkpoints on a thread of their own, which asks the writer to start the WAL over once it
 //!   is large (`store::checkpoint`); `store::backup` copies a running SQLite store
-//!   (`switchboard backup`).
+//!   (`switchboard backup`). `store::feed` reads the event feed that triggers write in the
+//!   transaction of each event, numbered in commit order; `store::outbox` holds the deliveries
+//!   owed to the world (emails, webhook calls), written in the transaction of their cause.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
@@ -46,6 +48,9 @@
 //!   `service::ban_list`, read again from the store every few seconds for other nodes' bans),
 //!   and canned replies (`service::canned_replies`: the team's, which admins change, and each
 //!   agent's own, which nobody else sees).
+//!   The event feed as integrations see it (`service::feed`), and the outbox sender that
+//!   works through deliveries with leases, retries and backoff, one courier per channel
+//!   (`service::outbox`).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
