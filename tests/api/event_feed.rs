@@ -171,13 +171,70 @@ async fn a_reader_that_stops_and_resumes_gets_every_event_once_in_order(backend:
     assert_eq!(ids(&replayed), ids(&seen[4..]));
 }
 
+/// What a held-read test writes while the read is held.
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    /// A chat message (a chat event: the hub publishes it).
+    Message,
+    /// An offline message (no chat event: the write wakes the feed itself).
+    OfflineMessage,
+    /// A rating (no chat event either).
+    Rating,
+}
+
+/// Holds a read (20 s) after `cursor`, writes `write` 1.3 s into the hold, and returns the
+/// answer and how long after the write's answer it came. Without a wake-up the read would find
+/// the write only at its next look at the store, once a second: about 0.6 s later.
+async fn held_through(
+    app: &TestApp,
+    key: &Participant,
+    cursor: &str,
+    write: Write,
+    agent: &Participant,
+) -> (Value, Duration) {
+    // What the write needs is made before the hold: only the write itself is timed.
+    let visitor = app.visitor().await;
+    let chat = match write {
+        Write::OfflineMessage => None,
+        Write::Message | Write::Rating => {
+            // Online again (a poll renews its presence), so it can be chosen.
+            app.poll(agent, "", Some(0)).await;
+            let chat = app.start_chat(&visitor, agent).await;
+            if let Write::Rating = write {
+                assert_eq!(app.close_chat_raw(&visitor, &chat).await.status(), 200);
+            }
+            Some(chat)
+        }
+    };
+    let (_, cursor) = read_to_end(app, key, cursor, 100, 10).await;
+    let held = {
+        let (wire, key) = (app.wire.clone(), key.clone());
+        tokio::spawn(async move {
+            let (status, body) =
+                wire.get_json(Some(&key), &format!("/api/events?cursor={cursor}&timeout=20")).await;
+            assert_eq!(status, 200, "{body}");
+            (body, Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let chat = chat.unwrap_or_default();
+    match write {
+        Write::Message => {
+            app.send(&visitor, &chat, "v1", "Anyone there?").await;
+        }
+        Write::OfflineMessage => leave_offline_message(app, &visitor, "Call me").await,
+        Write::Rating => rate(app, &visitor, &chat, 4).await,
+    }
+    let written = Instant::now();
+    let (body, answered) = held.await.expect("held read");
+    (body, answered.saturating_duration_since(written))
+}
+
 async fn a_held_read_answers_when_an_event_arrives_and_with_nothing_at_its_timeout(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin("A1").await;
-    let agent = app.online_agent("E1", 3).await;
+    let agent = app.online_agent("E1", 10).await;
     let key = new_key(&app, &admin, "Warehouse").await;
-    let visitor = app.visitor().await;
-    let chat = app.start_chat(&visitor, &agent).await;
     let (_, cursor) = read_to_end(&app, &key, "", 100, 5).await;
 
     // Nothing new: held for the whole timeout, then 200 with no events and the same cursor.
@@ -189,41 +246,22 @@ async fn a_held_read_answers_when_an_event_arrives_and_with_nothing_at_its_timeo
     assert_eq!(body["events"], json!([]));
     assert_eq!(text(&body["cursor"]), cursor);
 
-    // A message while the read is held answers it at once, long before its timeout.
-    let held = {
-        let (app_wire, key, cursor) = (app.wire.clone(), key.clone(), cursor.clone());
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let (status, body) =
-                app_wire.get_json(Some(&key), &format!("/api/events?cursor={cursor}&timeout=20")).await;
-            (status, body, started.elapsed())
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    app.send(&visitor, &chat, "v1", "Anyone there?").await;
-    let (status, body, waited) = held.await.expect("held read");
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "ok");
-    assert!(waited < Duration::from_secs(5), "answered when the event came, after {waited:?}");
-    assert_eq!(kinds(body["events"].as_array().expect("events")), ["message"]);
-    let cursor = text(&body["cursor"]);
-
-    // So does an offline message, which is no chat event.
-    let held = {
-        let (app_wire, key, cursor) = (app.wire.clone(), key.clone(), cursor.clone());
-        tokio::spawn(async move {
-            app_wire.get_json(Some(&key), &format!("/api/events?cursor={cursor}&timeout=20")).await
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let started = Instant::now();
-    let other = app.visitor().await;
-    leave_offline_message(&app, &other, "Call me").await;
-    let (status, body) = held.await.expect("held read");
-    assert_eq!(status, 200, "{body}");
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(kinds(body["events"].as_array().expect("events")), ["offline_message"]);
-    assert_eq!(body["events"][0]["data"]["body"], "Call me");
+    // Each kind of write answers a held read at once: the fastest of three rounds came well
+    // before the read's own next look at the store (a load spike may slow one round, not all).
+    for (write, kind) in
+        [(Write::Message, "message"), (Write::OfflineMessage, "offline_message"), (Write::Rating, "rating")]
+    {
+        let mut fastest = Duration::MAX;
+        for _ in 0..3 {
+            let (body, latency) = held_through(&app, &key, &cursor, write, &agent).await;
+            assert_eq!(body["status"], "ok", "{body}");
+            let kinds = kinds(body["events"].as_array().expect("events"));
+            assert_eq!(kinds.last().map(String::as_str), Some(kind), "{write:?}: {kinds:?}");
+            fastest = fastest.min(latency);
+        }
+        eprintln!("a held read woken by a {kind} after {fastest:?} (fastest of 3)");
+        assert!(fastest < Duration::from_millis(300), "{write:?} did not wake the held read: {fastest:?}");
+    }
 }
 
 async fn bad_cursors_limits_and_timeouts_are_refused_with_the_envelope(backend: Backend) {
