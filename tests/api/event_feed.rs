@@ -18,6 +18,7 @@ on_every_backend!(
     a_held_read_answers_when_an_event_arrives_and_with_nothing_at_its_timeout,
     bad_cursors_limits_and_timeouts_are_refused_with_the_envelope,
     keys_are_shown_once_revoked_at_once_and_never_taken_for_tokens,
+    shutdown_answers_a_held_read_at_once,
 );
 
 /// Creates an integration key as `admin`; the key as a participant (its id, the secret).
@@ -373,4 +374,24 @@ async fn keys_are_shown_once_revoked_at_once_and_never_taken_for_tokens(backend:
     assert_eq!(read(&app, &other, "", None, 0).await.0, 200);
     let seen: HashSet<String> = [key.token.clone(), other.token.clone()].into();
     assert_eq!(seen.len(), 2);
+}
+
+async fn shutdown_answers_a_held_read_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin("A1").await;
+    let key = new_key(&app, &admin, "CRM").await;
+    let handle = app.shutdown_handle();
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        handle.shutdown().await;
+    };
+    // Held for 50 s: "shutdown" (not "timeout") proves the stop answered it.
+    let started = Instant::now();
+    let ((status, body), ()) = tokio::join!(read(&app, &key, "", None, 50), stop);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "shutdown", "{body}");
+    assert_eq!(body["events"], json!([]));
+    assert_eq!(body["cursor"], "");
+    // At once: not at the read's next look at the store (about 2 s after it began).
+    assert!(started.elapsed() < Duration::from_millis(1700), "answered after {:?}", started.elapsed());
 }
