@@ -369,6 +369,28 @@ async fn keys_are_shown_once_revoked_at_once_and_never_taken_for_tokens(backend:
         app.post_json(Some(&admin), "/api/admin/integration-keys/nope/revoke", json!({})).await;
     assert_eq!((status, &body["error"]["field"]), (400, &json!("key_id")));
 
+    // Something shaped like a key is never a session token, even if the store held one so
+    // (a token drawn before tokens avoided the prefix): refused before the store is asked.
+    let shaped = format!("sbk_{}", "A".repeat(43));
+    let visitor_id = uuid::Uuid::parse_str(&visitor.id).expect("visitor id");
+    let row = switchboard::store::tokens::TokenRow {
+        token_hash: switchboard::service::auth::hash_token(&shaped),
+        principal_kind: "visitor".into(),
+        principal_id: visitor_id.to_string(),
+        created_at: 0,
+        expires_at: i64::MAX,
+    };
+    app.services
+        .store
+        .write(move |conn| {
+            switchboard::store::tokens::insert(conn, &row).map_err(switchboard::store::StoreError::from)
+        })
+        .await
+        .expect("token stored");
+    let shaped = Participant { id: visitor.id.clone(), token: shaped };
+    let (status, body) = app.get_json(Some(&shaped), "/poll?timeout=0").await;
+    assert_eq!(status, 401, "{body}");
+
     // A revoked key is still no token either; another key keeps working.
     let other = new_key(&app, &admin, "Other").await;
     assert_eq!(read(&app, &other, "", None, 0).await.0, 200);
