@@ -8,7 +8,7 @@
 
 use crate::config::Settings;
 use crate::domain::{
-    ClientMsgId, ContactName, Email, EmployeeId, Origin, RatingComment, MAX_BAN_REASON_CHARS,
+    ClientMsgId, ContactName, Email, EmployeeId, KeyName, Origin, RatingComment, Scope, MAX_BAN_REASON_CHARS,
     MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
 };
 use crate::service::agents::{MAX_AGENT_NAME_CHARS, MAX_PASSWORD_CHARS};
@@ -74,6 +74,8 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("password", Text(MAX_PASSWORD_CHARS)),
     ];
     let token_only = || vec![token];
+    // Every scope once, as a JSON list (`["events:read", …]`: quotes, comma and space each).
+    let scopes = Ascii(2 + Scope::ALL.iter().map(|scope| scope.as_str().len() + 4).sum::<usize>());
     vec![
         (
             "/send",
@@ -155,6 +157,8 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
             vec![token, ("shortcut", Ascii(MAX_SHORTCUT_CHARS)), ("body", Text(max_message_chars))],
         ),
         ("/api/canned/{canned_id}/delete", token_only()),
+        ("/api/admin/integration-keys", vec![token, ("name", Text(KeyName::MAX_CHARS)), ("scopes", scopes)]),
+        ("/api/admin/integration-keys/{key_id}/revoke", token_only()),
         ("/api/setup", agent.to_vec()),
     ]
 }

@@ -173,6 +173,9 @@ impl From<ServiceError> for ApiError {
                 Self { field: Some("shortcut"), ..Self::new(S::CONFLICT, "shortcut_taken", message) }
             }
             ServiceError::TooManyCannedReplies => Self::new(S::CONFLICT, "too_many_canned_replies", message),
+            ServiceError::IntegrationKeyNotFound => {
+                Self::new(S::NOT_FOUND, "integration_key_not_found", message)
+            }
         }
     }
 }

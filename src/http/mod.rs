@@ -47,6 +47,8 @@ mod chat_views;
 mod chats;
 pub mod client_ip;
 pub mod error;
+mod events;
+mod integration_keys;
 mod offline_messages;
 mod openapi;
 mod ops;
@@ -97,6 +99,8 @@ api_modules!(
     chat_views,
     bans,
     canned_replies,
+    integration_keys,
+    events,
     openapi,
 );
 

@@ -100,6 +100,9 @@ pub enum ServiceError {
     /// The scope holds `service::canned_replies::MAX_PER_SCOPE` replies already.
     #[error("there are too many canned replies; delete some first")]
     TooManyCannedReplies,
+    /// No such integration key.
+    #[error("no such integration key")]
+    IntegrationKeyNotFound,
     /// The chat ended before any agent served it: there is nobody to rate.
     #[error("the chat ended before an agent took it, so there is nobody to rate")]
     ChatNotRateable,

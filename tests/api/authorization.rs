@@ -29,6 +29,8 @@ struct World {
     team_reply: String,
     /// `agent_in`'s own canned reply.
     own_reply: String,
+    /// An integration key the admin made (its id).
+    key: String,
 }
 
 /// Creates a canned reply as `who`; its id.
@@ -57,6 +59,10 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let ban = made["ban"]["ban_id"].as_str().expect("ban id").to_string();
     let team_reply = canned_reply(app, &admin, "team", cell).await;
     let own_reply = canned_reply(app, &agent_in, "personal", cell).await;
+    let (status, made) =
+        app.post_json(Some(&admin), "/api/admin/integration-keys", json!({"name": "CRM sync"})).await;
+    assert_eq!(status, 201, "{made}");
+    let key = made["key"]["key_id"].as_str().expect("key id").to_string();
     World {
         visitor,
         other_visitor,
@@ -68,6 +74,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         ban,
         team_reply,
         own_reply,
+        key,
     }
 }
 
@@ -329,6 +336,28 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         "POST /api/canned/{canned_id}/delete",
         |w, _| (Method::POST, format!("/api/canned/{}/delete", w.own_reply), json!({})),
         [401, 403, 403, 404, 200, 404],
+    ),
+    // The event feed takes integration keys only: no session token opens it, an admin's neither
+    // (tests/api/event_feed.rs reads it with a key).
+    (
+        "GET /api/events",
+        |_, _| (Method::GET, "/api/events?timeout=0".into(), Value::Null),
+        [401, 401, 401, 401, 401, 401],
+    ),
+    (
+        "GET /api/admin/integration-keys",
+        |_, _| (Method::GET, "/api/admin/integration-keys".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/integration-keys",
+        |_, _| (Method::POST, "/api/admin/integration-keys".into(), json!({"name": "Warehouse"})),
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "POST /api/admin/integration-keys/{key_id}/revoke",
+        |w, _| (Method::POST, format!("/api/admin/integration-keys/{}/revoke", w.key), json!({})),
+        [401, 403, 403, 403, 403, 200],
     ),
 ];
 
