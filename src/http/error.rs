@@ -173,6 +173,12 @@ impl From<ServiceError> for ApiError {
                 Self { field: Some("shortcut"), ..Self::new(S::CONFLICT, "shortcut_taken", message) }
             }
             ServiceError::TooManyCannedReplies => Self::new(S::CONFLICT, "too_many_canned_replies", message),
+            ServiceError::EmailOff(_) => Self::new(S::CONFLICT, "email_off", message),
+            ServiceError::OfflineMessageNotFound => {
+                Self::new(S::NOT_FOUND, "offline_message_not_found", message)
+            }
+            ServiceError::AlreadyAnswered => Self::new(S::CONFLICT, "already_answered", message),
+            ServiceError::ChatStillOpen => Self::new(S::CONFLICT, "chat_not_closed", message),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod offline_messages;
 pub mod outbox;
 pub mod ratings;
 pub mod schema;
+pub mod switches;
 pub mod tokens;
 mod values;
 pub mod visitors;
