@@ -2,13 +2,14 @@
 //! (`smtp_sink`): who gets what, headers and threading, escaping, language, the rate limits,
 //! the admin switch, retries while the server is down, and a kill -9 of the real binary.
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use switchboard::config::{Settings, SmtpTls};
 use switchboard::store::{self, StoreError};
 
-use crate::helpers::{text, Backend, Participant, TestApp};
+use crate::helpers::{text, Backend, Participant, TestApp, TestDb};
 use crate::on_every_backend;
 use crate::smtp_sink::{self, free_port, Received, SmtpSink};
 
@@ -20,6 +21,7 @@ on_every_backend!(
     emails_to_typed_addresses_are_limited_per_visitor_and_per_address_and_counted,
     the_admin_switch_stops_email_to_visitors_and_keeps_the_teams,
     an_email_written_while_the_smtp_server_is_down_is_delivered_once_it_is_up,
+    after_a_kill_9_mid_sending_every_email_arrives_and_only_one_in_flight_may_arrive_twice,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -418,4 +420,163 @@ async fn an_email_written_while_the_smtp_server_is_down_is_delivered_once_it_is_
     let mut ids: Vec<&str> = mails.iter().map(Received::message_id).collect();
     ids.sort_unstable();
     assert_eq!(ids, [format!("<offline_ack.{id}@example.com>"), format!("<offline_team.{id}@example.com>")]);
+}
+
+/// The real binary on `db`, email to the sink on `smtp_port`, limits off.
+fn spawn_server(db: &TestDb, port: u16, smtp_port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--config", "/nonexistent/config.toml", "serve"])
+        .env("SWITCHBOARD_STORE__URL", &db.url)
+        .env("SWITCHBOARD_SERVER__PORT", port.to_string())
+        .env("SWITCHBOARD_SERVER__WORKERS", "1")
+        .env("SWITCHBOARD_SERVER__PUBLIC_DIR", "")
+        .env("SWITCHBOARD_LIMITS__REQUESTS_PER_IP_PER_SEC", "0")
+        .env("SWITCHBOARD_LIMITS__VISITORS_PER_IP_PER_MINUTE", "0")
+        .env("SWITCHBOARD_EMAIL__SERVER", "127.0.0.1")
+        .env("SWITCHBOARD_EMAIL__PORT", smtp_port.to_string())
+        .env("SWITCHBOARD_EMAIL__TLS", "none")
+        .env("SWITCHBOARD_EMAIL__FROM", "\"help@example.com\"")
+        .env("SWITCHBOARD_EMAIL__TEAM", r#"["team@example.com"]"#)
+        .env("SWITCHBOARD_EMAIL__RETRY_FIRST_MS", "200")
+        .env("SWITCHBOARD_EMAIL__VISITOR_EMAILS_PER_VISITOR_PER_HOUR", "0")
+        .env("SWITCHBOARD_EMAIL__VISITOR_EMAILS_PER_ADDRESS_PER_HOUR", "0")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run switchboard")
+}
+
+async fn wait_until_up(client: &reqwest::Client, url: &str) {
+    for _ in 0..400 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// What 120 s would do to the claims of a process that died: they run out (set by hand, so the
+/// test need not wait out the two-minute lease).
+fn expire_claims(db: &TestDb) {
+    use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+    let sql = "UPDATE outbox SET locked_until = 0";
+    match db.url.strip_prefix("sqlite://") {
+        Some(file) => {
+            let mut conn = SqliteConnection::establish(file).expect("open the SQLite store");
+            diesel::sql_query(sql).execute(&mut conn).expect("expire claims");
+        }
+        None => {
+            let mut conn = PgConnection::establish(&db.url).expect("connect to the store");
+            diesel::sql_query(sql).execute(&mut conn).expect("expire claims");
+        }
+    }
+}
+
+async fn after_a_kill_9_mid_sending_every_email_arrives_and_only_one_in_flight_may_arrive_twice(
+    backend: Backend,
+) {
+    if !smtp_sink::available() {
+        return;
+    }
+    let smtp_port = free_port();
+    let sink = SmtpSink::start(smtp_port);
+    let db = TestDb::new(&backend);
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut first = spawn_server(&db, port, smtp_port);
+    wait_until_up(&client, &url).await;
+    let visitor: Value =
+        client.post(format!("{url}/api/visitors")).send().await.expect("visitor").json().await.expect("json");
+    let token = text(&visitor["token"]);
+    let mut expected = Vec::new();
+    for n in 0..30 {
+        let body = json!({"name": format!("V{n}"), "email": format!("v{n}@example.com"), "body": "hello"});
+        let response = client
+            .post(format!("{url}/api/offline-messages"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("leave");
+        assert_eq!(response.status(), 201);
+        let id = text(&response.json::<Value>().await.expect("json")["id"]);
+        expected.push(format!("<offline_team.{id}@example.com>"));
+        expected.push(format!("<offline_ack.{id}@example.com>"));
+    }
+    // kill -9 while the sender is at work: every message is stored, not every email sent.
+    first.kill().expect("kill -9");
+    first.wait().expect("reaped");
+    let before = sink.received().len();
+    assert!(
+        before < expected.len(),
+        "the kill came after every email was sent ({before}): nothing was tested"
+    );
+    // The rows the dead process had claimed and not recorded: the only ones that may have reached
+    // the server already (between its "250 OK" and our record of it) and so arrive twice.
+    let in_flight = claimed_rows(&db);
+
+    expire_claims(&db);
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut second = spawn_server(&db, port, smtp_port);
+    wait_until_up(&client, &url).await;
+    let ids = |mails: &[Received]| -> std::collections::BTreeSet<String> {
+        mails.iter().map(|mail| mail.message_id().to_string()).collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while ids(&sink.received()).len() < expected.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+    let mails = sink.received();
+    let expected: std::collections::BTreeSet<String> = expected.into_iter().collect();
+    assert_eq!(ids(&mails), expected, "every email arrived ({before} before the kill), and nothing else");
+    let mut seen = std::collections::BTreeSet::new();
+    let twice: Vec<String> = mails
+        .iter()
+        .map(|mail| mail.message_id().to_string())
+        .filter(|id| !seen.insert(id.clone()))
+        .collect();
+    for id in &twice {
+        let row = id.trim_start_matches('<').split('@').next().unwrap_or_default();
+        assert!(
+            in_flight.contains(row),
+            "{id} arrived twice though the dead process had not been sending it: {twice:?}, in flight {in_flight:?}"
+        );
+    }
+    assert_eq!(mails.len(), expected.len() + twice.len());
+    eprintln!(
+        "kill -9: {before} of {} sent before, {} in flight, {} arrived twice",
+        expected.len(),
+        in_flight.len(),
+        twice.len()
+    );
+}
+
+/// The ids of the email rows claimed and not yet recorded as sent.
+fn claimed_rows(db: &TestDb) -> std::collections::BTreeSet<String> {
+    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let sql = "SELECT id FROM outbox WHERE state = 'pending' AND locked_until > 0";
+    let rows: Vec<Id> = match db.url.strip_prefix("sqlite://") {
+        Some(file) => {
+            let mut conn = SqliteConnection::establish(file).expect("open the SQLite store");
+            diesel::sql_query(sql).load(&mut conn).expect("claimed rows")
+        }
+        None => {
+            let mut conn = PgConnection::establish(&db.url).expect("connect to the store");
+            diesel::sql_query(sql).load(&mut conn).expect("claimed rows")
+        }
+    };
+    rows.into_iter().map(|row| row.id).collect()
 }
