@@ -3,8 +3,12 @@
 FOLDER as one JSON file (envelope, headers decoded, the text and HTML parts decoded), so the
 Rust tests can assert on what arrived. Prints "ready" once it listens; runs until killed.
 
-Usage: smtp_sink.py PORT FOLDER   (needs python3-aiosmtpd)
+Usage: smtp_sink.py PORT FOLDER [RCPT_DELAY_MS]   (needs python3-aiosmtpd)
+
+RCPT_DELAY_MS makes each RCPT TO wait that long before its answer: a sender killed meanwhile
+has delivered nothing.
 """
+import asyncio
 import email
 import email.policy
 import itertools
@@ -17,9 +21,16 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, folder):
+    def __init__(self, folder, rcpt_delay):
         self.folder = folder
+        self.rcpt_delay = rcpt_delay
         self.count = itertools.count()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -46,7 +57,8 @@ class Sink:
 
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port)
+    rcpt_delay = int(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0
+    controller = Controller(Sink(folder, rcpt_delay), hostname="127.0.0.1", port=port)
     controller.start()
     print("ready", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

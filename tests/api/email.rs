@@ -482,7 +482,8 @@ async fn after_a_kill_9_mid_sending_every_email_arrives_and_only_one_in_flight_m
         return;
     }
     let smtp_port = free_port();
-    let sink = SmtpSink::start(smtp_port);
+    // A slow server, so that the kill finds emails on their way: claimed, not yet delivered.
+    let sink = SmtpSink::start_slow(smtp_port, 100);
     let db = TestDb::new(&backend);
     let client = reqwest::Client::new();
     let port = free_port();

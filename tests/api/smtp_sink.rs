@@ -87,6 +87,11 @@ pub fn available() -> bool {
 impl SmtpSink {
     /// Starts the sink on `port`; waits until it listens.
     pub fn start(port: u16) -> Self {
+        Self::start_slow(port, 0)
+    }
+
+    /// Starts the sink on `port`, answering each `RCPT TO` only after `rcpt_delay_ms`.
+    pub fn start_slow(port: u16, rcpt_delay_ms: u64) -> Self {
         let python = python().expect("python3 with aiosmtpd");
         let folder = tempfile::tempdir().expect("temp dir");
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
@@ -94,6 +99,7 @@ impl SmtpSink {
             .arg(script)
             .arg(port.to_string())
             .arg(folder.path())
+            .arg(rcpt_delay_ms.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
