@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{require_agent, ServiceError, Services};
+use super::{email, require_agent, ServiceError, Services};
 use crate::domain::{now_ms, ContactName, Email, Lang, MessageBody, PageLimit, Principal, VisitorId};
 use crate::store::offline_messages::{self, OfflineMessageRow};
 
@@ -90,16 +90,20 @@ impl Services {
         };
         let mailroom = self.mailroom();
         let emails = mailroom.is_some();
-        let id = self
+        let (id, acknowledged) = self
             .store
             .write(move |conn| {
                 offline_messages::insert(conn, &row)?;
-                if let Some(room) = mailroom {
-                    room.offline_message(conn, &row)?;
-                }
-                Ok::<_, ServiceError>(row.id)
+                let acknowledged = match mailroom {
+                    Some(room) => room.offline_message(conn, &row)?,
+                    None => false,
+                };
+                Ok::<_, ServiceError>((row.id, acknowledged))
             })
             .await?;
+        if acknowledged {
+            email::count_visitor_email(email::kind::OFFLINE_ACK);
+        }
         if emails {
             self.emails_written();
         }

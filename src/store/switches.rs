@@ -14,22 +14,23 @@ pub fn get(conn: &mut DbConn, name: &str) -> QueryResult<Option<String>> {
     switches::table.find(name).select(switches::value).first(conn).optional()
 }
 
-/// Sets `name` to `value` (`by`: the admin's id).
+/// Sets `name` to `value` (`by`: the admin's id): one upsert, so two nodes setting it at once
+/// both succeed and the later commit wins.
 pub fn set(conn: &mut DbConn, name: &str, value: &str, by: &str, now: i64) -> QueryResult<()> {
-    let changed = diesel::update(switches::table.find(name))
-        .set((switches::value.eq(value), switches::updated_by.eq(Some(by)), switches::updated_at.eq(now)))
-        .execute(conn)?;
-    if changed == 0 {
-        diesel::insert_into(switches::table)
-            .values((
-                switches::name.eq(name),
-                switches::value.eq(value),
-                switches::updated_by.eq(Some(by)),
-                switches::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+    let row = (
+        switches::name.eq(name),
+        switches::value.eq(value),
+        switches::updated_by.eq(Some(by)),
+        switches::updated_at.eq(now),
+    );
+    let change = (switches::value.eq(value), switches::updated_by.eq(Some(by)), switches::updated_at.eq(now));
+    let upsert =
+        diesel::insert_into(switches::table).values(row).on_conflict(switches::name).do_update().set(change);
+    match conn {
+        DbConn::Postgres(pg) => upsert.execute(pg),
+        DbConn::Sqlite(lite) => upsert.execute(lite),
     }
-    Ok(())
+    .map(drop)
 }
 
 /// Whether email to visitor-typed addresses is on.

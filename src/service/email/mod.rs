@@ -150,17 +150,16 @@ impl Mailroom {
         let row = self.row(kind, key, &payload)?;
         let id = row.id.clone();
         outbox::enqueue(conn, &[row])?;
-        metrics::counter!("switchboard_visitor_emails_total", "kind" => kind_label(kind)).increment(1);
         Ok(id)
     }
 
     /// In the transaction that stores offline message `id`: the team's email and, when visitor
-    /// email is on, the visitor's acknowledgement.
+    /// email is on, the visitor's acknowledgement (then answers true).
     pub fn offline_message(
         &self,
         conn: &mut DbConn,
         row: &offline_messages::OfflineMessageRow,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<bool, ServiceError> {
         let lang = row.lang.as_deref().map(|lang| Lang::from_stored(Some(lang)));
         let team = render::offline_team(&row.name, &row.email, &row.body, lang);
         let reply_to = Some((row.name.clone(), row.email.clone()));
@@ -169,8 +168,9 @@ impl Mailroom {
             let lang = lang.unwrap_or_default();
             let ack = render::offline_ack(lang, &row.name, &row.body);
             self.to_visitor(conn, kind::OFFLINE_ACK, &row.id, &row.email, lang, ack, None)?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// In the transaction that ended `chat_id` for `reason`: the team's email, if the visitor
@@ -196,13 +196,9 @@ impl Mailroom {
     }
 }
 
-/// A bounded label for the metric.
-fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        kind::OFFLINE_ACK => kind::OFFLINE_ACK,
-        kind::OFFLINE_ANSWER => kind::OFFLINE_ANSWER,
-        _ => kind::TRANSCRIPT,
-    }
+/// Counts an email to a visitor-typed address once its write committed (`kind` of [`kind`]).
+pub(crate) fn count_visitor_email(kind: &'static str) {
+    metrics::counter!("switchboard_visitor_emails_total", "kind" => kind).increment(1);
 }
 
 /// The messages of a chat, as transcript lines.
@@ -290,6 +286,7 @@ impl Services {
             })
             .await?;
         if answered.emailed {
+            count_visitor_email(kind::OFFLINE_ANSWER);
             self.emails_written();
         }
         Ok(answered)
@@ -328,6 +325,7 @@ impl Services {
                 room.to_visitor(conn, kind::TRANSCRIPT, &key, to.as_str(), lang, mail, None)
             })
             .await?;
+        count_visitor_email(kind::TRANSCRIPT);
         self.emails_written();
         Ok(id)
     }
@@ -357,15 +355,5 @@ impl Services {
             .await?;
         log::info!("admin {admin} turned visitor email {value}");
         Ok(EmailStatus { configured: self.settings.email.enabled(), visitor_email: on })
-    }
-}
-
-impl Services {
-    /// Remembers the language the widget shows visitor `principal` (agents: nothing).
-    pub async fn remember_lang(&self, principal: &Principal, lang: Lang) -> Result<(), ServiceError> {
-        let Principal::Visitor(visitor) = *principal else { return Ok(()) };
-        self.store
-            .write(move |conn| visitors::set_lang(conn, visitor, lang.as_str()).map_err(ServiceError::from))
-            .await
     }
 }
