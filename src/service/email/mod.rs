@@ -302,7 +302,7 @@ impl Services {
         to: Email,
         lang: Option<Lang>,
     ) -> Result<String, ServiceError> {
-        let room = self.mailroom().ok_or(ServiceError::EmailOff("email is not configured on this server"))?;
+        let room = self.mailroom();
         let principal = *principal;
         let id = self
             .store
@@ -312,6 +312,7 @@ impl Services {
                 if chat.status != ChatStatus::Closed {
                     return Err(ServiceError::ChatStillOpen);
                 }
+                let room = room.ok_or(ServiceError::EmailOff("email is not configured on this server"))?;
                 if !switches::visitor_email_on(conn)? {
                     return Err(ServiceError::EmailOff("email to visitors is switched off"));
                 }
