@@ -142,6 +142,23 @@ async fn an_offline_message_mails_the_team_and_acknowledges_the_visitor_escaped_
         (en_ack.header("Subject"), en_ack.message_id()),
         (Some("We received your message"), format!("<offline_ack.{en}@example.com>").as_str())
     );
+    // A line break typed into the name ends no header (and stops no sender).
+    let nl = leave_ok(
+        &app,
+        &visitor,
+        json!({"name": "Ana\r\nBcc: evil@example.com", "email": "nl@example.com", "body": "hi"}),
+    )
+    .await;
+    let mails = sink.wait_for(8, WAIT).await;
+    assert_eq!(mails.len(), 8, "{mails:#?}");
+    let team = mails
+        .iter()
+        .find(|mail| mail.message_id() == format!("<offline_team.{nl}@example.com>"))
+        .expect("sent");
+    assert_eq!(team.header("Subject"), Some("Offline message from Ana  Bcc: evil@example.com"));
+    assert!(mails
+        .iter()
+        .all(|mail| mail.header("Bcc").is_none() && !mail.rcpt_tos.iter().any(|r| r.contains("evil"))));
     // A language that is none of the three is refused, and nothing is stored.
     let (status, refused) =
         leave(&app, &visitor, json!({"name": "X", "email": "x@example.com", "body": "x", "lang": "fr"}))

@@ -53,28 +53,7 @@ impl EmailCourier {
 
     /// The message of `row`; `Err` when it can never be built (an address that is none).
     fn message(&self, row: &OutboxRow, email: &EmailPayload) -> Result<Message, String> {
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(email.subject.clone())
-            .message_id(Some(self.mailroom.message_id(&row.id)));
-        for to in &email.to {
-            builder = builder.to(to.parse::<Mailbox>().map_err(|e| format!("to {to:?}: {e}"))?);
-        }
-        if let Some((name, address)) = &email.reply_to {
-            let address = address.parse().map_err(|e| format!("reply-to {address:?}: {e}"))?;
-            builder = builder.reply_to(Mailbox::new(Some(name.clone()), address));
-        }
-        if let Some(parent) = &email.in_reply_to {
-            builder = builder.in_reply_to(parent.clone()).references(parent.clone());
-        }
-        builder = builder.raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Content-Language"),
-            email.lang.clone(),
-        ));
-        let body = MultiPart::alternative()
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone()));
-        builder.multipart(body).map_err(|e| e.to_string())
+        build(&self.from, self.mailroom.message_id(&row.id), email)
     }
 
     async fn send(&self, row: &OutboxRow) -> Delivery {
@@ -110,6 +89,36 @@ impl EmailCourier {
     }
 }
 
+/// The message `email` describes, from `from`, with `message_id`; `Err` when it can never be
+/// built (an address that is none).
+fn build(from: &Mailbox, message_id: String, email: &EmailPayload) -> Result<Message, String> {
+    let mut builder =
+        Message::builder().from(from.clone()).subject(one_line(&email.subject)).message_id(Some(message_id));
+    for to in &email.to {
+        builder = builder.to(to.parse::<Mailbox>().map_err(|e| format!("to {to:?}: {e}"))?);
+    }
+    if let Some((name, address)) = &email.reply_to {
+        let address = address.parse().map_err(|e| format!("reply-to {address:?}: {e}"))?;
+        builder = builder.reply_to(Mailbox::new(Some(one_line(name)), address));
+    }
+    if let Some(parent) = &email.in_reply_to {
+        builder = builder.in_reply_to(parent.clone()).references(parent.clone());
+    }
+    builder = builder
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Content-Language"), email.lang.clone()));
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone()));
+    builder.multipart(body).map_err(|e| e.to_string())
+}
+
+/// `text` for a header: every control character (a typed line break above all) becomes a
+/// space, so no typed text can end a header or start another — and lettre, which refuses to
+/// write such a header, never meets one.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// An SMTP reply code as a number.
 fn code(text: &str) -> Option<i32> {
     text.parse().ok()
@@ -126,5 +135,30 @@ impl Courier for EmailCourier {
 
     fn deliver<'a>(&'a self, row: &'a OutboxRow) -> Delivering<'a> {
         Box::pin(self.send(row))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_break_typed_into_a_header_cannot_add_a_header() {
+        let email = EmailPayload {
+            to: vec!["team@example.com".into()],
+            reply_to: Some(("Ana\r\nBcc: evil@example.com".into(), "ana@example.com".into())),
+            subject: "Offline message from Ana\r\nBcc: evil@example.com".into(),
+            text: "hello".into(),
+            html: "<p>hello</p>".into(),
+            lang: "en".into(),
+            in_reply_to: None,
+            visitor_bound: false,
+        };
+        let from: Mailbox = "help@example.com".parse().expect("an address");
+        let message = build(&from, "<x@example.com>".into(), &email).expect("builds");
+        let raw = String::from_utf8(message.formatted()).expect("text");
+        assert!(!raw.contains("\r\nBcc:"), "{raw}");
+        assert!(raw.contains("Offline message from Ana  Bcc: evil@example.com"), "{raw}");
+        assert_eq!(message.envelope().to().len(), 1, "one recipient: {raw}");
     }
 }
