@@ -37,6 +37,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Log output.
     pub log: LogSettings,
+    /// Email over SMTP (off until `server` is set).
+    pub email: EmailSettings,
 }
 
 /// `[server]`
@@ -375,6 +377,127 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a relay on the same host or a test server only).
+    None,
+    /// Plain first, then `STARTTLS` (required): usually port 587.
+    #[default]
+    Starttls,
+    /// TLS from the first byte: usually port 465.
+    Tls,
+}
+
+/// A secret given only by a `SWITCHBOARD_*` variable: never read from `config.toml`, never
+/// written out, never printed.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when none was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// `[email]`: email over SMTP. Off while `server` is empty. The SMTP user name and password
+/// come only from `SWITCHBOARD_EMAIL__USERNAME` and `SWITCHBOARD_EMAIL__PASSWORD`: in
+/// `config.toml` they are refused, so the file holds no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailSettings {
+    /// The SMTP server's host name; empty turns email off.
+    pub server: String,
+    /// The SMTP server's port.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: SmtpTls,
+    /// The sender: `help@example.com` or `Example Help <help@example.com>`. Its domain ends
+    /// every Message-ID.
+    pub from: String,
+    /// The team's addresses: offline messages and chats nobody answered go there.
+    pub team: Vec<String>,
+    /// Seconds an SMTP exchange may take before it counts as failed (and is tried again).
+    pub timeout_secs: u64,
+    /// Milliseconds before the first retry of a failed email; each next wait doubles (at most
+    /// 30 minutes), and an email is given up on 24 hours after it was written.
+    pub retry_first_ms: u64,
+    /// Emails to addresses visitors typed (acknowledgements, transcripts they ask for) one
+    /// visitor may cause per hour; past it 429 `email_rate_limited`. 0 = no limit.
+    pub visitor_emails_per_visitor_per_hour: u32,
+    /// Emails one address typed by visitors may receive per hour (whoever typed it); past it
+    /// 429 `email_rate_limited`. 0 = no limit.
+    pub visitor_emails_per_address_per_hour: u32,
+    /// The SMTP user name: `SWITCHBOARD_EMAIL__USERNAME` only. Empty: no login.
+    #[serde(skip_serializing)]
+    pub username: Secret,
+    /// The SMTP password: `SWITCHBOARD_EMAIL__PASSWORD` only.
+    #[serde(skip_serializing)]
+    pub password: Secret,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            server: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            from: String::new(),
+            team: Vec::new(),
+            timeout_secs: 30,
+            retry_first_ms: 5_000,
+            visitor_emails_per_visitor_per_hour: 5,
+            visitor_emails_per_address_per_hour: 5,
+            username: Secret::default(),
+            password: Secret::default(),
+        }
+    }
+}
+
+impl EmailSettings {
+    /// True when email is on (`server` set).
+    pub fn enabled(&self) -> bool {
+        !self.server.is_empty()
+    }
+
+    /// Checks a configured `[email]`: a sender and team addresses that are addresses.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let fail = |msg: String| Err(ConfigError::Value(msg));
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return fail(format!("email.from: {:?} is not an email address", self.from));
+        }
+        if self.team.is_empty() {
+            return fail("email.team must name at least one address while email.server is set".into());
+        }
+        if let Some(bad) = self.team.iter().find(|team| team.parse::<lettre::message::Mailbox>().is_err()) {
+            return fail(format!("email.team: {bad:?} is not an email address"));
+        }
+        if self.password.is_empty() != self.username.is_empty() {
+            return fail(
+                "SWITCHBOARD_EMAIL__USERNAME and SWITCHBOARD_EMAIL__PASSWORD go together: set both or neither".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -394,6 +517,7 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         // A missing file means all defaults; a present but broken one is an error.
         if path.exists() {
+            refuse_secrets_in_file(path)?;
             figment = figment.merge(Toml::file_exact(path));
         }
         let mut settings: Settings = figment.merge(environment()).extract().map_err(named_by_key)?;
@@ -427,6 +551,7 @@ impl Settings {
         }
         self.server.public_origin()?;
         self.cors.allowlist()?;
+        self.email.validate()?;
         let limits = &self.limits;
         if limits.login_window_secs == 0
             && (limits.login_failures_per_employee_id > 0 || limits.login_failures_per_ip > 0)
@@ -450,6 +575,21 @@ fn named_by_key(error: figment::Error) -> ConfigError {
         }
         _ => ConfigError::Invalid(Box::new(error)),
     }
+}
+
+/// `email.username` and `email.password` only come from the environment: in the file they are
+/// an error (a config file is copied, committed and read by many; a variable is not).
+fn refuse_secrets_in_file(path: &Path) -> Result<(), ConfigError> {
+    let file = Figment::from(Toml::file_exact(path));
+    for key in ["username", "password"] {
+        if file.find_value(&format!("email.{key}")).is_ok() {
+            return Err(ConfigError::Value(format!(
+                "email.{key} may not be in the config file: set SWITCHBOARD_EMAIL__{} instead",
+                key.to_uppercase()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The `SWITCHBOARD_<SECTION>__<KEY>` provider. Variables without `__` (such as
@@ -612,6 +752,37 @@ mod tests {
                 let error = Settings::load(Path::new("config.toml")).expect_err(bad).to_string();
                 assert!(error.contains("server.public_url") && error.contains(bad), "{bad}: {error}");
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn smtp_credentials_come_from_the_environment_only() {
+        figment::Jail::expect_with(|jail| {
+            let email = "[email]\nserver = \"smtp.example.com\"\nfrom = \"Help <help@example.com>\"\nteam = [\"team@example.com\"]\n";
+            jail.create_file("config.toml", &format!("{email}password = \"hunter2\"\n"))?;
+            let error =
+                Settings::load(Path::new("config.toml")).expect_err("a secret in the file").to_string();
+            assert!(
+                error.contains("email.password") && error.contains("SWITCHBOARD_EMAIL__PASSWORD"),
+                "{error}"
+            );
+            jail.create_file("config.toml", email)?;
+            jail.set_env("SWITCHBOARD_EMAIL__USERNAME", "mailer");
+            let error =
+                Settings::load(Path::new("config.toml")).expect_err("a user without password").to_string();
+            assert!(error.contains("SWITCHBOARD_EMAIL__PASSWORD"), "{error}");
+            jail.set_env("SWITCHBOARD_EMAIL__PASSWORD", "hunter2");
+            let settings = Settings::load(Path::new("config.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (settings.email.username.expose(), settings.email.password.expose()),
+                ("mailer", "hunter2")
+            );
+            assert!(!format!("{settings:?}").contains("hunter2"), "the password is never printed");
+            jail.create_file("config.toml", "[email]\nserver = \"smtp.example.com\"\nfrom = \"nobody\"\n")?;
+            let error = Settings::load(Path::new("config.toml")).expect_err("not an address").to_string();
+            assert!(error.contains("email.from"), "{error}");
             Ok(())
         });
     }
@@ -809,6 +980,7 @@ mod proptests {
                     log: LogSettings { format: if json { LogFormat::Json } else { LogFormat::Text } },
                     limits,
                     metrics,
+                    email: EmailSettings::default(),
                 }
             },
         )

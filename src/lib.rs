@@ -10,7 +10,7 @@
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
 //!   a canned reply's `Shortcut` and `CannedScope`, an integration key's `Scopes` and `KeyName`,
-//!   the event feed's `FeedCursor` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   the event feed's `FeedCursor`, the widget's `Lang` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -49,7 +49,11 @@
 //!   several), readiness (`/readyz`), vitals (the gauges of `/metrics`), and the ban list (`service::bans`, checked in memory by
 //!   `service::ban_list`, read again from the store every few seconds for other nodes' bans),
 //!   and canned replies (`service::canned_replies`: the team's, which admins change, and each
-//!   agent's own, which nobody else sees).
+//!   agent's own, which nobody else sees), and email (`service::email`: emails written as
+//!   `outbox` rows in the transaction of their cause — offline messages, answers, unanswered
+//!   chats, transcripts —, rendered per language with every typed string escaped, sent over
+//!   SMTP by its courier through `service::outbox`; `store::switches` holds the admins' switch
+//!   for email to visitors).
 //!   The event feed as integrations see it (`service::feed`), and the outbox sender that
 //!   works through deliveries with leases, retries and backoff, one courier per channel
 //!   (`service::outbox`). Integration keys (`service::integration_keys`: admins make and

@@ -21,6 +21,7 @@ use crate::http::own_origin::{is_same_origin_request, OwnOrigin};
 use crate::http::FrontEnds;
 use crate::hub::{Hub, HubSettings};
 use crate::limits::Limits;
+use crate::service::email::EmailCourier;
 use crate::service::outbox::{Courier, OutboxSender, SenderSettings};
 use crate::service::relay::inbound_handler;
 use crate::service::token_cache::TokenCache;
@@ -281,8 +282,14 @@ fn spawn_timers(services: Services) {
 
 /// The couriers of the outbox's channels that this node's settings turn on (see
 /// `service::outbox`).
-fn couriers(_services: &Services) -> Vec<Arc<dyn Courier>> {
-    Vec::new()
+fn couriers(services: &Services) -> Vec<Arc<dyn Courier>> {
+    let mut couriers: Vec<Arc<dyn Courier>> = Vec::new();
+    match EmailCourier::new(&services.settings.email, services.store.clone()) {
+        Ok(Some(email)) => couriers.push(email),
+        Ok(None) => {}
+        Err(error) => log::error!("email is configured but cannot be sent: {error}"),
+    }
+    couriers
 }
 
 /// Works through the outbox (emails, webhook calls) until the node stops; nothing runs while no

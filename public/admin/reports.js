@@ -1,4 +1,5 @@
-// The Ratings tab (per-agent report) and the Announcements tab (send one, list past ones).
+// The Ratings tab (per-agent report) and the Announcements tab (send one, list past ones; the
+// switch for email to visitors, shown when the server has email configured).
 (function () {
   'use strict';
 
@@ -57,6 +58,32 @@
     }
   }
 
+  async function loadEmailSwitch() {
+    try {
+      const data = await api('GET', 'api/admin/email');
+      $('#email-switch').hidden = !data.configured;
+      $('[data-sb="visitor-email"]').checked = !!data.visitor_email;
+    } catch (error) {
+      Admin.reportError(error);
+    }
+  }
+
+  async function switchEmail(event) {
+    const box = event.currentTarget;
+    Admin.clearError();
+    box.disabled = true;
+    try {
+      const data = await api('POST', 'api/admin/email', { visitor_email: box.checked });
+      box.checked = !!data.visitor_email;
+      Admin.showNotice(data.visitor_email ? 'Email to visitors is on.' : 'Email to visitors is off.');
+    } catch (error) {
+      box.checked = !box.checked;
+      Admin.reportError(error);
+    } finally {
+      box.disabled = false;
+    }
+  }
+
   async function announce(event) {
     event.preventDefault();
     const form = event.currentTarget;
@@ -80,6 +107,8 @@
     loadRatings();
   });
   $('#announcement-form').addEventListener('submit', announce);
+  $('[data-sb="visitor-email"]').addEventListener('change', switchEmail);
+  $('#email-switch').addEventListener('submit', (event) => event.preventDefault());
   // Ctrl/Cmd+Enter sends, as in most message boxes; plain Enter makes a new line.
   $('[data-sb="announcement-body"]').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
@@ -89,5 +118,5 @@
   });
 
   Admin.tabs.ratings = { show: loadRatings };
-  Admin.tabs.announcements = { show: loadAnnouncements };
+  Admin.tabs.announcements = { show: () => Promise.all([loadAnnouncements(), loadEmailSwitch()]) };
 })();

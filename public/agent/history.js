@@ -99,9 +99,15 @@ export class TranscriptView {
     this.closeButton = h('button', {
       type: 'button', class: 'ghost small', sb: 'transcript-close', text: 'Close', onclick: () => this.close(),
     });
+    this.mailTo = h('input', { type: 'email', maxlength: 254, placeholder: 'visitor@example.com', 'aria-label': 'Email the transcript to', sb: 'transcript-email' });
+    this.mailStatus = h('span', { class: 'muted', sb: 'transcript-email-status' });
+    this.mailForm = h('form', {
+      class: 'transcript-mail',
+      onsubmit: (event) => { event.preventDefault(); this.mail(); },
+    }, this.mailTo, h('button', { type: 'submit', class: 'ghost small', sb: 'transcript-email-send', text: 'Email transcript' }), this.mailStatus);
     root.append(
       h('header', { class: 'transcript-head' }, this.heading, this.closeButton),
-      this.meta, this.rating, this.log,
+      this.meta, this.rating, this.mailForm, this.log,
     );
     root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.close();
@@ -124,6 +130,7 @@ export class TranscriptView {
     this.rating.textContent = chat.score
       ? `Rating: ${stars(chat.score)} ${chat.score}/5${chat.comment ? ` — “${chat.comment}”` : ''}`
       : 'Not rated.';
+    this.mailStatus.textContent = '';
     this.log.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
     this.closeButton.focus();
     const nodes = [];
@@ -144,6 +151,18 @@ export class TranscriptView {
       if (!nodes.length) this.log.append(h('p', { class: 'muted', text: 'No messages.' }));
     } catch (error) {
       if (token === this.token) this.log.replaceChildren(h('p', { class: 'error', text: error.message }));
+    }
+  }
+
+  /** Emails this chat's transcript to the address typed (the visitor's, say). */
+  async mail() {
+    const chatId = this.root.dataset.chatId;
+    this.mailStatus.textContent = 'Sending…';
+    try {
+      await api('POST', `/api/chats/${encodeURIComponent(chatId)}/transcript/email`, { email: this.mailTo.value });
+      this.mailStatus.textContent = `Sent to ${this.mailTo.value}.`;
+    } catch (error) {
+      this.mailStatus.textContent = error.message;
     }
   }
 

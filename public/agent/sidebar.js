@@ -218,6 +218,7 @@ export class OfflineView {
     this.count = root.closest('section').querySelector('.count');
     root.append(this.list, this.line, this.more);
     this.messages = [];
+    this.drafts = new Map();
     this.refresher = new Refresher(() => this.load(), 60000);
   }
 
@@ -248,6 +249,34 @@ export class OfflineView {
     }
   }
 
+  /** A box to answer `message`: stored with it and emailed to the visitor (when email is on). */
+  answerForm(message) {
+    // Drafts outlive the list's refresh, which draws every item anew.
+    const text = h('textarea', {
+      rows: 2, maxlength: 4000, 'aria-label': `Answer ${message.name}`, sb: 'offline-answer-text',
+      oninput: () => this.drafts.set(message.id, text.value),
+    });
+    text.value = this.drafts.get(message.id) || '';
+    const status = h('span', { class: 'muted' });
+    const send = h('button', { type: 'submit', class: 'small', sb: 'offline-answer-send', text: 'Answer by email' });
+    return h('form', {
+      class: 'offline-answer-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        send.disabled = true;
+        try {
+          const answer = await api('POST', `/api/offline-messages/${encodeURIComponent(message.id)}/answer`, { body: text.value });
+          Object.assign(message, { answer: text.value, answered_at: answer.answered_at });
+          this.drafts.delete(message.id);
+          this.render();
+        } catch (error) {
+          status.textContent = error.message;
+          send.disabled = false;
+        }
+      },
+    }, text, send, status);
+  }
+
   render() {
     this.list.replaceChildren(...this.messages.map((message) => h(
       'li',
@@ -258,6 +287,9 @@ export class OfflineView {
         h('a', { href: `mailto:${encodeURIComponent(message.email).replace(/%40/g, '@')}`, text: message.email }),
         h('time', { class: 'muted', text: fmtDateTime(message.created_at) })),
       h('p', { class: 'offline-body', text: message.body }),
+      message.answer
+        ? h('p', { class: 'offline-answer muted', sb: 'offline-answer', text: `Answered ${fmtDateTime(message.answered_at)}: ${message.answer}` })
+        : this.answerForm(message),
     )));
     setLine(this.line, this.messages.length ? '' : 'No offline messages.');
     this.count.textContent = this.messages.length ? String(this.messages.length) : '0';

@@ -278,7 +278,7 @@
       starting = true;
       kept = false;
       note(t('loading'));
-      L.request('POST', 'api/chats', agentId ? { agent_id: agentId } : {}, function (status, data) {
+      L.request('POST', 'api/chats', agentId ? { agent_id: agentId, lang: SB.lang } : { lang: SB.lang }, function (status, data) {
         starting = false;
         if (status === 201 && data && data.chat_id) {
           note('');

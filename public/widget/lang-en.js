@@ -21,5 +21,7 @@ window.SB.mods['lang-en'] = {
   offline: 'Nobody is online right now. Leave a message and we will reply by email.',
   name: 'Your name', email: 'Email', body: 'Message', offline_send: 'Send message',
   offline_done: 'Thank you! We will get back to you by email.',
+  transcript_email: 'Email me the transcript', transcript_send: 'Send transcript',
+  transcript_done: 'The transcript is on its way to your inbox.',
   typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss'
 };

@@ -21,5 +21,7 @@ window.SB.mods['lang-ko'] = {
   offline_done: '감사합니다! 이메일로 답변드리겠습니다.',
   connection: '연결이 끊겼습니다. 다시 연결하는 중…', announce: '공지', dismiss: '닫기', error: '문제가 발생했습니다. 다시 시도해 주세요.',
   memory: '브라우저가 이 채팅의 저장을 허용하지 않습니다. 이 페이지를 닫으면 대화가 사라집니다.',
-  new_msg: '({n}) 새 메시지'
+  new_msg: '({n}) 새 메시지',
+  transcript_email: '채팅 기록을 이메일로 받기', transcript_send: '기록 보내기',
+  transcript_done: '채팅 기록을 이메일로 보냈습니다.'
 };

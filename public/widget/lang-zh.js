@@ -20,5 +20,7 @@ window.SB.mods['lang-zh'] = {
   offline_done: '谢谢！我们会尽快通过电子邮件回复您。',
   connection: '连接中断，正在重新连接…', announce: '公告', dismiss: '关闭', error: '出错了，请重试。',
   memory: '您的浏览器不允许本聊天保存数据：关闭此页面后对话将不再保留。',
-  new_msg: '（{n}）新消息'
+  new_msg: '（{n}）新消息',
+  transcript_email: '通过电子邮件发送聊天记录', transcript_send: '发送聊天记录',
+  transcript_done: '聊天记录已发往您的邮箱。'
 };

@@ -20,7 +20,7 @@
     form.onsubmit = function (e) {
       SB.stop(e);
       submit.disabled = true;
-      ctx.L.request('POST', 'api/offline-messages', { name: name.value, email: email.value, body: body.value }, function (status, data) {
+      ctx.L.request('POST', 'api/offline-messages', { name: name.value, email: email.value, body: body.value, lang: SB.lang }, function (status, data) {
         submit.disabled = false;
         if (status === 201) { ctx.offlineSent(); v.text(error, ''); body.value = ''; } else { v.text(error, ctx.errorText(data)); }
         ctx.render();

@@ -1,6 +1,7 @@
 /*
  * Switchboard widget frame, lazy module: rating a chat once it has ended (1–5 stars and a
- * comment). Loaded the first time a served chat ends (app.js); its strings are in lang-*.js. ES3.
+ * comment), and asking for its transcript by email. Loaded the first time a served chat ends
+ * (app.js); its strings are in lang-*.js. ES3.
  */
 (function (SB) {
   SB.mods.rating = function (ctx) {
@@ -16,9 +17,32 @@
     var form = el('form', { 'class': 'sbw-form', 'data-sb': 'rating' },
       [el('p', { 'class': 'sbw-lead' }, t('rate')), row].concat(comment, error, submit));
     var thanks = el('p', { 'class': 'sbw-done', 'data-sb': 'rating-thanks', role: 'status' }, t('thanks'));
-    comment = comment[1];
+    var mail = v.field('transcript-email', t('transcript_email'), 'input', { type: 'email', maxlength: '254', autocomplete: 'email' });
+    var mailError = el('p', { 'class': 'sbw-err', role: 'alert' });
+    var mailSubmit = v.paint(el('button', { type: 'submit', 'class': 'sbw-main', 'data-sb': 'transcript-submit' }, t('transcript_send')));
+    var mailForm = el('form', { 'class': 'sbw-form', 'data-sb': 'transcript', novalidate: 'novalidate' }, mail.concat(mailError, mailSubmit));
+    var mailed = el('p', { 'class': 'sbw-done', 'data-sb': 'transcript-done', role: 'status' }, t('transcript_done'));
+    var sent = false;
+    comment = comment[1]; mail = mail[1];
     v.rating.appendChild(form);
     v.rating.appendChild(thanks);
+    v.rating.appendChild(mailForm);
+    v.rating.appendChild(mailed);
+    v.show(mailed, false);
+
+    mailForm.onsubmit = function (e) {
+      SB.stop(e);
+      var chat = ctx.chat();
+      if (!chat) { return false; }
+      mailSubmit.disabled = true;
+      ctx.L.request('POST', 'api/chats/' + encodeURIComponent(chat.id) + '/transcript/email', { email: mail.value, lang: SB.lang }, function (status, data) {
+        mailSubmit.disabled = false;
+        sent = status === 202;
+        v.text(mailError, sent ? '' : ctx.errorText(data));
+        v.show(mailForm, !sent); v.show(mailed, sent);
+      });
+      return false;
+    };
 
     function pick(value) {
       return function () {
@@ -47,9 +71,12 @@
     };
     return {
       /** Shows the form, or the thanks once rated. */
-      update: function (showForm, showThanks) { v.show(form, showForm); v.show(thanks, showThanks); },
-      /** A new chat: no score, no comment, no error. */
-      reset: function () { pick(0)(); comment.value = ''; v.text(error, ''); },
+      update: function (showForm, showThanks) {
+        v.show(form, showForm); v.show(thanks, showThanks);
+        v.show(mailForm, (showForm || showThanks) && !sent); v.show(mailed, (showForm || showThanks) && sent);
+      },
+      /** A new chat: no score, no comment, no error, no transcript asked for. */
+      reset: function () { pick(0)(); comment.value = ''; v.text(error, ''); sent = false; mail.value = ''; v.text(mailError, ''); },
       focusTarget: function () { return form.style.display === 'none' ? null : stars[0]; }
     };
   };

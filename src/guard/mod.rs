@@ -4,7 +4,8 @@
 //!   connection's close;
 //! - [`rates`]: requests per address (the [`middleware`], before any handler), sends per
 //!   visitor, visitors created per address — keyed `governor` rate limiters;
-//! - [`login_throttle`]: failed logins per employee ID and per address within a window.
+//! - [`login_throttle`]: failed logins per employee ID and per address within a window;
+//! - emails to addresses a visitor typed, per visitor and per address (`[email]`).
 //!
 //! Every refusal is a 429 with `Retry-After` in the one error envelope, changes nothing, and is
 //! counted by `metrics::limit_hit`. Each node keeps its own counts. Addresses in
@@ -38,6 +39,9 @@ pub struct Guard {
     sends: KeyedRate<crate::domain::VisitorId>,
     visitors: KeyedRate<IpAddr>,
     logins: LoginThrottle,
+    /// Emails to visitor-typed addresses, per visitor and per address (`[email]`).
+    emails_by_visitor: KeyedRate<crate::domain::VisitorId>,
+    emails_by_address: KeyedRate<String>,
 }
 
 /// Whom a per-address limit counts: an IPv4 address, or the /64 network of an IPv6 one (one
@@ -89,7 +93,26 @@ impl Guard {
                 limits.login_failures_per_ip,
                 Duration::from_secs(limits.login_window_secs),
             ),
+            emails_by_visitor: KeyedRate::per_hour(
+                "emails_per_visitor",
+                "You have asked for too many emails; try again later.",
+                settings.email.visitor_emails_per_visitor_per_hour,
+            ),
+            emails_by_address: KeyedRate::per_hour(
+                "emails_per_address",
+                "That address has been sent too many emails; try again later.",
+                settings.email.visitor_emails_per_address_per_hour,
+            ),
         }
+    }
+
+    /// One more email from `sender` (visitors only: staff are not limited) to `address`, which
+    /// the visitor typed: per visitor, then per address (lower-cased). Exempt client addresses
+    /// are limited too: the limit protects the mailbox, not the server.
+    pub fn check_visitor_email(&self, sender: &Principal, address: &str) -> Result<(), ApiError> {
+        let Principal::Visitor(visitor) = sender else { return Ok(()) };
+        self.emails_by_visitor.check(visitor)?;
+        self.emails_by_address.check(&address.to_lowercase())
     }
 
     /// True when `client` is on the exempt list.
@@ -144,6 +167,8 @@ impl Guard {
         self.sends.sweep();
         self.visitors.sweep();
         self.logins.sweep();
+        self.emails_by_visitor.sweep();
+        self.emails_by_address.sweep();
     }
 }
 

@@ -36,6 +36,11 @@ impl<K: Hash + Eq + Clone> KeyedRate<K> {
         Self::with(name, message, NonZeroU32::new(rate).map(Quota::per_minute))
     }
 
+    /// `rate` an hour, all of it at once if it comes at once.
+    pub fn per_hour(name: &'static str, message: &'static str, rate: u32) -> Self {
+        Self::with(name, message, NonZeroU32::new(rate).map(Quota::per_hour))
+    }
+
     /// Takes one from `key`'s bucket, or 429 `rate_limited` with the wait until one is there.
     pub fn check(&self, key: &K) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };

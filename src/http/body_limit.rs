@@ -63,6 +63,7 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
     let uuid = Ascii(UUID_CHARS);
     let integer = Ascii(INTEGER_CHARS);
     let boolean = Ascii("false".len());
+    let lang = Ascii("en".len());
     let page = [
         ("page_url", Text(MAX_URL_CHARS)),
         ("page_title", Text(MAX_TITLE_CHARS)),
@@ -99,7 +100,7 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/agent/login", vec![agent[0], agent[2]]),
         ("/api/agent/logout", token_only()),
         ("/api/agent/status", vec![token, ("status", Ascii("online".len()))]),
-        ("/api/chats", vec![token, ("agent_id", uuid)]),
+        ("/api/chats", vec![token, ("agent_id", uuid), ("lang", lang)]),
         ("/api/chats/invite", vec![token, ("visitor_id", uuid)]),
         ("/api/chats/{chat_id}/transfer", vec![token, ("agent_id", uuid)]),
         ("/api/chats/{chat_id}/close", token_only()),
@@ -116,8 +117,15 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
                 ("name", Text(ContactName::MAX_CHARS)),
                 ("email", Text(Email::MAX_CHARS)),
                 ("body", Text(MAX_OFFLINE_BODY_CHARS)),
+                ("lang", lang),
             ],
         ),
+        ("/api/offline-messages/{offline_id}/answer", vec![token, ("body", Text(MAX_OFFLINE_BODY_CHARS))]),
+        (
+            "/api/chats/{chat_id}/transcript/email",
+            vec![token, ("email", Text(Email::MAX_CHARS)), ("lang", lang)],
+        ),
+        ("/api/admin/email", vec![token, ("visitor_email", boolean)]),
         ("/api/admin/announcements", vec![token, ("body", Text(max_message_chars))]),
         (
             "/api/admin/agents",

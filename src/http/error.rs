@@ -176,6 +176,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::IntegrationKeyNotFound => {
                 Self::new(S::NOT_FOUND, "integration_key_not_found", message)
             }
+            ServiceError::EmailOff(_) => Self::new(S::CONFLICT, "email_off", message),
+            ServiceError::OfflineMessageNotFound => {
+                Self::new(S::NOT_FOUND, "offline_message_not_found", message)
+            }
+            ServiceError::AlreadyAnswered => Self::new(S::CONFLICT, "already_answered", message),
+            ServiceError::ChatStillOpen => Self::new(S::CONFLICT, "chat_not_closed", message),
         }
     }
 }

@@ -46,6 +46,7 @@ mod canned_replies;
 mod chat_views;
 mod chats;
 pub mod client_ip;
+mod email;
 pub mod error;
 mod events;
 mod integration_keys;
@@ -94,6 +95,7 @@ api_modules!(
     ratings,
     transcripts,
     offline_messages,
+    email,
     admin,
     setup,
     chat_views,

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::auth;
 use crate::domain::{parse_non_negative, ContactName, Email, MessageBody, PageLimit};
+use crate::guard::Guard;
 use crate::http::error::ApiError;
 use crate::service::offline_messages::{NewOfflineMessage, MAX_OFFLINE_BODY_CHARS};
 use crate::service::Services;
@@ -23,6 +24,7 @@ struct ListQuery {
 
 async fn leave(
     services: web::Data<Services>,
+    guard: web::Data<Guard>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -31,7 +33,12 @@ async fn leave(
         name: ContactName::parse(fields.required_text("name")?)?,
         email: Email::parse(fields.required_text("email")?)?,
         body: MessageBody::parse(fields.required_text("body")?, MAX_OFFLINE_BODY_CHARS)?,
+        lang: super::email::lang_field(&fields)?,
     };
+    // The acknowledgement goes to the typed address: limited per visitor and per address.
+    if services.settings.email.enabled() {
+        guard.check_visitor_email(&principal, message.email.as_str())?;
+    }
     let id = services.leave_offline_message(&principal, message).await?;
     Ok(HttpResponse::Created().json(json!({ "id": id })))
 }

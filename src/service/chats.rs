@@ -7,11 +7,11 @@ use super::chat_rows::{insert_chat, store_event};
 use super::queue::{self, drain_locked};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
-    now_ms, AgentId, AgentRef, ChatId, CloseReason, EventPayload, Principal, PrincipalKind, VisitorId,
+    now_ms, AgentId, AgentRef, ChatId, CloseReason, EventPayload, Lang, Principal, PrincipalKind, VisitorId,
 };
-use crate::store::agents;
 use crate::store::chats::{self, ChatRow};
 use crate::store::DbConn;
+use crate::store::{agents, visitors};
 
 /// A chat just started.
 #[derive(Debug, Clone)]
@@ -64,18 +64,20 @@ pub(crate) fn chat_of(
 
 impl Services {
     /// A visitor starts a chat with the agent it picked, or with the next free agent when
-    /// `agent_id` is `None`.
+    /// `agent_id` is `None`; `lang`, the widget's language, is remembered for the visitor in
+    /// the same transaction (for the emails it may get later).
     pub async fn start_chat(
         &self,
         principal: &Principal,
         agent_id: Option<AgentId>,
+        lang: Option<Lang>,
     ) -> Result<StartedChat, ServiceError> {
         let Principal::Visitor(visitor) = *principal else {
             return Err(ServiceError::Forbidden("only visitors start chats"));
         };
         match agent_id {
-            Some(agent_id) => self.start_with_agent(visitor, agent_id).await,
-            None => self.start_with_any_agent(visitor).await,
+            Some(agent_id) => self.start_with_agent(visitor, agent_id, lang).await,
+            None => self.start_with_any_agent(visitor, lang).await,
         }
     }
 
@@ -83,10 +85,12 @@ impl Services {
         &self,
         visitor: VisitorId,
         agent_id: AgentId,
+        lang: Option<Lang>,
     ) -> Result<StartedChat, ServiceError> {
         let agent_present = self.is_present(PrincipalKind::Agent, agent_id.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
+            remember_lang(conn, visitor, lang)?;
             let agent = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
             if !capacity::can_take_chats(&agent, agent_present) {
                 return Err(ServiceError::AgentOffline);
@@ -101,10 +105,15 @@ impl Services {
         .await
     }
 
-    async fn start_with_any_agent(&self, visitor: VisitorId) -> Result<StartedChat, ServiceError> {
+    async fn start_with_any_agent(
+        &self,
+        visitor: VisitorId,
+        lang: Option<Lang>,
+    ) -> Result<StartedChat, ServiceError> {
         let present = self.present_agents().await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
+            remember_lang(conn, visitor, lang)?;
             let row = ChatRow::queued(visitor, now_ms());
             // The insert comes before the queue lock (see the lock order in `queue`); the
             // ticket that places the chat in line is taken with the lock.
@@ -155,6 +164,14 @@ impl Services {
         })
         .await
     }
+}
+
+/// Stores the widget's language for `visitor`, when it said one.
+fn remember_lang(conn: &mut DbConn, visitor: VisitorId, lang: Option<Lang>) -> Result<(), ServiceError> {
+    if let Some(lang) = lang {
+        visitors::set_lang(conn, visitor, lang.as_str())?;
+    }
+    Ok(())
 }
 
 /// Ends a chat that has not ended, for `reason`: gives back its capacity and stores

@@ -106,6 +106,18 @@ pub enum ServiceError {
     /// The chat ended before any agent served it: there is nobody to rate.
     #[error("the chat ended before an agent took it, so there is nobody to rate")]
     ChatNotRateable,
+    /// Email is not configured (`[email]`), or an admin switched visitor email off.
+    #[error("{0}")]
+    EmailOff(&'static str),
+    /// No offline message has this id.
+    #[error("no such offline message")]
+    OfflineMessageNotFound,
+    /// The offline message has its answer already.
+    #[error("this offline message has been answered already")]
+    AlreadyAnswered,
+    /// A transcript is emailed once the chat has ended.
+    #[error("the transcript can be emailed once the chat has ended")]
+    ChatStillOpen,
 }
 
 impl From<diesel::result::Error> for ServiceError {

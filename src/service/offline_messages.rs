@@ -1,10 +1,11 @@
 //! Offline messages: a visitor who finds nobody online leaves a name, an email and a message;
-//! agents list them, newest first.
+//! agents list them, newest first, and answer them (`service::email`: the answer is stored with
+//! the message and, when email is on, emailed to the visitor).
 
 use serde::Serialize;
 
-use super::{require_agent, ServiceError, Services};
-use crate::domain::{now_ms, ContactName, Email, MessageBody, PageLimit, Principal, VisitorId};
+use super::{email, require_agent, ServiceError, Services};
+use crate::domain::{now_ms, ContactName, Email, Lang, MessageBody, PageLimit, Principal, VisitorId};
 use crate::store::offline_messages::{self, OfflineMessageRow};
 
 /// Longest offline message, in characters.
@@ -19,6 +20,8 @@ pub struct NewOfflineMessage {
     pub email: Email,
     /// The message (1–[`MAX_OFFLINE_BODY_CHARS`] characters, not blank).
     pub body: MessageBody,
+    /// The widget's language, if it said: the acknowledgement and the answer are in it.
+    pub lang: Option<Lang>,
 }
 
 /// An offline message as listed to agents.
@@ -36,6 +39,14 @@ pub struct OfflineMessage {
     pub body: String,
     /// Epoch ms.
     pub created_at: i64,
+    /// The widget's language when it was left (`en`, `zh`, `ko`), if the widget said.
+    pub lang: Option<String>,
+    /// The agent's answer, once given.
+    pub answer: Option<String>,
+    /// The id of the agent who answered.
+    pub answered_by: Option<String>,
+    /// Epoch ms of the answer.
+    pub answered_at: Option<i64>,
 }
 
 impl From<OfflineMessageRow> for OfflineMessage {
@@ -47,6 +58,10 @@ impl From<OfflineMessageRow> for OfflineMessage {
             email: row.email,
             body: row.body,
             created_at: row.created_at,
+            lang: row.lang,
+            answer: row.answer,
+            answered_by: row.answered_by,
+            answered_at: row.answered_at,
         }
     }
 }
@@ -68,18 +83,36 @@ impl Services {
             email: message.email.as_str().to_string(),
             body: message.body.as_str().to_string(),
             created_at: now_ms(),
+            lang: message.lang.map(|lang| lang.as_str().to_string()),
+            answer: None,
+            answered_by: None,
+            answered_at: None,
         };
+        let mailroom = self.mailroom();
+        let emails = mailroom.is_some();
         let hub = std::sync::Arc::clone(&self.hub);
-        self.store
+        let (id, acknowledged) = self
+            .store
             .write_then(
                 move |conn| {
                     offline_messages::insert(conn, &row)?;
-                    Ok::<_, ServiceError>(row.id)
+                    let acknowledged = match mailroom {
+                        Some(room) => room.offline_message(conn, &row)?,
+                        None => false,
+                    };
+                    Ok::<_, ServiceError>((row.id, acknowledged))
                 },
                 // The message is in the event feed now: wake its held readers.
                 move |_| hub.feed_grew(),
             )
-            .await
+            .await?;
+        if acknowledged {
+            email::count_visitor_email(email::kind::OFFLINE_ACK);
+        }
+        if emails {
+            self.emails_written();
+        }
+        Ok(id)
     }
 
     /// Offline messages left before `before` (epoch ms; `None` = now), newest first (agents and

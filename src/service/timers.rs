@@ -3,6 +3,8 @@
 //!
 //! - no message for `chat.inactivity_secs` → closed, reason `inactivity`;
 //! - the visitor gone (no poll for lease + grace) → closed, reason `visitor_left`;
+//! - either of those two before any agent wrote → an email to the team, in the same
+//!   transaction (`service::email`);
 //! - the agent gone → each of its chats goes back to the front of the queue, with a system
 //!   message telling the visitor, and the queue drains (another agent may take it at once);
 //! - and a safety net: waiting chats drain whenever an agent present here has room, whatever
@@ -85,6 +87,7 @@ impl Services {
         }
 
         let message = "Your agent was disconnected. You are back at the front of the queue.".to_string();
+        let mailroom = self.mailroom();
         let round = self
             .write_chat(move |conn| {
                 let lock_ticket = queue::lock(conn)?;
@@ -94,12 +97,18 @@ impl Services {
                     let chat_id = row.id;
                     // Only if still idle: a send that committed since the read keeps it open.
                     if let Some(ended) = end_chat(conn, chat_id, CloseReason::Inactivity, Some(cutoff))? {
+                        if let Some(room) = &mailroom {
+                            room.chat_ended(conn, chat_id, CloseReason::Inactivity)?;
+                        }
                         stored.push(ended);
                         counts.inactive += 1;
                     }
                 }
                 for chat_id in left {
                     if let Some(ended) = end_chat(conn, chat_id, CloseReason::VisitorLeft, None)? {
+                        if let Some(room) = &mailroom {
+                            room.chat_ended(conn, chat_id, CloseReason::VisitorLeft)?;
+                        }
                         stored.push(ended);
                         counts.visitor_left += 1;
                     }
@@ -127,6 +136,9 @@ impl Services {
             })
             .await?;
         if round != TimerRound::default() {
+            if round.inactive + round.visitor_left > 0 && self.settings.email.enabled() {
+                self.emails_written();
+            }
             log::info!("chat timers: {round:?}");
         }
         Ok(round)

@@ -229,6 +229,19 @@ pub fn after(conn: &mut DbConn, chat_id: ChatId, after_seq: i64, limit: i64) -> 
         .load(conn)
 }
 
+/// Whether an agent wrote in `chat_id`: a stored message whose payload starts with
+/// `{"type":"message","from":"agent"` (the payload's field order is fixed by `EventPayload`;
+/// a quote inside a body is escaped, so no body can fake it).
+pub fn has_agent_message(conn: &mut DbConn, chat_id: ChatId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        messages::table
+            .filter(messages::chat_id.eq(chat_id))
+            .filter(messages::kind.eq("message"))
+            .filter(messages::payload.like(r#"{"type":"message","from":"agent"%"#)),
+    ))
+    .get_result(conn)
+}
+
 /// How many events a chat has stored.
 pub fn count_in_chat(conn: &mut DbConn, chat_id: ChatId) -> QueryResult<i64> {
     messages::table.filter(messages::chat_id.eq(chat_id)).count().get_result(conn)

@@ -20,6 +20,7 @@ pub mod offline_messages;
 pub mod outbox;
 pub mod ratings;
 pub mod schema;
+pub mod switches;
 #[cfg(test)]
 mod test_stores;
 pub mod tokens;

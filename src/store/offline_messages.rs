@@ -23,6 +23,14 @@ pub struct OfflineMessageRow {
     pub body: String,
     /// Epoch ms.
     pub created_at: i64,
+    /// The widget's language when it was left (`en`, `zh`, `ko`), if the widget said.
+    pub lang: Option<String>,
+    /// The agent's answer, once given.
+    pub answer: Option<String>,
+    /// The agent who answered.
+    pub answered_by: Option<String>,
+    /// Epoch ms of the answer.
+    pub answered_at: Option<i64>,
 }
 
 /// Adds an offline message.
@@ -42,6 +50,23 @@ pub fn newest(conn: &mut DbConn, before: Option<i64>, limit: i64) -> QueryResult
         query = query.filter(offline_messages::created_at.lt(before));
     }
     query.load(conn)
+}
+
+/// The offline message with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OfflineMessageRow>> {
+    offline_messages::table.find(id).select(OfflineMessageRow::as_select()).first(conn).optional()
+}
+
+/// Stores the answer to `id` if it has none yet; returns whether it did.
+pub fn answer(conn: &mut DbConn, id: &str, answer: &str, agent: &str, now: i64) -> QueryResult<bool> {
+    diesel::update(offline_messages::table.find(id).filter(offline_messages::answer.is_null()))
+        .set((
+            offline_messages::answer.eq(Some(answer)),
+            offline_messages::answered_by.eq(Some(agent)),
+            offline_messages::answered_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 /// How many offline messages are stored in all.

@@ -27,6 +27,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         last_seen_at -> Nullable<BigInt>,
         last_ip -> Nullable<Text>,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -106,6 +107,10 @@ diesel::table! {
         email -> Text,
         body -> Text,
         created_at -> BigInt,
+        lang -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<BigInt>,
     }
 }
 
@@ -178,6 +183,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    switches (name) {
+        name -> Text,
+        value -> Text,
+        updated_by -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(ratings -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
@@ -194,4 +208,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     feed_events,
     outbox,
     integration_keys,
+    switches,
 );

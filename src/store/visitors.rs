@@ -74,6 +74,16 @@ pub struct VisitorPageRow {
     pub last_seen_at: Option<i64>,
 }
 
+/// Records the language the widget shows `id` (`en`, `zh`, `ko`).
+pub fn set_lang(conn: &mut DbConn, id: VisitorId, lang: &str) -> QueryResult<()> {
+    diesel::update(visitors::table.find(id)).set(visitors::lang.eq(Some(lang))).execute(conn).map(drop)
+}
+
+/// The language the widget last showed `id`, if it said.
+pub fn lang(conn: &mut DbConn, id: VisitorId) -> QueryResult<Option<String>> {
+    visitors::table.find(id).select(visitors::lang).first(conn).optional().map(Option::flatten)
+}
+
 /// Records the page a visitor is on; returns whether the visitor exists.
 pub fn set_page(conn: &mut DbConn, id: VisitorId, page: &PageUpdate) -> QueryResult<bool> {
     diesel::update(visitors::table.find(id)).set(page).execute(conn).map(|n| n == 1)

@@ -31,6 +31,8 @@ struct World {
     own_reply: String,
     /// An integration key the admin made (its id).
     key: String,
+    /// An offline message `visitor` left.
+    offline: String,
 }
 
 /// Creates a canned reply as `who`; its id.
@@ -63,6 +65,10 @@ async fn world(app: &TestApp, cell: usize) -> World {
         app.post_json(Some(&admin), "/api/admin/integration-keys", json!({"name": "CRM sync"})).await;
     assert_eq!(status, 201, "{made}");
     let key = made["key"]["key_id"].as_str().expect("key id").to_string();
+    let message = json!({"name": "Ann", "email": "ann@example.com", "body": "call me"});
+    let (status, left) = app.post_json(Some(&visitor), "/api/offline-messages", message).await;
+    assert_eq!(status, 201, "{left}");
+    let offline = left["id"].as_str().expect("offline message id").to_string();
     World {
         visitor,
         other_visitor,
@@ -75,6 +81,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         team_reply,
         own_reply,
         key,
+        offline,
     }
 }
 
@@ -186,6 +193,31 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         "GET /api/offline-messages",
         |_, _| (Method::GET, "/api/offline-messages".into(), Value::Null),
         [401, 403, 403, 200, 200, 200],
+    ),
+    // Any agent answers; without [email] (as here) the answer is stored, not mailed.
+    (
+        "POST /api/offline-messages/{offline_id}/answer",
+        |w, _| (Method::POST, format!("/api/offline-messages/{}/answer", w.offline), json!({"body": "hi"})),
+        [401, 403, 403, 200, 200, 200],
+    ),
+    // Its visitor, its agent and admins get as far as "email is off" (no [email] here).
+    (
+        "POST /api/chats/{chat_id}/transcript/email",
+        |w, _| {
+            let body = json!({"email": "ann@example.com"});
+            (Method::POST, format!("/api/chats/{}/transcript/email", w.closed_chat), body)
+        },
+        [401, 409, 403, 403, 409, 409],
+    ),
+    (
+        "GET /api/admin/email",
+        |_, _| (Method::GET, "/api/admin/email".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/email",
+        |_, _| (Method::POST, "/api/admin/email".into(), json!({"visitor_email": false})),
+        [401, 403, 403, 403, 403, 200],
     ),
     (
         "POST /api/admin/announcements",

@@ -1,14 +1,18 @@
 // First run and administration in the browser: a fresh server has no agent, the console's setup
 // form creates the first admin, and the admin pages create an agent, change its capacity,
-// disable it, and show ratings per agent.
+// disable it, show ratings per agent, and turn email to visitors off.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert');
-const { Server, hook, launchBrowser, watchErrors } = require('./harness');
+const { Server, freePort, hook, launchBrowser, watchErrors } = require('./harness');
 
 test('the first admin is created in the console, then manages agents in the admin pages', async () => {
-  const server = await Server.start();
+  // Email on (towards a port nobody listens on: nothing here waits for a delivery).
+  const smtpPort = await freePort();
+  const server = await Server.start({
+    settings: `[email]\nserver = "127.0.0.1"\nport = ${smtpPort}\ntls = "none"\nfrom = "help@example.com"\nteam = ["team@example.com"]`,
+  });
   const browser = await launchBrowser();
   try {
     const errors = [];
@@ -59,6 +63,21 @@ test('the first admin is created in the console, then manages agents in the admi
     await admin.click(hook('tab-ratings'));
     await admin.locator(`${hook('rating-row')}`).first().waitFor();
     assert.ok(await admin.locator(hook('rating-row')).count() >= 2, 'a line per agent');
+
+    await admin.click(hook('tab-announcements'));
+    const visitorEmail = admin.locator(hook('visitor-email'));
+    await visitorEmail.waitFor();
+    assert.strictEqual(await visitorEmail.isChecked(), true, 'email to visitors starts on');
+    await visitorEmail.uncheck();
+    const adminToken = (await server.api('POST', '/api/agent/login', { employee_id: 'root', password: 'first admin password' })).body.token;
+    const switchedUntil = Date.now() + 5000;
+    let shown;
+    while (Date.now() < switchedUntil) {
+      shown = (await server.api('GET', '/api/admin/email', undefined, adminToken)).body;
+      if (shown.visitor_email === false) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepStrictEqual(shown, { configured: true, visitor_email: false }, 'the switch is stored');
     assert.deepStrictEqual(errors, []);
   } finally {
     await browser.close();

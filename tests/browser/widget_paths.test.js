@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const {
-  hook, openWidget, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage, widget,
+  freePort, hook, openWidget, say, shopWorld, startChatFromWidget, tokenOf, waitForMessage, widget,
 } = require('./harness');
 
 const world = (options = {}) => shopWorld({ maxChats: 1, ...options });
@@ -57,8 +57,37 @@ test('with nobody online the widget offers the offline form and the message is s
 
     const alice = await tokenOf(w.server, 'E1');
     const { body } = await w.server.api('GET', '/api/offline-messages', undefined, alice.token);
-    assert.deepStrictEqual(body.messages.map((m) => [m.name, m.email, m.body]),
-      [['Mina', 'mina@example.com', 'Please call me about a bulk order.']]);
+    assert.deepStrictEqual(body.messages.map((m) => [m.name, m.email, m.body, m.lang]),
+      [['Mina', 'mina@example.com', 'Please call me about a bulk order.', 'en']], 'stored with the widget language');
+    assert.deepStrictEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test('after a served chat the visitor asks for its transcript by email', async () => {
+  // Email on, towards a port nobody listens on: the request is stored (202), sending waits.
+  const smtpPort = await freePort();
+  const w = await world({
+    settings: `[email]\nserver = "127.0.0.1"\nport = ${smtpPort}\ntls = "none"\nfrom = "help@example.com"\nteam = ["team@example.com"]`,
+  });
+  try {
+    const page = await w.open({ locale: 'ko-KR' });
+    const chat = await startChatFromWidget(page, w.site.url, 'any');
+    await say(chat, 'hello');
+    const id = await w.agent.waitFor(() => w.agent.chats()[0], 'the chat');
+    await w.agent.send(id, 'a-1', 'Hi!');
+    await waitForMessage(chat, 'Hi!');
+    await chat.locator(hook('end-chat')).click();
+    await chat.locator(hook('transcript')).waitFor({ state: 'visible' });
+    await chat.locator(hook('transcript-email')).fill('not an address');
+    await chat.locator(hook('transcript-submit')).click();
+    await chat.locator(`${hook('transcript')} [role="alert"]:not(:empty)`).waitFor();
+    await chat.locator(hook('transcript-email')).fill('me@example.com');
+    await chat.locator(hook('transcript-submit')).click();
+    await chat.locator(hook('transcript-done')).waitFor({ state: 'visible' });
+    assert.strictEqual(await chat.locator(hook('transcript-done')).textContent(), '채팅 기록을 이메일로 보냈습니다.');
+    assert.ok(await chat.locator(hook('rating')).isVisible(), 'the rating form stays');
     assert.deepStrictEqual(w.errors, []);
   } finally {
     await w.close();
