@@ -22,7 +22,7 @@ pub mod ratings;
 pub mod schema;
 pub mod switches;
 #[cfg(test)]
-mod test_stores;
+pub(crate) mod test_stores;
 pub mod tokens;
 mod values;
 pub mod visitors;

@@ -13,11 +13,13 @@ mod backoff;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 
 pub use backoff::Backoff;
@@ -159,7 +161,15 @@ impl OutboxSender {
         let Some(courier) = self.couriers.get(row.channel.as_str()).cloned() else {
             return;
         };
-        let delivery = courier.deliver(&row).await;
+        // A courier that panics must not take the sender — every channel's — with it: the try
+        // counts as failed and the row is tried again after its backoff.
+        let delivery = match AssertUnwindSafe(courier.deliver(&row)).catch_unwind().await {
+            Ok(delivery) => delivery,
+            Err(_) => {
+                log::error!("outbox: the {} courier panicked delivering {}", courier.channel(), row.id);
+                Delivery::Retry { status: None, error: "the courier failed unexpectedly".to_string() }
+            }
+        };
         let now = now_ms();
         let backoff = courier.backoff();
         let next_at = backoff.next_try(row.attempts, now);
@@ -191,7 +201,9 @@ impl OutboxSender {
             // Not written: the lease runs out and the row is tried again.
             Err(error) => log::warn!("outbox: how {} went was not stored: {error}", row.id),
             Ok(_) => {
-                courier.settled(&row, &delivery, gave_up).await;
+                if AssertUnwindSafe(courier.settled(&row, &delivery, gave_up)).catch_unwind().await.is_err() {
+                    log::error!("outbox: the {} courier panicked after {}", courier.channel(), row.id);
+                }
             }
         }
     }
@@ -208,3 +220,6 @@ fn outcome(delivery: &Delivery, gave_up: bool) -> &'static str {
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests;
