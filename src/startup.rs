@@ -24,6 +24,7 @@ use crate::limits::Limits;
 use crate::service::outbox::{Courier, OutboxSender, SenderSettings};
 use crate::service::relay::inbound_handler;
 use crate::service::token_cache::TokenCache;
+use crate::service::webhooks::courier::WebhookCourier;
 use crate::service::Services;
 use crate::store::{Store, StoreOpenError};
 use crate::transport::Transport;
@@ -281,8 +282,15 @@ fn spawn_timers(services: Services) {
 
 /// The couriers of the outbox's channels that this node's settings turn on (see
 /// `service::outbox`).
-fn couriers(_services: &Services) -> Vec<Arc<dyn Courier>> {
-    Vec::new()
+fn couriers(services: &Services) -> Vec<Arc<dyn Courier>> {
+    let mut couriers: Vec<Arc<dyn Courier>> = Vec::new();
+    // Webhook endpoints live in the store, so the courier always runs: without rows it costs one
+    // claim a second.
+    match WebhookCourier::new(services.clone()) {
+        Ok(courier) => couriers.push(Arc::new(courier)),
+        Err(error) => log::error!("webhooks: no HTTP client, no calls will be made: {error}"),
+    }
+    couriers
 }
 
 /// Works through the outbox (emails, webhook calls) until the node stops; nothing runs while no
@@ -291,7 +299,10 @@ fn spawn_outbox(services: Services) {
     let sender = OutboxSender::new(
         services.store.clone(),
         couriers(&services),
-        SenderSettings::default(),
+        SenderSettings {
+            lease: Duration::from_secs(services.settings.outbox.lease_secs),
+            ..SenderSettings::default()
+        },
         Arc::clone(&services.outbox_wake),
     );
     if sender.is_idle() {

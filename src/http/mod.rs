@@ -60,6 +60,7 @@ mod setup;
 mod strict_json;
 mod transcripts;
 mod visitors;
+mod webhooks;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -97,6 +98,7 @@ api_modules!(
     chat_views,
     bans,
     canned_replies,
+    webhooks,
     openapi,
 );
 

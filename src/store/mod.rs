@@ -22,6 +22,7 @@ pub mod schema;
 pub mod tokens;
 mod values;
 pub mod visitors;
+pub mod webhooks;
 mod writer;
 
 use std::sync::Arc;

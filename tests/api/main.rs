@@ -38,5 +38,7 @@ mod security;
 mod stored_text;
 mod transcripts;
 mod visitors;
+mod webhook_receiver;
+mod webhooks;
 #[path = "../common/wire.rs"]
 mod wire;
