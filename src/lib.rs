@@ -9,7 +9,8 @@
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
-//!   a canned reply's `Shortcut` and `CannedScope` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
+//!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`) …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -25,6 +26,8 @@
 //!   (`switchboard backup`). `store::feed` reads the event feed that triggers write in the
 //!   transaction of each event, numbered in commit order; `store::outbox` holds the deliveries
 //!   owed to the world (emails, webhook calls), written in the transaction of their cause.
+//!   `store::webhooks` keeps the webhook endpoints and the subscriptions the `feed_webhooks`
+//!   trigger reads to write a call per endpoint in the transaction of each event.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
@@ -50,7 +53,9 @@
 //!   agent's own, which nobody else sees).
 //!   The event feed as integrations see it (`service::feed`), and the outbox sender that
 //!   works through deliveries with leases, retries and backoff, one courier per channel
-//!   (`service::outbox`).
+//!   (`service::outbox`); webhooks (`service::webhooks`: endpoints admins register, the
+//!   courier that signs and POSTs each event, the check that keeps calls off private
+//!   addresses).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
