@@ -65,8 +65,8 @@ impl WebhookCourier {
             self.services.store.run(move |conn| webhooks::find(conn, &id).map_err(StoreError::from)).await;
         match found {
             Ok(Some(endpoint)) if endpoint.enabled != 0 => Ok(endpoint),
-            Ok(Some(_)) => Err(refused(None, format!("{NOT_TRIED}the endpoint is disabled"))),
-            Ok(None) => Err(refused(None, format!("{NOT_TRIED}the endpoint was deleted"))),
+            Ok(Some(_)) => Err(not_made(row, "the endpoint is disabled")),
+            Ok(None) => Err(not_made(row, "the endpoint was deleted")),
             Err(error) => Err(Delivery::Retry { status: None, error: format!("store: {error}") }),
         }
     }
@@ -154,6 +154,15 @@ fn failed_call(error: &reqwest::Error) -> Delivery {
         Some(reason) => refused(None, reason),
         None => Delivery::Retry { status: None, error: shortened(text) },
     }
+}
+
+/// A call not made because of `why`; the log keeps the last try's answer code and error.
+fn not_made(row: &OutboxRow, why: &str) -> Delivery {
+    let error = match &row.last_error {
+        Some(last) => format!("{NOT_TRIED}{why} (the last try: {last})"),
+        None => format!("{NOT_TRIED}{why}"),
+    };
+    refused(row.last_status, error)
 }
 
 fn refused(status: Option<i32>, error: String) -> Delivery {
