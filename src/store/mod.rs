@@ -19,6 +19,8 @@ pub mod offline_messages;
 pub mod outbox;
 pub mod ratings;
 pub mod schema;
+#[cfg(test)]
+mod test_stores;
 pub mod tokens;
 mod values;
 pub mod visitors;

@@ -123,7 +123,12 @@ pub fn claim(
         .bind::<BigInt, _>(lease_ms)
         .bind::<Text, _>(channels.join(","))
         .bind::<BigInt, _>(limit)
-        .load(conn)
+        .load::<OutboxRow>(conn)
+        .map(|mut rows| {
+            // RETURNING keeps no order.
+            rows.sort_by(|a, b| (a.next_at, &a.id).cmp(&(b.next_at, &b.id)));
+            rows
+        })
 }
 
 /// `id` was delivered: the receiver answered `status`.
@@ -224,3 +229,6 @@ pub fn count(conn: &mut DbConn, channel: &str, in_state: &str) -> QueryResult<i6
         .count()
         .get_result(conn)
 }
+
+#[cfg(test)]
+mod tests;

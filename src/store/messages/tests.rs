@@ -1,17 +1,16 @@
 //! `append_all` does for a run of sends what `append` does for each: on SQLite one by one, on
 //! PostgreSQL (when `SWITCHBOARD_TEST_POSTGRES_URL` is set) in one statement.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::Connection;
 use uuid::Uuid;
 
 use super::{append_all, Appended, MessageRow};
-use crate::config::StoreSettings;
 use crate::domain::{AgentId, ChatId, ChatStatus, Principal, Role, VisitorId};
 use crate::store::agents::{self, NewAgent};
 use crate::store::chats::{self, ChatRow};
 use crate::store::feed;
 use crate::store::visitors::{self, VisitorRow};
-use crate::store::{DbConn, Store, StoreError};
+use crate::store::{test_stores, DbConn, Store, StoreError};
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -176,30 +175,10 @@ fn check(store: &Store) {
 
 #[test]
 fn a_run_of_sends_on_sqlite_comes_to_what_each_would_alone() {
-    let folder = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", folder.path().join("append.db").display());
-    check(&Store::open(&StoreSettings { url, ..StoreSettings::default() }).expect("store opens"));
+    test_stores::on_sqlite(check);
 }
 
 #[test]
 fn a_run_of_sends_on_postgresql_comes_to_what_each_would_alone() {
-    let Ok(server) = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: a_run_of_sends_on_postgresql_comes_to_what_each_would_alone (set SWITCHBOARD_TEST_POSTGRES_URL to run it)");
-        return;
-    };
-    let name = format!("sb_unit_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::establish(&server).expect("connect to the test PostgreSQL");
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-    let (address, options) = server.split_once('?').unwrap_or((server.as_str(), ""));
-    let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
-    let separator = if options.is_empty() { "" } else { "?" };
-    let url = format!("{base}/{name}{separator}{options}");
-    let outcome = std::panic::catch_unwind(|| {
-        let store = Store::open(&StoreSettings { url, ..StoreSettings::default() }).expect("store opens");
-        check(&store);
-    });
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    test_stores::on_postgres("a_run_of_sends_on_postgresql_comes_to_what_each_would_alone", check);
 }
