@@ -29,7 +29,7 @@
       : el('button', { type: 'button', sb: 'webhook-enable',
         onclick: (event) => act(webhook, '/enable', 'Enabled', event.currentTarget) }, 'Enable');
     return el('tr', { sb: 'webhook-row', 'data-webhook-id': webhook.webhook_id, 'data-url': webhook.url },
-      el('td', { class: 'mono wrap', sb: 'webhook-url', text: webhook.url }),
+      el('td', { class: 'mono wrap webhook-url', sb: 'webhook-url', text: webhook.url }),
       el('td', { sb: 'webhook-events', text: webhook.events.join(', ') }),
       stateCell(webhook),
       el('td', { sb: 'webhook-failures', text: String(webhook.consecutive_failures) }),
