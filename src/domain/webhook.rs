@@ -162,7 +162,7 @@ impl WebhookSecret {
 /// Whether a call may go to `ip` without `webhooks.allow_private_targets`: false for loopback,
 /// private (RFC 1918, unique local), link-local, shared (CGNAT), unspecified, documentation,
 /// benchmarking, multicast and reserved addresses, and for IPv6 addresses that embed one of those
-/// IPv4 addresses.
+/// IPv4 addresses (mapped, compatible, NAT64, 6to4).
 pub fn is_public_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -200,6 +200,11 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
             return is_public_v4(v4);
         }
     }
+    // 6to4 (2002::/16) routes to the IPv4 address in its next 32 bits.
+    if segments[0] == 0x2002 {
+        let v4 = Ipv4Addr::from((u32::from(segments[1]) << 16) | u32::from(segments[2]));
+        return is_public_v4(v4);
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
@@ -230,13 +235,16 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
             "224.0.0.1",
             "255.255.255.255",
         ] {
             let ip: IpAddr = private.parse().expect("an address");
             assert!(!is_public_address(ip), "{private} must not count as public");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::"]
+        {
             let ip: IpAddr = public.parse().expect("an address");
             assert!(is_public_address(ip), "{public} is public");
         }
