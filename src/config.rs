@@ -55,7 +55,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Cap on open client connections, all workers together. Clamped below the descriptor limit.
     pub max_connections: usize,
-    /// Cap on `GET /poll` requests held at once. Clamped below `max_connections`.
+    /// Cap on `GET /poll` (and `GET /api/events`) requests held at once. Clamped below
+    /// `max_connections`.
     pub max_held_polls: usize,
     /// Largest request body accepted, in bytes; 0 is the smallest that admits every body the
     /// field limits allow, in every content type (`http::body_limit`). A value below that is

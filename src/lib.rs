@@ -10,7 +10,8 @@
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
 //!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
-//!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`) …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`), an
+//!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -23,7 +24,7 @@
 //!   `store::messages::append_all`); SQLite's WAL
 //!   checkpoints on a thread of their own, which asks the writer to start the WAL over once it
 //!   is large (`store::checkpoint`); `store::backup` copies a running SQLite store
-//!   (`switchboard backup`). `store::feed` reads the event feed that triggers write in the
+//!   (`switchboard backup`). `store::integration_keys` keeps integration keys' hashes. `store::feed` reads the event feed that triggers write in the
 //!   transaction of each event, numbered in commit order; `store::outbox` holds the deliveries
 //!   owed to the world (emails, webhook calls), written in the transaction of their cause.
 //!   `store::webhooks` keeps the webhook endpoints and the subscriptions the `feed_webhooks`
@@ -34,7 +35,8 @@
 //!   quiet marks that keep a message sent with a `tab` from waking that tab's poll
 //!   (`hub::quiet`); with
 //!   several nodes it also takes notices numbered by the broker and forgets memory when the
-//!   broker may have missed something.
+//!   broker may have missed something. Held reads of the event feed wait on its feed signal
+//!   (`Hub::feed_wake`) and count against the held-poll cap (`hub::feed_hold`).
 //! - [`broker`]: wake-ups between nodes — `memory` (one node) or Redis pub/sub (every stored
 //!   event and notice to every node, batched and retried while Redis is away; every
 //!   resubscription reported so memory is re-read from the store) — and the presence leases
@@ -56,6 +58,10 @@
 //!   (`service::outbox`); webhooks (`service::webhooks`: endpoints admins register, the
 //!   courier that signs and POSTs each event, the check that keeps calls off private
 //!   addresses).
+//!   Integration keys (`service::integration_keys`: admins make and
+//!   revoke them; stored as hashes, checked against the store on every request) and the held
+//!   read of the feed by an integration (`service::feed_reader`: woken by the hub's feed
+//!   signal, `Hub::feed_wake`, and looking at the store every second for other nodes' events).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

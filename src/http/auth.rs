@@ -14,15 +14,19 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-/// The token the request carries in its header or query string.
-pub fn token_of(request: &HttpRequest) -> Option<String> {
-    let from_header = request
+/// The token of the request's `Authorization: Bearer` header.
+pub fn bearer_of(request: &HttpRequest) -> Option<String> {
+    request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|v| v.trim().to_string());
-    from_header.or_else(|| {
+        .map(|v| v.trim().to_string())
+}
+
+/// The token the request carries in its header or query string.
+pub fn token_of(request: &HttpRequest) -> Option<String> {
+    bearer_of(request).or_else(|| {
         serde_urlencoded::from_str::<TokenQuery>(request.query_string()).ok().and_then(|q| q.token)
     })
 }

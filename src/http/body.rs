@@ -116,6 +116,20 @@ impl Fields {
         }
     }
 
+    /// A list of words: a JSON array of strings, or one string of words separated by spaces
+    /// (all a form can send); `None` when absent or null.
+    pub fn words(&self, field: &'static str) -> Result<Option<Vec<&str>>, ApiError> {
+        let invalid = || ApiError::from(InvalidInput::new(field, "must be an array of strings"));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text.split_whitespace().collect())),
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().map(|item| item.as_str().ok_or_else(invalid)).collect::<Result<_, _>>().map(Some)
+            }
+            Some(_) => Err(invalid()),
+        }
+    }
+
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())

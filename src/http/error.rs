@@ -177,6 +177,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::DeliveryNotFound => Self::new(S::NOT_FOUND, "delivery_not_found", message),
             ServiceError::WebhookDisabled => Self::new(S::CONFLICT, "webhook_disabled", message),
             ServiceError::TooManyWebhooks => Self::new(S::CONFLICT, "too_many_webhooks", message),
+            ServiceError::IntegrationKeyNotFound => {
+                Self::new(S::NOT_FOUND, "integration_key_not_found", message)
+            }
         }
     }
 }

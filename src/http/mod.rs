@@ -47,6 +47,8 @@ mod chat_views;
 mod chats;
 pub mod client_ip;
 pub mod error;
+mod events;
+mod integration_keys;
 mod offline_messages;
 mod openapi;
 mod ops;
@@ -99,6 +101,8 @@ api_modules!(
     bans,
     canned_replies,
     webhooks,
+    integration_keys,
+    events,
     openapi,
 );
 

@@ -6,6 +6,7 @@
 mod chat;
 mod cluster;
 mod event_ring;
+mod feed_hold;
 mod notice;
 mod participant;
 mod poll_guard;
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 pub use chat::{ChatMeta, LiveChat};
 pub use event_ring::{BelowHorizon, EventRing};
+pub use feed_hold::FeedHold;
 pub use notice::Notice;
 use participant::Participant;
 pub use poll_guard::PollGuard;
@@ -120,6 +122,9 @@ pub struct Hub {
     /// Bumped each time memory is forgotten because the broker may have missed something (see
     /// [`Hub::forget_all`]); a store read taken before a bump must not be put into memory.
     memory_epoch: AtomicU64,
+    /// Woken when this node stores or hears of something the event feed may now hold (see
+    /// [`Hub::feed_wake`]).
+    feed_wake: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -136,6 +141,7 @@ impl Hub {
             notice_clock: AtomicI64::new(0),
             memory_epoch: AtomicU64::new(0),
             recent_broadcasts: std::sync::Mutex::default(),
+            feed_wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -180,6 +186,34 @@ impl Hub {
             (notify, arrived)
         };
         Ok(PollGuard { hub: Arc::clone(self), kind, id, tab, generation, notify, arrived })
+    }
+
+    /// Admits a held read of the event feed (`GET /api/events`): it counts against the same
+    /// cap as held polls.
+    pub fn begin_feed_hold(self: &Arc<Self>) -> Result<FeedHold, AdmitError> {
+        if self.is_shutting_down() {
+            return Err(AdmitError::ShuttingDown);
+        }
+        let held = self.held_polls.fetch_add(1, Ordering::AcqRel);
+        if held >= self.settings.max_held_polls {
+            self.held_polls.fetch_sub(1, Ordering::AcqRel);
+            return Err(AdmitError::TooManyPolls);
+        }
+        Ok(FeedHold { hub: Arc::clone(self) })
+    }
+
+    /// What held reads of the event feed wait on: woken by every chat event this node publishes
+    /// or receives from another node, by [`Hub::feed_grew`], and by shutdown. Only a hint: other
+    /// nodes' ratings and offline messages wake nobody here, so readers look at the store again
+    /// on their own too.
+    pub fn feed_wake(&self) -> &tokio::sync::Notify {
+        &self.feed_wake
+    }
+
+    /// Wakes held reads of the event feed after a write that adds to it without a chat event
+    /// (a rating, an offline message).
+    pub fn feed_grew(&self) {
+        self.feed_wake.notify_waiters();
     }
 
     /// What to pass to [`Hub::insert_chats`] and [`Hub::load_participant_chats`]: taken
@@ -237,6 +271,7 @@ impl Hub {
             // The members as of the chat's newest event, not as of this (maybe stale) publish.
             (chat.meta().visitor, chat.meta().agent)
         };
+        self.feed_wake.notify_waiters();
         // A publish that is only the quiet message may leave its sender's one poll asleep.
         self.touch_member(PrincipalKind::Visitor, members.0 .0, meta.chat_id, quiet);
         if let Some(agent) = members.1 {
@@ -450,6 +485,7 @@ impl Hub {
     pub fn shut_down(&self) {
         self.shutting_down.store(true, Ordering::Release);
         // The flag is set first: a poll that registers after this loop sees it on its re-check.
+        self.feed_wake.notify_waiters();
         for map in [&self.visitors, &self.agents] {
             for participant in map.iter() {
                 participant.notify.notify_waiters();

@@ -1,6 +1,7 @@
 //! Removes token values from log text: `token=…` (query strings and forms), `Bearer …`
 //! (headers) and `"token":"…"` (JSON, escaped or not, and `token: "…"` in `Debug` output).
-//! It errs on the side of hiding: any value after a `token` key goes.
+//! It errs on the side of hiding: any value after a `token` key goes, and so does anything
+//! shaped like an integration key (`sbk_…`), whatever key it comes after.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -23,17 +24,27 @@ static BEARER: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("the bearer pattern is valid: {e}"))
 });
 
+/// An integration key (`service::integration_keys`), wherever it is: `sbk_` and what follows.
+static INTEGRATION_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(sbk_)[A-Za-z0-9_-]+")
+        .unwrap_or_else(|e| unreachable!("the integration key pattern is valid: {e}"))
+});
+
 /// `text` with every token value replaced by [`REDACTED`]; borrowed when there was none.
 pub fn redact(text: &str) -> Cow<'_, str> {
     // Nearly every line holds neither word: skip the patterns for those.
     let lower_has =
         |word: &str| text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()));
-    if !lower_has("token") && !lower_has("bearer") {
+    if !lower_has("token") && !lower_has("bearer") && !text.contains("sbk_") {
         return Cow::Borrowed(text);
     }
     let replacement = format!("${{1}}{REDACTED}");
     let text = match TOKEN_FIELD.replace_all(text, replacement.as_str()) {
         Cow::Borrowed(_) => Cow::Borrowed(text),
+        Cow::Owned(owned) => Cow::Owned(owned),
+    };
+    let text = match INTEGRATION_KEY.replace_all(&text, replacement.as_str()) {
+        Cow::Borrowed(_) => text,
         Cow::Owned(owned) => Cow::Owned(owned),
     };
     match BEARER.replace_all(&text, replacement.as_str()) {
@@ -69,6 +80,20 @@ mod tests {
             assert!(!redacted.contains(SECRET), "{line} -> {redacted}");
             assert!(redacted.contains(REDACTED), "{line} -> {redacted}");
         }
+    }
+
+    #[test]
+    fn an_integration_key_is_hidden_after_any_name() {
+        let key = format!("sbk_{SECRET}");
+        for line in [
+            format!("GET /api/events?key={key}&timeout=25"),
+            format!(r#"{{"secret":"{key}"}}"#),
+            format!("authorization: Bearer {key}"),
+        ] {
+            let redacted = redact(&line);
+            assert!(!redacted.contains(SECRET), "{line} -> {redacted}");
+        }
+        assert_eq!(redact(&format!("?key={key}&x=1")), format!("?key=sbk_{REDACTED}&x=1"));
     }
 
     #[test]

@@ -16,9 +16,15 @@ pub const TOKEN_CHARS: usize = 43;
 
 /// A fresh bearer token ([`TOKEN_CHARS`] characters) and the hash the store keeps of it.
 pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = loop {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        // One in 16.7 million would look like an integration key, which is never a token.
+        if !super::integration_keys::is_integration_key(&token) {
+            break token;
+        }
+    };
     let hash = hash_token(&token);
     (token, hash)
 }
@@ -64,7 +70,10 @@ impl Services {
     /// Who holds `token`, or `Unauthorized`: from memory when it can answer (see
     /// `service::token_cache`), from the store otherwise.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, ServiceError> {
-        let token = token.filter(|t| !t.is_empty() && t.len() <= 128).ok_or(ServiceError::Unauthorized)?;
+        // An integration key is no session token, whatever the store holds (`integration_keys`).
+        let token = token
+            .filter(|t| !t.is_empty() && t.len() <= 128 && !super::integration_keys::is_integration_key(t))
+            .ok_or(ServiceError::Unauthorized)?;
         let digest = token_digest(token);
         if let Some(principal) = self.tokens.get(&digest, now_ms()) {
             return Ok(principal);

@@ -112,6 +112,9 @@ pub enum ServiceError {
     /// `service::webhooks::MAX_ENDPOINTS` endpoints exist already.
     #[error("there are too many webhook endpoints; delete some first")]
     TooManyWebhooks,
+    /// No such integration key.
+    #[error("no such integration key")]
+    IntegrationKeyNotFound,
     /// The chat ended before any agent served it: there is nobody to rate.
     #[error("the chat ended before an agent took it, so there is nobody to rate")]
     ChatNotRateable,

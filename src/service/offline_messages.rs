@@ -69,11 +69,16 @@ impl Services {
             body: message.body.as_str().to_string(),
             created_at: now_ms(),
         };
+        let hub = std::sync::Arc::clone(&self.hub);
         self.store
-            .write(move |conn| {
-                offline_messages::insert(conn, &row)?;
-                Ok::<_, ServiceError>(row.id)
-            })
+            .write_then(
+                move |conn| {
+                    offline_messages::insert(conn, &row)?;
+                    Ok::<_, ServiceError>(row.id)
+                },
+                // The message is in the event feed now: wake its held readers.
+                move |_| hub.feed_grew(),
+            )
             .await
     }
 

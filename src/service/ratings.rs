@@ -59,39 +59,44 @@ impl Services {
         comment: Option<RatingComment>,
     ) -> Result<StoredRating, ServiceError> {
         let principal = *principal;
+        let hub = std::sync::Arc::clone(&self.hub);
         self.store
-            .write(move |conn| {
-                let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
-                let is_visitor =
-                    matches!(principal, Principal::Visitor(visitor) if visitor == chat.visitor_id);
-                if !is_visitor {
-                    return Err(ServiceError::Forbidden("only the chat's visitor may rate it"));
-                }
-                if chat.status != ChatStatus::Closed {
-                    return Err(ServiceError::ChatNotClosed);
-                }
-                let agent_id = chat.agent_id.ok_or(ServiceError::ChatNotRateable)?;
-                if ratings::find(conn, chat_id)?.is_some() {
-                    return Err(ServiceError::AlreadyRated);
-                }
-                let row = RatingRow {
-                    chat_id,
-                    agent_id,
-                    visitor_id: chat.visitor_id,
-                    score: score.get(),
-                    comment: comment.map(|c| c.as_str().to_string()),
-                    created_at: now_ms(),
-                };
-                // The primary key settles a race between two ratings of the same chat.
-                ratings::insert(conn, &row).map_err(|e| {
-                    if is_unique_violation(&e) {
-                        ServiceError::AlreadyRated
-                    } else {
-                        e.into()
+            .write_then(
+                move |conn| {
+                    let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
+                    let is_visitor =
+                        matches!(principal, Principal::Visitor(visitor) if visitor == chat.visitor_id);
+                    if !is_visitor {
+                        return Err(ServiceError::Forbidden("only the chat's visitor may rate it"));
                     }
-                })?;
-                Ok(StoredRating { chat_id, score: row.score, comment: row.comment })
-            })
+                    if chat.status != ChatStatus::Closed {
+                        return Err(ServiceError::ChatNotClosed);
+                    }
+                    let agent_id = chat.agent_id.ok_or(ServiceError::ChatNotRateable)?;
+                    if ratings::find(conn, chat_id)?.is_some() {
+                        return Err(ServiceError::AlreadyRated);
+                    }
+                    let row = RatingRow {
+                        chat_id,
+                        agent_id,
+                        visitor_id: chat.visitor_id,
+                        score: score.get(),
+                        comment: comment.map(|c| c.as_str().to_string()),
+                        created_at: now_ms(),
+                    };
+                    // The primary key settles a race between two ratings of the same chat.
+                    ratings::insert(conn, &row).map_err(|e| {
+                        if is_unique_violation(&e) {
+                            ServiceError::AlreadyRated
+                        } else {
+                            e.into()
+                        }
+                    })?;
+                    Ok(StoredRating { chat_id, score: row.score, comment: row.comment })
+                },
+                // The rating is in the event feed now: wake its held readers.
+                move |_| hub.feed_grew(),
+            )
             .await
     }
 

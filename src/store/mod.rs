@@ -13,6 +13,7 @@ mod checkpoint;
 mod connection;
 pub mod counters;
 pub mod feed;
+pub mod integration_keys;
 pub mod messages;
 mod migrate;
 pub mod offline_messages;

@@ -164,6 +164,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integration_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(ratings -> chats (chat_id));
 diesel::table! {
     webhook_endpoints (id) {
@@ -202,4 +216,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     webhook_endpoints,
     webhook_subscriptions,
+    integration_keys,
 );

@@ -33,6 +33,8 @@ struct World {
     webhook: String,
     /// The event of the message in `chat`, which the webhook owes a call.
     webhook_event: i64,
+    /// An integration key the admin made (its id).
+    key: String,
 }
 
 /// Creates a canned reply as `who`; its id.
@@ -70,6 +72,10 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let ban = made["ban"]["ban_id"].as_str().expect("ban id").to_string();
     let team_reply = canned_reply(app, &admin, "team", cell).await;
     let own_reply = canned_reply(app, &agent_in, "personal", cell).await;
+    let (status, made) =
+        app.post_json(Some(&admin), "/api/admin/integration-keys", json!({"name": "CRM sync"})).await;
+    assert_eq!(status, 201, "{made}");
+    let key = made["key"]["key_id"].as_str().expect("key id").to_string();
     World {
         visitor,
         other_visitor,
@@ -83,6 +89,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         own_reply,
         webhook,
         webhook_event,
+        key,
     }
 }
 
@@ -392,6 +399,28 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
             (Method::POST, path, json!({}))
         },
         [401, 403, 403, 403, 403, 202],
+    ),
+    // The event feed takes integration keys only: no session token opens it, an admin's neither
+    // (tests/api/event_feed.rs reads it with a key).
+    (
+        "GET /api/events",
+        |_, _| (Method::GET, "/api/events?timeout=0".into(), Value::Null),
+        [401, 401, 401, 401, 401, 401],
+    ),
+    (
+        "GET /api/admin/integration-keys",
+        |_, _| (Method::GET, "/api/admin/integration-keys".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/integration-keys",
+        |_, _| (Method::POST, "/api/admin/integration-keys".into(), json!({"name": "Warehouse"})),
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "POST /api/admin/integration-keys/{key_id}/revoke",
+        |w, _| (Method::POST, format!("/api/admin/integration-keys/{}/revoke", w.key), json!({})),
+        [401, 403, 403, 403, 403, 200],
     ),
 ];
 

@@ -16,6 +16,7 @@ mod cli;
 mod console_views;
 mod delivery;
 mod embedding;
+mod event_feed;
 mod handover;
 mod hashing;
 mod limits;
