@@ -39,6 +39,10 @@ pub struct Settings {
     pub log: LogSettings,
     /// Email over SMTP (off until `server` is set).
     pub email: EmailSettings,
+    /// The outbox sender (webhook calls, emails).
+    pub outbox: OutboxSettings,
+    /// Webhook calls.
+    pub webhooks: WebhookSettings,
 }
 
 /// `[server]`
@@ -468,6 +472,56 @@ impl Default for EmailSettings {
     }
 }
 
+/// `[outbox]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Seconds a sender holds a delivery it claimed: longer than any one try may take. A
+    /// delivery whose sender died (kill -9) is tried again once its claim runs out.
+    pub lease_secs: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self { lease_secs: 120 }
+    }
+}
+
+/// `[webhooks]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Whether endpoints may be (and calls may go to) loopback, private, link-local and other
+    /// non-public addresses. Off: such a URL is refused when registered and each call checks
+    /// the addresses its host resolves to, as DNS may have changed.
+    pub allow_private_targets: bool,
+    /// Seconds a call may take (connecting, sending, the answer) before it counts as failed.
+    pub timeout_secs: u64,
+    /// Milliseconds before the first retry of a failed call; each next wait doubles.
+    pub first_retry_ms: u64,
+    /// Longest wait between two tries, in seconds.
+    pub longest_retry_secs: u64,
+    /// Seconds after an event during which its call is tried again; then it is given up on and
+    /// its endpoint disabled.
+    pub retry_for_secs: u64,
+    /// Failed tries in a row (over all of an endpoint's calls) after which the endpoint is
+    /// disabled; 0: only running out of `retry_for_secs` disables it.
+    pub disable_after_failures: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            timeout_secs: 10,
+            first_retry_ms: 5_000,
+            longest_retry_secs: 1_800,
+            retry_for_secs: 86_400,
+            disable_after_failures: 100,
+        }
+    }
+}
+
 impl EmailSettings {
     /// True when email is on (`server` set).
     pub fn enabled(&self) -> bool {
@@ -552,6 +606,12 @@ impl Settings {
         self.server.public_origin()?;
         self.cors.allowlist()?;
         self.email.validate()?;
+        if self.webhooks.timeout_secs == 0 || self.webhooks.first_retry_ms == 0 {
+            return fail("webhooks.timeout_secs and webhooks.first_retry_ms must be at least 1");
+        }
+        if self.outbox.lease_secs <= self.webhooks.timeout_secs {
+            return fail("outbox.lease_secs must be longer than webhooks.timeout_secs: a call still running must keep its claim");
+        }
         let limits = &self.limits;
         if limits.login_window_secs == 0
             && (limits.login_failures_per_employee_id > 0 || limits.login_failures_per_ip > 0)
@@ -951,9 +1011,31 @@ mod proptests {
                     }
                 },
             );
-        let extra = (limits, addresses().prop_map(|allowed_from| MetricsSettings { allowed_from }));
+        let webhooks =
+            (any::<bool>(), 1u64..1 << 20, 1u64..1 << 40, 0u64..1 << 40, 0u64..1 << 40, any::<u32>())
+                .prop_map(|(allow, timeout, first, longest, retry_for, failures)| WebhookSettings {
+                    allow_private_targets: allow,
+                    timeout_secs: timeout,
+                    first_retry_ms: first,
+                    longest_retry_secs: longest,
+                    retry_for_secs: retry_for,
+                    disable_after_failures: failures,
+                });
+        let extra = (
+            limits,
+            addresses().prop_map(|allowed_from| MetricsSettings { allowed_from }),
+            webhooks,
+            1u64..1 << 20,
+        );
         (server, poll, chat, store, rest, extra).prop_map(
-            |(server, poll, chat, store, (presence, auth, origins, broker, json), (limits, metrics))| {
+            |(
+                server,
+                poll,
+                chat,
+                store,
+                (presence, auth, origins, broker, json),
+                (limits, metrics, webhooks, outbox_lease),
+            )| {
                 let (lease, grace) = presence;
                 let (visitor_ttl, agent_ttl, recheck) = auth;
                 let (redis, url, prefix) = broker;
@@ -981,6 +1063,8 @@ mod proptests {
                     limits,
                     metrics,
                     email: EmailSettings::default(),
+                    outbox: OutboxSettings { lease_secs: webhooks.timeout_secs + outbox_lease },
+                    webhooks,
                 }
             },
         )

@@ -9,8 +9,9 @@
 //!
 //! - [`domain`]: ids and parsed values (`Cursor`, `MessageBody`, `ClientMsgId`, events, `Score`,
 //!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
-//!   a canned reply's `Shortcut` and `CannedScope`, an integration key's `Scopes` and `KeyName`,
-//!   the event feed's `FeedCursor`, the widget's `Lang` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
+//!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`), an
+//!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor`, the widget's `Lang` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -26,6 +27,8 @@
 //!   (`switchboard backup`). `store::integration_keys` keeps integration keys' hashes. `store::feed` reads the event feed that triggers write in the
 //!   transaction of each event, numbered in commit order; `store::outbox` holds the deliveries
 //!   owed to the world (emails, webhook calls), written in the transaction of their cause.
+//!   `store::webhooks` keeps the webhook endpoints and the subscriptions the `feed_webhooks`
+//!   trigger reads to write a call per endpoint in the transaction of each event.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
@@ -56,7 +59,10 @@
 //!   for email to visitors).
 //!   The event feed as integrations see it (`service::feed`), and the outbox sender that
 //!   works through deliveries with leases, retries and backoff, one courier per channel
-//!   (`service::outbox`). Integration keys (`service::integration_keys`: admins make and
+//!   (`service::outbox`); webhooks (`service::webhooks`: endpoints admins register, the
+//!   courier that signs and POSTs each event, the check that keeps calls off private
+//!   addresses).
+//!   Integration keys (`service::integration_keys`: admins make and
 //!   revoke them; stored as hashes, checked against the store on every request) and the held
 //!   read of the feed by an integration (`service::feed_reader`: woken by the hub's feed
 //!   signal, `Hub::feed_wake`, and looking at the store every second for other nodes' events).

@@ -25,6 +25,7 @@ use crate::service::email::EmailCourier;
 use crate::service::outbox::{Courier, OutboxSender, SenderSettings};
 use crate::service::relay::inbound_handler;
 use crate::service::token_cache::TokenCache;
+use crate::service::webhooks::courier::WebhookCourier;
 use crate::service::Services;
 use crate::store::{Store, StoreOpenError};
 use crate::transport::Transport;
@@ -289,6 +290,12 @@ fn couriers(services: &Services) -> Vec<Arc<dyn Courier>> {
         Ok(None) => {}
         Err(error) => log::error!("email is configured but cannot be sent: {error}"),
     }
+    // Webhook endpoints live in the store, so the courier always runs: without rows it costs one
+    // claim a second.
+    match WebhookCourier::new(services.clone()) {
+        Ok(courier) => couriers.push(Arc::new(courier)),
+        Err(error) => log::error!("webhooks: no HTTP client, no calls will be made: {error}"),
+    }
     couriers
 }
 
@@ -298,7 +305,10 @@ fn spawn_outbox(services: Services) {
     let sender = OutboxSender::new(
         services.store.clone(),
         couriers(&services),
-        SenderSettings::default(),
+        SenderSettings {
+            lease: Duration::from_secs(services.settings.outbox.lease_secs),
+            ..SenderSettings::default()
+        },
         Arc::clone(&services.outbox_wake),
     );
     if sender.is_idle() {

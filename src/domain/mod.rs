@@ -22,6 +22,7 @@ mod paging;
 mod rating;
 mod text;
 mod time;
+mod webhook;
 
 pub use address_list::{canonical_ip, AddressList};
 pub use agent_status::AgentStatus;
@@ -44,6 +45,9 @@ pub use paging::{parse_non_negative, PageLimit};
 pub use rating::{RatingComment, Score};
 pub use text::refuse_nul;
 pub use time::now_ms;
+pub use webhook::{
+    is_public_address, WebhookEvents, WebhookSecret, WebhookUrl, MAX_SECRET_CHARS, WEBHOOK_EVENT_TYPES,
+};
 
 /// Why an input value was refused; the HTTP layer turns it into a 400 naming `field`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

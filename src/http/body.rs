@@ -100,6 +100,22 @@ impl Fields {
         }
     }
 
+    /// A list of names: a JSON array of strings, or one string of names separated by commas
+    /// (all a form can send); answered as the comma-separated text.
+    pub fn names(&self, field: &'static str) -> Result<Option<String>, ApiError> {
+        let invalid = || ApiError::from(InvalidInput::new(field, "must be a list of strings"));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().filter(|name| !name.contains(',')).ok_or_else(invalid))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|names| Some(names.join(","))),
+            Some(_) => Err(invalid()),
+        }
+    }
+
     /// A list of words: a JSON array of strings, or one string of words separated by spaces
     /// (all a form can send); `None` when absent or null.
     pub fn words(&self, field: &'static str) -> Result<Option<Vec<&str>>, ApiError> {

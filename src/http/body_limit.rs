@@ -9,7 +9,7 @@
 use crate::config::Settings;
 use crate::domain::{
     ClientMsgId, ContactName, Email, EmployeeId, KeyName, Origin, RatingComment, Scope, MAX_BAN_REASON_CHARS,
-    MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
+    MAX_SECRET_CHARS, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, WEBHOOK_EVENT_TYPES,
 };
 use crate::service::agents::{MAX_AGENT_NAME_CHARS, MAX_PASSWORD_CHARS};
 use crate::service::auth::TOKEN_CHARS;
@@ -75,6 +75,9 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("password", Text(MAX_PASSWORD_CHARS)),
     ];
     let token_only = || vec![token];
+    // Every event type once, as an array (`"a","b"`: three characters more per name than the
+    // names alone) or comma-separated; `*` is shorter.
+    let webhook_events = ("events", Ascii(WEBHOOK_EVENT_TYPES.iter().map(|(name, _)| name.len() + 3).sum()));
     // Every scope once, as a JSON list (`["events:read", …]`: quotes, comma and space each).
     let scopes = Ascii(2 + Scope::ALL.iter().map(|scope| scope.as_str().len() + 4).sum::<usize>());
     vec![
@@ -165,6 +168,18 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
             vec![token, ("shortcut", Ascii(MAX_SHORTCUT_CHARS)), ("body", Text(max_message_chars))],
         ),
         ("/api/canned/{canned_id}/delete", token_only()),
+        (
+            "/api/admin/webhooks",
+            vec![token, ("url", Text(MAX_URL_CHARS)), webhook_events, ("secret", Ascii(MAX_SECRET_CHARS))],
+        ),
+        (
+            "/api/admin/webhooks/{webhook_id}",
+            vec![token, ("url", Text(MAX_URL_CHARS)), webhook_events, ("secret", Ascii(MAX_SECRET_CHARS))],
+        ),
+        ("/api/admin/webhooks/{webhook_id}/delete", token_only()),
+        ("/api/admin/webhooks/{webhook_id}/enable", token_only()),
+        ("/api/admin/webhooks/{webhook_id}/disable", token_only()),
+        ("/api/admin/webhooks/{webhook_id}/deliveries/{event_id}/resend", token_only()),
         ("/api/admin/integration-keys", vec![token, ("name", Text(KeyName::MAX_CHARS)), ("scopes", scopes)]),
         ("/api/admin/integration-keys/{key_id}/revoke", token_only()),
         ("/api/setup", agent.to_vec()),

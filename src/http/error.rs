@@ -173,6 +173,10 @@ impl From<ServiceError> for ApiError {
                 Self { field: Some("shortcut"), ..Self::new(S::CONFLICT, "shortcut_taken", message) }
             }
             ServiceError::TooManyCannedReplies => Self::new(S::CONFLICT, "too_many_canned_replies", message),
+            ServiceError::WebhookNotFound => Self::new(S::NOT_FOUND, "webhook_not_found", message),
+            ServiceError::DeliveryNotFound => Self::new(S::NOT_FOUND, "delivery_not_found", message),
+            ServiceError::WebhookDisabled => Self::new(S::CONFLICT, "webhook_disabled", message),
+            ServiceError::TooManyWebhooks => Self::new(S::CONFLICT, "too_many_webhooks", message),
             ServiceError::IntegrationKeyNotFound => {
                 Self::new(S::NOT_FOUND, "integration_key_not_found", message)
             }

@@ -63,6 +63,7 @@ mod setup;
 mod strict_json;
 mod transcripts;
 mod visitors;
+mod webhooks;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -101,6 +102,7 @@ api_modules!(
     chat_views,
     bans,
     canned_replies,
+    webhooks,
     integration_keys,
     events,
     openapi,

@@ -100,6 +100,18 @@ pub enum ServiceError {
     /// The scope holds `service::canned_replies::MAX_PER_SCOPE` replies already.
     #[error("there are too many canned replies; delete some first")]
     TooManyCannedReplies,
+    /// No such webhook endpoint.
+    #[error("no such webhook endpoint")]
+    WebhookNotFound,
+    /// The endpoint has no delivery of that event.
+    #[error("the endpoint has no delivery of that event")]
+    DeliveryNotFound,
+    /// The endpoint is disabled: nothing is sent to it until it is enabled again.
+    #[error("the endpoint is disabled; enable it first")]
+    WebhookDisabled,
+    /// `service::webhooks::MAX_ENDPOINTS` endpoints exist already.
+    #[error("there are too many webhook endpoints; delete some first")]
+    TooManyWebhooks,
     /// No such integration key.
     #[error("no such integration key")]
     IntegrationKeyNotFound,

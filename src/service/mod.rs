@@ -39,6 +39,7 @@ pub mod token_cache;
 pub mod transcripts;
 pub mod visitors;
 pub mod vitals;
+pub mod webhooks;
 
 use std::sync::Arc;
 

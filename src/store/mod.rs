@@ -26,6 +26,7 @@ pub(crate) mod test_stores;
 pub mod tokens;
 mod values;
 pub mod visitors;
+pub mod webhooks;
 mod writer;
 
 use std::sync::Arc;

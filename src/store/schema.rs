@@ -193,6 +193,27 @@ diesel::table! {
 }
 
 diesel::joinable!(ratings -> chats (chat_id));
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        enabled -> Integer,
+        disabled_reason -> Nullable<Text>,
+        consecutive_failures -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (kind, endpoint_id) {
+        kind -> Text,
+        endpoint_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     visitors,
@@ -207,6 +228,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
     feed_events,
     outbox,
+    webhook_endpoints,
+    webhook_subscriptions,
     integration_keys,
     switches,
 );

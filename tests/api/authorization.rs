@@ -29,6 +29,10 @@ struct World {
     team_reply: String,
     /// `agent_in`'s own canned reply.
     own_reply: String,
+    /// A webhook endpoint (the admin's) hearing messages.
+    webhook: String,
+    /// The event of the message in `chat`, which the webhook owes a call.
+    webhook_event: i64,
     /// An integration key the admin made (its id).
     key: String,
     /// An offline message `visitor` left.
@@ -52,7 +56,16 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let closed_chat = app.start_chat(&visitor, &agent_in).await;
     assert_eq!(app.close_chat_raw(&visitor, &closed_chat).await.status(), 200);
     let chat = app.start_chat(&visitor, &agent_in).await;
+    // Nothing listens on port 9 of this host: the call fails without leaving it.
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "events": "message"});
+    let (status, made) = app.post_json(Some(&admin), "/api/admin/webhooks", hook).await;
+    assert_eq!(status, 201, "{made}");
+    let webhook = made["webhook"]["webhook_id"].as_str().expect("webhook id").to_string();
     app.send(&visitor, &chat, "v1", "hello").await;
+    let (status, log) =
+        app.get_json(Some(&admin), &format!("/api/admin/webhooks/{webhook}/deliveries")).await;
+    assert_eq!(status, 200, "{log}");
+    let webhook_event = log["deliveries"][0]["event_id"].as_i64().expect("the message's delivery");
     let other_visitor = app.visitor().await;
     app.poll(&other_visitor, "", Some(0)).await;
     let banned = app.visitor().await;
@@ -80,6 +93,8 @@ async fn world(app: &TestApp, cell: usize) -> World {
         ban,
         team_reply,
         own_reply,
+        webhook,
+        webhook_event,
         key,
         offline,
     }
@@ -369,6 +384,54 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         |w, _| (Method::POST, format!("/api/canned/{}/delete", w.own_reply), json!({})),
         [401, 403, 403, 404, 200, 404],
     ),
+    (
+        "GET /api/admin/webhooks",
+        |_, _| (Method::GET, "/api/admin/webhooks".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/webhooks",
+        |_, _| {
+            let body = json!({"url": "http://127.0.0.1:9/other", "events": ["rating"]});
+            (Method::POST, "/api/admin/webhooks".into(), body)
+        },
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "POST /api/admin/webhooks/{webhook_id}",
+        |w, _| {
+            (Method::POST, format!("/api/admin/webhooks/{}", w.webhook), json!({"events": "message,rating"}))
+        },
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/webhooks/{webhook_id}/delete",
+        |w, _| (Method::POST, format!("/api/admin/webhooks/{}/delete", w.webhook), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/webhooks/{webhook_id}/disable",
+        |w, _| (Method::POST, format!("/api/admin/webhooks/{}/disable", w.webhook), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/webhooks/{webhook_id}/enable",
+        |w, _| (Method::POST, format!("/api/admin/webhooks/{}/enable", w.webhook), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/admin/webhooks/{webhook_id}/deliveries",
+        |w, _| (Method::GET, format!("/api/admin/webhooks/{}/deliveries", w.webhook), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/webhooks/{webhook_id}/deliveries/{event_id}/resend",
+        |w, _| {
+            let path = format!("/api/admin/webhooks/{}/deliveries/{}/resend", w.webhook, w.webhook_event);
+            (Method::POST, path, json!({}))
+        },
+        [401, 403, 403, 403, 403, 202],
+    ),
     // The event feed takes integration keys only: no session token opens it, an admin's neither
     // (tests/api/event_feed.rs reads it with a key).
     (
@@ -394,7 +457,8 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
 ];
 
 async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The worlds' webhooks call 127.0.0.1 (and fail there).
+    let app = TestApp::spawn_with(backend, |settings| settings.webhooks.allow_private_targets = true).await;
     let mut wrong = Vec::new();
     let mut cell = 0;
     for (endpoint, request, expected) in MATRIX {
@@ -421,6 +485,12 @@ async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backen
             // Every cell shares the team's canned replies: none is left behind, so the team's
             // limit is never reached (a cell that deleted it already gets a 404 here).
             app.post_json(Some(&w.admin), &format!("/api/canned/{}/delete", w.team_reply), json!({})).await;
+            // So are the webhook endpoints, whose number is capped too.
+            let (_, listed) = app.get_json(Some(&w.admin), "/api/admin/webhooks").await;
+            for webhook in listed["webhooks"].as_array().into_iter().flatten() {
+                let id = webhook["webhook_id"].as_str().unwrap_or_default();
+                app.post_json(Some(&w.admin), &format!("/api/admin/webhooks/{id}/delete"), json!({})).await;
+            }
             if status != expected[column] {
                 wrong.push(format!("{endpoint} as {caller}: expected {}, got {status}", expected[column]));
             }

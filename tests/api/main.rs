@@ -41,5 +41,7 @@ mod smtp_sink;
 mod stored_text;
 mod transcripts;
 mod visitors;
+mod webhook_receiver;
+mod webhooks;
 #[path = "../common/wire.rs"]
 mod wire;

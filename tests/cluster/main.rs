@@ -13,6 +13,11 @@ mod nodes;
 mod pg_url;
 mod private;
 mod support;
+// The cluster's webhook test uses a part of the receiver.
+#[allow(dead_code)]
+#[path = "../api/webhook_receiver.rs"]
+mod webhook_receiver;
+mod webhooks;
 // Each test binary uses a part of the wire client.
 #[allow(dead_code)]
 #[path = "../common/wire.rs"]

@@ -27,6 +27,8 @@ pub struct Cluster {
     database: String,
     redis_url: String,
     prefix: String,
+    /// Settings every node gets on top of the cluster's (`SWITCHBOARD_…` variables).
+    settings: Vec<(String, String)>,
 }
 
 /// Both URLs, or `None` after saying loudly that the test is skipped.
@@ -54,13 +56,28 @@ impl Cluster {
     /// `count` nodes, each ready (`/readyz` 200: store and broker reachable); `None` when the
     /// test is skipped.
     pub async fn start(count: usize) -> Option<Self> {
+        Self::start_with(count, &[]).await
+    }
+
+    /// Like [`Cluster::start`], each node also given `settings` (`SWITCHBOARD_…` variables).
+    pub async fn start_with(count: usize, settings: &[(&str, &str)]) -> Option<Self> {
         let (pg, redis_url) = urls()?;
-        Some(Self::start_on(count, &pg, redis_url).await)
+        let settings = settings.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        Some(Self::start_configured(count, &pg, redis_url, settings).await)
     }
 
     /// `count` ready nodes on a fresh database of the PostgreSQL server at `pg`, with the Redis
     /// at `redis_url`.
     pub async fn start_on(count: usize, pg: &str, redis_url: String) -> Self {
+        Self::start_configured(count, pg, redis_url, Vec::new()).await
+    }
+
+    async fn start_configured(
+        count: usize,
+        pg: &str,
+        redis_url: String,
+        settings: Vec<(String, String)>,
+    ) -> Self {
         let admin_url = without_tls(pg.split('?').next().unwrap_or(pg));
         let database = format!("sb_cluster_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
@@ -78,6 +95,7 @@ impl Cluster {
             database,
             redis_url,
             prefix,
+            settings,
         };
         for _ in 0..count {
             let node = cluster.spawn_node(&store_url);
@@ -105,6 +123,7 @@ impl Cluster {
             // Every client is on loopback: the abuse limits stay out of the way.
             .env("SWITCHBOARD_LIMITS__EXEMPT", r#"["127.0.0.0/8", "::1"]"#)
             .env("RUST_LOG", "warn,switchboard::http::pages=error")
+            .envs(self.settings.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .spawn()
             .expect("switchboard starts");
