@@ -3,11 +3,11 @@
 //! sent as `Authorization: Bearer sbk_…` (never in the query string, where logs and proxies
 //! would keep it); see `service::feed_reader`.
 
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::poll::held_answer;
 use super::{auth, hold_for};
 use crate::domain::{FeedCursor, InvalidInput, Scope};
 use crate::http::error::ApiError;
@@ -56,13 +56,7 @@ async fn events(services: web::Data<Services>, request: HttpRequest) -> Result<H
         "cursor": answer.cursor.encode(),
         "events": answer.events,
     });
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))
-        .insert_header(("Pragma", "no-cache"))
-        .insert_header(("Expires", "0"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .insert_header(ContentType::json())
-        .body(body.to_string()))
+    Ok(held_answer(body.to_string()))
 }
 
 #[cfg(test)]

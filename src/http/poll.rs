@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
 use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -79,13 +80,19 @@ async fn poll(services: web::Data<Services>, request: HttpRequest) -> Result<Htt
     serde_json::to_writer(&mut bytes, &body).map_err(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
     })?;
-    Ok(HttpResponse::Ok()
+    Ok(held_answer(bytes))
+}
+
+/// The answer to a held request (`/poll`, `/api/events`): JSON that no cache or proxy keeps or
+/// transforms, and that nginx passes on at once rather than buffering it.
+pub fn held_answer(body: impl MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store, no-cache, no-transform, private"))
         .insert_header(("Pragma", "no-cache"))
         .insert_header(("Expires", "0"))
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header(ContentType::json())
-        .body(bytes))
+        .body(body)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ on_every_backend!(
     bad_cursors_limits_and_timeouts_are_refused_with_the_envelope,
     keys_are_shown_once_revoked_at_once_and_never_taken_for_tokens,
     shutdown_answers_a_held_read_at_once,
+    held_answers_are_kept_by_no_cache_and_not_buffered_by_nginx,
 );
 
 /// Creates an integration key as `admin`; the key as a participant (its id, the secret).
@@ -416,4 +417,22 @@ async fn shutdown_answers_a_held_read_at_once(backend: Backend) {
     assert_eq!(body["cursor"], "");
     // At once: not at the read's next look at the store (about 2 s after it began).
     assert!(started.elapsed() < Duration::from_millis(1700), "answered after {:?}", started.elapsed());
+}
+
+/// `/poll` and `/api/events` answer alike: nothing in between may keep or transform a held
+/// answer, and nginx passes it on at once.
+async fn held_answers_are_kept_by_no_cache_and_not_buffered_by_nginx(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin("A1").await;
+    let key = new_key(&app, &admin, "Warehouse").await;
+    let visitor = app.visitor().await;
+    for (who, path) in [(&key, "/api/events?timeout=0"), (&visitor, "/poll?timeout=0")] {
+        let response = app.client.get(app.url(path)).bearer_auth(&who.token).send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(header("cache-control"), "no-store, no-cache, no-transform, private", "{path}");
+        assert_eq!(header("x-accel-buffering"), "no", "{path}");
+        assert_eq!(header("content-type"), "application/json", "{path}");
+    }
 }
