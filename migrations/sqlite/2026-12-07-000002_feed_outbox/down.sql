@@ -5,5 +5,4 @@ DROP TRIGGER offline_messages_feed;
 DROP TRIGGER ratings_feed;
 DROP TRIGGER chats_feed;
 DROP TRIGGER messages_feed;
-DELETE FROM counters WHERE name = 'feed';
 DROP TABLE feed_events;

@@ -2,8 +2,8 @@
 -- Triggers write it in the very transaction that stores the event, so nothing stored is missing
 -- from it and nothing rolled back is in it. A row points at what it records rather than copying
 -- it: a chat event at its message row (chat_id, seq), a chat start and a rating at their chat,
--- an offline message at its id. `pos` comes from the `feed` counter, whose row each writer locks
--- until it commits: on PostgreSQL with several nodes, the next position goes to the next commit.
+-- an offline message at its id. SQLite lets one transaction write at a time, so the next
+-- position is the largest one + 1 (one look at the primary key's end): positions follow commits.
 CREATE TABLE feed_events (
     pos        BIGINT PRIMARY KEY NOT NULL,
     kind       TEXT NOT NULL,
@@ -12,34 +12,29 @@ CREATE TABLE feed_events (
     ref_id     TEXT,
     created_at BIGINT NOT NULL
 );
-INSERT INTO counters (name, value) VALUES ('feed', 0);
 
 CREATE TRIGGER messages_feed AFTER INSERT ON messages
 BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'feed';
     INSERT INTO feed_events (pos, kind, chat_id, seq, created_at)
-        SELECT value, NEW.kind, NEW.chat_id, NEW.seq, NEW.created_at FROM counters WHERE name = 'feed';
+        VALUES ((SELECT coalesce(max(pos), 0) + 1 FROM feed_events), NEW.kind, NEW.chat_id, NEW.seq, NEW.created_at);
 END;
 
 CREATE TRIGGER chats_feed AFTER INSERT ON chats
 BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'feed';
     INSERT INTO feed_events (pos, kind, chat_id, created_at)
-        SELECT value, 'chat.started', NEW.id, NEW.created_at FROM counters WHERE name = 'feed';
+        VALUES ((SELECT coalesce(max(pos), 0) + 1 FROM feed_events), 'chat.started', NEW.id, NEW.created_at);
 END;
 
 CREATE TRIGGER ratings_feed AFTER INSERT ON ratings
 BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'feed';
     INSERT INTO feed_events (pos, kind, chat_id, created_at)
-        SELECT value, 'rating', NEW.chat_id, NEW.created_at FROM counters WHERE name = 'feed';
+        VALUES ((SELECT coalesce(max(pos), 0) + 1 FROM feed_events), 'rating', NEW.chat_id, NEW.created_at);
 END;
 
 CREATE TRIGGER offline_messages_feed AFTER INSERT ON offline_messages
 BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'feed';
     INSERT INTO feed_events (pos, kind, ref_id, created_at)
-        SELECT value, 'offline_message', NEW.id, NEW.created_at FROM counters WHERE name = 'feed';
+        VALUES ((SELECT coalesce(max(pos), 0) + 1 FROM feed_events), 'offline_message', NEW.id, NEW.created_at);
 END;
 
 -- The outbox: deliveries owed to the world (an email, a webhook call), each written in the same
