@@ -6,6 +6,11 @@ use uuid::Uuid;
 
 use super::InvalidInput;
 
+/// Parses a UUID a client sent (a path segment, a field); `field` names it in the error.
+pub fn parse_uuid(text: &str, field: &'static str) -> Result<Uuid, InvalidInput> {
+    Uuid::from_str(text).map_err(|_| InvalidInput::new(field, "must be a UUID"))
+}
+
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -23,9 +28,7 @@ macro_rules! uuid_id {
 
             /// Parses an id sent by a client; `field` names it in the error.
             pub fn parse(text: &str, field: &'static str) -> Result<Self, InvalidInput> {
-                Uuid::from_str(text)
-                    .map(Self)
-                    .map_err(|_| InvalidInput::new(field, "must be a UUID"))
+                parse_uuid(text, field).map(Self)
             }
         }
 

@@ -35,7 +35,7 @@ pub use cursor::Cursor;
 pub use digest::digest64;
 pub use employee_id::EmployeeId;
 pub use event::{AgentRef, Audience, CloseReason, Event, EventPayload, EventRecord, Sender};
-pub use ids::{AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
+pub use ids::{parse_uuid, AgentId, ChatId, Principal, PrincipalKind, Role, VisitorId};
 pub use integration::{FeedCursor, KeyName, Scope, Scopes};
 pub use lang::Lang;
 pub use message_body::MessageBody;

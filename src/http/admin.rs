@@ -18,17 +18,6 @@ routes! {
     "/api/admin/agents/{employee_id}/password" => { post: password },
 }
 
-/// The request's body fields, once the caller is known to be an admin.
-async fn admin_fields(
-    services: &Services,
-    request: &HttpRequest,
-    payload: web::Payload,
-) -> Result<body::Fields, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(services, request, payload).await?;
-    require_admin(&principal)?;
-    Ok(fields)
-}
-
 /// An integer field that must fit a capacity.
 fn max_chats(fields: &body::Fields) -> Result<Option<i32>, ApiError> {
     fields
@@ -50,7 +39,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = admin_fields(&services, &request, payload).await?;
+    let fields = auth::admin_fields(&services, &request, payload).await?;
     let role = match fields.text("role")? {
         None | Some("agent") => Role::Agent,
         Some("admin") => Role::Admin,
@@ -75,7 +64,7 @@ async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = admin_fields(&services, &request, payload).await?;
+    let fields = auth::admin_fields(&services, &request, payload).await?;
     let update =
         AgentUpdate { name: fields.text("name")?.map(str::to_string), max_chats: max_chats(&fields)? };
     let agent = services.update_agent(&path, update).await?;
@@ -107,7 +96,7 @@ async fn set_disabled(
     payload: web::Payload,
     disabled: bool,
 ) -> Result<HttpResponse, ApiError> {
-    admin_fields(&services, &request, payload).await?;
+    auth::admin_fields(&services, &request, payload).await?;
     services.set_agent_disabled(&path, disabled).await?;
     let agent = services.find_agent(&path).await?;
     Ok(HttpResponse::Ok().json(agent))
@@ -119,7 +108,7 @@ async fn password(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = admin_fields(&services, &request, payload).await?;
+    let fields = auth::admin_fields(&services, &request, payload).await?;
     services.reset_agent_password(&path, fields.required_text("password")?).await?;
     let agent = services.find_agent(&path).await?;
     Ok(HttpResponse::Ok().json(agent))

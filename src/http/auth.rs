@@ -44,6 +44,17 @@ pub async fn principal(
     Ok(principal)
 }
 
+/// The request's body fields, once its caller is known to be an admin (anyone else 403).
+pub async fn admin_fields(
+    services: &Services,
+    request: &HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<super::body::Fields, ApiError> {
+    let (principal, fields) = caller_and_fields(services, request, payload).await?;
+    crate::service::require_admin(&principal)?;
+    Ok(fields)
+}
+
 /// Reads the request's body and resolves its caller (token from header, query or the body's
 /// `token` field): the first step of every authenticated handler with a body.
 pub async fn caller_and_fields(

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{BanDuration, BanReason, BannedAddress, InvalidInput, VisitorId};
+use crate::domain::{parse_uuid, BanDuration, BanReason, BannedAddress, InvalidInput, VisitorId};
 use crate::http::error::ApiError;
 use crate::service::bans::{BanTarget, NewBan};
 use crate::service::{require_agent, Services};
@@ -60,7 +60,7 @@ async fn lift(
 ) -> Result<HttpResponse, ApiError> {
     let (principal, _) = auth::caller_and_fields(&services, &request, payload).await?;
     require_agent(&principal)?;
-    let ban_id = uuid::Uuid::parse_str(&path).map_err(|_| InvalidInput::new("ban_id", "must be a UUID"))?;
+    let ban_id = parse_uuid(&path, "ban_id")?;
     let ban = services.lift_ban(&principal, ban_id).await?;
     Ok(HttpResponse::Ok().json(json!({ "ban": ban })))
 }

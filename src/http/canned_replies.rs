@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{CannedScope, InvalidInput, MessageBody, Shortcut};
+use crate::domain::{parse_uuid, CannedScope, InvalidInput, MessageBody, Shortcut};
 use crate::http::error::ApiError;
 use crate::service::canned_replies::CannedChange;
 use crate::service::{require_agent, Services};
@@ -20,7 +20,7 @@ routes! {
 }
 
 fn canned_id(path: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(path).map_err(|_| InvalidInput::new("canned_id", "must be a UUID").into())
+    Ok(parse_uuid(path, "canned_id")?)
 }
 
 fn reply_body(services: &Services, text: &str) -> Result<MessageBody, ApiError> {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{auth, body};
-use crate::domain::{InvalidInput, KeyName, Scope, Scopes};
+use crate::domain::{parse_uuid, KeyName, Scope, Scopes};
 use crate::http::error::ApiError;
 use crate::service::{require_admin, Services};
 
@@ -16,7 +16,7 @@ routes! {
 }
 
 fn key_id(path: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(path).map_err(|_| InvalidInput::new("key_id", "must be a UUID").into())
+    Ok(parse_uuid(path, "key_id")?)
 }
 
 /// The `scopes` field: a JSON array of scope names, or (a form) one text of names separated by

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{auth, body};
 use crate::domain::{
-    parse_non_negative, InvalidInput, PageLimit, WebhookEvents, WebhookSecret, WebhookUrl,
+    parse_non_negative, parse_uuid, InvalidInput, PageLimit, WebhookEvents, WebhookSecret, WebhookUrl,
     WEBHOOK_EVENT_TYPES,
 };
 use crate::http::error::ApiError;
@@ -28,7 +28,7 @@ routes! {
 }
 
 fn webhook_id(path: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(path).map_err(|_| InvalidInput::new("webhook_id", "must be a UUID").into())
+    Ok(parse_uuid(path, "webhook_id")?)
 }
 
 fn event_id(path: &str) -> Result<i64, ApiError> {
@@ -36,17 +36,6 @@ fn event_id(path: &str) -> Result<i64, ApiError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| InvalidInput::new("event_id", "must be a positive whole number").into())
-}
-
-/// The request's body fields, once the caller is known to be an admin.
-async fn admin_fields(
-    services: &Services,
-    request: &HttpRequest,
-    payload: web::Payload,
-) -> Result<body::Fields, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(services, request, payload).await?;
-    require_admin(&principal)?;
-    Ok(fields)
 }
 
 /// The endpoint fields of a body, each parsed when present.
@@ -70,7 +59,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = admin_fields(&services, &request, payload).await?;
+    let fields = auth::admin_fields(&services, &request, payload).await?;
     // Named by field, in the order of the docs.
     fields.required_text("url")?;
     if fields.names("events")?.is_none() {
@@ -86,7 +75,7 @@ async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = admin_fields(&services, &request, payload).await?;
+    let fields = auth::admin_fields(&services, &request, payload).await?;
     let id = webhook_id(&path)?;
     let change = spec(&fields)?;
     if change.url.is_none() && change.events.is_none() && change.secret.is_none() {
@@ -102,7 +91,7 @@ async fn delete(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    admin_fields(&services, &request, payload).await?;
+    auth::admin_fields(&services, &request, payload).await?;
     services.delete_webhook(webhook_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
 }
@@ -113,7 +102,7 @@ async fn enable(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    admin_fields(&services, &request, payload).await?;
+    auth::admin_fields(&services, &request, payload).await?;
     let webhook = services.enable_webhook(webhook_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(json!({ "webhook": webhook })))
 }
@@ -124,7 +113,7 @@ async fn disable(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    admin_fields(&services, &request, payload).await?;
+    auth::admin_fields(&services, &request, payload).await?;
     let webhook = services.disable_webhook(webhook_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(json!({ "webhook": webhook })))
 }
@@ -155,7 +144,7 @@ async fn resend(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    admin_fields(&services, &request, payload).await?;
+    auth::admin_fields(&services, &request, payload).await?;
     let (id, event) = path.into_inner();
     services.resend_webhook(webhook_id(&id)?, event_id(&event)?).await?;
     Ok(HttpResponse::Accepted().json(json!({ "queued": true })))
