@@ -43,6 +43,8 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     /// Webhook calls.
     pub webhooks: WebhookSettings,
+    /// `[sites]`
+    pub sites: SiteSettings,
 }
 
 /// `[server]`
@@ -487,6 +489,26 @@ impl Default for OutboxSettings {
     }
 }
 
+/// `[sites]`: the key that encrypts each site's signing secret at rest
+/// (`service::site_secrets`). Every node sharing a store must use the same key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSettings {
+    /// File holding the key (64 hex digits), relative to the config file's folder; made, with
+    /// a random key readable only by its owner, when it does not exist.
+    pub key_file: String,
+    /// The key itself (64 hex digits): `SWITCHBOARD_SITES__KEY` only. Set, it is used instead
+    /// of `key_file` (for nodes on several machines, or a secret manager).
+    #[serde(skip_serializing)]
+    pub key: Secret,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self { key_file: "site-secrets.key".to_string(), key: Secret::default() }
+    }
+}
+
 /// `[webhooks]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -578,6 +600,7 @@ impl Settings {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         settings.store.url = resolve_sqlite_path(&settings.store.url, &base);
         settings.server.public_dir = resolve_folder(&settings.server.public_dir, &base);
+        settings.sites.key_file = resolve_folder(&settings.sites.key_file, &base);
         settings.validate()?;
         Ok(settings)
     }
@@ -637,14 +660,15 @@ fn named_by_key(error: figment::Error) -> ConfigError {
     }
 }
 
-/// `email.username` and `email.password` only come from the environment: in the file they are
+/// `email.username`, `email.password` and `sites.key` only come from the environment: in the file they are
 /// an error (a config file is copied, committed and read by many; a variable is not).
 fn refuse_secrets_in_file(path: &Path) -> Result<(), ConfigError> {
     let file = Figment::from(Toml::file_exact(path));
-    for key in ["username", "password"] {
-        if file.find_value(&format!("email.{key}")).is_ok() {
+    for (section, key) in [("email", "username"), ("email", "password"), ("sites", "key")] {
+        if file.find_value(&format!("{section}.{key}")).is_ok() {
             return Err(ConfigError::Value(format!(
-                "email.{key} may not be in the config file: set SWITCHBOARD_EMAIL__{} instead",
+                "{section}.{key} may not be in the config file: set SWITCHBOARD_{}__{} instead",
+                section.to_uppercase(),
                 key.to_uppercase()
             )));
         }
@@ -1065,6 +1089,7 @@ mod proptests {
                     email: EmailSettings::default(),
                     outbox: OutboxSettings { lease_secs: webhooks.timeout_secs + outbox_lease },
                     webhooks,
+                    sites: SiteSettings::default(),
                 }
             },
         )

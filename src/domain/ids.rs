@@ -58,6 +58,10 @@ uuid_id!(
     /// A support agent (or admin).
     AgentId
 );
+uuid_id!(
+    /// A website that embeds the widget, registered by an admin.
+    SiteId
+);
 
 /// What an agent may do beyond chatting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -186,6 +186,18 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::AlreadyAnswered => Self::new(S::CONFLICT, "already_answered", message),
             ServiceError::ChatStillOpen => Self::new(S::CONFLICT, "chat_not_closed", message),
+            ServiceError::SiteNotFound => Self::new(S::NOT_FOUND, "site_not_found", message),
+            ServiceError::IdentityInvalid(_) => {
+                Self { field: Some("identity"), ..Self::new(S::UNAUTHORIZED, "identity_invalid", message) }
+            }
+            ServiceError::IdentityReplayed => {
+                Self { field: Some("identity"), ..Self::new(S::UNAUTHORIZED, "identity_replayed", message) }
+            }
+            ServiceError::VerificationRequired => Self::new(S::FORBIDDEN, "verification_required", message),
+            ServiceError::SiteKeyMismatch => {
+                log::error!("{message} (is [sites] key_file or SWITCHBOARD_SITES__KEY the one the site was made with?)");
+                Self::new(S::INTERNAL_SERVER_ERROR, "site_key_mismatch", message)
+            }
         }
     }
 }

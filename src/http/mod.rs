@@ -60,6 +60,7 @@ mod query;
 mod ratings;
 mod send;
 mod setup;
+mod sites;
 mod strict_json;
 mod transcripts;
 mod visitors;
@@ -105,6 +106,7 @@ api_modules!(
     webhooks,
     integration_keys,
     events,
+    sites,
     openapi,
 );
 

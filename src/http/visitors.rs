@@ -9,9 +9,10 @@ use serde_json::json;
 use super::client_ip::client_ip;
 use super::own_origin::{is_same_origin_request, OwnOrigin};
 use super::{auth, body};
-use crate::domain::{user_agent, Embedding, Origin, PageInfo};
+use crate::domain::{user_agent, Embedding, Origin, PageInfo, SiteId};
 use crate::guard::Guard;
 use crate::http::error::ApiError;
+use crate::service::visitors::Arrival;
 use crate::service::Services;
 
 routes! {
@@ -60,16 +61,15 @@ async fn create(
         fields.text("referrer")?,
     )?;
     let embedding = embedding_of(&request, fields.text("embed_origin")?)?;
-    let address = Some(client_ip(&request));
-    let visitor = services
-        .create_visitor_on_page(
-            fields.text("name")?,
-            page,
-            user_agent_of(&request),
-            address,
-            embedding.as_ref(),
-        )
-        .await?;
+    let arrival = Arrival {
+        name: fields.text("name")?.map(str::to_string),
+        page,
+        user_agent: user_agent_of(&request),
+        address: Some(client_ip(&request)),
+        embedding,
+        site_id: fields.text("site_id")?.map(|text| SiteId::parse(text, "site_id")).transpose()?,
+    };
+    let visitor = services.admit_visitor(arrival).await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,

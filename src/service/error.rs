@@ -130,6 +130,24 @@ pub enum ServiceError {
     /// A transcript is emailed once the chat has ended.
     #[error("the transcript can be emailed once the chat has ended")]
     ChatStillOpen,
+    /// No site has this id.
+    #[error("no such site")]
+    SiteNotFound,
+    /// A visitor identity the site's server should have signed is not valid: the reason says
+    /// which check failed (signature, algorithm, expiry, site, claims).
+    #[error("the visitor identity is not valid: {0}")]
+    IdentityInvalid(String),
+    /// A valid identity token older than the newest one accepted for its customer, saying
+    /// something else: a replay after the customer's identity changed.
+    #[error("a newer identity of this customer has been seen; sign a new token")]
+    IdentityReplayed,
+    /// The site admits only visitors whose identity its server signed.
+    #[error("this site requires a signed visitor identity")]
+    VerificationRequired,
+    /// The node's site key cannot open a site's secret (another key than the one it was
+    /// sealed with): an operator error, not the caller's.
+    #[error("this site's secret cannot be read with this server's site key")]
+    SiteKeyMismatch,
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -34,6 +34,8 @@ pub mod readiness;
 pub mod relay;
 pub mod sender_names;
 pub mod setup;
+pub mod site_secrets;
+pub mod sites;
 pub mod timers;
 pub mod token_cache;
 pub mod transcripts;
@@ -83,6 +85,8 @@ pub struct Services {
     /// Notified after a write added outbox rows, so the outbox sender need not wait for its
     /// next round (`service::outbox`).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The key sites' signing secrets are sealed with (`[sites]`, `service::site_secrets`).
+    pub site_key: Arc<site_secrets::SiteKey>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -95,7 +99,7 @@ pub(crate) struct Stored {
 
 impl Services {
     /// The services over this store, hub, token cache and broker; fails only when the
-    /// password hashing threads cannot be started.
+    /// password hashing threads cannot be started or the site key cannot be had.
     pub fn new(
         store: Store,
         hub: Arc<Hub>,
@@ -107,6 +111,7 @@ impl Services {
         // `Application::build` refuses a bad allowlist before it gets here; the CLI, which never
         // checks where a widget runs, would get an empty one: nobody, never everybody.
         let allowed_origins = Arc::new(settings.cors.allowlist().unwrap_or_default());
+        let site_key = Arc::new(site_secrets::SiteKey::load(&settings.sites).map_err(std::io::Error::other)?);
         let hashing =
             BoundedPool::start("hashing", settings.auth.hashing_threads, settings.auth.hashing_queue)?;
         let sender_names = Arc::new(SenderNames::new(std::time::Duration::from_secs(
@@ -123,6 +128,7 @@ impl Services {
             allowed_origins,
             hashing,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            site_key,
         })
     }
 

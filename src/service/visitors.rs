@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::auth::issue_token;
 use super::{require_agent, ServiceError, Services};
 use crate::domain::{
-    now_ms, refuse_nul, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, VisitorId,
+    now_ms, refuse_nul, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, SiteId, VisitorId,
 };
 use crate::store::visitors;
 
@@ -52,6 +52,23 @@ pub struct NewVisitor {
     pub token: String,
 }
 
+/// Where a new visitor arrives from, as the widget (or an API client) tells it.
+#[derive(Debug, Clone, Default)]
+pub struct Arrival {
+    /// The name the visitor gave, if any.
+    pub name: Option<String>,
+    /// The page the widget loaded on.
+    pub page: Option<PageInfo>,
+    /// The browser's user agent.
+    pub user_agent: Option<String>,
+    /// The client address.
+    pub address: Option<IpAddr>,
+    /// Where the widget says it runs; `None`: not checked (no widget in a page).
+    pub embedding: Option<Embedding>,
+    /// The site whose widget this is (`data-site` of the script tag).
+    pub site_id: Option<SiteId>,
+}
+
 /// Longest visitor name, in characters.
 pub const MAX_VISITOR_NAME_CHARS: usize = 64;
 
@@ -76,32 +93,34 @@ pub fn visitor_name(given: Option<&str>) -> Result<String, InvalidInput> {
 impl Services {
     /// Creates an anonymous visitor and its token.
     pub async fn create_visitor(&self, name: Option<&str>) -> Result<NewVisitor, ServiceError> {
-        self.create_visitor_on_page(name, None, None, None, None).await
+        self.admit_visitor(Arrival { name: name.map(str::to_string), ..Arrival::default() }).await
     }
 
-    /// Creates an anonymous visitor and its token, recording the page the widget loaded on,
-    /// the browser's user agent and the client address when given. A banned address is refused,
-    /// and so is a widget embedded in a site it may not run in (see [`Services::check_embedding`]).
-    pub async fn create_visitor_on_page(
-        &self,
-        name: Option<&str>,
-        page: Option<PageInfo>,
-        user_agent: Option<String>,
-        address: Option<IpAddr>,
-        embedding: Option<&Embedding>,
-    ) -> Result<NewVisitor, ServiceError> {
-        if let Some(address) = address {
+    /// Creates a visitor and its token, recording the page the widget loaded on, the
+    /// browser's user agent, the client address and the site when given. A banned address is
+    /// refused, so is a widget embedded in a site it may not run in (see
+    /// [`Services::check_embedding`]), and so is an unknown site (`SiteNotFound`).
+    pub async fn admit_visitor(&self, arrival: Arrival) -> Result<NewVisitor, ServiceError> {
+        if let Some(address) = arrival.address {
             self.refuse_banned_address(address)?;
         }
-        if let Some(embedding) = embedding {
+        if let Some(embedding) = &arrival.embedding {
             self.check_embedding(embedding)?;
         }
-        let name = visitor_name(name)?;
+        let name = visitor_name(arrival.name.as_deref())?;
+        if let Some(site_id) = arrival.site_id {
+            self.site_row(site_id).await?;
+        }
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
         let now = now_ms();
-        let row = visitors::VisitorRow { id: visitor_id, name: name.clone(), created_at: now };
-        let page = page_update(page, user_agent, address, now);
+        let row = visitors::VisitorRow {
+            id: visitor_id,
+            name: name.clone(),
+            created_at: now,
+            site_id: arrival.site_id,
+        };
+        let page = page_update(arrival.page, arrival.user_agent, arrival.address, now);
         let token = self
             .store
             .write(move |conn| {

@@ -20,6 +20,7 @@ pub mod offline_messages;
 pub mod outbox;
 pub mod ratings;
 pub mod schema;
+pub mod sites;
 pub mod switches;
 #[cfg(test)]
 pub(crate) mod test_stores;

@@ -28,6 +28,11 @@ diesel::table! {
         last_seen_at -> Nullable<BigInt>,
         last_ip -> Nullable<Text>,
         lang -> Nullable<Text>,
+        site_id -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+        email -> Nullable<Text>,
+        verified -> Integer,
+        identity_at -> Nullable<BigInt>,
     }
 }
 
@@ -46,6 +51,7 @@ diesel::table! {
         queue_position -> Nullable<Integer>,
         visitor_read_seq -> BigInt,
         agent_read_seq -> BigInt,
+        prechat -> Nullable<Text>,
     }
 }
 
@@ -214,6 +220,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        name -> Text,
+        origins -> Text,
+        secret_sealed -> Text,
+        secret_prefix -> Text,
+        secret_rotated_at -> BigInt,
+        greeting -> Nullable<Text>,
+        color -> Nullable<Text>,
+        default_lang -> Nullable<Text>,
+        require_verified -> Integer,
+        prechat_form -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    page_views (id) {
+        id -> Text,
+        visitor_id -> Text,
+        url -> Text,
+        title -> Nullable<Text>,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> BigInt,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     visitors,
@@ -232,4 +277,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_subscriptions,
     integration_keys,
     switches,
+    sites,
+    page_views,
+    audit_log,
 );

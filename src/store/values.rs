@@ -15,7 +15,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::connection::MultiBackend;
-use crate::domain::{AgentId, AgentStatus, ChatId, ChatStatus, VisitorId};
+use crate::domain::{AgentId, AgentStatus, ChatId, ChatStatus, SiteId, VisitorId};
 
 /// A domain value kept in a `TEXT` column.
 trait TextColumn: Sized {
@@ -40,7 +40,7 @@ macro_rules! uuid_column {
     )*};
 }
 
-uuid_column!(ChatId, AgentId, VisitorId);
+uuid_column!(ChatId, AgentId, VisitorId, SiteId);
 
 impl TextColumn for AgentStatus {
     fn text(&self) -> String {
@@ -96,7 +96,7 @@ macro_rules! text_column_sql {
     )*};
 }
 
-text_column_sql!(ChatId, AgentId, VisitorId, AgentStatus, ChatStatus);
+text_column_sql!(ChatId, AgentId, VisitorId, SiteId, AgentStatus, ChatStatus);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::visitors;
 use super::DbConn;
-use crate::domain::VisitorId;
+use crate::domain::{SiteId, VisitorId};
 
 /// A visitor as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,6 +16,8 @@ pub struct VisitorRow {
     pub name: String,
     /// Epoch ms.
     pub created_at: i64,
+    /// The site whose widget made it, if it said.
+    pub site_id: Option<SiteId>,
 }
 
 /// Adds a visitor.

@@ -133,6 +133,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.limits.requests_per_ip_per_sec = 0;
     settings.limits.sends_per_visitor_per_sec = 0;
     settings.limits.visitors_per_ip_per_minute = 0;
+    // One site key for every test server (made once, in the temp folder, not in the checkout).
+    settings.sites.key_file =
+        std::env::temp_dir().join("switchboard-test-site-secrets.key").display().to_string();
     settings
 }
 

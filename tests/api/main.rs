@@ -37,6 +37,7 @@ mod raw_http;
 mod readiness;
 mod restart;
 mod security;
+mod sites;
 mod smtp_sink;
 mod stored_text;
 mod transcripts;

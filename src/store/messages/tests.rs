@@ -38,7 +38,10 @@ fn set_the_scene(conn: &mut DbConn) -> Result<Scene, StoreError> {
     agents::insert(conn, &new_agent)?;
     let mut chat_of = |status: ChatStatus| -> Result<(VisitorId, ChatId), StoreError> {
         let visitor = VisitorId(Uuid::new_v4());
-        visitors::insert(conn, &VisitorRow { id: visitor, name: "Guest".into(), created_at: NOW })?;
+        visitors::insert(
+            conn,
+            &VisitorRow { id: visitor, name: "Guest".into(), created_at: NOW, site_id: None },
+        )?;
         let chat = ChatRow { agent_id: Some(agent), status, ..ChatRow::queued(visitor, NOW) };
         chats::insert(conn, &chat)?;
         Ok((visitor, chat.id))

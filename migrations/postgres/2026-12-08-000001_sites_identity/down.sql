@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+ALTER TABLE chats DROP COLUMN prechat;
+DROP TABLE page_views;
+DROP INDEX visitors_last_seen;
+DROP INDEX visitors_customer;
+ALTER TABLE visitors DROP COLUMN identity_at;
+ALTER TABLE visitors DROP COLUMN verified;
+ALTER TABLE visitors DROP COLUMN email;
+ALTER TABLE visitors DROP COLUMN customer_id;
+ALTER TABLE visitors DROP COLUMN site_id;
+DROP TABLE sites;
