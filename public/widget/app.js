@@ -469,6 +469,8 @@
   SB.hear('init', function (arg) {
     var q = SB.decode(arg);
     SB.color = /^(#[0-9a-f]{3,8}|[a-z]{3,20}|(rgb|hsl)a?\([0-9., %]+\))$/i.test(q.color || '') ? q.color : '#2b6cb0';
+    // The site (data-site of the script tag) whose widget this is; '' when the tag names none.
+    SB.site = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(q.site || '') ? q.site.toLowerCase() : '';
     L = SB.link();
     L.page(page(q), /^https?:/i.test(q.ref || '') ? q.ref : '');
     SB.useLang(q.lang, function () {

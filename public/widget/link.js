@@ -89,6 +89,7 @@
       if (get('token') || creating || !leader) { return; }
       creating = true;
       var body = { embed_origin: W.parentOrigin }, key;
+      if (W.site) { body.site_id = W.site; }
       for (key in page) { if (page[key]) { body[key] = page[key]; } }
       if (firstRef && !body.referrer && body.page_url) { body.referrer = firstRef; }
       (function attempt() {
@@ -106,6 +107,7 @@
             emit('refused');
           } else if (status === 400 && body.page_url) {
             body = { embed_origin: W.parentOrigin }; // a page URL the server will not take
+            if (W.site) { body.site_id = W.site; }
             attempt();
           } else {
             lost();
