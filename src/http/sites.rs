@@ -1,5 +1,6 @@
-//! Sites, for admins: `POST /api/admin/sites` (register a site; its signing secret is in this
-//! answer only). See `service::sites`.
+//! Sites, for admins: `GET /api/admin/sites` (every site, never a secret) and
+//! `POST /api/admin/sites` (register a site; its signing secret is in this answer only). See
+//! `service::sites`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -11,7 +12,13 @@ use crate::service::sites::NewSite;
 use crate::service::{require_admin, Services};
 
 routes! {
-    "/api/admin/sites" => { post: create },
+    "/api/admin/sites" => { get: list, post: create },
+}
+
+async fn list(services: web::Data<Services>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = auth::principal(&services, &request, None).await?;
+    let sites = services.sites(&principal).await?;
+    Ok(HttpResponse::Ok().json(json!({ "sites": sites })))
 }
 
 async fn create(

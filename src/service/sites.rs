@@ -106,6 +106,13 @@ impl Services {
         Ok((SiteView::from(row), secret))
     }
 
+    /// Every site, oldest first (admins only).
+    pub async fn sites(&self, principal: &Principal) -> Result<Vec<SiteView>, ServiceError> {
+        require_admin(principal)?;
+        let rows = self.store.run(|conn| sites::all(conn).map_err(ServiceError::from)).await?;
+        Ok(rows.into_iter().map(SiteView::from).collect())
+    }
+
     /// The site with this id, as stored; `SiteNotFound` when there is none.
     pub async fn site_row(&self, site_id: SiteId) -> Result<SiteRow, ServiceError> {
         self.store

@@ -69,7 +69,13 @@ async fn an_admin_registers_a_site_and_its_secret_is_shown_once_and_stored_seale
         "the sealed secret opens to the one shown"
     );
 
+    let admin = app.admin("A2").await;
+    let (status, listed) = app.get_json(Some(&admin), "/api/admin/sites").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["sites"], json!([site]), "the list shows the site as made, without its secret");
+
     let agent = app.agent("E1", 1).await;
+    assert_eq!(app.get_json(Some(&agent), "/api/admin/sites").await.0, 403);
     let (status, body) = app
         .post_json(Some(&agent), "/api/admin/sites", json!({"name": "x", "origins": ["https://x.test"]}))
         .await;
