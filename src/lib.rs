@@ -11,7 +11,8 @@
 //!   `Email`, `PageLimit`, `Origin`, `AgentStatus`, the settings' address lists `AddressList`,
 //!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
 //!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`), an
-//!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor`, the widget's `Lang` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor`, the widget's `Lang`,
+//!   a site's pre-chat form `PrechatForm` and a visitor's `PrechatAnswers` to it …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -66,6 +67,9 @@
 //!   revoke them; stored as hashes, checked against the store on every request) and the held
 //!   read of the feed by an integration (`service::feed_reader`: woken by the hub's feed
 //!   signal, `Hub::feed_wake`, and looking at the store every second for other nodes' events).
+//!   Pre-chat forms (`service::prechat`: admins set a site's fields, the widget reads them, and
+//!   a visitor's answers are checked against its site's form in the transaction that starts its
+//!   chat and stored with it; `store::prechat` reads the form and keeps the answers).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

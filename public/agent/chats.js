@@ -8,6 +8,7 @@ import { api } from './api.js';
 import { BanForm } from './banform.js';
 import { CannedPicker } from './canned.js';
 import { Outbox } from './outbox.js';
+import { showPrechat } from './prechat.js';
 import { ReadMarks } from './readmarks.js';
 import { entryNode, messageNode } from './render.js';
 import { setOnlineAgents, TransferTools } from './transfer.js';
@@ -150,6 +151,7 @@ export class ChatPane {
       this.subtitle.title = visitor.page_url || '';
       this.typing.setName(this.visitorName);
       if (detail.visitor_read_seq) this.reads.setSeen(detail.visitor_read_seq);
+      showPrechat(this, detail);
       if (!this.statusSeq && detail.status === 'closed') this.setStatus('closed', 0);
       return detail;
     } catch (error) {

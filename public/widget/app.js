@@ -24,6 +24,8 @@
       render: function () { refresh(); },
       chat: function () { return chat; },
       offlineSent: function () { offlineSent = true; },
+      start: function (id, answers) { start(id, answers); },
+      back: function () { noChat = 'choosing'; loadAgents(); },
       rated: function (id, hide) { if (hide) { rateHidden = true; } else { L.set('rated', id); } }
     };
     /** The lazy module `name`, asked for when `wanted`; then(module) once there. */
@@ -193,6 +195,7 @@
       v.status.setAttribute('data-state', s);
       text(v.status, s === 'open' ? t('st_open', { name: agentName() }) : t('st_' + s));
       show(v.choose, s === 'choosing');
+      if (built.prechat) { built.prechat.update(s === 'prechat'); }
       show(v.any, agentsKnown); // choosing needs the visitor's token: wait for the first list
       off = part('offline', s === 'offline');
       if (off) { off.update(s === 'offline' && !offlineSent, s === 'offline' && offlineSent); }
@@ -254,7 +257,7 @@
         if (status === 200 && data && data.agents) {
           if (!kept) { note(''); } // a refusal stays until the next try
           agentsKnown = true;
-          if (!offlineSent) { noChat = data.agents.length ? 'choosing' : 'offline'; }
+          if (!offlineSent && noChat !== 'prechat') { noChat = data.agents.length ? 'choosing' : 'offline'; }
           listAgents(data.agents);
         } else {
           note(errorText(data));
@@ -273,12 +276,17 @@
         v.agents.appendChild(el('li', null, b));
       }
     }
-    function start(agentId) {
+    function start(agentId, answers) {
       if (starting || chat || !L.get('token')) { return; }
+      if (SB.site && !answers) {
+        noChat = 'prechat';
+        if (!part('prechat', true, function (m) { m.ask(agentId); })) { render(); } else { built.prechat.ask(agentId); }
+        return;
+      }
       starting = true;
       kept = false;
       note(t('loading'));
-      L.request('POST', 'api/chats', agentId ? { agent_id: agentId, lang: SB.lang } : { lang: SB.lang }, function (status, data) {
+      L.request('POST', 'api/chats', { agent_id: agentId, lang: SB.lang, prechat: answers }, function (status, data) {
         starting = false;
         if (status === 201 && data && data.chat_id) {
           note('');
@@ -296,7 +304,10 @@
           noChat = 'offline';
           render();
           focusFirst();
+        } else if (noChat === 'prechat' && built.prechat.fail(data)) {
+          render();
         } else {
+          if (noChat === 'prechat') { noChat = 'choosing'; }
           note(errorText(data));
           kept = true;
           if (errorCode(data) === 'chat_already_open') { L.replay(); } else if (status === 409) { loadAgents(); }

@@ -23,5 +23,10 @@ window.SB.mods['lang-en'] = {
   offline_done: 'Thank you! We will get back to you by email.',
   transcript_email: 'Email me the transcript', transcript_send: 'Send transcript',
   transcript_done: 'The transcript is on its way to your inbox.',
+  st_prechat: 'A few questions first', pc_intro: 'Before we start, please tell us a little about you.',
+  pc_start: 'Start chat', pc_back: 'Back', pc_choose: 'Choose\u2026', pc_optional: '{label} (optional)',
+  pc_required: '{label} is required.', pc_long: '{label} must be at most {n} characters on one line.',
+  pc_email: '{label} must be an email address like name@example.com.',
+  pc_phone: '{label} must be a phone number (5 to 32 digits, spaces and + - ( )).',
   typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss'
 };

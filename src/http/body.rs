@@ -130,6 +130,43 @@ impl Fields {
         }
     }
 
+    /// A structured field: a JSON value of `json_type` (`"object"` or `"array"`) in a JSON body,
+    /// or a JSON text of at most `max_text_chars` characters holding one (all a form can send; its
+    /// keys must not repeat either); `None` when absent, null or, in a form, blank.
+    pub fn json(
+        &self,
+        field: &'static str,
+        json_type: &'static str,
+        max_text_chars: usize,
+    ) -> Result<Option<serde_json::Value>, ApiError> {
+        let fits = |value: &serde_json::Value| match json_type {
+            "object" => value.is_object(),
+            _ => value.is_array(),
+        };
+        let invalid = || ApiError::from(InvalidInput::new(field, format!("must be a JSON {json_type}")));
+        match self.values.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) if self.from_form => {
+                if text.trim().is_empty() {
+                    return Ok(None);
+                }
+                if text.chars().count() > max_text_chars {
+                    return Err(InvalidInput::new(
+                        field,
+                        format!("must be a JSON text of at most {max_text_chars} characters"),
+                    )
+                    .into());
+                }
+                match serde_json::from_str::<UniqueKeys>(text) {
+                    Ok(UniqueKeys(value)) if fits(&value) => Ok(Some(value)),
+                    _ => Err(invalid()),
+                }
+            }
+            Some(value) if fits(value) => Ok(Some(value.clone())),
+            Some(_) => Err(invalid()),
+        }
+    }
+
     /// A string field that must be there.
     pub fn required_text(&self, field: &'static str) -> Result<&str, ApiError> {
         self.text(field)?.ok_or_else(|| InvalidInput::new(field, "is required").into())

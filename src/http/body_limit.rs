@@ -6,6 +6,7 @@
 //! 48,000 bytes. `server.max_body_bytes = 0` (the default) is [`smallest_limit`]; a smaller
 //! non-zero value is refused at startup.
 
+use super::prechat;
 use crate::config::Settings;
 use crate::domain::{
     ClientMsgId, ContactName, Email, EmployeeId, Greeting, KeyName, Origin, RatingComment, Scope, SiteName,
@@ -118,7 +119,12 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/agent/login", vec![agent[0], agent[2]]),
         ("/api/agent/logout", token_only()),
         ("/api/agent/status", vec![token, ("status", Ascii("online".len()))]),
-        ("/api/chats", vec![token, ("agent_id", uuid), ("lang", lang)]),
+        // `prechat` at its longest is a form body's JSON text of the answers (a JSON body's
+        // object of at most `PrechatAnswers::MAX_TOTAL_CHARS` characters of answers is shorter).
+        (
+            "/api/chats",
+            vec![token, ("agent_id", uuid), ("lang", lang), ("prechat", Text(prechat::MAX_JSON_TEXT_CHARS))],
+        ),
         ("/api/chats/invite", vec![token, ("visitor_id", uuid)]),
         ("/api/chats/{chat_id}/transfer", vec![token, ("agent_id", uuid)]),
         ("/api/chats/{chat_id}/close", token_only()),
@@ -198,6 +204,12 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/admin/integration-keys", vec![token, ("name", Text(KeyName::MAX_CHARS)), ("scopes", scopes)]),
         ("/api/admin/integration-keys/{key_id}/revoke", token_only()),
         ("/api/admin/sites", site.clone()),
+        // Likewise `fields`: a JSON list of at most `PrechatForm::MAX_TEXT_CHARS` characters of
+        // labels and options, or a form body's JSON text.
+        (
+            "/api/admin/sites/{site_id}/prechat-form",
+            vec![token, ("fields", Text(prechat::MAX_JSON_TEXT_CHARS))],
+        ),
         ("/api/setup", agent.to_vec()),
     ]
 }

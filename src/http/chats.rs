@@ -26,7 +26,8 @@ async fn start(
     let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     let agent_id = fields.text("agent_id")?.map(|id| AgentId::parse(id, "agent_id")).transpose()?;
     let lang = super::email::lang_field(&fields)?;
-    let chat = services.start_chat(&principal, agent_id, lang).await?;
+    let prechat = super::prechat::answers_field(&fields)?;
+    let chat = services.start_chat(&principal, agent_id, lang, prechat).await?;
     let (status, agent, position) = match chat.outcome {
         StartOutcome::Assigned(agent) => ("open", Some(agent), None),
         StartOutcome::Queued(position) => ("queued", None, Some(position)),

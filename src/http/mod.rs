@@ -56,6 +56,7 @@ mod ops;
 pub mod own_origin;
 mod pages;
 mod poll;
+pub mod prechat;
 mod query;
 mod ratings;
 mod send;
@@ -107,6 +108,7 @@ api_modules!(
     integration_keys,
     events,
     sites,
+    prechat,
     openapi,
 );
 

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use super::transcripts::reader_of;
 use super::{require_agent, ServiceError, Services};
-use crate::domain::{AgentId, ChatId, ChatStatus, PageLimit, Principal, Role, VisitorId};
-use crate::store::{agents, chats, ratings, visitors};
+use crate::domain::{
+    AgentId, ChatId, ChatStatus, PageLimit, PrechatAnswer, PrechatAnswers, Principal, Role, VisitorId,
+};
+use crate::store::{agents, chats, prechat, ratings, visitors};
 
 /// A chat waiting for an agent, as the console lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +77,9 @@ pub struct ChatDetails {
     pub visitor_read_seq: i64,
     /// How far the agent has read.
     pub agent_read_seq: i64,
+    /// The visitor's answers to its site's pre-chat form (`[]`: asked, nothing answered;
+    /// `None`: its site has no form).
+    pub prechat: Option<Vec<PrechatAnswer>>,
 }
 
 /// A closed chat in the history list.
@@ -163,6 +168,7 @@ impl Services {
                     last_seq: chat.last_seq,
                     visitor_read_seq: chat.visitor_read_seq,
                     agent_read_seq: chat.agent_read_seq,
+                    prechat: PrechatAnswers::from_stored(prechat::answers(conn, chat.id)?.as_deref()),
                 })
             })
             .await

@@ -4,6 +4,7 @@
 
 use super::capacity;
 use super::chat_rows::{insert_chat, store_event};
+use super::prechat::{answers_for, RawAnswers};
 use super::queue::{self, drain_locked};
 use super::{ServiceError, Services, Stored};
 use crate::domain::{
@@ -11,7 +12,7 @@ use crate::domain::{
 };
 use crate::store::chats::{self, ChatRow};
 use crate::store::DbConn;
-use crate::store::{agents, visitors};
+use crate::store::{agents, prechat, visitors};
 
 /// A chat just started.
 #[derive(Debug, Clone)]
@@ -65,19 +66,22 @@ pub(crate) fn chat_of(
 impl Services {
     /// A visitor starts a chat with the agent it picked, or with the next free agent when
     /// `agent_id` is `None`; `lang`, the widget's language, is remembered for the visitor in
-    /// the same transaction (for the emails it may get later).
+    /// the same transaction (for the emails it may get later). `prechat`, the visitor's answers
+    /// to its site's pre-chat form, is checked against the form first and stored with the chat
+    /// (`service::prechat`): a refusal starts nothing.
     pub async fn start_chat(
         &self,
         principal: &Principal,
         agent_id: Option<AgentId>,
         lang: Option<Lang>,
+        prechat: Option<RawAnswers>,
     ) -> Result<StartedChat, ServiceError> {
         let Principal::Visitor(visitor) = *principal else {
             return Err(ServiceError::Forbidden("only visitors start chats"));
         };
         match agent_id {
-            Some(agent_id) => self.start_with_agent(visitor, agent_id, lang).await,
-            None => self.start_with_any_agent(visitor, lang).await,
+            Some(agent_id) => self.start_with_agent(visitor, agent_id, lang, prechat).await,
+            None => self.start_with_any_agent(visitor, lang, prechat).await,
         }
     }
 
@@ -86,16 +90,19 @@ impl Services {
         visitor: VisitorId,
         agent_id: AgentId,
         lang: Option<Lang>,
+        prechat: Option<RawAnswers>,
     ) -> Result<StartedChat, ServiceError> {
         let agent_present = self.is_present(PrincipalKind::Agent, agent_id.0).await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
+            let answers = answers_for(conn, visitor, prechat.as_ref())?;
             remember_lang(conn, visitor, lang)?;
             let agent = agents::find(conn, agent_id)?.ok_or(ServiceError::AgentNotFound)?;
             if !capacity::can_take_chats(&agent, agent_present) {
                 return Err(ServiceError::AgentOffline);
             }
             let row = capacity::open_with_agent(conn, visitor, agent_id, max_active, now_ms())?;
+            store_answers(conn, row.id, answers.as_deref())?;
             let agent = AgentRef { agent_id, name: agent.name };
             let event = store_event(conn, row.id, 1, EventPayload::ChatAssigned { agent: agent.clone() })?;
             let started =
@@ -109,15 +116,18 @@ impl Services {
         &self,
         visitor: VisitorId,
         lang: Option<Lang>,
+        prechat: Option<RawAnswers>,
     ) -> Result<StartedChat, ServiceError> {
         let present = self.present_agents().await?;
         let max_active = self.settings.chat.max_active_chats;
         self.write_chat(move |conn| {
+            let answers = answers_for(conn, visitor, prechat.as_ref())?;
             remember_lang(conn, visitor, lang)?;
             let row = ChatRow::queued(visitor, now_ms());
             // The insert comes before the queue lock (see the lock order in `queue`); the
             // ticket that places the chat in line is taken with the lock.
             insert_chat(conn, &row)?;
+            store_answers(conn, row.id, answers.as_deref())?;
             let ticket = queue::lock(conn)?;
             if agents::count_online_in(conn, &present)? == 0 {
                 return Err(ServiceError::NoAgentOnline);
@@ -164,6 +174,14 @@ impl Services {
         })
         .await
     }
+}
+
+/// Stores a new chat's pre-chat answers, when its site asked.
+fn store_answers(conn: &mut DbConn, chat: ChatId, answers: Option<&str>) -> Result<(), ServiceError> {
+    if let Some(answers) = answers {
+        prechat::set_answers(conn, chat, answers)?;
+    }
+    Ok(())
 }
 
 /// Stores the widget's language for `visitor`, when it said one.

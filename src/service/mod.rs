@@ -27,6 +27,7 @@ pub mod offline_messages;
 pub mod outbox;
 pub mod passwords;
 pub mod poll;
+pub mod prechat;
 pub mod presence;
 mod queue;
 pub mod ratings;

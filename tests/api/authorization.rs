@@ -37,6 +37,8 @@ struct World {
     key: String,
     /// An offline message `visitor` left.
     offline: String,
+    /// A site the admin registered.
+    site: String,
 }
 
 /// Creates a canned reply as `who`; its id.
@@ -82,6 +84,10 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let (status, left) = app.post_json(Some(&visitor), "/api/offline-messages", message).await;
     assert_eq!(status, 201, "{left}");
     let offline = left["id"].as_str().expect("offline message id").to_string();
+    let shop = json!({"name": "Shop", "origins": ["https://shop.example"]});
+    let (status, made) = app.post_json(Some(&admin), "/api/admin/sites", shop).await;
+    assert_eq!(status, 201, "{made}");
+    let site = made["site"]["site_id"].as_str().expect("site id").to_string();
     World {
         visitor,
         other_visitor,
@@ -97,6 +103,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         webhook_event,
         key,
         offline,
+        site,
     }
 }
 
@@ -466,6 +473,20 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
             (Method::POST, "/api/admin/sites".into(), site)
         },
         [401, 403, 403, 403, 403, 201],
+    ),
+    // A site's pre-chat form: admins set it; anyone (the widget, before it has a token) reads it.
+    (
+        "POST /api/admin/sites/{site_id}/prechat-form",
+        |w, _| {
+            let fields = json!([{"name": "q", "type": "text", "label": "Question", "required": true}]);
+            (Method::POST, format!("/api/admin/sites/{}/prechat-form", w.site), json!({ "fields": fields }))
+        },
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/sites/{site_id}/prechat-form",
+        |w, _| (Method::GET, format!("/api/sites/{}/prechat-form", w.site), Value::Null),
+        [200, 200, 200, 200, 200, 200],
     ),
 ];
 

@@ -29,6 +29,7 @@ mod origins;
 mod pages;
 #[path = "../common/pg_url.rs"]
 mod pg_url;
+mod prechat;
 mod presence;
 mod queue;
 mod quiet_sends;
