@@ -66,6 +66,10 @@
 //!   revoke them; stored as hashes, checked against the store on every request) and the held
 //!   read of the feed by an integration (`service::feed_reader`: woken by the hub's feed
 //!   signal, `Hub::feed_wake`, and looking at the store every second for other nodes' events).
+//!   Sites (`service::sites`: the websites that embed the widget, which admins register, change,
+//!   give a new secret and delete, and the widget's look per site; `service::site_origins`
+//!   keeps every site's origins in memory for CORS, `embed_origin` and the frame's
+//!   `frame-ancestors`, read again from the store every few seconds for other nodes' changes).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.
