@@ -83,7 +83,7 @@
     if (!m || !frame || e.source != frame.contentWindow || e.origin !== origin) { return; }
     if (name === 'ready') {
       ready = 1;
-      post('init', 'lang=' + lang + '&color=' + enc(launcher.style.backgroundColor) + '&site=' + enc(data('site')) + '&' + page());
+      post('init', 'lang=' + lang + '&langset=' + (data('lang') ? 1 : 0) + '&color=' + enc(launcher.style.backgroundColor) + '&site=' + enc(data('site')) + '&' + page());
       if (wantOpen) { toggle(true, true); }
     } else if (name === 'open' || name === 'close') {
       toggle(name === 'open', m[2] === '1', true);

@@ -70,6 +70,10 @@
 //!   Pre-chat forms (`service::prechat`: admins set a site's fields, the widget reads them, and
 //!   a visitor's answers are checked against its site's form in the transaction that starts its
 //!   chat and stored with it; `store::prechat` reads the form and keeps the answers).
+//!   Sites (`service::sites`: the websites that embed the widget, which admins register, change,
+//!   give a new secret and delete, and the widget's look per site; `service::site_origins`
+//!   keeps every site's origins in memory for CORS, `embed_origin` and the frame's
+//!   `frame-ancestors`, read again from the store every few seconds for other nodes' changes).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

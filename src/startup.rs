@@ -24,6 +24,7 @@ use crate::limits::Limits;
 use crate::service::email::EmailCourier;
 use crate::service::outbox::{Courier, OutboxSender, SenderSettings};
 use crate::service::relay::inbound_handler;
+use crate::service::site_origins::SiteOriginSet;
 use crate::service::token_cache::TokenCache;
 use crate::service::webhooks::courier::WebhookCourier;
 use crate::service::Services;
@@ -45,6 +46,9 @@ pub enum StartupError {
     /// The ban list could not be read.
     #[error("cannot read the ban list: {0}")]
     Bans(#[from] crate::store::StoreError),
+    /// The sites' origins could not be read.
+    #[error("cannot read the sites' origins: {0}")]
+    Sites(crate::store::StoreError),
     /// The listener could not be bound.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
@@ -131,6 +135,9 @@ impl Application {
         let shared = Services::new(store, Arc::clone(&hub), tokens, broker, settings.clone())?;
         // Before the first request: a banned visitor is refused from the start.
         shared.load_bans_blocking()?;
+        // Likewise: a registered site's pages may run the widget from the start.
+        shared.load_site_origins_blocking().map_err(StartupError::Sites)?;
+        let site_origins = Arc::clone(&shared.site_origins);
         let services = web::Data::new(shared.clone());
         let trusted_proxies = web::Data::new(TrustedProxies::new(settings.server.trusted_proxies.clone()));
         let guard = web::Data::new(Guard::new(&settings));
@@ -138,7 +145,11 @@ impl Application {
         let sweeper_guard = guard.clone();
         let own_origin =
             web::Data::new(OwnOrigin::new(public_origin, settings.server.trusted_proxies.clone()));
-        let front_ends = FrontEnds::new(std::path::PathBuf::from(&settings.server.public_dir), &allowlist);
+        let front_ends = FrontEnds::new(
+            std::path::PathBuf::from(&settings.server.public_dir),
+            Arc::new(allowlist.clone()),
+            Arc::clone(&site_origins),
+        );
         // The access log (`logging::request`); when RUST_LOG leaves it out, it is not mounted.
         let log_requests = crate::logging::request::enabled();
         let transport = Transport {
@@ -162,7 +173,7 @@ impl Application {
                 .app_data(guard.clone())
                 // Inside CORS: a refused cross-origin widget can still read the 429.
                 .wrap(crate::guard::middleware::LimitRequests)
-                .wrap(cors(&allowlist, own_origin.get_ref().clone()))
+                .wrap(cors(&allowlist, own_origin.get_ref().clone(), Arc::clone(&site_origins)))
                 .wrap(crate::http::error_envelope())
                 // API answers are per caller and change every moment; a response that sets its
                 // own (the poll's stricter set, the front ends' no-cache) keeps it.
@@ -178,6 +189,7 @@ impl Application {
         spawn_sweeper(shared.clone(), sweeper_guard);
         spawn_timers(shared.clone());
         spawn_ban_reload(shared.clone());
+        spawn_site_origins_reload(shared.clone());
         spawn_outbox(shared.clone());
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
@@ -218,11 +230,12 @@ impl Application {
     }
 }
 
-/// Cross-origin calls from the allowlisted sites. A page of this server itself (`/demo/`, the
+/// Cross-origin calls from the allowlisted sites and the registered sites' origins (looked up
+/// at each request, so a site made or changed counts without a restart). A page of this server itself (`/demo/`, the
 /// console) is always allowed, whatever host and port it is reached by: the browser says so
 /// (`Sec-Fetch-Site: same-origin`), or its `Origin` is this server's own (see
 /// `http::own_origin`; not the `Host` header alone, which a proxy in front may rewrite).
-fn cors(allowed: &AllowedOrigins, own_origin: OwnOrigin) -> Cors {
+fn cors(allowed: &AllowedOrigins, own_origin: OwnOrigin, sites: Arc<SiteOriginSet>) -> Cors {
     let cors = Cors::default()
         .allowed_methods(vec!["GET", "POST"])
         .allowed_headers(vec![http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
@@ -239,11 +252,9 @@ fn cors(allowed: &AllowedOrigins, own_origin: OwnOrigin) -> Cors {
     };
     let mut cors = cors.allowed_origin_fn(move |origin, request| {
         is_same_origin_request(request)
-            || origin
-                .to_str()
-                .ok()
-                .and_then(|origin| Origin::parse(origin, "origin").ok())
-                .is_some_and(|origin| own_origin.of(request).is_some_and(|own| own == origin))
+            || origin.to_str().ok().and_then(|origin| Origin::parse(origin, "origin").ok()).is_some_and(
+                |origin| own_origin.of(request).is_some_and(|own| own == origin) || sites.admits(&origin),
+            )
     });
     for origin in origins {
         cors = cors.allowed_origin(origin.as_str());
@@ -323,6 +334,15 @@ fn spawn_ban_reload(services: Services) {
     spawn_every(services, crate::service::bans::RELOAD_EVERY, |services| async move {
         if let Err(error) = services.reload_bans().await {
             log::warn!("ban list: reload failed, keeping the one in memory: {error}");
+        }
+    });
+}
+
+/// Reads the sites' origins from the store again (other nodes' new, changed, deleted sites).
+fn spawn_site_origins_reload(services: Services) {
+    spawn_every(services, crate::service::site_origins::RELOAD_EVERY, |services| async move {
+        if let Err(error) = services.reload_site_origins().await {
+            log::warn!("sites' origins: reload failed, keeping those in memory: {error}");
         }
     });
 }

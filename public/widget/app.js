@@ -119,6 +119,7 @@
         if (kids[i]._seq == null || kids[i]._seq > li._seq) { before = kids[i]; break; }
       }
       v.log.insertBefore(li, before);
+      show(v.greeting, false);
       scrollDown();
     }
     function scrollDown() { v.body.scrollTop = v.body.scrollHeight; }
@@ -207,6 +208,7 @@
         v.queue.setAttribute('data-position', chat.position == null ? '' : String(chat.position));
       }
       show(v.log, !!chat);
+      show(v.greeting, !!SB.greeting && !v.log.firstChild);
       show(v.foot, live());
       show(v.end, live());
       show(v.again, s === 'closed');
@@ -484,10 +486,13 @@
     SB.site = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(q.site || '') ? q.site.toLowerCase() : '';
     L = SB.link();
     L.page(page(q), /^https?:/i.test(q.ref || '') ? q.ref : '');
-    SB.useLang(q.lang, function () {
-      chat = app(L);
-      if (wantOpen !== null) { chat.open(wantOpen); }
-    });
+    function start() {
+      SB.useLang(q.lang, function () {
+        chat = app(L);
+        if (wantOpen !== null) { chat.open(wantOpen); }
+      });
+    }
+    if (SB.site) { SB.need('site', function () { (SB.mods.site || start)(L, q, start); }); } else { start(); }
   });
   // The loader may show the frame before the chat is built.
   SB.hear('open', function (arg) { if (chat) { chat.open(arg === '1'); } else { wantOpen = arg === '1'; } });

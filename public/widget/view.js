@@ -54,13 +54,14 @@
     v.chooseNote = el('p', { 'class': 'sbw-note', role: 'status' });
     v.choose = el('div', null, [el('p', { 'class': 'sbw-lead' }, t('choose')), v.any, v.agents, v.chooseNote]);
     v.queue = el('div', { 'class': 'sbw-queue', 'data-sb': 'queue-position', role: 'status' });
+    v.greeting = el('p', { 'class': 'sbw-lead', 'data-sb': 'greeting' }, SB.greeting || '');
     v.log = el('ul', { 'class': 'sbw-log', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
     v.again = button('new-chat', t('again'), { 'class': 'sbw-ghost' });
     // The lazy modules fill these (offline form; typing; rating).
     v.offline = el('div');
     v.after = el('div');
     v.rating = el('div');
-    v.body = el('div', { 'class': 'sbw-body' }, [v.choose, v.offline, v.queue, v.log, v.after, v.rating, v.again]);
+    v.body = el('div', { 'class': 'sbw-body' }, [v.greeting, v.choose, v.offline, v.queue, v.log, v.after, v.rating, v.again]);
 
     v.input = el('textarea', { 'data-sb': 'input', rows: '1', maxlength: '4000', 'aria-label': t('input'), placeholder: t('input') });
     v.send = v.paint(el('button', { type: 'submit', 'data-sb': 'send', 'aria-label': t('send'), title: t('send') },

@@ -65,6 +65,11 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Whether the body holds `field`, even as null (a change that clears it).
+    pub fn has(&self, field: &str) -> bool {
+        self.values.contains_key(field)
+    }
+
     /// A string field; `None` when absent or null, 400 naming the field when not a string.
     pub fn text(&self, field: &'static str) -> Result<Option<&str>, ApiError> {
         match self.values.get(field) {

@@ -204,6 +204,9 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/admin/integration-keys", vec![token, ("name", Text(KeyName::MAX_CHARS)), ("scopes", scopes)]),
         ("/api/admin/integration-keys/{key_id}/revoke", token_only()),
         ("/api/admin/sites", site.clone()),
+        ("/api/admin/sites/{site_id}", site.clone()),
+        ("/api/admin/sites/{site_id}/secret", token_only()),
+        ("/api/admin/sites/{site_id}/delete", token_only()),
         // Likewise `fields`: a JSON list of at most `PrechatForm::MAX_TEXT_CHARS` characters of
         // labels and options, or a form body's JSON text.
         (

@@ -6,8 +6,9 @@
 //! The agent console and the admin pages hold agent tokens, so they are sent with a strict
 //! Content-Security-Policy (their own scripts, styles and API only; no inline code) and may not
 //! be framed. The widget's frame pages (`/widget/*.html`, which hold a visitor's token) get the
-//! same policy, except that the sites of `cors.allowed_origins` may frame them: that is where
-//! the widget may run. `widget.js` and the frame's scripts are loaded by other sites' pages and
+//! same policy, except that the sites of `cors.allowed_origins` and the registered sites'
+//! origins (read at each request from `service::site_origins`, so a site's change counts
+//! without a restart) may frame them: that is where the widget may run. `widget.js` and the frame's scripts are loaded by other sites' pages and
 //! get no policy; neither does `/demo/`, a sample customer page.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{guard, web, HttpResponse};
 
-use crate::domain::AllowedOrigins;
+use std::sync::Arc;
+
+use crate::domain::{AllowedOrigins, Origin};
+use crate::service::site_origins::SiteOriginSet;
 
 /// The policy of the console and admin pages: nothing but their own files and API, no inline
 /// script or style, never in a frame.
@@ -27,35 +31,60 @@ pub const STAFF_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-s
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'self'; object-src 'none'";
 
-/// The front ends and the policy of the widget's frame, built once at start.
-#[derive(Debug, Clone)]
+/// The front ends and who may frame the widget's frame.
+#[derive(Clone)]
 pub struct FrontEnds {
     /// The folder served at `/`.
     public_dir: PathBuf,
-    /// The frame pages' Content-Security-Policy (see [`frame_page_csp`]).
-    frame_policy: HeaderValue,
+    /// Where the frame may run: `cors.allowed_origins` and the registered sites' origins.
+    ancestors: FrameAncestors,
 }
 
-impl FrontEnds {
-    /// The front ends in `public_dir`, whose frame may be embedded by `allowed` sites.
-    pub fn new(public_dir: PathBuf, allowed: &AllowedOrigins) -> Self {
+/// Who may frame the widget's frame pages.
+#[derive(Clone)]
+struct FrameAncestors {
+    /// `cors.allowed_origins`.
+    allowed: Arc<AllowedOrigins>,
+    /// The registered sites' origins, as they are now.
+    sites: Arc<SiteOriginSet>,
+}
+
+impl FrameAncestors {
+    /// The frame pages' policy now (see [`frame_page_csp`]).
+    fn policy(&self) -> HeaderValue {
+        let sites = match *self.allowed {
+            AllowedOrigins::Any => Vec::new(),
+            AllowedOrigins::Only(_) => self.sites.all(),
+        };
         // The origins were parsed (letters, digits, `.-_:[]` only), so the value is a valid
         // header; were it not, the frame could be embedded nowhere (the staff pages' policy).
-        let frame_policy = HeaderValue::from_str(&frame_page_csp(allowed))
-            .unwrap_or_else(|_| HeaderValue::from_static(STAFF_PAGE_CSP));
-        Self { public_dir, frame_policy }
+        HeaderValue::from_str(&frame_page_csp(&self.allowed, &sites))
+            .unwrap_or_else(|_| HeaderValue::from_static(STAFF_PAGE_CSP))
     }
 }
 
-/// The frame pages' policy: the staff pages' one, except that this server's pages and the
-/// allowed sites (any site, for `*`) may frame them.
-fn frame_page_csp(allowed: &AllowedOrigins) -> String {
+impl FrontEnds {
+    /// The front ends in `public_dir`, whose frame may be embedded by `allowed` sites and the
+    /// registered `sites`' origins.
+    pub fn new(public_dir: PathBuf, allowed: Arc<AllowedOrigins>, sites: Arc<SiteOriginSet>) -> Self {
+        Self { public_dir, ancestors: FrameAncestors { allowed, sites } }
+    }
+}
+
+/// The frame pages' policy: the staff pages' one, except that this server's pages, the
+/// allowed sites (any site, for `*`) and the registered `sites`' origins may frame them.
+fn frame_page_csp(allowed: &AllowedOrigins, sites: &[Origin]) -> String {
     let ancestors = match allowed {
         AllowedOrigins::Any => "*".to_string(),
-        AllowedOrigins::Only(origins) => std::iter::once("'self'")
-            .chain(origins.iter().map(|origin| origin.as_str()))
-            .collect::<Vec<_>>()
-            .join(" "),
+        AllowedOrigins::Only(origins) => {
+            let mut ancestors = vec!["'self'"];
+            for origin in origins.iter().chain(sites) {
+                if !ancestors.contains(&origin.as_str()) {
+                    ancestors.push(origin.as_str());
+                }
+            }
+            ancestors.join(" ")
+        }
     };
     STAFF_PAGE_CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"))
 }
@@ -96,7 +125,7 @@ impl PageKind {
 async fn page_headers(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
-    frame_policy: HeaderValue,
+    ancestors: FrameAncestors,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let kind = PageKind::of(request.match_info().unprocessed());
     let mut response = next.call(request).await?;
@@ -109,7 +138,7 @@ async fn page_headers(
         }
         PageKind::WidgetFrame => {
             // No X-Frame-Options: it cannot name a list of sites.
-            headers.insert(header::CONTENT_SECURITY_POLICY, frame_policy);
+            headers.insert(header::CONTENT_SECURITY_POLICY, ancestors.policy());
             headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         }
         PageKind::Other => {}
@@ -124,7 +153,7 @@ pub fn config(cfg: &mut web::ServiceConfig, front_ends: &FrontEnds) {
         log::warn!("no front ends: {} is not a folder", public_dir.display());
         return;
     }
-    let frame_policy = front_ends.frame_policy.clone();
+    let ancestors = front_ends.ancestors.clone();
     let get_or_head = || guard::Any(guard::Get()).or(guard::Head());
     cfg.service(
         web::resource("/demo").route(web::route().guard(get_or_head()).to(|| async { redirect("/demo/") })),
@@ -134,7 +163,7 @@ pub fn config(cfg: &mut web::ServiceConfig, front_ends: &FrontEnds) {
         web::scope("")
             .guard(get_or_head())
             .wrap(Compress::default())
-            .wrap(from_fn(move |request, next| page_headers(request, next, frame_policy.clone())))
+            .wrap(from_fn(move |request, next| page_headers(request, next, ancestors.clone())))
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-cache")))
             .service(Files::new("/", public_dir).index_file("index.html").redirect_to_slash_directory()),
     );
@@ -184,17 +213,31 @@ mod tests {
     fn the_frame_may_be_framed_by_this_server_and_the_allowed_sites_only() {
         let two = AllowedOrigins::parse(&["https://a.example".into(), "http://b.example:8080".into()])
             .expect("valid");
-        let policy = frame_page_csp(&two);
+        let policy = frame_page_csp(&two, &[]);
         assert!(
             policy.contains("; frame-ancestors 'self' https://a.example http://b.example:8080; "),
             "{policy}"
         );
-        assert!(frame_page_csp(&AllowedOrigins::Any).contains("; frame-ancestors *; "));
+        assert!(frame_page_csp(&AllowedOrigins::Any, &[]).contains("; frame-ancestors *; "));
         assert_eq!(
-            frame_page_csp(&AllowedOrigins::default()),
+            frame_page_csp(&AllowedOrigins::default(), &[]),
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'; \
              object-src 'none'"
+        );
+    }
+
+    #[test]
+    fn the_registered_sites_may_frame_it_too_each_origin_once() {
+        let one = AllowedOrigins::parse(&["https://a.example".into()]).expect("valid");
+        let sites = [
+            Origin::parse("https://a.example", "o").expect("o"),
+            Origin::parse("https://s.example", "o").expect("o"),
+        ];
+        let policy = frame_page_csp(&one, &sites);
+        assert!(
+            policy.contains("; frame-ancestors 'self' https://a.example https://s.example; "),
+            "{policy}"
         );
     }
 }

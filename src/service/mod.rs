@@ -35,6 +35,7 @@ pub mod readiness;
 pub mod relay;
 pub mod sender_names;
 pub mod setup;
+pub mod site_origins;
 pub mod site_secrets;
 pub mod sites;
 pub mod timers;
@@ -88,6 +89,9 @@ pub struct Services {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The key sites' signing secrets are sealed with (`[sites]`, `service::site_secrets`).
     pub site_key: Arc<site_secrets::SiteKey>,
+    /// The registered sites' origins, where the widget may run beside `allowed_origins`
+    /// (`service::site_origins`), so checking one costs no store read.
+    pub site_origins: Arc<site_origins::SiteOriginSet>,
 }
 
 /// What a write transaction stored in one chat: the chat row after it, and the new events.
@@ -130,6 +134,7 @@ impl Services {
             hashing,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             site_key,
+            site_origins: Arc::new(site_origins::SiteOriginSet::new()),
         })
     }
 

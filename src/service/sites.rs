@@ -3,12 +3,15 @@
 //! identities with, and says how the widget looks there and whether it admits only verified
 //! visitors.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::site_secrets::{new_secret, shown_part};
 use super::{require_admin, ServiceError, Services};
-use crate::domain::{now_ms, Color, Greeting, Lang, Principal, SiteId, SiteName, SiteOrigins};
-use crate::store::sites::{self, SiteRow};
+use crate::domain::{now_ms, Color, Embedding, Greeting, Lang, Principal, SiteId, SiteName, SiteOrigins};
+use crate::store::sites::{self, SiteChange, SiteRow};
+use crate::store::{DbConn, StoreError};
 
 /// A site as admins see it; never its secret.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +78,64 @@ pub struct NewSite {
     pub require_verified: bool,
 }
 
+/// What an admin changes of a site: `None` leaves a field as it is; `Some(None)` clears the
+/// greeting, color or default language.
+#[derive(Debug, Clone, Default)]
+pub struct SiteEdit {
+    /// New name.
+    pub name: Option<SiteName>,
+    /// New origins.
+    pub origins: Option<SiteOrigins>,
+    /// New greeting, or none.
+    pub greeting: Option<Option<Greeting>>,
+    /// New color, or none.
+    pub color: Option<Option<Color>>,
+    /// New default language, or none.
+    pub default_lang: Option<Option<Lang>>,
+    /// New verification rule.
+    pub require_verified: Option<bool>,
+}
+
+impl SiteEdit {
+    /// True when it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.origins.is_none()
+            && self.greeting.is_none()
+            && self.color.is_none()
+            && self.default_lang.is_none()
+            && self.require_verified.is_none()
+    }
+}
+
+/// What the widget's frame needs of its site (public: nothing secret, nothing about visitors).
+#[derive(Debug, Clone, Serialize)]
+pub struct WidgetLook {
+    /// The site's id.
+    pub site_id: SiteId,
+    /// Its name.
+    pub name: String,
+    /// The greeting at the top of an empty chat, shown as text.
+    pub greeting: Option<String>,
+    /// The accent color (`#rrggbb`).
+    pub color: Option<String>,
+    /// The language when the page does not say.
+    pub default_lang: Option<String>,
+    /// Whether visitors need a valid identity there.
+    pub require_verified: bool,
+    /// The pre-chat form's fields.
+    pub prechat_form: serde_json::Value,
+}
+
+/// What deleting a site did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeletedSite {
+    /// The site as it was.
+    pub site: SiteView,
+    /// How many of its visitors now belong to no site (their chats are kept).
+    pub visitors_detached: usize,
+}
+
 impl Services {
     /// Registers a site (admins only): answers it and its signing secret, which is never shown
     /// again.
@@ -103,6 +164,7 @@ impl Services {
         };
         let stored = row.clone();
         self.store.write(move |conn| Ok::<_, ServiceError>(sites::insert(conn, &stored)?)).await?;
+        self.site_origins.put(row.id, site.origins);
         Ok((SiteView::from(row), secret))
     }
 
@@ -125,4 +187,133 @@ impl Services {
     pub fn site_secret(&self, row: &SiteRow) -> Result<String, ServiceError> {
         self.site_key.open(&row.secret_sealed).map_err(|_| ServiceError::SiteKeyMismatch)
     }
+
+    /// One site (admins only).
+    pub async fn site(&self, principal: &Principal, site_id: SiteId) -> Result<SiteView, ServiceError> {
+        require_admin(principal)?;
+        Ok(SiteView::from(self.site_row(site_id).await?))
+    }
+
+    /// Changes a site (admins only); its new origins count on this node at once, on the others
+    /// within [`site_origins::RELOAD_EVERY`](super::site_origins::RELOAD_EVERY).
+    pub async fn change_site(
+        &self,
+        principal: &Principal,
+        site_id: SiteId,
+        edit: SiteEdit,
+    ) -> Result<SiteView, ServiceError> {
+        require_admin(principal)?;
+        let change = SiteChange {
+            name: edit.name.map(|name| name.as_str().to_string()),
+            origins: edit.origins.as_ref().map(SiteOrigins::to_stored),
+            greeting: edit.greeting.map(|g| g.map(|g| g.as_str().to_string())),
+            color: edit.color.map(|c| c.map(|c| c.as_str().to_string())),
+            default_lang: edit.default_lang.map(|l| l.map(|l| l.as_str().to_string())),
+            require_verified: edit.require_verified.map(i32::from),
+            prechat_form: None,
+            updated_at: now_ms(),
+        };
+        let row = self
+            .store
+            .write(move |conn| {
+                if !sites::update(conn, site_id, &change)? {
+                    return Err(ServiceError::SiteNotFound);
+                }
+                sites::find(conn, site_id)?.ok_or(ServiceError::SiteNotFound)
+            })
+            .await?;
+        self.site_origins.put(site_id, SiteOrigins::from_stored(&row.origins));
+        Ok(SiteView::from(row))
+    }
+
+    /// Gives a site a new signing secret (admins only), answered here only. The old one stops
+    /// working at once on every node: each identity check opens the secret from the store.
+    pub async fn rotate_site_secret(
+        &self,
+        principal: &Principal,
+        site_id: SiteId,
+    ) -> Result<(SiteView, String), ServiceError> {
+        require_admin(principal)?;
+        let secret = new_secret();
+        let (sealed, prefix) = (self.site_key.seal(&secret), shown_part(&secret));
+        let row = self
+            .store
+            .write(move |conn| {
+                if !sites::set_secret(conn, site_id, &sealed, &prefix, now_ms())? {
+                    return Err(ServiceError::SiteNotFound);
+                }
+                sites::find(conn, site_id)?.ok_or(ServiceError::SiteNotFound)
+            })
+            .await?;
+        Ok((SiteView::from(row), secret))
+    }
+
+    /// Deletes a site (admins only). Its visitors are kept, with their chats and transcripts,
+    /// as visitors of no site; its origins stop admitting the widget (at once here, on the
+    /// other nodes within [`site_origins::RELOAD_EVERY`](super::site_origins::RELOAD_EVERY)).
+    pub async fn delete_site(
+        &self,
+        principal: &Principal,
+        site_id: SiteId,
+    ) -> Result<DeletedSite, ServiceError> {
+        require_admin(principal)?;
+        let (row, visitors_detached) = self
+            .store
+            .write(move |conn| {
+                let row = sites::find(conn, site_id)?.ok_or(ServiceError::SiteNotFound)?;
+                let detached = sites::detach_visitors(conn, site_id)?;
+                sites::delete(conn, site_id)?;
+                Ok::<_, ServiceError>((row, detached))
+            })
+            .await?;
+        self.site_origins.remove(site_id);
+        Ok(DeletedSite { site: SiteView::from(row), visitors_detached })
+    }
+
+    /// What the widget's frame shows on a site (public).
+    pub async fn widget_look(&self, site_id: SiteId) -> Result<WidgetLook, ServiceError> {
+        let view = SiteView::from(self.site_row(site_id).await?);
+        Ok(WidgetLook {
+            site_id: view.site_id,
+            name: view.name,
+            greeting: view.greeting,
+            color: view.color,
+            default_lang: view.default_lang,
+            require_verified: view.require_verified,
+            prechat_form: view.prechat_form,
+        })
+    }
+
+    /// Refuses a widget of site `row` that says it runs in a page outside that site's origins
+    /// (unless `cors.allowed_origins` or this server's own pages admit it).
+    pub fn check_site_embedding(&self, row: &SiteRow, embedding: &Embedding) -> Result<(), ServiceError> {
+        let listed = SiteOrigins::from_stored(&row.origins).contains(&embedding.origin);
+        if listed || self.allowed_origins.admits(embedding) {
+            Ok(())
+        } else {
+            Err(ServiceError::OriginNotAllowed)
+        }
+    }
+
+    /// Reads every site's origins into memory (at start, before the first request).
+    pub fn load_site_origins_blocking(&self) -> Result<usize, StoreError> {
+        let changes = self.site_origins.changes();
+        let origins = self.store.run_blocking(read_origins)?;
+        let count = origins.len();
+        self.site_origins.replace(origins, changes);
+        Ok(count)
+    }
+
+    /// Reads every site's origins into memory again: other nodes' changes arrive. False when a
+    /// change made here meanwhile deferred it.
+    pub async fn reload_site_origins(&self) -> Result<bool, ServiceError> {
+        let changes = self.site_origins.changes();
+        let origins = self.store.run(read_origins).await?;
+        Ok(self.site_origins.replace(origins, changes))
+    }
+}
+
+fn read_origins(conn: &mut DbConn) -> Result<HashMap<SiteId, SiteOrigins>, StoreError> {
+    let rows = sites::all_origins(conn)?;
+    Ok(rows.into_iter().map(|(id, origins)| (id, SiteOrigins::from_stored(&origins))).collect())
 }

@@ -109,7 +109,10 @@ impl Services {
         }
         let name = visitor_name(arrival.name.as_deref())?;
         if let Some(site_id) = arrival.site_id {
-            self.site_row(site_id).await?;
+            let site = self.site_row(site_id).await?;
+            if let Some(embedding) = &arrival.embedding {
+                self.check_site_embedding(&site, embedding)?;
+            }
         }
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
@@ -133,12 +136,14 @@ impl Services {
     }
 
     /// Refuses a widget that says it runs in a page of a site outside `cors.allowed_origins`
-    /// (unless that page is this server's own). The frame's Content-Security-Policy keeps
+    /// and every registered site's origins (unless that page is this server's own); a widget
+    /// that names its site is also held to that site's origins
+    /// ([`Services::check_site_embedding`]). The frame's Content-Security-Policy keeps
     /// browsers from showing the widget there; this keeps a visitor from being made there by a
     /// browser that ignores the policy. A client that sends no `embed_origin` is no widget in a
     /// page and is not checked.
     pub fn check_embedding(&self, embedding: &Embedding) -> Result<(), ServiceError> {
-        if self.allowed_origins.admits(embedding) {
+        if self.allowed_origins.admits(embedding) || self.site_origins.admits(&embedding.origin) {
             Ok(())
         } else {
             Err(ServiceError::OriginNotAllowed)

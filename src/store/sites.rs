@@ -98,3 +98,16 @@ pub fn set_secret(conn: &mut DbConn, id: SiteId, sealed: &str, prefix: &str, now
 pub fn delete(conn: &mut DbConn, id: SiteId) -> QueryResult<bool> {
     diesel::delete(sites::table.find(id)).execute(conn).map(|n| n == 1)
 }
+
+/// Every site's id and origins (what each node keeps in memory).
+pub fn all_origins(conn: &mut DbConn) -> QueryResult<Vec<(SiteId, String)>> {
+    sites::table.select((sites::id, sites::origins)).load(conn)
+}
+
+/// The visitors of a site about to be deleted belong to no site any more; how many.
+pub fn detach_visitors(conn: &mut DbConn, id: SiteId) -> QueryResult<usize> {
+    use super::schema::visitors;
+    diesel::update(visitors::table.filter(visitors::site_id.eq(id)))
+        .set(visitors::site_id.eq(None::<SiteId>))
+        .execute(conn)
+}

@@ -37,7 +37,7 @@ struct World {
     key: String,
     /// An offline message `visitor` left.
     offline: String,
-    /// A site the admin registered.
+    /// A site the admin registered (its id).
     site: String,
 }
 
@@ -84,10 +84,15 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let (status, left) = app.post_json(Some(&visitor), "/api/offline-messages", message).await;
     assert_eq!(status, 201, "{left}");
     let offline = left["id"].as_str().expect("offline message id").to_string();
-    let shop = json!({"name": "Shop", "origins": ["https://shop.example"]});
-    let (status, made) = app.post_json(Some(&admin), "/api/admin/sites", shop).await;
-    assert_eq!(status, 201, "{made}");
-    let site = made["site"]["site_id"].as_str().expect("site id").to_string();
+    let (status, site) = app
+        .post_json(
+            Some(&admin),
+            "/api/admin/sites",
+            json!({"name": "Shop", "origins": ["https://shop.example"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{site}");
+    let site = site["site"]["site_id"].as_str().expect("site id").to_string();
     World {
         visitor,
         other_visitor,
@@ -469,10 +474,35 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
     (
         "POST /api/admin/sites",
         |_, _| {
-            let site = json!({"name": "Shop", "origins": ["https://shop.example"]});
-            (Method::POST, "/api/admin/sites".into(), site)
+            (Method::POST, "/api/admin/sites".into(), json!({"name": "B", "origins": ["https://b.example"]}))
         },
         [401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "GET /api/admin/sites/{site_id}",
+        |w, _| (Method::GET, format!("/api/admin/sites/{}", w.site), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/sites/{site_id}",
+        |w, _| (Method::POST, format!("/api/admin/sites/{}", w.site), json!({"color": "#123456"})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/sites/{site_id}/secret",
+        |w, _| (Method::POST, format!("/api/admin/sites/{}/secret", w.site), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/sites/{site_id}/delete",
+        |w, _| (Method::POST, format!("/api/admin/sites/{}/delete", w.site), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    // What the widget's frame shows on a site: public.
+    (
+        "GET /api/sites/{site_id}/widget",
+        |w, _| (Method::GET, format!("/api/sites/{}/widget", w.site), Value::Null),
+        [200, 200, 200, 200, 200, 200],
     ),
     // A site's pre-chat form: admins set it; anyone (the widget, before it has a token) reads it.
     (

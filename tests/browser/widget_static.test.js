@@ -142,6 +142,8 @@ const BUDGETS = {
     'lang-en.js': 2048, 'lang-zh.js': 2048, 'lang-ko.js': 2048,
     'offline.js': 2048, 'rating.js': 2048, 'typing.js': 1536, 'announce.js': 1024,
     'prechat.js': 2560,
+    // The site's look (data-site only): fetched before the panel is drawn.
+    'site.js': 1024,
   },
 };
 

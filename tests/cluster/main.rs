@@ -12,6 +12,7 @@ mod nodes;
 #[path = "../common/pg_url.rs"]
 mod pg_url;
 mod private;
+mod sites;
 mod support;
 // The cluster's webhook test uses a part of the receiver.
 #[allow(dead_code)]
