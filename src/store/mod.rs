@@ -18,6 +18,7 @@ pub mod messages;
 mod migrate;
 pub mod offline_messages;
 pub mod outbox;
+pub mod page_views;
 pub mod ratings;
 pub mod schema;
 pub mod sites;
