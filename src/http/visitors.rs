@@ -12,7 +12,9 @@ use serde_json::json;
 use super::client_ip::client_ip;
 use super::own_origin::{is_same_origin_request, OwnOrigin};
 use super::{auth, body};
-use crate::domain::{parse_non_negative, user_agent, ChatId, Embedding, Origin, PageInfo, PageLimit, SiteId, VisitorId};
+use crate::domain::{
+    parse_non_negative, user_agent, ChatId, Embedding, Origin, PageInfo, PageLimit, SiteId, VisitorId,
+};
 use crate::guard::Guard;
 use crate::http::error::ApiError;
 use crate::service::visitors::Arrival;

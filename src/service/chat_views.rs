@@ -127,7 +127,10 @@ impl Services {
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| WaitingChat {
-                        visitor_name: names.get(&row.visitor_id).map(|(name, _)| name.clone()).unwrap_or_default(),
+                        visitor_name: names
+                            .get(&row.visitor_id)
+                            .map(|(name, _)| name.clone())
+                            .unwrap_or_default(),
                         visitor_verified: names.get(&row.visitor_id).is_some_and(|(_, verified)| *verified),
                         chat_id: row.id,
                         visitor_id: row.visitor_id,

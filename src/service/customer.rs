@@ -181,7 +181,9 @@ impl Services {
                         let rating = rated.get(&chat.id);
                         ProfileChat {
                             agent: chat.agent_id.and_then(|agent_id| {
-                                agent_names.get(&agent_id).map(|name| NamedAgent { agent_id, name: name.clone() })
+                                agent_names
+                                    .get(&agent_id)
+                                    .map(|name| NamedAgent { agent_id, name: name.clone() })
                             }),
                             score: rating.map(|r| r.score),
                             comment: rating.and_then(|r| r.comment.clone()),
@@ -229,7 +231,7 @@ mod tests {
         let t = 100 * VISIT_GAP_MS;
         let views = vec![
             view(t, "c"),
-            view(t - VISIT_GAP_MS, "b"),     // exactly 30 minutes: the same visit
+            view(t - VISIT_GAP_MS, "b"), // exactly 30 minutes: the same visit
             view(t - 2 * VISIT_GAP_MS - 1, "a"), // 30 minutes and 1 ms before "b": an earlier visit
             view(t - 2 * VISIT_GAP_MS - 2, "z"),
         ];
