@@ -471,6 +471,19 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         |w, _| (Method::POST, format!("/api/admin/integration-keys/{}/revoke", w.key), json!({})),
         [401, 403, 403, 403, 403, 200],
     ),
+    (
+        "GET /api/admin/sites",
+        |_, _| (Method::GET, "/api/admin/sites".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/sites",
+        |_, _| {
+            let site = json!({"name": "Shop", "origins": ["https://shop.example"]});
+            (Method::POST, "/api/admin/sites".into(), site)
+        },
+        [401, 403, 403, 403, 403, 201],
+    ),
 ];
 
 async fn every_endpoint_answers_each_kind_of_caller_with_its_exact_status(backend: Backend) {
