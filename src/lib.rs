@@ -25,7 +25,7 @@
 //!   `store::messages::append_all`); SQLite's WAL
 //!   checkpoints on a thread of their own, which asks the writer to start the WAL over once it
 //!   is large (`store::checkpoint`); `store::backup` copies a running SQLite store
-//!   (`switchboard backup`). `store::integration_keys` keeps integration keys' hashes. `store::feed` reads the event feed that triggers write in the
+//!   (`switchboard backup`). `store::integration_keys` keeps integration keys' hashes. `store::page_views` keeps every page a visitor reported. `store::feed` reads the event feed that triggers write in the
 //!   transaction of each event, numbered in commit order; `store::outbox` holds the deliveries
 //!   owed to the world (emails, webhook calls), written in the transaction of their cause.
 //!   `store::webhooks` keeps the webhook endpoints and the subscriptions the `feed_webhooks`
@@ -49,7 +49,8 @@
 //!   (`service::queue`), invitations and transfers, closing, timers (inactivity, visitor gone, agent gone),
 //!   sending, polling, typing and read markers, announcements, ratings and the per-agent report,
 //!   transcripts, offline messages, first-run setup, the console's read views (waiting
-//!   queue, chat details, history), presence (the hub with one node, Redis leases with
+//!   queue, chat details, history), the customer behind a chat (`service::customer`: whether a
+//!   visitor is verified, its site, the pages of this visit, its profile with earlier chats), presence (the hub with one node, Redis leases with
 //!   several), readiness (`/readyz`), vitals (the gauges of `/metrics`), and the ban list (`service::bans`, checked in memory by
 //!   `service::ban_list`, read again from the store every few seconds for other nodes' bans),
 //!   and canned replies (`service::canned_replies`: the team's, which admins change, and each

@@ -7,6 +7,7 @@
 import { api } from './api.js';
 import { BanForm } from './banform.js';
 import { CannedPicker } from './canned.js';
+import { CustomerPanel } from './customer.js';
 import { Outbox } from './outbox.js';
 import { showPrechat } from './prechat.js';
 import { ReadMarks } from './readmarks.js';
@@ -108,6 +109,7 @@ export class ChatPane {
     this.sendButton = h('button', { type: 'submit', class: 'primary', sb: 'send', text: 'Send' });
     this.transfer = new TransferTools(this, refreshAgents);
     this.ban = new BanForm(this, () => ctx.banned());
+    this.customer = new CustomerPanel(this);
     const form = h(
       'form',
       { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.send(); } },
@@ -124,6 +126,7 @@ export class ChatPane {
           h('div', { class: 'chat-title-row' }, this.title, this.reads.unreadBadge),
           this.subtitle),
         this.badge, this.dismissButton),
+      this.customer.el,
       this.log,
       this.typing.el,
       this.note,
@@ -150,6 +153,8 @@ export class ChatPane {
       this.subtitle.textContent = visitor.page_title || visitor.page_url || '';
       this.subtitle.title = visitor.page_url || '';
       this.typing.setName(this.visitorName);
+      this.customer.showVisitor(visitor);
+      if (this.visitorId && this.visitorId !== this.customer.visitorId) this.customer.load(this.visitorId);
       if (detail.visitor_read_seq) this.reads.setSeen(detail.visitor_read_seq);
       showPrechat(this, detail);
       if (!this.statusSeq && detail.status === 'closed') this.setStatus('closed', 0);

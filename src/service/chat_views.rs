@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::transcripts::reader_of;
+use super::customer::{identity_of, VisitorIdentity};
+use super::transcripts::{reader_of, Reader};
 use super::{require_agent, ServiceError, Services};
 use crate::domain::{
     AgentId, ChatId, ChatStatus, PageLimit, PrechatAnswer, PrechatAnswers, Principal, Role, VisitorId,
@@ -22,6 +23,8 @@ pub struct WaitingChat {
     pub visitor_id: VisitorId,
     /// The visitor's display name.
     pub visitor_name: String,
+    /// Whether a signed identity vouched for the visitor.
+    pub visitor_verified: bool,
     /// Place in the queue, 1 being next.
     pub position: usize,
     /// Epoch ms the chat started.
@@ -43,6 +46,10 @@ pub struct ChatVisitor {
     pub referrer: Option<String>,
     /// Its browser.
     pub user_agent: Option<String>,
+    /// Who it is (`verified`, `customer_id`, `email`, `site`): shown to agents and admins, not
+    /// in the visitor's own view of its chat.
+    #[serde(flatten)]
+    pub identity: Option<VisitorIdentity>,
 }
 
 /// An agent named in a view.
@@ -91,6 +98,8 @@ pub struct PastChat {
     pub visitor_id: VisitorId,
     /// The visitor's display name.
     pub visitor_name: String,
+    /// Whether a signed identity vouched for the visitor.
+    pub visitor_verified: bool,
     /// The agent who served it to the end, if any did.
     pub agent_id: Option<AgentId>,
     /// That agent's display name.
@@ -115,12 +124,19 @@ impl Services {
             .run(|conn| {
                 let rows = chats::queued_in_order(conn)?;
                 let ids: Vec<VisitorId> = rows.iter().map(|row| row.visitor_id).collect();
-                let names: HashMap<_, _> = visitors::names_of(conn, &ids)?.into_iter().collect();
+                let names: HashMap<_, _> = visitors::names_verified_of(conn, &ids)?
+                    .into_iter()
+                    .map(|(id, name, verified)| (id, (name, verified != 0)))
+                    .collect();
                 Ok(rows
                     .into_iter()
                     .enumerate()
                     .map(|(index, row)| WaitingChat {
-                        visitor_name: names.get(&row.visitor_id).cloned().unwrap_or_default(),
+                        visitor_name: names
+                            .get(&row.visitor_id)
+                            .map(|(name, _)| name.clone())
+                            .unwrap_or_default(),
+                        visitor_verified: names.get(&row.visitor_id).is_some_and(|(_, verified)| *verified),
                         chat_id: row.id,
                         visitor_id: row.visitor_id,
                         position: index + 1,
@@ -141,8 +157,12 @@ impl Services {
         self.store
             .run(move |conn| {
                 let chat = chats::find(conn, chat_id)?.ok_or(ServiceError::ChatNotFound)?;
-                reader_of(&principal, &chat)?;
+                let reader = reader_of(&principal, &chat)?;
                 let visitor = visitors::page_of(conn, chat.visitor_id)?.ok_or(ServiceError::ChatNotFound)?;
+                let identity = match reader {
+                    Reader::Staff => Some(identity_of(conn, &visitor)?),
+                    Reader::Visitor => None,
+                };
                 let agent = match chat.agent_id {
                     Some(id) => agents::names_of(conn, &[id])?
                         .into_iter()
@@ -160,6 +180,7 @@ impl Services {
                         page_title: visitor.page_title,
                         referrer: visitor.referrer,
                         user_agent: visitor.user_agent,
+                        identity,
                     },
                     agent,
                     created_at: chat.created_at,
@@ -192,8 +213,10 @@ impl Services {
                 let chat_ids: Vec<ChatId> = rows.iter().map(|row| row.id).collect();
                 let visitor_ids: Vec<VisitorId> = rows.iter().map(|row| row.visitor_id).collect();
                 let agent_ids: Vec<AgentId> = rows.iter().filter_map(|row| row.agent_id).collect();
-                let visitor_names: HashMap<_, _> =
-                    visitors::names_of(conn, &visitor_ids)?.into_iter().collect();
+                let visitor_names: HashMap<_, _> = visitors::names_verified_of(conn, &visitor_ids)?
+                    .into_iter()
+                    .map(|(id, name, verified)| (id, (name, verified != 0)))
+                    .collect();
                 let agent_names: HashMap<_, _> = agents::names_of(conn, &agent_ids)?.into_iter().collect();
                 let rated: HashMap<_, _> =
                     ratings::of_chats(conn, &chat_ids)?.into_iter().map(|r| (r.chat_id, r)).collect();
@@ -202,7 +225,11 @@ impl Services {
                     .map(|row| {
                         let rating = rated.get(&row.id);
                         PastChat {
-                            visitor_name: visitor_names.get(&row.visitor_id).cloned().unwrap_or_default(),
+                            visitor_name: visitor_names
+                                .get(&row.visitor_id)
+                                .map(|(name, _)| name.clone())
+                                .unwrap_or_default(),
+                            visitor_verified: visitor_names.get(&row.visitor_id).is_some_and(|(_, v)| *v),
                             agent_name: row.agent_id.as_ref().and_then(|id| agent_names.get(id).cloned()),
                             score: rating.map(|r| r.score),
                             comment: rating.and_then(|r| r.comment.clone()),

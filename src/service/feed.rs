@@ -30,7 +30,7 @@ pub struct FeedEvent {
     /// Its seq in the chat, for chat events.
     pub seq: Option<i64>,
     /// What happened, by type: a chat event's fields as `/poll` gives them; for `chat.started`
-    /// the visitor; for `rating` the score; for `offline_message` the message. `null` when what
+    /// the visitor (id, name, whether verified); for `rating` the score; for `offline_message` the message. `null` when what
     /// it records is gone.
     pub data: Value,
 }
@@ -62,16 +62,25 @@ fn feed_events(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<FeedEven
     };
     let started = chats::find_many(conn, &chat_ids("chat.started")).map_err(store)?;
     let visitor_ids: Vec<VisitorId> = started.iter().map(|chat| chat.visitor_id).collect();
-    let names: HashMap<VisitorId, String> =
-        visitors::names_of(conn, &visitor_ids).map_err(store)?.into_iter().collect();
+    let names: HashMap<VisitorId, (String, bool)> = visitors::names_verified_of(conn, &visitor_ids)
+        .map_err(store)?
+        .into_iter()
+        .map(|(id, name, verified)| (id, (name, verified != 0)))
+        .collect();
     let started: HashMap<ChatId, Value> = started
         .into_iter()
         .map(|chat| {
-            let name = names.get(&chat.visitor_id);
-            (
-                chat.id,
-                json!({ "visitor_id": chat.visitor_id, "visitor_name": name, "agent_id": chat.agent_id }),
-            )
+            let (name, verified) = match names.get(&chat.visitor_id) {
+                Some((name, verified)) => (Some(name), *verified),
+                None => (None, false),
+            };
+            let data = json!({
+                "visitor_id": chat.visitor_id,
+                "visitor_name": name,
+                "visitor_verified": verified,
+                "agent_id": chat.agent_id,
+            });
+            (chat.id, data)
         })
         .collect();
     let rated: HashMap<ChatId, Value> = ratings::of_chats(conn, &chat_ids("rating"))

@@ -11,7 +11,7 @@ use super::{require_agent, ServiceError, Services};
 use crate::domain::{
     now_ms, refuse_nul, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, SiteId, VisitorId,
 };
-use crate::store::visitors;
+use crate::store::{page_views, visitors};
 
 /// Most visitors `GET /api/visitors/online` lists.
 pub const MAX_ONLINE_LISTED: usize = 500;
@@ -39,6 +39,8 @@ pub struct OnlineVisitor {
     pub on_site_ms: i64,
     /// Whether it has a chat going (queued or open).
     pub in_chat: bool,
+    /// Whether a signed identity of its site vouched for it.
+    pub verified: bool,
 }
 
 /// A visitor just created, with the token to hand out once.
@@ -123,12 +125,16 @@ impl Services {
             created_at: now,
             site_id: arrival.site_id,
         };
+        let view = arrival.page.as_ref().map(|page| page_view(visitor_id, page, now));
         let page = page_update(arrival.page, arrival.user_agent, arrival.address, now);
         let token = self
             .store
             .write(move |conn| {
                 visitors::insert(conn, &row)?;
                 visitors::set_page(conn, row.id, &page)?;
+                if let Some(view) = &view {
+                    page_views::insert(conn, view)?;
+                }
                 Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
             })
             .await?;
@@ -151,7 +157,7 @@ impl Services {
     }
 
     /// A visitor navigated: records the page it is on now (and its user agent, when sent, and
-    /// the address it came from).
+    /// the address it came from), and adds it to the visitor's page views.
     pub async fn record_page(
         &self,
         principal: &Principal,
@@ -162,12 +168,18 @@ impl Services {
         let Principal::Visitor(visitor_id) = *principal else {
             return Err(ServiceError::Forbidden("only visitors report the page they are on"));
         };
-        let update = page_update(Some(page), user_agent, address, now_ms());
+        let now = now_ms();
+        let view = page_view(visitor_id, &page, now);
+        let update = page_update(Some(page), user_agent, address, now);
         self.store
             .write(move |conn| {
                 let found = visitors::set_page(conn, visitor_id, &update)?;
                 // A token outlives nothing it names; a missing visitor means a bad token.
-                found.then_some(()).ok_or(ServiceError::Unauthorized)
+                if !found {
+                    return Err(ServiceError::Unauthorized);
+                }
+                page_views::insert(conn, &view)?;
+                Ok(())
             })
             .await
     }
@@ -197,6 +209,7 @@ impl Services {
             .into_iter()
             .map(|row| OnlineVisitor {
                 in_chat: in_chat.contains(&row.id),
+                verified: row.verified != 0,
                 last_seen_at: row.last_seen_at.unwrap_or(row.created_at),
                 on_site_ms: now.saturating_sub(row.created_at).max(0),
                 first_seen: row.created_at,
@@ -213,6 +226,17 @@ impl Services {
         });
         listed.truncate(MAX_ONLINE_LISTED);
         Ok(listed)
+    }
+}
+
+/// The page view a page report adds.
+fn page_view(visitor_id: VisitorId, page: &PageInfo, now: i64) -> page_views::PageViewRow {
+    page_views::PageViewRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        visitor_id,
+        url: page.url.clone(),
+        title: page.title.clone(),
+        at: now,
     }
 }
 

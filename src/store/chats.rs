@@ -336,3 +336,44 @@ pub fn closed_page(
     }
     query.load(conn)
 }
+
+/// Chats of `visitor`, newest first (by `created_at`, then id), `limit` of them, after
+/// `before` (the previous page's last `created_at` and id) when given.
+pub fn of_visitor_page(
+    conn: &mut DbConn,
+    visitor: VisitorId,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ChatRow>> {
+    let mut query = chats::table
+        .filter(chats::visitor_id.eq(visitor))
+        .select(ChatRow::as_select())
+        .order((chats::created_at.desc(), chats::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = before {
+        query = query.filter(
+            chats::created_at.lt(created_at).or(chats::created_at.eq(created_at).and(chats::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Whether `agent` serves `visitor` now: a chat between them is open.
+pub fn serves(conn: &mut DbConn, agent: AgentId, visitor: VisitorId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        chats::table
+            .filter(chats::visitor_id.eq(visitor))
+            .filter(chats::agent_id.eq(agent))
+            .filter(chats::status.eq(ChatStatus::Open)),
+    ))
+    .get_result(conn)
+}
+
+/// Whether `agent` is the agent of any chat of `visitor`, open or closed.
+pub fn has_served(conn: &mut DbConn, agent: AgentId, visitor: VisitorId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        chats::table.filter(chats::visitor_id.eq(visitor)).filter(chats::agent_id.eq(agent)),
+    ))
+    .get_result(conn)
+}

@@ -19,6 +19,7 @@ mod migrate;
 pub mod offline_messages;
 pub mod outbox;
 pub mod prechat;
+pub mod page_views;
 pub mod ratings;
 pub mod schema;
 pub mod sites;

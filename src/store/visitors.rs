@@ -74,6 +74,14 @@ pub struct VisitorPageRow {
     pub user_agent: Option<String>,
     /// Epoch ms of the latest page report.
     pub last_seen_at: Option<i64>,
+    /// The site whose widget made it.
+    pub site_id: Option<SiteId>,
+    /// The site's user id of the verified customer it is.
+    pub customer_id: Option<String>,
+    /// The customer's email, from the identity.
+    pub email: Option<String>,
+    /// 1 when a signed identity vouched for it, else 0.
+    pub verified: i32,
 }
 
 /// Records the language the widget shows `id` (`en`, `zh`, `ko`).
@@ -110,6 +118,15 @@ pub fn with_live_chat(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<V
 /// Display names of the visitors with these ids, as (id, name).
 pub fn names_of(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<(VisitorId, String)>> {
     visitors::table.filter(visitors::id.eq_any(ids)).select((visitors::id, visitors::name)).load(conn)
+}
+
+/// Display names of the visitors with these ids and whether each is verified, as (id, name,
+/// verified 0/1).
+pub fn names_verified_of(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Vec<(VisitorId, String, i32)>> {
+    visitors::table
+        .filter(visitors::id.eq_any(ids))
+        .select((visitors::id, visitors::name, visitors::verified))
+        .load(conn)
 }
 
 /// One visitor with its page fields.

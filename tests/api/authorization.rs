@@ -23,6 +23,9 @@ struct World {
     admin: Participant,
     chat: String,
     closed_chat: String,
+    /// An earlier chat of `visitor`, served by the admin and closed: `agent_in`, who serves
+    /// `visitor` now in `chat`, may read it; `agent_out` may not.
+    earlier_chat: String,
     /// A ban `agent_in` made, on a visitor of its own.
     ban: String,
     /// A team canned reply (the admin's).
@@ -55,6 +58,8 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let admin = app.admin(&format!("ADM{cell}")).await;
     app.poll(&admin, "", Some(0)).await;
     let visitor = app.visitor().await;
+    let earlier_chat = app.start_chat(&visitor, &admin).await;
+    assert_eq!(app.close_chat_raw(&visitor, &earlier_chat).await.status(), 200);
     let closed_chat = app.start_chat(&visitor, &agent_in).await;
     assert_eq!(app.close_chat_raw(&visitor, &closed_chat).await.status(), 200);
     let chat = app.start_chat(&visitor, &agent_in).await;
@@ -101,6 +106,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         admin,
         chat,
         closed_chat,
+        earlier_chat,
         ban,
         team_reply,
         own_reply,
@@ -207,6 +213,17 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         "GET /api/chats/{chat_id}/messages",
         |w, _| (Method::GET, format!("/api/chats/{}/messages", w.chat), Value::Null),
         [401, 200, 403, 403, 200, 200],
+    ),
+    (
+        "GET /api/chats/{chat_id}/messages",
+        // The visitor's earlier chat with another agent: the agent serving the visitor now reads it.
+        |w, _| (Method::GET, format!("/api/chats/{}/messages", w.earlier_chat), Value::Null),
+        [401, 200, 403, 403, 200, 200],
+    ),
+    (
+        "GET /api/visitors/{visitor_id}/profile",
+        |w, _| (Method::GET, format!("/api/visitors/{}/profile", w.visitor.id), Value::Null),
+        [401, 403, 403, 403, 200, 200],
     ),
     (
         "POST /api/offline-messages",

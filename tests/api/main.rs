@@ -14,6 +14,7 @@ mod canned_replies;
 mod chat_flow;
 mod cli;
 mod console_views;
+mod customer_views;
 mod delivery;
 mod email;
 mod embedding;
