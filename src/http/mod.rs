@@ -46,6 +46,7 @@ mod canned_replies;
 mod chat_views;
 mod chats;
 pub mod client_ip;
+mod data_rights;
 mod email;
 pub mod error;
 mod events;
@@ -107,6 +108,7 @@ api_modules!(
     integration_keys,
     events,
     sites,
+    data_rights,
     openapi,
 );
 

@@ -15,6 +15,7 @@ mod capacity;
 mod chat_rows;
 pub mod chat_views;
 pub mod chats;
+pub mod data_rights;
 pub mod email;
 mod error;
 pub mod feed;

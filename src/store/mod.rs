@@ -12,6 +12,7 @@ pub mod chats;
 mod checkpoint;
 mod connection;
 pub mod counters;
+pub mod data_rights;
 pub mod feed;
 pub mod integration_keys;
 pub mod messages;

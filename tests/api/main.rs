@@ -14,6 +14,7 @@ mod canned_replies;
 mod chat_flow;
 mod cli;
 mod console_views;
+mod data_rights;
 mod delivery;
 mod email;
 mod embedding;
