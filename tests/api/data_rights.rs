@@ -335,6 +335,16 @@ async fn an_erase_during_an_open_chat_ends_it_for_the_agent_first_and_frees_the_
     assert_eq!(closed[0]["reason"], "visitor_erased");
     assert!(!answer.events.to_string_lossy().contains("Main St"));
 
+    // A console that was not polling at the erase (its cursor from before) still hears of the
+    // end from memory, and of nothing else; a fresh one (no cursor) hears nothing of the chat.
+    let late = app.poll(&agent, &cursor, Some(0)).await;
+    let late_events: Vec<&Value> = late.events.iter().filter(|e| e["chat_id"] == chat.as_str()).collect();
+    assert_eq!(late_events.len(), 1, "{:?}", late.events);
+    assert_eq!(late_events[0]["reason"], "visitor_erased");
+    let fresh = app.poll(&agent, "", Some(0)).await;
+    assert!(fresh.events.iter().all(|e| e["type"] != "message"), "{:?}", fresh.events);
+    assert!(!fresh.events.to_string_lossy().contains("Main St"));
+
     // Then the chat is gone: the next polls bring nothing of it, the store has none of it.
     let later = app.poll(&agent, &answer.cursor, Some(0)).await;
     assert!(later.events.iter().all(|e| e["chat_id"] != chat.as_str()), "{:?}", later.events);
