@@ -4,7 +4,7 @@
 //! whose data must stay.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
@@ -525,4 +525,92 @@ async fn only_admins_export_and_erase_and_bad_input_is_refused_naming_the_field(
     assert_eq!(app.poll_raw(&visitor, "", Some(0), None).await.status(), 200);
     assert!(audit(&app, &admin, "").await.is_empty());
     app.stop().await;
+}
+
+/// Stores `chats` closed chats of `visitor` with `agent`, closed at 1000 (long ago), each with
+/// `messages` messages, 500 chats per write.
+async fn old_chats(app: &TestApp, visitor: &str, agent: &str, chats: usize, messages: usize) {
+    for start in (0..chats).step_by(500) {
+        let ids: Vec<String> =
+            (start..chats.min(start + 500)).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+        let chat_rows: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "('{id}', '{visitor}', '{agent}', 'closed', {messages}, 1000, 1000, 1000, 'closed_by_visitor', 0, 0)"
+                )
+            })
+            .collect();
+        let message_rows: Vec<String> = ids
+            .iter()
+            .flat_map(|id| {
+                (1..=messages).map(move |seq| {
+                    format!("('{id}', {seq}, 'message', NULL, '{{\"type\":\"message\",\"from\":\"visitor\",\"body\":\"old words\"}}', 1000)")
+                })
+            })
+            .collect();
+        let sql = [
+            format!(
+                "INSERT INTO chats (id, visitor_id, agent_id, status, last_seq, created_at, last_activity_at, \
+                 closed_at, close_reason, visitor_read_seq, agent_read_seq) VALUES {}",
+                chat_rows.join(", ")
+            ),
+            format!(
+                "INSERT INTO messages (chat_id, seq, kind, client_msg_id, payload, created_at) VALUES {}",
+                message_rows.join(", ")
+            ),
+        ];
+        for statement in sql {
+            exec(app, statement).await;
+        }
+    }
+}
+
+/// Not a check but a figure (no timing is asserted): how long a send takes while retention
+/// purges 10,000 old chats, in batches of 200 (each its own write) and in one write of them
+/// all. Run with `--nocapture` to see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_during_a_large_purge_waits_for_one_batch_not_for_the_purge() {
+    const CHATS: usize = 10_000;
+    for batch in [200_u64, 1_000_000] {
+        let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+            settings.retention.closed_chat_days = 1;
+            settings.retention.batch_size = batch;
+        })
+        .await;
+        let agent = app.online_agent("E1", 5).await;
+        let visitor = app.visitor().await;
+        let chat = app.start_chat(&visitor, &agent).await;
+        let quiet = app.visitor().await;
+        old_chats(&app, &quiet.id, &agent.id, CHATS, 4).await;
+        let services = app.services.clone();
+        let purge = tokio::spawn(async move {
+            let started = Instant::now();
+            let purged = services.purge_retention(now_ms()).await.expect("purge");
+            (purged, started.elapsed())
+        });
+        let mut latencies = Vec::new();
+        while !purge.is_finished() {
+            let started = Instant::now();
+            app.send(&visitor, &chat, &format!("m{}", latencies.len()), "still here").await;
+            latencies.push(started.elapsed());
+        }
+        let (purged, took) = purge.await.expect("purge task");
+        assert_eq!(purged.old_chats.chats, CHATS as i64);
+        assert_eq!(purged.old_chats.messages, 4 * CHATS as i64);
+        latencies.sort();
+        let at = |q: f64| {
+            latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default()
+        };
+        eprintln!(
+            "purge of {CHATS} chats in batches of {batch}: {} writes, {:.0} ms; {} sends meanwhile: median {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            purged.batches,
+            took.as_secs_f64() * 1000.0,
+            latencies.len(),
+            at(0.5).as_secs_f64() * 1000.0,
+            at(0.99).as_secs_f64() * 1000.0,
+            at(1.0).as_secs_f64() * 1000.0,
+        );
+        app.stop().await;
+    }
 }
