@@ -926,6 +926,7 @@ mod tests {
             // Paths come back resolved against the file's folder; the defaults are relative.
             loaded.store.url = Settings::default().store.url;
             loaded.server.public_dir = Settings::default().server.public_dir;
+            loaded.sites.key_file = Settings::default().sites.key_file;
             assert_eq!(loaded, Settings::default(), "config.toml must show the defaults");
         });
     }

@@ -8,8 +8,9 @@
 
 use crate::config::Settings;
 use crate::domain::{
-    ClientMsgId, ContactName, Email, EmployeeId, KeyName, Origin, RatingComment, Scope, MAX_BAN_REASON_CHARS,
-    MAX_SECRET_CHARS, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, WEBHOOK_EVENT_TYPES,
+    ClientMsgId, ContactName, Email, EmployeeId, Greeting, KeyName, Origin, RatingComment, Scope, SiteName,
+    SiteOrigins, MAX_BAN_REASON_CHARS, MAX_SECRET_CHARS, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS,
+    WEBHOOK_EVENT_TYPES,
 };
 use crate::service::agents::{MAX_AGENT_NAME_CHARS, MAX_PASSWORD_CHARS};
 use crate::service::auth::TOKEN_CHARS;
@@ -75,6 +76,16 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("password", Text(MAX_PASSWORD_CHARS)),
     ];
     let token_only = || vec![token];
+    // A site as an admin describes it: every origin at its longest, as a JSON list.
+    let site = vec![
+        token,
+        ("name", Text(SiteName::MAX_CHARS)),
+        ("origins", Ascii(2 + SiteOrigins::MAX * (Origin::MAX_LEN + 4))),
+        ("greeting", Text(Greeting::MAX_CHARS)),
+        ("color", Ascii("#rrggbb".len())),
+        ("default_lang", lang),
+        ("require_verified", boolean),
+    ];
     // Every event type once, as an array (`"a","b"`: three characters more per name than the
     // names alone) or comma-separated; `*` is shorter.
     let webhook_events = ("events", Ascii(WEBHOOK_EVENT_TYPES.iter().map(|(name, _)| name.len() + 3).sum()));
@@ -94,10 +105,14 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ),
         (
             "/api/visitors",
-            [("name", Text(MAX_VISITOR_NAME_CHARS)), ("embed_origin", Ascii(Origin::MAX_LEN))]
-                .into_iter()
-                .chain(page)
-                .collect(),
+            [
+                ("name", Text(MAX_VISITOR_NAME_CHARS)),
+                ("embed_origin", Ascii(Origin::MAX_LEN)),
+                ("site_id", uuid),
+            ]
+            .into_iter()
+            .chain(page)
+            .collect(),
         ),
         ("/api/visitors/page", [token].into_iter().chain(page).collect()),
         ("/api/agent/login", vec![agent[0], agent[2]]),
@@ -182,6 +197,7 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/admin/webhooks/{webhook_id}/deliveries/{event_id}/resend", token_only()),
         ("/api/admin/integration-keys", vec![token, ("name", Text(KeyName::MAX_CHARS)), ("scopes", scopes)]),
         ("/api/admin/integration-keys/{key_id}/revoke", token_only()),
+        ("/api/admin/sites", site.clone()),
         ("/api/setup", agent.to_vec()),
     ]
 }
@@ -234,9 +250,9 @@ mod tests {
     #[test]
     fn the_default_admits_the_longest_page_report_and_follows_the_message_limit() {
         // The visitor's page fields (2048 + 512 + 2048 characters, a name and an origin) make
-        // the longest body until messages pass 4,701 characters.
-        assert_eq!(smallest_limit(4000), 58_902);
-        assert_eq!(smallest_limit(0), 58_902);
+        // the longest body until messages pass 4,723 characters.
+        assert_eq!(smallest_limit(4000), 59_166);
+        assert_eq!(smallest_limit(0), 59_166);
         let send = |chars: usize| 2 + 34 + 46 + 82 + 28 + 260 + 218 + 386 + 2 + chars * 12 + 408 + 1024;
         assert_eq!(smallest_limit(10_000), send(10_000));
         assert!(smallest_limit(4000) >= send(4000));
@@ -248,7 +264,7 @@ mod tests {
             ("config.toml", include_str!("../../config.toml")),
             ("docs/api.md", include_str!("../../docs/api.md")),
         ] {
-            assert!(text.contains("58,902 bytes"), "{file} quotes the default body limit");
+            assert!(text.contains("59,166 bytes"), "{file} quotes the default body limit");
         }
     }
 
@@ -256,10 +272,10 @@ mod tests {
     fn zero_is_the_smallest_limit_and_a_value_below_it_is_refused_by_name() {
         let mut settings = Settings::default();
         assert_eq!(settings.server.max_body_bytes, 0);
-        assert_eq!(resolve(&settings), Ok(58_902));
+        assert_eq!(resolve(&settings), Ok(59_166));
         settings.server.max_body_bytes = 16_384;
         let error = resolve(&settings).expect_err("below the smallest");
-        assert!(error.contains("server.max_body_bytes = 16384") && error.contains("58902"), "{error}");
+        assert!(error.contains("server.max_body_bytes = 16384") && error.contains("59166"), "{error}");
         settings.server.max_body_bytes = 1 << 20;
         assert_eq!(resolve(&settings), Ok(1 << 20));
         settings.chat.max_message_chars = 100_000;

@@ -471,6 +471,19 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         [401, 403, 403, 403, 403, 200],
     ),
     (
+        "GET /api/admin/sites",
+        |_, _| (Method::GET, "/api/admin/sites".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/sites",
+        |_, _| {
+            let site = json!({"name": "Shop", "origins": ["https://shop.example"]});
+            (Method::POST, "/api/admin/sites".into(), site)
+        },
+        [401, 403, 403, 403, 403, 201],
+    ),
+    (
         "GET /api/admin/visitors/{visitor_id}/export",
         |w, _| (Method::GET, format!("/api/admin/visitors/{}/export", w.visitor.id), Value::Null),
         [401, 403, 403, 403, 403, 200],
