@@ -45,6 +45,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// `[sites]`
     pub sites: SiteSettings,
+    /// `[retention]`: how long closed chats and inactive visitors are kept.
+    pub retention: RetentionSettings,
 }
 
 /// `[server]`
@@ -486,6 +488,28 @@ pub struct OutboxSettings {
 impl Default for OutboxSettings {
     fn default() -> Self {
         Self { lease_secs: 120 }
+    }
+}
+
+/// `[retention]`: what the retention task (`service::data_rights`) deletes, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days a closed chat (its messages, rating, emails) is kept after it closed; 0 = forever.
+    pub closed_chat_days: u64,
+    /// Days a visitor with no chat going is kept after it was last seen (or made); its whole
+    /// data goes then, as an erase would take it; 0 = forever.
+    pub inactive_visitor_days: u64,
+    /// Chats (or visitors) deleted per write: each batch is its own short transaction, so other
+    /// writes go between two batches.
+    pub batch_size: u64,
+    /// Seconds between two runs.
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { closed_chat_days: 0, inactive_visitor_days: 0, batch_size: 200, interval_secs: 3600 }
     }
 }
 
@@ -1091,6 +1115,7 @@ mod proptests {
                     outbox: OutboxSettings { lease_secs: webhooks.timeout_secs + outbox_lease },
                     webhooks,
                     sites: SiteSettings::default(),
+                    retention: RetentionSettings::default(),
                 }
             },
         )

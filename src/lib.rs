@@ -12,7 +12,7 @@
 //!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
 //!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`), an
 //!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor`, the widget's `Lang`,
-//!   a site's pre-chat form `PrechatForm` and a visitor's `PrechatAnswers` to it …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   a site's pre-chat form `PrechatForm` and a visitor's `PrechatAnswers` to it, the visitor or customer whose data an admin exports or erases `DataSubject` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -30,6 +30,9 @@
 //!   owed to the world (emails, webhook calls), written in the transaction of their cause.
 //!   `store::webhooks` keeps the webhook endpoints and the subscriptions the `feed_webhooks`
 //!   trigger reads to write a call per endpoint in the transaction of each event.
+//!   `store::data_rights` reads everything about one visitor (an export), removes it (an
+//!   erase, retention's purge) adding what the agents' report counted to `agent_tallies`, and
+//!   keeps the audit log.
 //! - [`hub`]: this node's live state — a `DashMap` of chats, each with two event rings
 //!   (`hub::event_ring`: toward visitor, toward agent), participants with their held polls,
 //!   presence leases and mailboxes of notices (typing, read markers, announcements), and the
@@ -75,6 +78,10 @@
 //!   give a new secret and delete, and the widget's look per site; `service::site_origins`
 //!   keeps every site's origins in memory for CORS, `embed_origin` and the frame's
 //!   `frame-ancestors`, read again from the store every few seconds for other nodes' changes).
+//!   Data rights (`service::data_rights`: admins export and erase a visitor or a site's
+//!   customer — its chats end first, its tokens and its chats leave every node —, the retention
+//!   task deletes old closed chats and inactive visitors in batches of short writes, each an
+//!   audit line).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

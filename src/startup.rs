@@ -191,6 +191,7 @@ impl Application {
         spawn_ban_reload(shared.clone());
         spawn_site_origins_reload(shared.clone());
         spawn_outbox(shared.clone());
+        spawn_retention(shared.clone());
         let renewer = shared.clone();
         tokio::spawn(async move { renewer.renew_presence_forever().await });
         log::info!(
@@ -327,6 +328,28 @@ fn spawn_outbox(services: Services) {
     }
     let hub = Arc::clone(&services.hub);
     tokio::spawn(sender.run(move || hub.is_shutting_down()));
+}
+
+/// Deletes closed chats and inactive visitors older than `[retention]` says, every
+/// `interval_secs` (see `service::data_rights`); nothing runs while both are 0 (keep forever).
+fn spawn_retention(services: Services) {
+    let settings = &services.settings.retention;
+    if settings.closed_chat_days == 0 && settings.inactive_visitor_days == 0 {
+        return;
+    }
+    let every = Duration::from_secs(settings.interval_secs.max(1));
+    spawn_every(services, every, |services| async move {
+        match services.purge_retention(crate::domain::now_ms()).await {
+            Ok(purged) if purged.old_chats.chats + purged.inactive_visitors.visitors > 0 => log::info!(
+                "retention: {} old chats and {} inactive visitors deleted in {} batches",
+                purged.old_chats.chats,
+                purged.inactive_visitors.visitors,
+                purged.batches
+            ),
+            Ok(_) => {}
+            Err(error) => log::warn!("retention: this run failed: {error}"),
+        }
+    });
 }
 
 /// Reads the bans in force from the store again (other nodes' bans and lifts, expiries).

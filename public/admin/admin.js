@@ -1,11 +1,11 @@
 // The admin pages' shell: login as an admin, logout, and switching between the section tabs.
-// Each section (agents.js, transcripts.js, reports.js, bans.js, canned.js, webhooks.js, integrations.js, prechat.js, sites.js) registers SBAdmin.tabs.<name>.show().
+// Each section (agents.js, transcripts.js, reports.js, bans.js, canned.js, webhooks.js, integrations.js, sites.js, prechat.js, privacy.js) registers SBAdmin.tabs.<name>.show().
 (function () {
   'use strict';
 
   const Admin = window.SBAdmin;
   const { api, session, $ } = Admin;
-  const TAB_NAMES = ['agents', 'transcripts', 'ratings', 'announcements', 'bans', 'canned', 'webhooks', 'integrations', 'sites', 'prechat'];
+  const TAB_NAMES = ['agents', 'transcripts', 'ratings', 'announcements', 'bans', 'canned', 'webhooks', 'integrations', 'sites', 'prechat', 'privacy'];
 
   let currentTab = null;
 

@@ -197,6 +197,7 @@
     inactivity: 'closed after inactivity',
     visitor_left: 'the visitor left the site',
     visitor_banned: 'the visitor was banned',
+    visitor_erased: "the visitor's data was erased",
   };
   function reasonText(reason) {
     if (!reason) return 'closed';

@@ -125,4 +125,5 @@ export const CLOSE_REASONS = {
   inactivity: 'Closed after inactivity',
   visitor_left: 'The visitor left the site',
   visitor_banned: 'The visitor was banned',
+  visitor_erased: "The visitor's data was erased",
 };

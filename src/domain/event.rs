@@ -30,6 +30,8 @@ pub enum CloseReason {
     VisitorLeft,
     /// An agent banned the visitor (or its address).
     VisitorBanned,
+    /// An admin erased the visitor's data (`service::data_rights`): the chat ends, then goes.
+    VisitorErased,
 }
 
 impl CloseReason {
@@ -41,6 +43,7 @@ impl CloseReason {
             CloseReason::Inactivity => "inactivity",
             CloseReason::VisitorLeft => "visitor_left",
             CloseReason::VisitorBanned => "visitor_banned",
+            CloseReason::VisitorErased => "visitor_erased",
         }
     }
 }

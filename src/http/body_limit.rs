@@ -207,6 +207,8 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
         ("/api/admin/sites/{site_id}", site.clone()),
         ("/api/admin/sites/{site_id}/secret", token_only()),
         ("/api/admin/sites/{site_id}/delete", token_only()),
+        ("/api/admin/visitors/{visitor_id}/erase", token_only()),
+        ("/api/admin/customers/erase", token_only()),
         // Likewise `fields`: a JSON list of at most `PrechatForm::MAX_TEXT_CHARS` characters of
         // labels and options, or a form body's JSON text.
         (

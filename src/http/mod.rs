@@ -46,6 +46,7 @@ mod canned_replies;
 mod chat_views;
 mod chats;
 pub mod client_ip;
+mod data_rights;
 mod email;
 pub mod error;
 mod events;
@@ -109,6 +110,7 @@ api_modules!(
     events,
     sites,
     prechat,
+    data_rights,
     openapi,
 );
 

@@ -96,6 +96,15 @@ impl LiveChat {
         }
     }
 
+    /// Forgets the chat's events but its last (the `chat.closed` of an erased chat, which
+    /// polls that have not yet seen it still get); the quiet marks go too.
+    pub fn erase(&mut self) {
+        let last = self.meta.last_seq;
+        self.to_visitor.keep_only(last);
+        self.to_agent.keep_only(last);
+        self.quiet.clear();
+    }
+
     /// Whether `kind` with `id` takes part in this chat.
     pub fn has_member(&self, kind: PrincipalKind, id: uuid::Uuid) -> bool {
         match kind {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{Hub, Notice};
-use crate::domain::PrincipalKind;
+use crate::domain::{ChatId, PrincipalKind};
 
 impl Hub {
     /// Gives a notice the broker numbered (`id` grows across the cluster) to a participant
@@ -69,6 +69,26 @@ impl Hub {
         for map in [&self.visitors, &self.agents] {
             for mut participant in map.iter_mut() {
                 participant.chats_loaded = false;
+            }
+        }
+    }
+
+    /// Forgets erased chats (`service::data_rights`): a closed one keeps only its last event,
+    /// the `chat.closed` its agent's poll may not have read yet, until the sweeper drops it
+    /// with the other closed chats; any other is dropped. The epoch goes up, so a store read
+    /// taken before the erase cannot put them back.
+    pub fn erase_chats(&self, chat_ids: &[ChatId]) {
+        self.memory_epoch.fetch_add(1, Ordering::AcqRel);
+        for chat_id in chat_ids {
+            let closed = match self.chats.get_mut(chat_id) {
+                Some(mut chat) if chat.closed_at().is_some() => {
+                    chat.erase();
+                    true
+                }
+                _ => false,
+            };
+            if !closed {
+                self.chats.remove(chat_id);
             }
         }
     }

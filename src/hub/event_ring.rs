@@ -46,6 +46,14 @@ impl EventRing {
         self.horizon = horizon;
     }
 
+    /// Forgets every event but the one of seq `last` (if held), and trusts memory only from
+    /// just below it: what an erased chat keeps, its `chat.closed`.
+    pub fn keep_only(&mut self, last: i64) {
+        let kept = self.events.pop_back().filter(|event| event.seq == last);
+        self.reset(last - 1);
+        self.events.extend(kept);
+    }
+
     /// Appends to `out` up to `max` events with a seq above `seen`, oldest first.
     pub fn read_after(
         &self,

@@ -16,6 +16,7 @@ mod chat_rows;
 pub mod chat_views;
 pub mod chats;
 pub mod customer;
+pub mod data_rights;
 pub mod email;
 mod error;
 pub mod feed;

@@ -9,7 +9,7 @@ use super::error::is_unique_violation;
 use super::{require_admin, ServiceError, Services};
 use crate::domain::{now_ms, AgentId, ChatId, ChatStatus, Principal, RatingComment, Score};
 use crate::store::ratings::{self, RatingRow};
-use crate::store::{agents, chats};
+use crate::store::{agents, chats, data_rights};
 
 /// A rating just stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,11 +105,20 @@ impl Services {
         require_admin(principal)?;
         self.store
             .run(|conn| {
-                let totals: HashMap<AgentId, (i64, i64)> = ratings::totals_by_agent(conn)?
+                let mut totals: HashMap<AgentId, (i64, i64)> = ratings::totals_by_agent(conn)?
                     .into_iter()
                     .map(|t| (t.agent_id, (t.count, t.score_sum)))
                     .collect();
-                let closed: HashMap<AgentId, i64> = chats::closed_count_by_agent(conn)?.into_iter().collect();
+                let mut closed: HashMap<AgentId, i64> =
+                    chats::closed_count_by_agent(conn)?.into_iter().collect();
+                // What erased or purged chats and ratings counted (`service::data_rights`).
+                for (agent, chats_closed, rated, score_sum) in data_rights::tallies(conn)? {
+                    let Ok(agent) = uuid::Uuid::parse_str(&agent).map(AgentId) else { continue };
+                    *closed.entry(agent).or_default() += chats_closed;
+                    let total = totals.entry(agent).or_default();
+                    total.0 += rated;
+                    total.1 += score_sum;
+                }
                 let stats = agents::list(conn)?
                     .into_iter()
                     .map(|agent| {

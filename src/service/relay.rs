@@ -12,6 +12,9 @@
 //!   the others.
 //! - A revoked token (logout) or every token of an agent (disabled, password reset) leaves the
 //!   token cache of every node at once, not only after the agent recheck.
+//! - An erased visitor (`service::data_rights`) leaves every node at once: its tokens leave the
+//!   token cache and its chats leave the hub (`Hub::erase_chats`). The erase's `chat.closed`
+//!   went out before, on the same channel, so every node has it first.
 
 use std::sync::Arc;
 
@@ -49,6 +52,8 @@ enum Wire {
     ForgetToken { digest: TokenDigest },
     /// Every token of this agent revoked.
     ForgetHolder { id: Uuid },
+    /// A visitor erased: its tokens and chats are forgotten.
+    Erased { visitor: Uuid, chats: Vec<ChatId> },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -165,6 +170,16 @@ impl Relay {
         }
     }
 
+    /// Forgets an erased visitor (every token of it) and its chats, here and on every other
+    /// node.
+    pub fn forget_erased(&self, visitor: Uuid, chats: &[ChatId]) {
+        self.tokens.forget_holder(visitor);
+        self.hub.erase_chats(chats);
+        if self.broker.is_shared() {
+            self.send(&Wire::Erased { visitor, chats: chats.to_vec() }, false);
+        }
+    }
+
     fn send(&self, message: &Wire, numbered: bool) {
         // Plain data (ids, strings, numbers): serialising cannot fail.
         let Ok(bytes) = serde_json::to_vec(message) else { return };
@@ -184,6 +199,10 @@ pub fn inbound_handler(hub: Arc<Hub>, tokens: Arc<TokenCache>) -> InboundHandler
             Ok(Wire::Chat { chat, events, quiet }) => hub.publish(&chat.into(), &events, quiet),
             Ok(Wire::ForgetToken { digest }) => tokens.forget(&digest),
             Ok(Wire::ForgetHolder { id }) => tokens.forget_holder(id),
+            Ok(Wire::Erased { visitor, chats }) => {
+                tokens.forget_holder(visitor);
+                hub.erase_chats(&chats);
+            }
             Ok(Wire::Notice { .. }) => log::warn!("broker: an unnumbered notice was ignored"),
             Err(error) => log::warn!("broker: a message did not parse: {error}"),
         },

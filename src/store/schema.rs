@@ -259,6 +259,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agent_tallies (agent_id) {
+        agent_id -> Text,
+        chats_closed -> BigInt,
+        ratings -> BigInt,
+        score_sum -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agents,
     visitors,
@@ -280,4 +289,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sites,
     page_views,
     audit_log,
+    agent_tallies,
 );

@@ -40,6 +40,8 @@ struct World {
     key: String,
     /// An offline message `visitor` left.
     offline: String,
+    /// `other_visitor` as a site's customer: (site_id, customer_id).
+    customer: (String, String),
     /// A site the admin registered (its id).
     site: String,
 }
@@ -89,6 +91,19 @@ async fn world(app: &TestApp, cell: usize) -> World {
     let (status, left) = app.post_json(Some(&visitor), "/api/offline-messages", message).await;
     assert_eq!(status, 201, "{left}");
     let offline = left["id"].as_str().expect("offline message id").to_string();
+    let customer = (uuid::Uuid::new_v4().to_string(), format!("cust-{cell}"));
+    let sql = format!(
+        "UPDATE visitors SET site_id = '{}', customer_id = '{}' WHERE id = '{}'",
+        customer.0, customer.1, other_visitor.id
+    );
+    app.services
+        .store
+        .write(move |conn| {
+            diesel::RunQueryDsl::execute(diesel::sql_query(sql), conn)
+                .map_err(switchboard::store::StoreError::from)
+        })
+        .await
+        .expect("a customer");
     let (status, site) = app
         .post_json(
             Some(&admin),
@@ -115,6 +130,7 @@ async fn world(app: &TestApp, cell: usize) -> World {
         key,
         offline,
         site,
+        customer,
     }
 }
 
@@ -534,6 +550,39 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         "GET /api/sites/{site_id}/prechat-form",
         |w, _| (Method::GET, format!("/api/sites/{}/prechat-form", w.site), Value::Null),
         [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET /api/admin/visitors/{visitor_id}/export",
+        |w, _| (Method::GET, format!("/api/admin/visitors/{}/export", w.visitor.id), Value::Null),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/visitors/{visitor_id}/erase",
+        |w, _| (Method::POST, format!("/api/admin/visitors/{}/erase", w.other_visitor.id), json!({})),
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/admin/customers/export",
+        |w, _| {
+            let path =
+                format!("/api/admin/customers/export?site_id={}&customer_id={}", w.customer.0, w.customer.1);
+            (Method::GET, path, Value::Null)
+        },
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/admin/customers/erase",
+        |w, _| {
+            let path =
+                format!("/api/admin/customers/erase?site_id={}&customer_id={}", w.customer.0, w.customer.1);
+            (Method::POST, path, json!({}))
+        },
+        [401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/admin/audit-log",
+        |_, _| (Method::GET, "/api/admin/audit-log".into(), Value::Null),
+        [401, 403, 403, 403, 403, 200],
     ),
 ];
 

@@ -15,6 +15,7 @@ mod chat_flow;
 mod cli;
 mod console_views;
 mod customer_views;
+mod data_rights;
 mod delivery;
 mod email;
 mod embedding;

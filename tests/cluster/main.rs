@@ -6,6 +6,7 @@
 //! Runs when `SWITCHBOARD_TEST_POSTGRES_URL` and `SWITCHBOARD_TEST_REDIS_URL` are set (CI sets
 //! both); otherwise each test says loudly that it was skipped.
 
+mod data_rights;
 mod event_feed;
 mod faults;
 mod nodes;

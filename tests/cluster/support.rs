@@ -119,6 +119,8 @@ impl Cluster {
             .env("SWITCHBOARD_BROKER__KIND", "redis")
             .env("SWITCHBOARD_BROKER__URL", &self.redis_url)
             .env("SWITCHBOARD_BROKER__PREFIX", &self.prefix)
+            // Every node of a store shares the site key ([sites]); the config file is absent here.
+            .env("SWITCHBOARD_SITES__KEY", "5b".repeat(32))
             .env("SWITCHBOARD_POLL__HOLD_SECS", "20")
             // Every client is on loopback: the abuse limits stay out of the way.
             .env("SWITCHBOARD_LIMITS__EXEMPT", r#"["127.0.0.0/8", "::1"]"#)
