@@ -63,6 +63,7 @@ mod setup;
 mod sites;
 mod strict_json;
 mod transcripts;
+mod visitor_me;
 mod visitors;
 mod webhooks;
 
@@ -107,6 +108,7 @@ api_modules!(
     integration_keys,
     events,
     sites,
+    visitor_me,
     openapi,
 );
 

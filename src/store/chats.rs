@@ -336,3 +336,26 @@ pub fn closed_page(
     }
     query.load(conn)
 }
+
+/// A visitor's chats, newest first — in the order (created_at, id) descending — and only those
+/// after `before` in that order when given: `(created_at, id)` of the last chat of the previous
+/// page (or a time alone, `id` empty).
+pub fn page_of_visitor(
+    conn: &mut DbConn,
+    visitor_id: VisitorId,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ChatRow>> {
+    let mut query = chats::table
+        .filter(chats::visitor_id.eq(visitor_id))
+        .select(ChatRow::as_select())
+        .order((chats::created_at.desc(), chats::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = before {
+        query = query.filter(
+            chats::created_at.lt(created_at).or(chats::created_at.eq(created_at).and(chats::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
