@@ -23,5 +23,7 @@ window.SB.mods['lang-en'] = {
   offline_done: 'Thank you! We will get back to you by email.',
   transcript_email: 'Email me the transcript', transcript_send: 'Send transcript',
   transcript_done: 'The transcript is on its way to your inbox.',
-  typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss'
+  typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss',
+  earlier: 'Earlier conversations', back: 'Back', no_earlier: 'No earlier conversations.',
+  signin: 'Please sign in to chat.', st_signin: 'Sign in to chat'
 };
