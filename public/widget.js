@@ -30,7 +30,7 @@
     '@media screen{#sbw-launcher{border-radius:30px;box-shadow:0 4px 14px #888}#sbw-launcher i{border-radius:5px}' +
     '#sbw-badge{border-radius:11px}#sbw-frame{border-radius:14px;box-shadow:0 10px 40px #777}' +
     '#sbw-frame.sbw-full{border-radius:0}}';
-  var launcher, badge, frame, ready, opened, wantOpen, unread = 0, blinker, alerted, title, href;
+  var launcher, badge, frame, ready, opened, wantOpen, unread = 0, blinker, alerted, title, href, identity = data('identity');
 
   function on(node, type, fn) {
     // eslint-disable-next-line no-restricted-properties -- tested; IE8: attachEvent
@@ -83,7 +83,7 @@
     if (!m || !frame || e.source != frame.contentWindow || e.origin !== origin) { return; }
     if (name === 'ready') {
       ready = 1;
-      post('init', 'lang=' + lang + '&langset=' + (data('lang') ? 1 : 0) + '&color=' + enc(launcher.style.backgroundColor) + '&site=' + enc(data('site')) + '&' + page());
+      post('init', 'lang=' + lang + '&langset=' + (data('lang') ? 1 : 0) + '&color=' + enc(launcher.style.backgroundColor) + '&site=' + enc(data('site')) + '&id=' + enc(identity) + '&' + page());
       if (wantOpen) { toggle(true, true); }
     } else if (name === 'open' || name === 'close') {
       toggle(name === 'open', m[2] === '1', true);
@@ -140,7 +140,8 @@
 
   window.SwitchboardWidget = {
     open: function () { if (launcher) { toggle(true, true); } },
-    close: function () { if (opened) { toggle(false, true); } }
+    close: function () { if (opened) { toggle(false, true); } },
+    identify: function (jwt) { identity = jwt || ''; post('identity', enc(identity)); }
   };
   if (document.body) { draw(); } else { on(document, 'readystatechange', draw); on(window, 'load', draw); }
 }(window, document));

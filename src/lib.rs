@@ -12,7 +12,7 @@
 //!   a canned reply's `Shortcut` and `CannedScope`, a webhook's `WebhookUrl`, `WebhookEvents`
 //!   and `WebhookSecret` and which addresses a call may reach (`is_public_address`), an
 //!   integration key's `Scopes` and `KeyName`, the event feed's `FeedCursor`, the widget's `Lang`,
-//!   a site's pre-chat form `PrechatForm` and a visitor's `PrechatAnswers` to it, the visitor or customer whose data an admin exports or erases `DataSubject` …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
+//!   a site's pre-chat form `PrechatForm` and a visitor's `PrechatAnswers` to it, the visitor or customer whose data an admin exports or erases `DataSubject`, a site's `CustomerId` (the `sub` of a signed visitor identity) …), the rule every stored text obeys (no NUL: `refuse_nul`, called by each parser of one)
 //!   and the rule of where the widget may run (`AllowedOrigins::admits`). Parse, don't
 //!   validate; depends on nothing else in the crate.
 //! - [`store`]: diesel over SQLite or PostgreSQL (picked by URL scheme), r2d2 pool, embedded
@@ -82,6 +82,11 @@
 //!   customer — its chats end first, its tokens and its chats leave every node —, the retention
 //!   task deletes old closed chats and inactive visitors in batches of short writes, each an
 //!   audit line).
+//!   Verified visitor identity (`service::identity`: a site's server signs its customer as an
+//!   HS256 JWT with the site's secret; checked with `jsonwebtoken` — algorithm, signature,
+//!   times, site, claims — and bound to the customer's one visitor row, found or made, a token
+//!   per device; an older token saying something else is a replay) and a visitor's own views
+//!   (`service::visitor_me`: who it is, its chats on every device).
 //!   Stores first, then publishes through `service::relay` to this node's hub and, through the
 //!   broker, to the other nodes.
 //! - [`http`]: actix-web routes, one module per area; parse, call the service, shape the answer.

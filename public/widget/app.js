@@ -7,12 +7,12 @@
     var t = SB.t, v = SB.view(), text = v.text, show = v.show, el = v.el;
     var opened = false, chat = null, noChat = 'choosing', ready = false, waiting = [];
     var seen = {}, mine = {}, closedIds = {}, starting = false, kept = false, offlineSent = false, agentsKnown = false, focusAny = false;
-    var rateHidden = false, connUp = L.isUp(), sendDown = false, toldUnread = -1, built = {};
+    var rateHidden = false, connUp = L.isUp(), sendDown = false, toldUnread = -1, built = {}, visitor = L.get('visitor');
 
     function now() { return new Date().getTime(); }
     function errorText(data) { return (data && data.error && data.error.message) || t('error'); }
     function errorCode(data) { return data && data.error && data.error.code; }
-    function state() { return chat ? chat.status : noChat; }
+    function state() { return chat ? chat.status : L.get('signin') && !L.get('token') ? 'signin' : noChat; }
     function live() { return !!chat && (chat.status === 'open' || chat.status === 'queued'); }
     function agentName() { return (chat && chat.agent && chat.agent.name) || t('agent'); }
     function post(tail, body, cb) { L.request('POST', 'api/chats/' + encodeURIComponent(chat.id) + '/' + tail, body, cb); }
@@ -212,10 +212,13 @@
       show(v.foot, live());
       show(v.end, live());
       show(v.again, s === 'closed');
+      show(v.signin, s === 'signin');
+      show(v.earlier, !live() && s !== 'signin' && !!(L.get('who') || {}).v);
       show(v.connection, !connUp || sendDown);
       show(v.memory, !L.lasting);
       part('typing', live());
       if (!live()) { typing('hide'); }
+      if (built.earlier) { built.earlier.cover(); }
       v.layout();
     }
     function refresh() {
@@ -338,6 +341,7 @@
     // ---- wiring (DOM0 handlers: old IE passes no event)
     v.minimize.onclick = function () { closePanel(false); };
     v.any.onclick = function () { start(null); };
+    v.earlier.onclick = function () { part('earlier', true, function (m) { m.open(); }); };
     v.foot.onsubmit = function (e) { SB.stop(e); submit(); return false; };
     v.input.onkeyup = v.input.oninput = typed;
     v.input.onkeydown = function (e) {
@@ -420,12 +424,12 @@
     });
     L.on('sendfail', function () { sendDown = true; render(); });
     L.on('token', function (token) {
-      if (!token) { dropChat(); noChat = 'choosing'; }
+      if (!token || L.get('visitor') !== visitor) { visitor = L.get('visitor'); dropChat(); noChat = 'choosing'; }
       if (opened && !chat) { loadAgents(); }
       render();
     });
     L.on('store', function (key) {
-      if (key === 'outbox') { showOutbox(); } else if (key === 'read') { tellUnread(); } else if (key === 'rated') { render(); } else if (key === 'chat') {
+      if (key === 'outbox') { showOutbox(); } else if (key === 'read') { tellUnread(); } else if (key === 'rated' || key === 'signin') { render(); } else if (key === 'chat') {
         var s = L.get('chat');
         if (s && (!chat || s.id !== chat.id) && !closedIds[s.id]) { setChat(s.id, s.st); history(s.id, 0); }
         else if (!s && chat && chat.status === 'closed') { dropChat(); noChat = 'choosing'; if (opened) { loadAgents(); } }
@@ -485,6 +489,7 @@
     // The site (data-site of the script tag) whose widget this is; '' when the tag names none.
     SB.site = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(q.site || '') ? q.site.toLowerCase() : '';
     L = SB.link();
+    L.identify(q.id);
     L.page(page(q), /^https?:/i.test(q.ref || '') ? q.ref : '');
     function start() {
       SB.useLang(q.lang, function () {
@@ -498,5 +503,6 @@
   SB.hear('open', function (arg) { if (chat) { chat.open(arg === '1'); } else { wantOpen = arg === '1'; } });
   SB.hear('close', function () { if (chat) { chat.close(); } else { wantOpen = null; } });
   SB.hear('page', function (arg) { if (L) { var q = SB.decode(arg); L.page(page(q), ''); } });
+  SB.hear('identity', function (arg) { if (L) { L.identify(SB.decode('i=' + arg).i); } });
   SB.ready();
 }(window.SB, window, document));

@@ -28,5 +28,7 @@ window.SB.mods['lang-en'] = {
   pc_required: '{label} is required.', pc_long: '{label} must be at most {n} characters on one line.',
   pc_email: '{label} must be an email address like name@example.com.',
   pc_phone: '{label} must be a phone number (5 to 32 digits, spaces and + - ( )).',
-  typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss'
+  typing: '{name} is typing\u2026', announce: 'Announcement', dismiss: 'Dismiss',
+  earlier: 'Earlier conversations', back: 'Back', no_earlier: 'No earlier conversations.',
+  signin: 'Please sign in to chat.', st_signin: 'Sign in to chat'
 };

@@ -28,5 +28,7 @@ window.SB.mods['lang-ko'] = {
   memory: '브라우저가 이 채팅의 저장을 허용하지 않습니다. 이 페이지를 닫으면 대화가 사라집니다.',
   new_msg: '({n}) 새 메시지',
   transcript_email: '채팅 기록을 이메일로 받기', transcript_send: '기록 보내기',
-  transcript_done: '채팅 기록을 이메일로 보냈습니다.'
+  transcript_done: '채팅 기록을 이메일로 보냈습니다.',
+  earlier: '이전 대화', back: '뒤로', no_earlier: '이전 대화가 없습니다.',
+  signin: '채팅하려면 로그인하세요.', st_signin: '로그인 후 채팅'
 };

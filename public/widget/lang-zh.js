@@ -27,5 +27,7 @@ window.SB.mods['lang-zh'] = {
   memory: '您的浏览器不允许本聊天保存数据：关闭此页面后对话将不再保留。',
   new_msg: '（{n}）新消息',
   transcript_email: '通过电子邮件发送聊天记录', transcript_send: '发送聊天记录',
-  transcript_done: '聊天记录已发往您的邮箱。'
+  transcript_done: '聊天记录已发往您的邮箱。',
+  earlier: '以前的对话', back: '返回', no_earlier: '没有以前的对话。',
+  signin: '请登录后再聊天。', st_signin: '登录后聊天'
 };

@@ -3,7 +3,8 @@
 (function (W) {
   var STALE = 6000;
   // Keys other tabs change (IE8's storage event does not say which).
-  var SHARED = ['ev', 'leader', 'conn', 'token', 'fail', 'replay', 'chat', 'read', 'rated', 'open', 'hold'];
+  var SHARED = ['ev', 'leader', 'conn', 'token', 'fail', 'replay', 'chat', 'read', 'rated', 'open', 'hold', 'signin'];
+  var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
   W.link = function () {
     var P = 'sb:', mem = {}, stuck = {}, raw = {}, ls = null, handlers = {};
@@ -78,36 +79,61 @@
     function forget() {
       var box = outbox();
       for (var i = 0; i < box.length; i++) { del('o.' + box[i].m); }
-      del('token'); del('visitor'); del('cursor'); del('chat');
+      del('token'); del('visitor'); del('cursor'); del('chat'); del('who');
       emit('token', null);
       if (leader) { stopPoll(); retryTimer = setTimeout(go, backoff(++pollFails)); }
+    }
+
+    // ---- identity: 'want' the page's JWT, 'who'.p the site and sub the visitor was made for
+    function key(jwt) {
+      var s = String(jwt).split('.')[1] || '', out = '', bits = 0, n = 0, i, c;
+      for (i = 0; i < s.length; i++) {
+        c = B64.indexOf(s.charAt(i));
+        if (c >= 0) { bits = (bits << 6 | c) & 4095; n += 6; if (n >= 8) { out += String.fromCharCode(bits >> (n -= 8) & 255); } }
+      }
+      return jwt && W.site ? W.site + ' ' + (parse(out) || {}).sub : '';
+    }
+    function identify(jwt) {
+      set('want', jwt || '');
+      del('signin');
+      emit('store', 'signin');
+      if (get('token') && key(jwt) !== (get('who') || { p: '' }).p) { forget(); } else if (leader) { ensureVisitor(); }
     }
 
     // ---- where the visitor is (from the loader), which site embeds us (from the browser)
     var page = {}, firstRef = '', creating = false, createFails = 0, pageSent = false;
     function ensureVisitor() {
-      if (get('token') || creating || !leader) { return; }
+      if (get('token') || get('signin') || creating || !leader) { return; }
       creating = true;
-      var body = { embed_origin: W.parentOrigin }, key;
+      var jwt = get('want') || '', body = { embed_origin: W.parentOrigin }, k;
       if (W.site) { body.site_id = W.site; }
-      for (key in page) { if (page[key]) { body[key] = page[key]; } }
+      if (jwt && W.site) { body.identity = jwt; }
+      for (k in page) { if (page[k]) { body[k] = page[k]; } }
       if (firstRef && !body.referrer && body.page_url) { body.referrer = firstRef; }
       (function attempt() {
         request('POST', 'api/visitors', body, function (status, data, xhr) {
+          var code = data && data.error && data.error.code;
           if (status === 201 && data && data.token) {
             creating = false;
             createFails = 0;
             pageSent = true;
             del('cursor');
+            set('who', { p: key(jwt), v: !!data.verified });
             set('token', data.token);
             set('visitor', data.visitor_id);
             emit('token', data.token);
             go();
-          } else if (data && data.error && data.error.code === 'origin_not_allowed') {
+          } else if (code === 'origin_not_allowed') {
             emit('refused');
+          } else if (code === 'verification_required') {
+            creating = false;
+            set('signin', 1);
+            emit('store', 'signin');
+          } else if (status === 401 && body.identity) {
+            delete body.identity;
+            attempt();
           } else if (status === 400 && body.page_url) {
-            body = { embed_origin: W.parentOrigin }; // a page URL the server will not take
-            if (W.site) { body.site_id = W.site; }
+            body = { embed_origin: W.parentOrigin, site_id: body.site_id, identity: body.identity }; // a page URL refused
             attempt();
           } else {
             lost();
@@ -297,7 +323,7 @@
 
     var started = false;
     return {
-      get: get, set: set, del: del, rid: rid, on: on, request: request, send: send, outbox: outbox, backoff: backoff, replay: replay,
+      get: get, set: set, del: del, rid: rid, on: on, request: request, send: send, outbox: outbox, backoff: backoff, replay: replay, identify: identify,
       lasting: !!ls,
       isLeader: function () { return leader; },
       isUp: function () { return get('conn') !== 0; },

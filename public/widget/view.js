@@ -57,11 +57,13 @@
     v.greeting = el('p', { 'class': 'sbw-lead', 'data-sb': 'greeting' }, SB.greeting || '');
     v.log = el('ul', { 'class': 'sbw-log', 'data-sb': 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages') });
     v.again = button('new-chat', t('again'), { 'class': 'sbw-ghost' });
+    v.earlier = button('earlier', t('earlier'), { 'class': 'sbw-ghost' });
+    v.signin = el('p', { 'class': 'sbw-lead', 'data-sb': 'signin', role: 'status' }, t('signin'));
     // The lazy modules fill these (offline form; typing; rating).
     v.offline = el('div');
     v.after = el('div');
     v.rating = el('div');
-    v.body = el('div', { 'class': 'sbw-body' }, [v.greeting, v.choose, v.offline, v.queue, v.log, v.after, v.rating, v.again]);
+    v.body = el('div', { 'class': 'sbw-body' }, [v.signin, v.greeting, v.choose, v.offline, v.queue, v.log, v.after, v.rating, v.again, v.earlier]);
 
     v.input = el('textarea', { 'data-sb': 'input', rows: '1', maxlength: '4000', 'aria-label': t('input'), placeholder: t('input') });
     v.send = v.paint(el('button', { type: 'submit', 'data-sb': 'send', 'aria-label': t('send'), title: t('send') },

@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::service::agents::{MAX_AGENT_NAME_CHARS, MAX_PASSWORD_CHARS};
 use crate::service::auth::TOKEN_CHARS;
+use crate::service::identity::MAX_IDENTITY_CHARS;
 use crate::service::offline_messages::MAX_OFFLINE_BODY_CHARS;
 use crate::service::visitors::MAX_VISITOR_NAME_CHARS;
 
@@ -110,6 +111,8 @@ fn documented_bodies(max_message_chars: usize) -> Vec<(&'static str, Vec<(&'stat
                 ("name", Text(MAX_VISITOR_NAME_CHARS)),
                 ("embed_origin", Ascii(Origin::MAX_LEN)),
                 ("site_id", uuid),
+                // A JWT is base64url and dots: ASCII.
+                ("identity", Ascii(MAX_IDENTITY_CHARS)),
             ]
             .into_iter()
             .chain(page)
@@ -266,10 +269,10 @@ mod tests {
 
     #[test]
     fn the_default_admits_the_longest_page_report_and_follows_the_message_limit() {
-        // The visitor's page fields (2048 + 512 + 2048 characters, a name and an origin) make
-        // the longest body until messages pass 4,723 characters.
-        assert_eq!(smallest_limit(4000), 59_166);
-        assert_eq!(smallest_limit(0), 59_166);
+        // The visitor's page fields (2048 + 512 + 2048 characters, a name, an origin, a site and
+        // an identity token) make the longest body until messages pass 5,751 characters.
+        assert_eq!(smallest_limit(4000), 71_508);
+        assert_eq!(smallest_limit(0), 71_508);
         let send = |chars: usize| 2 + 34 + 46 + 82 + 28 + 260 + 218 + 386 + 2 + chars * 12 + 408 + 1024;
         assert_eq!(smallest_limit(10_000), send(10_000));
         assert!(smallest_limit(4000) >= send(4000));
@@ -281,7 +284,7 @@ mod tests {
             ("config.toml", include_str!("../../config.toml")),
             ("docs/api.md", include_str!("../../docs/api.md")),
         ] {
-            assert!(text.contains("59,166 bytes"), "{file} quotes the default body limit");
+            assert!(text.contains("71,508 bytes"), "{file} quotes the default body limit");
         }
     }
 
@@ -289,10 +292,10 @@ mod tests {
     fn zero_is_the_smallest_limit_and_a_value_below_it_is_refused_by_name() {
         let mut settings = Settings::default();
         assert_eq!(settings.server.max_body_bytes, 0);
-        assert_eq!(resolve(&settings), Ok(59_166));
+        assert_eq!(resolve(&settings), Ok(71_508));
         settings.server.max_body_bytes = 16_384;
         let error = resolve(&settings).expect_err("below the smallest");
-        assert!(error.contains("server.max_body_bytes = 16384") && error.contains("59166"), "{error}");
+        assert!(error.contains("server.max_body_bytes = 16384") && error.contains("71508"), "{error}");
         settings.server.max_body_bytes = 1 << 20;
         assert_eq!(resolve(&settings), Ok(1 << 20));
         settings.chat.max_message_chars = 100_000;

@@ -65,6 +65,7 @@ mod setup;
 mod sites;
 mod strict_json;
 mod transcripts;
+mod visitor_me;
 mod visitors;
 mod webhooks;
 
@@ -111,6 +112,7 @@ api_modules!(
     sites,
     prechat,
     data_rights,
+    visitor_me,
     openapi,
 );
 

@@ -1,8 +1,8 @@
-//! Visitors: `POST /api/visitors` (an anonymous visitor and its token; refused when the widget
-//! says it runs in a site it may not), `POST /api/visitors/page`
-//! (the visitor navigated), `GET /api/visitors/online` (agents: who is on the site now) and
-//! `GET /api/visitors/{visitor_id}/profile` (agents of its chats and admins: who the customer
-//! is, this visit's pages, its chats).
+//! Visitors: `POST /api/visitors` (a visitor and its token — anonymous, or the customer a
+//! site's signed `identity` names; refused when the widget says it runs in a site it may not),
+//! `POST /api/visitors/page` (the visitor navigated), `GET /api/visitors/online` (agents: who
+//! is on the site now) and `GET /api/visitors/{visitor_id}/profile` (agents of its chats and
+//! admins: who the customer is, this visit's pages, its chats).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -82,12 +82,15 @@ async fn create(
         address: Some(client_ip(&request)),
         embedding,
         site_id: fields.text("site_id")?.map(|text| SiteId::parse(text, "site_id")).transpose()?,
+        identity: fields.text("identity")?.map(str::to_string),
     };
     let visitor = services.admit_visitor(arrival).await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,
         "token": visitor.token,
+        "verified": visitor.verified,
+        "customer_id": visitor.customer_id,
     })))
 }
 

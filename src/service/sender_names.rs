@@ -3,7 +3,9 @@
 //! per message.
 //!
 //! What may change behind a name decides how long it is trusted, as in `token_cache`: a
-//! visitor's name never changes; an agent's is trusted for `auth.agent_token_recheck_secs`, and
+//! visitor's name changes only with a newer verified identity (`service::identity`), which
+//! forgets it on the node that took it (another node may show the old one for up to
+//! [`VISITOR_NAME_KEPT`]); an agent's is trusted for `auth.agent_token_recheck_secs`, and
 //! this node's own renames forget it at once. Entries are swept once they are that old (a
 //! visitor's after [`VISITOR_NAME_KEPT`]), so senders who left cost nothing. A name read while
 //! this node changed a name is not kept: the read may have seen the old one.

@@ -1,4 +1,4 @@
-//! Anonymous visitors.
+//! Visitors: anonymous ones, and those a site's server vouches for (`service::identity`).
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use super::auth::issue_token;
+use super::identity::check_identity;
 use super::{require_agent, ServiceError, Services};
 use crate::domain::{
     now_ms, refuse_nul, Embedding, InvalidInput, PageInfo, Principal, PrincipalKind, SiteId, VisitorId,
@@ -52,6 +53,10 @@ pub struct NewVisitor {
     pub name: String,
     /// Bearer token.
     pub token: String,
+    /// Whether a site's server signed who it is.
+    pub verified: bool,
+    /// The site's id for the customer it is, when verified.
+    pub customer_id: Option<String>,
 }
 
 /// Where a new visitor arrives from, as the widget (or an API client) tells it.
@@ -69,6 +74,8 @@ pub struct Arrival {
     pub embedding: Option<Embedding>,
     /// The site whose widget this is (`data-site` of the script tag).
     pub site_id: Option<SiteId>,
+    /// The identity token the site's server signed (`data-identity`), if any; needs `site_id`.
+    pub identity: Option<String>,
 }
 
 /// Longest visitor name, in characters.
@@ -101,7 +108,10 @@ impl Services {
     /// Creates a visitor and its token, recording the page the widget loaded on, the
     /// browser's user agent, the client address and the site when given. A banned address is
     /// refused, so is a widget embedded in a site it may not run in (see
-    /// [`Services::check_embedding`]), and so is an unknown site (`SiteNotFound`).
+    /// [`Services::check_embedding`]), and so is an unknown site (`SiteNotFound`). With an
+    /// identity the site's server signed, the visitor is that customer's one visitor (see
+    /// [`Services::admit_customer`]): a bad identity is `IdentityInvalid` and makes nobody;
+    /// without one, a site that requires verified visitors refuses (`VerificationRequired`).
     pub async fn admit_visitor(&self, arrival: Arrival) -> Result<NewVisitor, ServiceError> {
         if let Some(address) = arrival.address {
             self.refuse_banned_address(address)?;
@@ -110,23 +120,44 @@ impl Services {
             self.check_embedding(embedding)?;
         }
         let name = visitor_name(arrival.name.as_deref())?;
-        if let Some(site_id) = arrival.site_id {
-            let site = self.site_row(site_id).await?;
+        let identity = arrival.identity.filter(|token| !token.is_empty());
+        let site = match arrival.site_id {
+            Some(site_id) => Some(self.site_row(site_id).await?),
+            None if identity.is_some() => {
+                return Err(InvalidInput::new(
+                    "site_id",
+                    "is required with identity: the site that signed it",
+                )
+                .into())
+            }
+            None => None,
+        };
+        let now = now_ms();
+        let visited = arrival.page.clone();
+        let page = page_update(arrival.page, arrival.user_agent, arrival.address, now);
+        if let Some(site) = &site {
             if let Some(embedding) = &arrival.embedding {
-                self.check_site_embedding(&site, embedding)?;
+                self.check_site_embedding(site, embedding)?;
+            }
+            match identity {
+                Some(token) => {
+                    let secret = self.site_secret(site)?;
+                    let identity = check_identity(&token, site.id, &secret)?;
+                    return self.admit_customer(site.id, identity, name, page, visited).await;
+                }
+                None if site.require_verified != 0 => return Err(ServiceError::VerificationRequired),
+                None => {}
             }
         }
         let visitor_id = VisitorId::new();
         let ttl = self.settings.auth.visitor_token_ttl_hours;
-        let now = now_ms();
         let row = visitors::VisitorRow {
             id: visitor_id,
             name: name.clone(),
             created_at: now,
             site_id: arrival.site_id,
         };
-        let view = arrival.page.as_ref().map(|page| page_view(visitor_id, page, now));
-        let page = page_update(arrival.page, arrival.user_agent, arrival.address, now);
+        let view = visited.as_ref().map(|page| page_view(visitor_id, page, now));
         let token = self
             .store
             .write(move |conn| {
@@ -138,7 +169,7 @@ impl Services {
                 Ok::<_, ServiceError>(issue_token(conn, PrincipalKind::Visitor, visitor_id.0, ttl)?)
             })
             .await?;
-        Ok(NewVisitor { visitor_id, name, token })
+        Ok(NewVisitor { visitor_id, name, token, verified: false, customer_id: None })
     }
 
     /// Refuses a widget that says it runs in a page of a site outside `cors.allowed_origins`
@@ -230,7 +261,7 @@ impl Services {
 }
 
 /// The page view a page report adds.
-fn page_view(visitor_id: VisitorId, page: &PageInfo, now: i64) -> page_views::PageViewRow {
+pub(crate) fn page_view(visitor_id: VisitorId, page: &PageInfo, now: i64) -> page_views::PageViewRow {
     page_views::PageViewRow {
         id: uuid::Uuid::new_v4().to_string(),
         visitor_id,

@@ -133,3 +133,70 @@ pub fn names_verified_of(conn: &mut DbConn, ids: &[VisitorId]) -> QueryResult<Ve
 pub fn page_of(conn: &mut DbConn, id: VisitorId) -> QueryResult<Option<VisitorPageRow>> {
     visitors::table.find(id).select(VisitorPageRow::as_select()).first(conn).optional()
 }
+
+/// A visitor with what a verified identity says of it: the customer of a site it is bound to
+/// (`customer_id`, the identity token's `sub`), when it is one.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = visitors)]
+pub struct CustomerRow {
+    /// Its id.
+    pub id: VisitorId,
+    /// Display name shown to agents.
+    pub name: String,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// The site whose widget made it.
+    pub site_id: Option<SiteId>,
+    /// The site's id for the customer; `None` for an anonymous visitor.
+    pub customer_id: Option<String>,
+    /// The customer's email address, as the newest identity gave it.
+    pub email: Option<String>,
+    /// 1 when a site's server signed who it is.
+    pub verified: i32,
+    /// Epoch ms: the issue time (`iat`) of the newest identity accepted for it.
+    pub identity_at: Option<i64>,
+}
+
+/// Adds a verified visitor; the unique index `visitors_customer` refuses a second one for the
+/// same customer of the same site.
+pub fn insert_customer(conn: &mut DbConn, row: &CustomerRow) -> QueryResult<()> {
+    diesel::insert_into(visitors::table).values(row).execute(conn).map(drop)
+}
+
+/// The visitor of customer `customer_id` of site `site_id`, if there is one.
+pub fn find_customer(
+    conn: &mut DbConn,
+    site_id: SiteId,
+    customer_id: &str,
+) -> QueryResult<Option<CustomerRow>> {
+    visitors::table
+        .filter(visitors::site_id.eq(site_id))
+        .filter(visitors::customer_id.eq(customer_id))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A visitor with its identity fields.
+pub fn find_with_identity(conn: &mut DbConn, id: VisitorId) -> QueryResult<Option<CustomerRow>> {
+    visitors::table.find(id).select(CustomerRow::as_select()).first(conn).optional()
+}
+
+/// Records a newer identity of a verified visitor: its name, email and issue time.
+pub fn set_identity(
+    conn: &mut DbConn,
+    id: VisitorId,
+    name: &str,
+    email: Option<&str>,
+    identity_at: i64,
+) -> QueryResult<()> {
+    diesel::update(visitors::table.find(id))
+        .set((
+            visitors::name.eq(name),
+            visitors::email.eq(email),
+            visitors::verified.eq(1),
+            visitors::identity_at.eq(Some(identity_at)),
+        ))
+        .execute(conn)
+        .map(drop)
+}

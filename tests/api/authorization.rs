@@ -167,6 +167,16 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         [401, 403, 403, 200, 200, 200],
     ),
     (
+        "GET /api/visitors/me",
+        |_, _| (Method::GET, "/api/visitors/me".into(), Value::Null),
+        [401, 200, 200, 403, 403, 403],
+    ),
+    (
+        "GET /api/visitors/me/chats",
+        |_, _| (Method::GET, "/api/visitors/me/chats".into(), Value::Null),
+        [401, 200, 200, 403, 403, 403],
+    ),
+    (
         "POST /api/agent/login",
         |_, cell| {
             let body = json!({"employee_id": format!("IN{cell}"), "password": "correct horse battery"});

@@ -22,6 +22,7 @@ mod embedding;
 mod event_feed;
 mod handover;
 mod hashing;
+mod identity;
 mod limits;
 mod live;
 mod logs;
