@@ -198,6 +198,14 @@ impl From<ServiceError> for ApiError {
                 log::error!("{message} (is [sites] key_file or SWITCHBOARD_SITES__KEY the one the site was made with?)");
                 Self::new(S::INTERNAL_SERVER_ERROR, "site_key_mismatch", message)
             }
+            ServiceError::SiteKeyUnavailable(_) => {
+                log::error!("{message}");
+                Self::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "site_key_unavailable",
+                    "The server's site key is unavailable; see its log.",
+                )
+            }
         }
     }
 }

@@ -148,6 +148,9 @@ pub enum ServiceError {
     /// sealed with): an operator error, not the caller's.
     #[error("this site's secret cannot be read with this server's site key")]
     SiteKeyMismatch,
+    /// The node's site key cannot be read or made (`[sites]`): an operator error.
+    #[error("this server's site key is unavailable: {0}")]
+    SiteKeyUnavailable(String),
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -92,7 +92,7 @@ pub struct Services {
     /// next round (`service::outbox`).
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The key sites' signing secrets are sealed with (`[sites]`, `service::site_secrets`).
-    pub site_key: Arc<site_secrets::SiteKey>,
+    pub site_key: Arc<site_secrets::SiteKeyCell>,
     /// The registered sites' origins, where the widget may run beside `allowed_origins`
     /// (`service::site_origins`), so checking one costs no store read.
     pub site_origins: Arc<site_origins::SiteOriginSet>,
@@ -120,7 +120,8 @@ impl Services {
         // `Application::build` refuses a bad allowlist before it gets here; the CLI, which never
         // checks where a widget runs, would get an empty one: nobody, never everybody.
         let allowed_origins = Arc::new(settings.cors.allowlist().unwrap_or_default());
-        let site_key = Arc::new(site_secrets::SiteKey::load(&settings.sites).map_err(std::io::Error::other)?);
+        let site_key =
+            Arc::new(site_secrets::SiteKeyCell::new(&settings.sites).map_err(std::io::Error::other)?);
         let hashing =
             BoundedPool::start("hashing", settings.auth.hashing_threads, settings.auth.hashing_queue)?;
         let sender_names = Arc::new(SenderNames::new(std::time::Duration::from_secs(

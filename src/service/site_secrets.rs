@@ -8,6 +8,7 @@
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -122,6 +123,36 @@ impl SiteKey {
     }
 }
 
+/// The site key, had when first needed: a node with a key given (`SWITCHBOARD_SITES__KEY`) or
+/// a key file already there reads it at start (a bad one stops the start); otherwise the file
+/// is made only when a site is first registered, so a node nobody registers sites on (an
+/// API-only node, a read-only folder) never writes one.
+#[derive(Debug)]
+pub struct SiteKeyCell {
+    settings: SiteSettings,
+    key: OnceLock<SiteKey>,
+}
+
+impl SiteKeyCell {
+    /// The cell for `settings`, read at once when the key is given or its file exists.
+    pub fn new(settings: &SiteSettings) -> Result<Self, SiteKeyError> {
+        let cell = Self { settings: settings.clone(), key: OnceLock::new() };
+        if !settings.key.is_empty() || Path::new(&settings.key_file).exists() {
+            cell.get()?;
+        }
+        Ok(cell)
+    }
+
+    /// The key, read or made on first use.
+    pub fn get(&self) -> Result<&SiteKey, SiteKeyError> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = SiteKey::load(&self.settings)?;
+        Ok(self.key.get_or_init(|| key))
+    }
+}
+
 /// A new random signing secret: `sbs_` and 43 base64url characters (256 bits).
 pub fn new_secret() -> String {
     let mut bytes = [0u8; KEY_BYTES];
@@ -191,6 +222,22 @@ mod tests {
             let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
             assert_eq!(mode & 0o077, 0, "only the owner may read it: {mode:o}");
         }
+    }
+
+    #[test]
+    fn the_key_file_is_made_only_when_first_needed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("k");
+        let settings = SiteSettings { key_file: file.display().to_string(), ..SiteSettings::default() };
+        let cell = SiteKeyCell::new(&settings).expect("no key needed yet");
+        assert!(!file.exists(), "nothing written at start");
+        let sealed = cell.get().expect("made on first use").seal("s");
+        assert!(file.exists());
+        let again = SiteKeyCell::new(&settings).expect("read at start");
+        assert_eq!(again.get().expect("key").open(&sealed).expect("same key"), "s");
+        let unwritable = SiteSettings { key_file: "/nonexistent/k".into(), ..SiteSettings::default() };
+        let cell = SiteKeyCell::new(&unwritable).expect("a start that needs no key");
+        assert!(cell.get().is_err(), "the error comes when a key is needed");
     }
 
     #[test]

@@ -151,7 +151,7 @@ impl Services {
             id: SiteId::new(),
             name: site.name.as_str().to_string(),
             origins: site.origins.to_stored(),
-            secret_sealed: self.site_key.seal(&secret),
+            secret_sealed: self.sealing_key()?.seal(&secret),
             secret_prefix: shown_part(&secret),
             secret_rotated_at: now,
             greeting: site.greeting.map(|g| g.as_str().to_string()),
@@ -183,9 +183,14 @@ impl Services {
             .ok_or(ServiceError::SiteNotFound)
     }
 
+    /// The node's site key (`[sites]`), read or made on first use.
+    fn sealing_key(&self) -> Result<&super::site_secrets::SiteKey, ServiceError> {
+        self.site_key.get().map_err(|error| ServiceError::SiteKeyUnavailable(error.to_string()))
+    }
+
     /// A site's signing secret, opened with this node's site key.
     pub fn site_secret(&self, row: &SiteRow) -> Result<String, ServiceError> {
-        self.site_key.open(&row.secret_sealed).map_err(|_| ServiceError::SiteKeyMismatch)
+        self.sealing_key()?.open(&row.secret_sealed).map_err(|_| ServiceError::SiteKeyMismatch)
     }
 
     /// One site (admins only).
@@ -235,7 +240,7 @@ impl Services {
     ) -> Result<(SiteView, String), ServiceError> {
         require_admin(principal)?;
         let secret = new_secret();
-        let (sealed, prefix) = (self.site_key.seal(&secret), shown_part(&secret));
+        let (sealed, prefix) = (self.sealing_key()?.seal(&secret), shown_part(&secret));
         let row = self
             .store
             .write(move |conn| {

@@ -438,7 +438,7 @@ async fn a_site_stored_by_another_node_counts_here_after_a_reload(backend: Backe
         id: switchboard::domain::SiteId::new(),
         name: "Elsewhere".into(),
         origins: origin.into(),
-        secret_sealed: app.services.site_key.seal("sbs_x"),
+        secret_sealed: app.services.site_key.get().expect("site key").seal("sbs_x"),
         secret_prefix: "sbs_x".into(),
         secret_rotated_at: 0,
         greeting: None,
