@@ -134,11 +134,13 @@ const checks = require('./static_checks');
 const BUDGETS = {
   // +64 B (from 3072) and +640 B (from 16384) for verified identity: data-identity and
   // identify() in the loader; the identity a stored visitor was made for, and the sign-in state,
-  // in the frame — needed before the first message, so not lazy.
+  // in the frame — needed before the first message, so not lazy. +128 B more (to 17152) for the
+  // hooks that load the site's look (site.js) and the pre-chat form (prechat.js), and the
+  // greeting's place in the panel: each module itself is lazy and budgeted below.
   loader: { 'widget.js': 3136 }, // public/widget.js
   core: {
     files: ['frame.html', 'frame.css', 'hold.js', 'bridge.js', 'link.js', 'view.js', 'app.js'],
-    total: 17024,
+    total: 17152,
   },
   // The visitor's language comes before the panel is drawn (one of the three); the rest when first used.
   lazy: {
