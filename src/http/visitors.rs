@@ -6,15 +6,12 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::client_ip::client_ip;
 use super::own_origin::{is_same_origin_request, OwnOrigin};
 use super::{auth, body};
-use crate::domain::{
-    parse_non_negative, user_agent, ChatId, Embedding, Origin, PageInfo, PageLimit, SiteId, VisitorId,
-};
+use crate::domain::{user_agent, Embedding, Origin, PageInfo, SiteId, VisitorId};
 use crate::guard::Guard;
 use crate::http::error::ApiError;
 use crate::service::visitors::Arrival;
@@ -25,14 +22,6 @@ routes! {
     "/api/visitors/page" => { post: page },
     "/api/visitors/online" => { get: online },
     "/api/visitors/{visitor_id}/profile" => { get: profile },
-}
-
-/// Query parameters of a profile, read as text so a bad one gets an error naming it.
-#[derive(Deserialize)]
-struct ProfileQuery {
-    limit: Option<String>,
-    before: Option<String>,
-    before_chat: Option<String>,
 }
 
 /// The request's `User-Agent`, cut to size.
@@ -121,17 +110,9 @@ async fn profile(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let query: ProfileQuery = super::query::fields(&request)?;
     let principal = auth::principal(&services, &request, None).await?;
     let visitor_id = VisitorId::parse(&path, "visitor_id")?;
-    let limit = PageLimit::parse(query.limit.as_deref())?;
-    let before = parse_non_negative(query.before.as_deref(), "before")?;
-    let before_chat = match query.before_chat.as_deref() {
-        None | Some("") => String::new(),
-        Some(id) => ChatId::parse(id, "before_chat")?.to_string(),
-    };
-    // With no chat the id test `id < ""` never holds: a time alone keeps chats started before it.
-    let before = before.map(|at| (at, before_chat));
+    let (before, limit) = super::query::chat_page(&request)?;
     let profile = services.visitor_profile(&principal, visitor_id, before, limit).await?;
     Ok(HttpResponse::Ok().json(profile))
 }

@@ -17,7 +17,7 @@
 //!
 //! Each refusal is `ServiceError::IdentityInvalid` with the check that failed, and nothing is
 //! stored. A valid identity binds the visitor to that customer of that site: the ONE visitor
-//! row of (site, `sub`), found or made ([`Services::admit_customer`]), so each of the
+//! row of (site, `sub`), found or made (`Services::admit_customer`), so each of the
 //! customer's devices gets a token of its own for the same visitor and the same chats.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Pre-chat forms: admins choose a site's fields (`Services::set_prechat_form`), the widget
 //! reads them (`Services::prechat_form`), and a visitor's answers are checked against its site's
-//! form in the transaction that starts its chat and stored with it ([`answers_for`]).
+//! form in the transaction that starts its chat and stored with it (`answers_for`).
 
 use super::sites::SiteView;
 use super::{require_admin, ServiceError, Services};

@@ -110,7 +110,7 @@ impl Services {
     /// refused, so is a widget embedded in a site it may not run in (see
     /// [`Services::check_embedding`]), and so is an unknown site (`SiteNotFound`). With an
     /// identity the site's server signed, the visitor is that customer's one visitor (see
-    /// [`Services::admit_customer`]): a bad identity is `IdentityInvalid` and makes nobody;
+    /// `Services::admit_customer`): a bad identity is `IdentityInvalid` and makes nobody;
     /// without one, a site that requires verified visitors refuses (`VerificationRequired`).
     pub async fn admit_visitor(&self, arrival: Arrival) -> Result<NewVisitor, ServiceError> {
         if let Some(address) = arrival.address {
