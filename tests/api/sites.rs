@@ -213,7 +213,10 @@ async fn an_admin_reads_changes_rotates_and_deletes_a_site(backend: Backend) {
     let (_, shown) = app.get_json(Some(&admin), &path).await;
     assert!(shown["site"].get("secret").is_none(), "never shown again: {shown}");
 
-    // Delete: its visitors stay, belonging to no site.
+    // Delete: its visitors stay, belonging to no site. (An anonymous visitor first needs a site
+    // that admits one.)
+    let (status, _) = app.post_json(Some(&admin), &path, json!({"require_verified": false})).await;
+    assert_eq!(status, 200);
     let (status, visitor) = app.post_json(None, "/api/visitors", json!({"site_id": site_id})).await;
     assert_eq!(status, 201, "{visitor}");
     let visitors_before = app.store_counts().await.visitors;
