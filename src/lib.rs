@@ -55,7 +55,7 @@
 //!   queue, chat details, history), the customer behind a chat (`service::customer`: whether a
 //!   visitor is verified, its site, the pages of this visit, its profile with earlier chats), presence (the hub with one node, Redis leases with
 //!   several), readiness (`/readyz`), vitals (the gauges of `/metrics`), and the ban list (`service::bans`, checked in memory by
-//!   `service::ban_list`, read again from the store every few seconds for other nodes' bans),
+//!   `service::ban_list`, read again from the store every few seconds for other nodes' bans; `service::local_changes` keeps such a reload from undoing a change made here, for it and for the sites' origins),
 //!   and canned replies (`service::canned_replies`: the team's, which admins change, and each
 //!   agent's own, which nobody else sees), and email (`service::email`: emails written as
 //!   `outbox` rows in the transaction of their cause — offline messages, answers, unanswered

@@ -7,11 +7,11 @@
 //! whether or not a reload has happened, because every check compares it with the time.
 
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use dashmap::DashMap;
 use uuid::Uuid;
 
+use super::local_changes::LocalChanges;
 use crate::domain::BannedAddress;
 
 /// One ban as memory keeps it.
@@ -41,9 +41,8 @@ type Bans = Vec<BanEntry>;
 pub struct BanList {
     by_visitor: DashMap<Uuid, Bans>,
     by_ip: DashMap<IpAddr, Bans>,
-    /// Held by every change (rare), never by a check: a reload read from the store before a
-    /// ban committed here must not undo that ban in memory. Counts the changes made here.
-    changes: Mutex<u64>,
+    /// A reload read from the store before a ban committed here must not undo that ban.
+    changes: LocalChanges,
 }
 
 impl BanList {
@@ -64,50 +63,45 @@ impl BanList {
 
     /// How many changes this node has made; a reload passes it back to [`BanList::replace`].
     pub fn changes(&self) -> u64 {
-        *self.changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.changes.count()
     }
 
     /// Adds a ban just stored.
     pub fn add(&self, ban: BanEntry) {
-        let mut changes = self.changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *changes += 1;
-        insert(&self.by_visitor, &self.by_ip, ban);
+        self.changes.make(|| insert(&self.by_visitor, &self.by_ip, ban));
     }
 
     /// Removes a ban just lifted.
     pub fn lift(&self, ban: &BanEntry) {
-        let mut changes = self.changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *changes += 1;
-        if let Some(visitor) = ban.visitor {
-            remove(&self.by_visitor, visitor, ban.id);
-        }
-        if let Some(ip) = ban.ip {
-            remove(&self.by_ip, ip.0, ban.id);
-        }
+        self.changes.make(|| {
+            if let Some(visitor) = ban.visitor {
+                remove(&self.by_visitor, visitor, ban.id);
+            }
+            if let Some(ip) = ban.ip {
+                remove(&self.by_ip, ip.0, ban.id);
+            }
+        });
     }
 
     /// Replaces the list by `bans`, read from the store at a moment when
     /// [`BanList::changes`] was `changes_before`; refused (false) when this node changed the
     /// list since, since the read may predate that change: the next reload applies.
     pub fn replace(&self, bans: &[BanEntry], changes_before: u64, now_ms: i64) -> bool {
-        let changes = self.changes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *changes != changes_before {
-            return false;
-        }
-        let (by_visitor, by_ip) = (DashMap::new(), DashMap::new());
-        for ban in bans.iter().filter(|ban| ban.in_force(now_ms)) {
-            insert(&by_visitor, &by_ip, *ban);
-        }
-        // Key by key, never emptied: a ban still in force is never missing, even for a moment.
-        self.by_visitor.retain(|key, _| by_visitor.contains_key(key));
-        self.by_ip.retain(|key, _| by_ip.contains_key(key));
-        for (key, bans) in by_visitor {
-            self.by_visitor.insert(key, bans);
-        }
-        for (key, bans) in by_ip {
-            self.by_ip.insert(key, bans);
-        }
-        true
+        self.changes.replace_unless_changed_since(changes_before, || {
+            let (by_visitor, by_ip) = (DashMap::new(), DashMap::new());
+            for ban in bans.iter().filter(|ban| ban.in_force(now_ms)) {
+                insert(&by_visitor, &by_ip, *ban);
+            }
+            // Key by key, never emptied: a ban still in force is never missing, even for a moment.
+            self.by_visitor.retain(|key, _| by_visitor.contains_key(key));
+            self.by_ip.retain(|key, _| by_ip.contains_key(key));
+            for (key, bans) in by_visitor {
+                self.by_visitor.insert(key, bans);
+            }
+            for (key, bans) in by_ip {
+                self.by_ip.insert(key, bans);
+            }
+        })
     }
 
     /// Visitors and addresses with a ban in memory.

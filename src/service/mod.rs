@@ -25,6 +25,7 @@ pub mod handover;
 pub mod identity;
 pub mod integration_keys;
 pub mod live;
+pub mod local_changes;
 pub mod messages;
 pub mod offline_messages;
 pub mod outbox;

@@ -3,13 +3,14 @@
 //!
 //! The store is the truth. This node changes the set right after it commits a site's creation,
 //! change or deletion, and every node reads all sites' origins again every [`RELOAD_EVERY`]:
-//! that is how a change made on another node arrives. A reload read before a change made here
-//! is refused (it would undo that change in memory); the next one applies.
+//! that is how a change made on another node arrives (ordered against the changes made here by
+//! `service::local_changes`, as the ban list is).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
+use super::local_changes::LocalChanges;
 use crate::domain::{Origin, SiteId, SiteOrigins};
 
 /// How often every node reads the sites' origins from the store again.
@@ -19,8 +20,8 @@ pub const RELOAD_EVERY: Duration = Duration::from_secs(3);
 #[derive(Default)]
 pub struct SiteOriginSet {
     by_site: RwLock<HashMap<SiteId, SiteOrigins>>,
-    /// Held by every change made here (rare), never by a check. Counts those changes.
-    changes: Mutex<u64>,
+    /// A reload read before a change made here must not undo it.
+    changes: LocalChanges,
 }
 
 impl SiteOriginSet {
@@ -44,32 +45,23 @@ impl SiteOriginSet {
 
     /// How many changes this node has made; a reload passes it back to [`SiteOriginSet::replace`].
     pub fn changes(&self) -> u64 {
-        *self.changes.lock().unwrap_or_else(PoisonError::into_inner)
+        self.changes.count()
     }
 
     /// A site was just stored with these origins (made or changed).
     pub fn put(&self, site: SiteId, origins: SiteOrigins) {
-        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        *changes += 1;
-        self.write().insert(site, origins);
+        self.changes.make(|| self.write().insert(site, origins));
     }
 
     /// A site was just deleted.
     pub fn remove(&self, site: SiteId) {
-        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        *changes += 1;
-        self.write().remove(&site);
+        self.changes.make(|| self.write().remove(&site));
     }
 
     /// Replaces the set by `sites`, read from the store when [`SiteOriginSet::changes`] was
     /// `changes_before`; refused (false) when this node changed the set since.
     pub fn replace(&self, sites: HashMap<SiteId, SiteOrigins>, changes_before: u64) -> bool {
-        let changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        if *changes != changes_before {
-            return false;
-        }
-        *self.write() = sites;
-        true
+        self.changes.replace_unless_changed_since(changes_before, || *self.write() = sites)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SiteId, SiteOrigins>> {
