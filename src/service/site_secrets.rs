@@ -143,7 +143,12 @@ impl SiteKeyCell {
         Ok(cell)
     }
 
-    /// The key, read or made on first use.
+    /// The key once read or made; `None` before its first use.
+    pub fn loaded(&self) -> Option<&SiteKey> {
+        self.key.get()
+    }
+
+    /// The key, read or made on first use (file I/O then: call it off the async workers).
     pub fn get(&self) -> Result<&SiteKey, SiteKeyError> {
         if let Some(key) = self.key.get() {
             return Ok(key);

@@ -4,6 +4,7 @@
 //! visitors.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -151,7 +152,7 @@ impl Services {
             id: SiteId::new(),
             name: site.name.as_str().to_string(),
             origins: site.origins.to_stored(),
-            secret_sealed: self.sealing_key()?.seal(&secret),
+            secret_sealed: self.sealing_key().await?.seal(&secret),
             secret_prefix: shown_part(&secret),
             secret_rotated_at: now,
             greeting: site.greeting.map(|g| g.as_str().to_string()),
@@ -183,14 +184,24 @@ impl Services {
             .ok_or(ServiceError::SiteNotFound)
     }
 
-    /// The node's site key (`[sites]`), read or made on first use.
-    fn sealing_key(&self) -> Result<&super::site_secrets::SiteKey, ServiceError> {
-        self.site_key.get().map_err(|error| ServiceError::SiteKeyUnavailable(error.to_string()))
+    /// The node's site key (`[sites]`). Its first use reads or makes the key file, which is
+    /// file I/O (with an fsync): done on a blocking thread, never on an async worker.
+    async fn sealing_key(&self) -> Result<&super::site_secrets::SiteKey, ServiceError> {
+        if let Some(key) = self.site_key.loaded() {
+            return Ok(key);
+        }
+        let cell = Arc::clone(&self.site_key);
+        tokio::task::spawn_blocking(move || cell.get().map(drop).map_err(|error| error.to_string()))
+            .await
+            .map_err(|error| error.to_string())
+            .and_then(|read| read)
+            .map_err(ServiceError::SiteKeyUnavailable)?;
+        self.site_key.loaded().ok_or_else(|| ServiceError::SiteKeyUnavailable("not read".into()))
     }
 
     /// A site's signing secret, opened with this node's site key.
-    pub fn site_secret(&self, row: &SiteRow) -> Result<String, ServiceError> {
-        self.sealing_key()?.open(&row.secret_sealed).map_err(|_| ServiceError::SiteKeyMismatch)
+    pub async fn site_secret(&self, row: &SiteRow) -> Result<String, ServiceError> {
+        self.sealing_key().await?.open(&row.secret_sealed).map_err(|_| ServiceError::SiteKeyMismatch)
     }
 
     /// One site (admins only).
@@ -240,7 +251,7 @@ impl Services {
     ) -> Result<(SiteView, String), ServiceError> {
         require_admin(principal)?;
         let secret = new_secret();
-        let (sealed, prefix) = (self.sealing_key()?.seal(&secret), shown_part(&secret));
+        let (sealed, prefix) = (self.sealing_key().await?.seal(&secret), shown_part(&secret));
         let row = self
             .store
             .write(move |conn| {

@@ -141,7 +141,7 @@ impl Services {
             }
             match identity {
                 Some(token) => {
-                    let secret = self.site_secret(site)?;
+                    let secret = self.site_secret(site).await?;
                     let identity = check_identity(&token, site.id, &secret)?;
                     return self.admit_customer(site.id, identity, name, page, visited).await;
                 }

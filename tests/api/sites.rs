@@ -73,7 +73,7 @@ async fn an_admin_registers_a_site_and_its_secret_is_shown_once_and_stored_seale
         .await
         .expect("row");
     assert_eq!(
-        app.services.site_secret(&row).expect("opens"),
+        app.services.site_secret(&row).await.expect("opens"),
         secret,
         "the sealed secret opens to the one shown"
     );
@@ -208,7 +208,7 @@ async fn an_admin_reads_changes_rotates_and_deletes_a_site(backend: Backend) {
     let after = stored_site(&app, &site_id).await.expect("stored");
     assert_ne!(after.secret_sealed, before.secret_sealed, "the old sealed secret is replaced");
     assert!(after.secret_rotated_at >= before.secret_rotated_at);
-    assert_eq!(app.services.site_secret(&after).expect("opens"), secret);
+    assert_eq!(app.services.site_secret(&after).await.expect("opens"), secret);
     assert!(rotated["site"].get("secret_sealed").is_none());
     let (_, shown) = app.get_json(Some(&admin), &path).await;
     assert!(shown["site"].get("secret").is_none(), "never shown again: {shown}");
