@@ -42,16 +42,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
     require_admin(&principal)?;
+    let given = fields_of(&fields)?;
+    let required = |field| InvalidInput::new(field, "is required");
     let site = NewSite {
-        name: SiteName::parse(fields.required_text("name")?)?,
-        origins: SiteOrigins::parse(&fields.words("origins")?.unwrap_or_default())?,
-        greeting: fields.text("greeting")?.map(Greeting::parse).transpose()?.flatten(),
-        color: fields.text("color")?.map(Color::parse).transpose()?,
-        default_lang: fields
-            .text("default_lang")?
-            .map(|text| Lang::parse(text, "default_lang"))
-            .transpose()?,
-        require_verified: fields.boolean("require_verified")?.unwrap_or(false),
+        name: given.name.ok_or_else(|| required("name"))?,
+        origins: given.origins.ok_or_else(|| required("origins"))?,
+        greeting: given.greeting.flatten(),
+        color: given.color.flatten(),
+        default_lang: given.default_lang.flatten(),
+        require_verified: given.require_verified.unwrap_or(false),
     };
     let (site, secret) = services.create_site(&principal, site).await?;
     Ok(HttpResponse::Created()
@@ -87,8 +86,10 @@ fn clearable<T>(
     }
 }
 
-/// The changes a body asks for, every field parsed (the first bad one is named).
-fn edit_of(fields: &Fields) -> Result<SiteEdit, ApiError> {
+/// The site's fields a body gives (to make a site, or to change one), every one parsed (the
+/// first bad one is named): absent is `None`; a blank or null greeting, color or language is
+/// `Some(None)`.
+fn fields_of(fields: &Fields) -> Result<SiteEdit, ApiError> {
     let edit = SiteEdit {
         name: fields.text("name")?.map(SiteName::parse).transpose()?,
         origins: fields.words("origins")?.map(|origins| SiteOrigins::parse(&origins)).transpose()?,
@@ -100,6 +101,12 @@ fn edit_of(fields: &Fields) -> Result<SiteEdit, ApiError> {
     if fields.has("origins") && edit.origins.is_none() {
         return Err(InvalidInput::new("origins", "must list at least one origin").into());
     }
+    Ok(edit)
+}
+
+/// The changes a body asks for: at least one.
+fn edit_of(fields: &Fields) -> Result<SiteEdit, ApiError> {
+    let edit = fields_of(fields)?;
     if edit.is_empty() {
         return Err(InvalidInput::new(
             "name",
