@@ -2,7 +2,7 @@
 // site), the pages of this visit, and the visitor's earlier chats with their ratings and a
 // read-only transcript each (GET /api/visitors/{id}/profile, GET /api/chats/{id}/messages —
 // which an agent serving the visitor may read). Every visitor-typed text is set as text.
-// The pre-chat answers go in the empty `customer-prechat` element (public/agent/prechat.js).
+// The chat's pre-chat answers are shown in its `customer-prechat` element (public/agent/prechat.js).
 
 import { api } from './api.js';
 import { entryNode } from './render.js';

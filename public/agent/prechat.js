@@ -3,22 +3,22 @@
 
 import { h } from './util.js';
 
-/** Shows `detail.prechat` in the pane's header area (nothing when the site asked nothing). */
+/**
+ * Shows `detail.prechat` in the customer panel's `customer-prechat` element (customer.js), next to
+ * who the visitor is; empty (hidden) when the site asked nothing.
+ */
 export function showPrechat(pane, detail) {
   const answers = detail && Array.isArray(detail.prechat) ? detail.prechat : [];
-  const old = pane.el.querySelector('[data-sb="prechat"]');
   if (!answers.length) {
-    if (old) old.remove();
+    pane.customer.prechat.replaceChildren();
     return;
   }
-  const list = h(
+  pane.customer.prechat.replaceChildren(h(
     'dl',
     { class: 'prechat', sb: 'prechat', 'aria-label': 'Pre-chat answers' },
     ...answers.flatMap((answer) => [
       h('dt', { text: String(answer.label ?? answer.name ?? '') }),
       h('dd', { sb: 'prechat-answer', data: { name: String(answer.name ?? '') }, text: String(answer.value ?? '') }),
     ]),
-  );
-  if (old) old.replaceWith(list);
-  else pane.el.querySelector('.chat-head').after(list);
+  ));
 }

@@ -48,10 +48,7 @@ pub use message_body::MessageBody;
 pub use origin::{AllowedOrigins, Embedding, Origin};
 pub use page_info::{user_agent, PageInfo, MAX_TITLE_CHARS, MAX_URL_CHARS};
 pub use paging::{parse_non_negative, PageLimit};
-pub use prechat::{
-    KnownVisitor, PrechatAnswer, PrechatAnswers, PrechatField, PrechatForm, PrechatType,
-    MAX_NAME_ANSWER_CHARS, MAX_TEXT_ANSWER_CHARS, PHONE_CHARS,
-};
+pub use prechat::{KnownVisitor, PrechatAnswer, PrechatAnswers, PrechatField, PrechatForm, PrechatType};
 pub use rating::{RatingComment, Score};
 pub use site::{Color, Greeting, SiteName, SiteOrigins};
 pub use text::refuse_nul;

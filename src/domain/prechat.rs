@@ -9,13 +9,14 @@
 
 use serde::Serialize;
 
-use super::{refuse_nul, Email, InvalidInput};
+use super::{refuse_nul, ContactName, Email, InvalidInput};
 
 /// What kind of answer a field asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PrechatType {
-    /// The visitor's name (1–64 characters). Filled from a verified visitor's identity.
+    /// The visitor's name (`domain::ContactName`, one line). Filled from a verified visitor's
+    /// identity.
     Name,
     /// An email address (`domain::Email`). Filled from a verified visitor's identity.
     Email,
@@ -62,12 +63,10 @@ pub struct PrechatField {
 #[serde(transparent)]
 pub struct PrechatForm(Vec<PrechatField>);
 
-/// Longest answer of a `name` field, in characters.
-pub const MAX_NAME_ANSWER_CHARS: usize = 64;
 /// Longest answer of a `text` field, in characters.
-pub const MAX_TEXT_ANSWER_CHARS: usize = 1000;
+const MAX_TEXT_ANSWER_CHARS: usize = 1000;
 /// Fewest and most characters of a phone number.
-pub const PHONE_CHARS: (usize, usize) = (5, 32);
+const PHONE_CHARS: (usize, usize) = (5, 32);
 
 fn form_error(at: usize, reason: impl std::fmt::Display) -> InvalidInput {
     InvalidInput::new("fields", format!("fields[{at}]: {reason}"))
@@ -140,8 +139,7 @@ impl PrechatForm {
         }
         let text = |key: &str| match object.get(key) {
             Some(serde_json::Value::String(text)) => {
-                refuse_nul(text, "fields")
-                    .map_err(|_| form_error(at, format!("{key}: must not hold NUL")))?;
+                refuse_nul(text, "fields").map_err(|e| form_error(at, format!("{key}: {}", e.reason)))?;
                 Ok(text.as_str())
             }
             Some(_) => Err(form_error(at, format!("{key}: must be a string"))),
@@ -185,9 +183,10 @@ impl PrechatForm {
         for item in items {
             let option = item
                 .as_str()
-                .filter(|text| !text.contains('\0'))
                 .ok_or_else(|| form_error(at, "options: each option must be a string"))
                 .and_then(|text| {
+                    refuse_nul(text, "fields")
+                        .map_err(|e| form_error(at, format!("options: {}", e.reason)))?;
                     short_text(text, Self::MAX_LABEL_CHARS)
                         .map_err(|e| form_error(at, format!("options: {e}")))
                 })?;
@@ -210,11 +209,6 @@ impl PrechatForm {
         serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".to_string())
     }
 
-    /// The fields, in order.
-    pub fn fields(&self) -> &[PrechatField] {
-        &self.0
-    }
-
     /// Whether the site has no form.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -233,10 +227,10 @@ pub struct PrechatAnswer {
 }
 
 /// What a verified visitor's identity says, which the form does not ask again.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct KnownVisitor<'a> {
-    /// The identity's name, if it gave one.
-    pub name: Option<&'a str>,
+    /// The visitor's name, as its identity gave it.
+    pub name: &'a str,
     /// The identity's email, if it gave one.
     pub email: Option<&'a str>,
 }
@@ -262,8 +256,8 @@ impl PrechatAnswers {
     /// spaces and `+ - ( )` with at least 5 digits; `text` up to 1,000 characters; `choice`
     /// exactly one of the options. Only a `text` answer may hold line breaks; no answer holds
     /// another control character. For a verified visitor (`known`), `name` and `email` fields
-    /// take the identity's value when it has one (whatever was sent), and are not required
-    /// when it has none.
+    /// take the identity's value (whatever was sent); an `email` field is not required of one
+    /// whose identity gave no email.
     pub fn parse(
         form: &PrechatForm,
         answers: &serde_json::Map<String, serde_json::Value>,
@@ -280,7 +274,7 @@ impl PrechatAnswers {
         let mut total = 0;
         for field in &form.0 {
             let from_identity = known.map(|known| match field.kind {
-                PrechatType::Name => known.name,
+                PrechatType::Name => Some(known.name),
                 PrechatType::Email => known.email,
                 _ => None,
             });
@@ -316,9 +310,7 @@ impl PrechatAnswers {
 
     fn check(field: &PrechatField, text: &str) -> Result<String, InvalidInput> {
         let name = field.name.as_str();
-        if text.contains('\0') {
-            return Err(answer_error(name, "must not hold a NUL character (U+0000)"));
-        }
+        refuse_nul(text, "prechat").map_err(|e| answer_error(name, e.reason))?;
         let text = text.trim();
         let line_breaks = field.kind == PrechatType::Text;
         if text.chars().any(|c| c.is_control() && !(line_breaks && (c == '\n' || c == '\r'))) {
@@ -326,8 +318,8 @@ impl PrechatAnswers {
         }
         let chars = text.chars().count();
         match field.kind {
-            PrechatType::Name if chars > MAX_NAME_ANSWER_CHARS => {
-                return Err(answer_error(name, format!("must be at most {MAX_NAME_ANSWER_CHARS} characters")))
+            PrechatType::Name => {
+                ContactName::parse(text).map_err(|e| answer_error(name, e.reason))?;
             }
             PrechatType::Email => {
                 Email::parse(text).map_err(|e| answer_error(name, e.reason))?;
@@ -354,23 +346,15 @@ impl PrechatAnswers {
         Ok(text.to_string())
     }
 
-    /// The stored form (`chats.prechat`): a JSON list; `None` when there is no answer.
-    pub fn to_stored(&self) -> Option<String> {
-        if self.0.is_empty() {
-            return None;
-        }
-        serde_json::to_string(&self.0).ok()
+    /// The stored form (`chats.prechat`): a JSON list (`[]`: the site asked, nothing was answered).
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".to_string())
     }
 
     /// Answers read back from `chats.prechat`; `None` when there are none (or the text does
     /// not parse).
     pub fn from_stored(text: Option<&str>) -> Option<Vec<PrechatAnswer>> {
         text.and_then(|text| serde_json::from_str(text).ok())
-    }
-
-    /// The answers, in the form's order.
-    pub fn answers(&self) -> &[PrechatAnswer] {
-        &self.0
     }
 }
 
@@ -451,7 +435,7 @@ mod tests {
         let ten = json!((0..10)
             .map(|i| json!({"name": format!("f{i}"), "type": "text", "label": "L"}))
             .collect::<Vec<_>>());
-        assert_eq!(PrechatForm::parse(&ten).expect("ten").fields().len(), 10);
+        assert_eq!(PrechatForm::parse(&ten).expect("ten").0.len(), 10);
         assert!(PrechatForm::parse(&json!([])).expect("none").is_empty());
     }
 
@@ -461,7 +445,7 @@ mod tests {
         let good = json!({"full_name": " Ana ", "email": "ana@example.com", "question": "Where?\nNow",
             "topic": "Orders", "phone": "+1 (555) 010-9999"});
         let parsed = PrechatAnswers::parse(&form, &answers(good), None).expect("good");
-        let values: Vec<_> = parsed.answers().iter().map(|a| (a.name.as_str(), a.value.as_str())).collect();
+        let values: Vec<_> = parsed.0.iter().map(|a| (a.name.as_str(), a.value.as_str())).collect();
         assert_eq!(
             values,
             [
@@ -505,21 +489,21 @@ mod tests {
         assert!(missing.reason.starts_with("full_name:"), "{}", missing.reason);
         let optional =
             PrechatAnswers::parse(&form, &with("phone", json!("  ")), None).expect("blank optional");
-        assert_eq!(optional.answers().len(), 3);
+        assert_eq!(optional.0.len(), 3);
     }
 
     #[test]
     fn a_verified_visitor_is_not_asked_what_the_identity_gives() {
         let form = form();
-        let known = KnownVisitor { name: Some("Ana Verified"), email: None };
+        let known = KnownVisitor { name: "Ana Verified", email: None };
         let parsed = PrechatAnswers::parse(
             &form,
             &answers(json!({"full_name": "Other", "question": "Q"})),
             Some(known),
         )
         .expect("verified");
-        assert_eq!(parsed.answers()[0].value, "Ana Verified");
-        assert_eq!(parsed.answers().len(), 2);
+        assert_eq!(parsed.0[0].value, "Ana Verified");
+        assert_eq!(parsed.0.len(), 2);
         assert!(PrechatAnswers::parse(&form, &answers(json!({"question": "Q"})), None).is_err());
         assert!(
             PrechatAnswers::parse(&form, &answers(json!({})), Some(known)).is_err(),

@@ -70,8 +70,8 @@ pub(crate) fn answers_for(
         return Ok(None);
     }
     let known = (visitor.verified != 0)
-        .then_some(KnownVisitor { name: Some(visitor.name.as_str()), email: visitor.email.as_deref() });
+        .then_some(KnownVisitor { name: visitor.name.as_str(), email: visitor.email.as_deref() });
     let empty = RawAnswers::new();
     let answers = PrechatAnswers::parse(&form, raw.unwrap_or(&empty), known)?;
-    Ok(Some(answers.to_stored().unwrap_or_else(|| "[]".to_string())))
+    Ok(Some(answers.to_stored()))
 }

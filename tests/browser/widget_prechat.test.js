@@ -94,10 +94,11 @@ test('the widget asks the site\'s pre-chat form first and the console shows the 
     });
     await say(chat, 'Hello');
 
-    // The console shows the answers with the chat, as text.
+    // The console shows the answers with the chat, as text, in its customer panel's place for them.
     const pane = alice.locator(hook('chat')).first();
     await waitForMessage(pane, 'Hello');
-    const answers = pane.locator(hook('prechat'));
+    const chatId = await pane.getAttribute('data-chat-id');
+    const answers = pane.locator(`#customer-prechat-${chatId} > ${hook('prechat')}`);
     await answers.waitFor();
     assert.deepStrictEqual(await answers.locator('dt').allTextContents(), ['Your name', 'Email', 'Your question', 'Topic']);
     assert.deepStrictEqual(await answers.locator(hook('prechat-answer')).allTextContents(),
