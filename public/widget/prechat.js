@@ -1,6 +1,7 @@
 /*
  * Switchboard widget frame, lazy module: the site's pre-chat form, asked before the first message
- * when the page names a site (SB.site) whose admins set one (GET api/sites/{site}/prechat-form).
+ * when the page names a site (SB.site) whose admins set one: the look site.js read (SB.prechat),
+ * else read here (GET api/sites/{site}/widget).
  * Checks required fields and formats here, as the server does again, then starts the chat with the
  * answers (app.js ctx.start). Labels, options and errors are text nodes only. ES3.
  */
@@ -96,12 +97,14 @@
       ask: function (id) {
         agentId = id;
         if (fields) { if (fields.length) { submit.disabled = false; shown(); } else { ctx.start(id, {}); } return; }
-        ctx.L.request('GET', 'api/sites/' + encodeURIComponent(SB.site) + '/prechat-form', null, function (status, data) {
-          if (status === 200 && data && data.fields) {
-            fields = asked(data.fields);
-            build();
-            if (fields.length) { shown(); return; }
-          }
+        function got(list) {
+          fields = asked(list);
+          build();
+          if (fields.length) { shown(); } else { ctx.start(id, {}); }
+        }
+        if (SB.prechat) { got(SB.prechat); return; }
+        ctx.L.request('GET', 'api/sites/' + encodeURIComponent(SB.site) + '/widget', null, function (status, data) {
+          if (status === 200 && data && data.prechat_form) { got(data.prechat_form); return; }
           ctx.start(id, {}); // no form (or it could not be read: the server's answer says what is missing)
         });
       },

@@ -9,6 +9,7 @@
         if (/^#[0-9a-f]{6}$/i.test(look.color || '')) { SB.color = look.color; }
         if (typeof look.greeting === 'string') { SB.greeting = look.greeting; }
         if (q.langset !== '1' && /^(en|zh|ko)$/.test(look.default_lang || '')) { q.lang = look.default_lang; }
+        if (look.prechat_form) { SB.prechat = look.prechat_form; } // prechat.js asks it
       }
       done();
     }, 5000);

@@ -1,5 +1,5 @@
-//! Pre-chat forms: `POST /api/admin/sites/{site_id}/prechat-form` (admins set a site's fields)
-//! and `GET /api/sites/{site_id}/prechat-form` (the widget reads them; no token). The answers
+//! Pre-chat forms: `POST /api/admin/sites/{site_id}/prechat-form` (admins set a site's fields;
+//! the widget reads them with the site's look, `GET /api/sites/{site_id}/widget`). The answers
 //! travel as `prechat` on `POST /api/chats` ([`answers_field`]). See `service::prechat`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,7 +17,6 @@ pub const MAX_JSON_TEXT_CHARS: usize = 4000;
 
 routes! {
     "/api/admin/sites/{site_id}/prechat-form" => { post: set_form },
-    "/api/sites/{site_id}/prechat-form" => { get: form },
 }
 
 /// The `prechat` field of `POST /api/chats`: an object of answers (in a form body, a JSON text
@@ -44,10 +43,4 @@ async fn set_form(
     let form = PrechatForm::parse(&value)?;
     let site = services.set_prechat_form(&principal, site_id, form).await?;
     Ok(HttpResponse::Ok().json(json!({ "site": site })))
-}
-
-async fn form(services: web::Data<Services>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let site_id = SiteId::parse(&path, "site_id")?;
-    let form = services.prechat_form(site_id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "fields": form })))
 }

@@ -1,5 +1,5 @@
 //! Pre-chat forms: admins choose a site's fields (`Services::set_prechat_form`), the widget
-//! reads them (`Services::prechat_form`), and a visitor's answers are checked against its site's
+//! reads them with the site's look (`Services::widget_look`), and a visitor's answers are checked against its site's
 //! form in the transaction that starts its chat and stored with it (`answers_for`).
 
 use super::sites::SiteView;
@@ -39,16 +39,6 @@ impl Services {
             })
             .await?;
         Ok(SiteView::from(row))
-    }
-
-    /// A site's pre-chat form, for the widget (no token needed: it says nothing secret).
-    pub async fn prechat_form(&self, site_id: SiteId) -> Result<PrechatForm, ServiceError> {
-        let stored = self
-            .store
-            .run(move |conn| prechat::site_form(conn, site_id).map_err(ServiceError::from))
-            .await?
-            .ok_or(ServiceError::SiteNotFound)?;
-        Ok(PrechatForm::from_stored(&stored))
     }
 }
 

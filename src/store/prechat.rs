@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{chats, sites, visitors};
 use super::DbConn;
-use crate::domain::{ChatId, SiteId, VisitorId};
+use crate::domain::{ChatId, VisitorId};
 
 /// A visitor as the pre-chat form sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,6 @@ pub fn visitor_form(conn: &mut DbConn, visitor: VisitorId) -> QueryResult<Option
         name,
         email,
     }))
-}
-
-/// The form of `site`, as stored; `None` when there is no such site.
-pub fn site_form(conn: &mut DbConn, site: SiteId) -> QueryResult<Option<String>> {
-    sites::table.find(site).select(sites::prechat_form).first(conn).optional()
 }
 
 /// Stores a chat's answers (a JSON list).

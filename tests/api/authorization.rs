@@ -557,11 +557,6 @@ const MATRIX: &[(&str, Request, [u16; 6])] = &[
         [401, 403, 403, 403, 403, 200],
     ),
     (
-        "GET /api/sites/{site_id}/prechat-form",
-        |w, _| (Method::GET, format!("/api/sites/{}/prechat-form", w.site), Value::Null),
-        [200, 200, 200, 200, 200, 200],
-    ),
-    (
         "GET /api/admin/visitors/{visitor_id}/export",
         |w, _| (Method::GET, format!("/api/admin/visitors/{}/export", w.visitor.id), Value::Null),
         [401, 403, 403, 403, 403, 200],

@@ -51,10 +51,11 @@ async fn visitor_of(app: &TestApp, site_id: &str) -> Participant {
     Participant { id: text(&answer["visitor_id"]), token: text(&answer["token"]) }
 }
 
+/// The form as the widget reads it, with the site's look (no token).
 async fn public_form(app: &TestApp, site_id: &str) -> Value {
-    let (status, answer) = app.get_json(None, &format!("/api/sites/{site_id}/prechat-form")).await;
+    let (status, answer) = app.get_json(None, &format!("/api/sites/{site_id}/widget")).await;
     assert_eq!(status, 200, "{answer}");
-    answer["fields"].clone()
+    answer["prechat_form"].clone()
 }
 
 async fn an_admin_sets_a_form_and_the_widget_reads_it(backend: Backend) {
@@ -90,11 +91,6 @@ async fn an_admin_sets_a_form_and_the_widget_reads_it(backend: Backend) {
     let unknown = format!("/api/admin/sites/{}/prechat-form", uuid::Uuid::new_v4());
     let (status, answer) = app.post_json(Some(&admin), &unknown, json!({ "fields": [] })).await;
     assert_eq!((status, text(&answer["error"]["code"])), (404, "site_not_found".to_string()));
-    let (status, answer) =
-        app.get_json(None, &format!("/api/sites/{}/prechat-form", uuid::Uuid::new_v4())).await;
-    assert_eq!((status, text(&answer["error"]["code"])), (404, "site_not_found".to_string()));
-    let (status, answer) = app.get_json(None, "/api/sites/not-a-site/prechat-form").await;
-    assert_eq!((status, text(&answer["error"]["field"])), (400, "site_id".to_string()));
     assert_eq!(public_form(&app, &site_id).await, one, "refused calls changed nothing");
 
     // An empty list removes the form.

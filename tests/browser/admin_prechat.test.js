@@ -16,7 +16,7 @@ test('the admin pages edit a site\'s pre-chat form', async () => {
     }
     const sites = (await w.server.api('GET', '/api/admin/sites', undefined, w.admin.token)).body.sites;
     const acme = sites.find((s) => s.name === 'Acme').site_id;
-    const publicForm = async (id) => (await w.server.api('GET', `/api/sites/${id}/prechat-form`)).body.fields;
+    const publicForm = async (id) => (await w.server.api('GET', `/api/sites/${id}/widget`)).body.prechat_form;
 
     const page = await w.open();
     await page.goto(w.server.url('/admin/'));
