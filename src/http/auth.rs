@@ -50,9 +50,19 @@ pub async fn admin_fields(
     request: &HttpRequest,
     payload: actix_web::web::Payload,
 ) -> Result<super::body::Fields, ApiError> {
+    admin_and_fields(services, request, payload).await.map(|(_, fields)| fields)
+}
+
+/// The caller and the request's body fields, once the caller is known to be an admin (anyone
+/// else 403): for the admin handlers whose service call names who acts (for its audit).
+pub async fn admin_and_fields(
+    services: &Services,
+    request: &HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<(Principal, Fields), ApiError> {
     let (principal, fields) = caller_and_fields(services, request, payload).await?;
     crate::service::require_admin(&principal)?;
-    Ok(fields)
+    Ok((principal, fields))
 }
 
 /// Reads the request's body and resolves its caller (token from header, query or the body's

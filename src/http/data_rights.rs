@@ -59,8 +59,7 @@ async fn erase(
     payload: web::Payload,
     subject: impl FnOnce() -> Result<DataSubject, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, _) = auth::caller_and_fields(services, request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, _) = auth::admin_and_fields(services, request, payload).await?;
     let erased = services.erase_visitor(&principal, subject()?).await?;
     Ok(HttpResponse::Ok().json(json!({
         "visitor_id": erased.visitor_id,

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{auth, body};
 use crate::domain::{parse_uuid, KeyName, Scope, Scopes};
 use crate::http::error::ApiError;
-use crate::service::{require_admin, Services};
+use crate::service::Services;
 
 routes! {
     "/api/admin/integration-keys" => { get: list, post: create },
@@ -37,8 +37,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, fields) = auth::admin_and_fields(&services, &request, payload).await?;
     let name = KeyName::parse(fields.required_text("name")?)?;
     let scopes = scopes(&fields)?;
     let (key, secret) = services.create_integration_key(&principal, name, scopes).await?;
@@ -53,8 +52,7 @@ async fn revoke(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, _) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, _) = auth::admin_and_fields(&services, &request, payload).await?;
     let key = services.revoke_integration_key(&principal, key_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(json!({ "key": key })))
 }

@@ -10,7 +10,7 @@ use super::body::Fields;
 use crate::domain::{InvalidInput, PrechatForm, SiteId};
 use crate::http::error::ApiError;
 use crate::service::prechat::RawAnswers;
-use crate::service::{require_admin, Services};
+use crate::service::Services;
 
 /// Longest JSON text a form body may send as `fields` or `prechat`, in characters.
 pub const MAX_JSON_TEXT_CHARS: usize = 4000;
@@ -34,8 +34,7 @@ async fn set_form(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, fields) = auth::admin_and_fields(&services, &request, payload).await?;
     let site_id = SiteId::parse(&path, "site_id")?;
     let value = fields
         .json("fields", "array", MAX_JSON_TEXT_CHARS)?

@@ -40,8 +40,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, fields) = auth::admin_and_fields(&services, &request, payload).await?;
     let given = fields_of(&fields)?;
     let required = |field| InvalidInput::new(field, "is required");
     let site = NewSite {
@@ -123,8 +122,7 @@ async fn change(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, fields) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, fields) = auth::admin_and_fields(&services, &request, payload).await?;
     let id = site_id(&path)?;
     let site = services.change_site(&principal, id, edit_of(&fields)?).await?;
     Ok(HttpResponse::Ok().json(json!({ "site": site })))
@@ -136,8 +134,7 @@ async fn rotate(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, _) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, _) = auth::admin_and_fields(&services, &request, payload).await?;
     let (site, secret) = services.rotate_site_secret(&principal, site_id(&path)?).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -150,8 +147,7 @@ async fn delete(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, _) = auth::caller_and_fields(&services, &request, payload).await?;
-    require_admin(&principal)?;
+    let (principal, _) = auth::admin_and_fields(&services, &request, payload).await?;
     let deleted = services.delete_site(&principal, site_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(deleted))
 }
