@@ -4,10 +4,9 @@ pub(super) mod seq_update;
 
 use diesel::prelude::*;
 
-use self::seq_update::BumpSeq;
 use super::schema::chats;
 use super::DbConn;
-use crate::domain::{AgentId, ChatId, ChatStatus, Principal, VisitorId};
+use crate::domain::{AgentId, ChatId, ChatStatus, VisitorId};
 
 /// A chat as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -101,34 +100,6 @@ pub fn recent_for_agent(
         .filter(chats::status.ne(ChatStatus::Closed).or(chats::closed_at.gt(closed_since)))
         .select(ChatRow::as_select())
         .load(conn)
-}
-
-/// Reserves the next seq of a chat for a message of `member`, its visitor or its agent, if the
-/// chat has not ended (a visitor may write while queued), and answers the chat
-/// row as it is after — one statement, the send path's hottest. The update locks the chat row
-/// until the transaction ends, so concurrent writers to one chat take turns and commit in seq
-/// order. `None` when the chat is unknown, someone else's or ended; the caller reads which.
-pub fn next_message_seq(
-    conn: &mut DbConn,
-    id: ChatId,
-    member: &Principal,
-    now: i64,
-) -> QueryResult<Option<ChatRow>> {
-    let by_visitor = matches!(member, Principal::Visitor(_));
-    let member = member.uuid().to_string();
-    let (id, member) = (&id, member.as_str());
-    // diesel's MultiConnection has no RETURNING of its own: each backend runs it natively.
-    macro_rules! bump {
-        ($inner:expr, $by_visitor:literal) => {
-            BumpSeq::<_, $by_visitor>::new(id, member, now).get_result($inner).optional()
-        };
-    }
-    match (conn, by_visitor) {
-        (DbConn::Sqlite(inner), true) => bump!(inner, true),
-        (DbConn::Sqlite(inner), false) => bump!(inner, false),
-        (DbConn::Postgres(inner), true) => bump!(inner, true),
-        (DbConn::Postgres(inner), false) => bump!(inner, false),
-    }
 }
 
 /// Queued chats, first come first served.

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use self::append::BumpAndAppend;
 use self::append_all::{AppendAll, StoredAt};
 use super::chats::seq_update::BumpSeq;
-use super::chats::{self, ChatRow};
+use super::chats::ChatRow;
 use super::schema::messages;
 use super::{DbConn, StoreError};
 use crate::domain::{ChatId, Event, EventPayload, Principal};
@@ -82,40 +82,57 @@ pub enum Appended {
 /// Stores a message `row` from `member` under the chat's next seq — unless the chat already
 /// has its `client_msg_id`, or `member` may no longer write in it (it is not the chat's visitor
 /// or serving agent, or the chat has ended). `row`'s `seq` is set when it is stored.
+///
+/// The common case is one reservation that is made only when the chat does not hold the
+/// `client_msg_id` yet, then the insert: on PostgreSQL both in one statement (one round trip),
+/// on SQLite (in the process) two, run on SQLite's own connection so diesel finds them prepared
+/// by their type instead of writing their SQL again for each send. A repeat or a refusal (rare)
+/// is told apart after.
 pub fn append(conn: &mut DbConn, member: &Principal, row: &mut MessageRow) -> QueryResult<Appended> {
-    let DbConn::Postgres(pg) = &mut *conn else {
-        // SQLite runs in the process: three statements cost no round trip.
-        if let Some(seq) = duplicate_of(conn, row)? {
-            return Ok(Appended::Duplicate(seq));
-        }
-        let Some(chat) = chats::next_message_seq(conn, row.chat_id, member, row.created_at)? else {
-            return Ok(Appended::Refused);
-        };
-        row.seq = chat.last_seq;
-        insert(conn, row)?;
-        return Ok(Appended::Stored(chat));
-    };
     let member_id = member.uuid().to_string();
-    let (id, member_id, at) = (&row.chat_id, member_id.as_str(), row.created_at);
     let Some(client_msg_id) = row.client_msg_id.as_deref() else {
         return Err(diesel::result::Error::QueryBuilderError("a sent message has a client_msg_id".into()));
     };
-    macro_rules! append {
-        ($by_visitor:literal) => {
-            BumpAndAppend::<$by_visitor> {
-                bump: BumpSeq::new(id, member_id, at).unless_stored(client_msg_id),
-                kind: &row.kind,
-                client_msg_id,
-                payload: &row.payload,
-                at,
+    let (id, member_id, at) = (&row.chat_id, member_id.as_str(), row.created_at);
+    let by_visitor = matches!(member, Principal::Visitor(_));
+    let stored = match &mut *conn {
+        DbConn::Sqlite(lite) => {
+            macro_rules! bump {
+                ($by_visitor:literal) => {
+                    BumpSeq::<_, $by_visitor>::new(id, member_id, at, client_msg_id)
+                        .get_result::<ChatRow>(lite)
+                        .optional()?
+                };
             }
-            .get_result::<ChatRow>(pg)
-            .optional()?
-        };
-    }
-    let stored = if matches!(member, Principal::Visitor(_)) { append!(true) } else { append!(false) };
+            let bumped = if by_visitor { bump!(true) } else { bump!(false) };
+            if let Some(chat) = &bumped {
+                row.seq = chat.last_seq;
+                diesel::insert_into(messages::table).values(&*row).execute(lite)?;
+            }
+            bumped
+        }
+        DbConn::Postgres(pg) => {
+            macro_rules! append {
+                ($by_visitor:literal) => {
+                    BumpAndAppend::<$by_visitor> {
+                        bump: BumpSeq::new(id, member_id, at, client_msg_id),
+                        kind: &row.kind,
+                        client_msg_id,
+                        payload: &row.payload,
+                        at,
+                    }
+                    .get_result::<ChatRow>(pg)
+                    .optional()?
+                };
+            }
+            let stored = if by_visitor { append!(true) } else { append!(false) };
+            if let Some(chat) = &stored {
+                row.seq = chat.last_seq;
+            }
+            stored
+        }
+    };
     if let Some(chat) = stored {
-        row.seq = chat.last_seq;
         return Ok(Appended::Stored(chat));
     }
     // Nothing stored: a repeat, or refused. Rare, so asked apart.

@@ -1,9 +1,10 @@
 //! The send path's seq reservation as a statement diesel keeps prepared.
 //!
 //! diesel marks every `UPDATE` it builds as unsafe to cache (a changeset of optional fields can
-//! change the SQL), so `chats::next_message_seq` written with `diesel::update` was parsed and
-//! planned by SQLite on every message: a fifth of the writer thread's time. This statement has
-//! one shape per member column, so it says so and is prepared once per connection.
+//! change the SQL), so the reservation written with `diesel::update` was parsed and planned by
+//! SQLite on every message: a fifth of the writer thread's time. This statement has one shape
+//! per member column, so it says so and is prepared once per connection. It also holds the
+//! duplicate check (`NOT EXISTS` the message's `client_msg_id`), one statement fewer per send.
 
 use diesel::backend::Backend;
 use diesel::dsl::AsSelect as SelectBy;
@@ -16,21 +17,16 @@ use super::ChatRow;
 use crate::domain::ChatId;
 
 /// `UPDATE chats SET last_seq = last_seq + 1, last_activity_at = now WHERE id = … AND status
-/// <> 'closed' AND <visitor_id|agent_id> = member [AND NOT EXISTS (the message's client_msg_id
-/// in the chat)] RETURNING <the chat row>`; `BY_VISITOR` picks the member column and
-/// `UNLESS_STORED` the last condition, so each spelling has its own type and cache entry.
-pub(in crate::store) struct BumpSeq<
-    'a,
-    DB: Backend,
-    const BY_VISITOR: bool,
-    const UNLESS_STORED: bool = false,
-> where
+/// <> 'closed' AND <visitor_id|agent_id> = member AND NOT EXISTS (the message's client_msg_id
+/// in the chat) RETURNING <the chat row>`; `BY_VISITOR` picks the member column, so each
+/// spelling has its own type and cache entry.
+pub(in crate::store) struct BumpSeq<'a, DB: Backend, const BY_VISITOR: bool>
+where
     ChatRow: Selectable<DB>,
 {
     id: &'a ChatId,
     member: &'a str,
     now: i64,
-    /// With `UNLESS_STORED`: the message's client_msg_id.
     client_msg_id: &'a str,
     returning: SelectBy<ChatRow, DB>,
 }
@@ -39,32 +35,25 @@ impl<'a, DB: Backend, const BY_VISITOR: bool> BumpSeq<'a, DB, BY_VISITOR>
 where
     ChatRow: Selectable<DB>,
 {
-    /// The reservation in chat `id` for `member` at `now` (epoch ms).
-    pub fn new(id: &'a ChatId, member: &'a str, now: i64) -> Self {
-        Self { id, member, now, client_msg_id: "", returning: ChatRow::as_select() }
-    }
-
-    /// The same reservation, made only when the chat does not hold `client_msg_id` yet.
-    pub fn unless_stored(self, client_msg_id: &'a str) -> BumpSeq<'a, DB, BY_VISITOR, true> {
-        let Self { id, member, now, returning, .. } = self;
-        BumpSeq { id, member, now, client_msg_id, returning }
+    /// The reservation in chat `id` for `member` at `now` (epoch ms), made only when the chat
+    /// does not hold `client_msg_id` yet.
+    pub fn new(id: &'a ChatId, member: &'a str, now: i64, client_msg_id: &'a str) -> Self {
+        Self { id, member, now, client_msg_id, returning: ChatRow::as_select() }
     }
 }
 
 /// The cache key: one per spelling.
-pub(in crate::store) struct BumpSeqId<const BY_VISITOR: bool, const UNLESS_STORED: bool>;
+pub(in crate::store) struct BumpSeqId<const BY_VISITOR: bool>;
 
-impl<DB: Backend, const BY_VISITOR: bool, const UNLESS_STORED: bool> QueryId
-    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
+impl<DB: Backend, const BY_VISITOR: bool> QueryId for BumpSeq<'_, DB, BY_VISITOR>
 where
     ChatRow: Selectable<DB>,
 {
-    type QueryId = BumpSeqId<BY_VISITOR, UNLESS_STORED>;
+    type QueryId = BumpSeqId<BY_VISITOR>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB, const BY_VISITOR: bool, const UNLESS_STORED: bool> QueryFragment<DB>
-    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
+impl<DB, const BY_VISITOR: bool> QueryFragment<DB> for BumpSeq<'_, DB, BY_VISITOR>
 where
     DB: Backend,
     ChatRow: Selectable<DB>,
@@ -82,20 +71,17 @@ where
         out.push_sql(if BY_VISITOR { "visitor_id" } else { "agent_id" });
         out.push_sql(" = ");
         out.push_bind_param::<Text, str>(self.member)?;
-        if UNLESS_STORED {
-            out.push_sql(" AND NOT EXISTS (SELECT 1 FROM messages WHERE chat_id = ");
-            out.push_bind_param::<Text, ChatId>(self.id)?;
-            out.push_sql(" AND client_msg_id = ");
-            out.push_bind_param::<Text, str>(self.client_msg_id)?;
-            out.push_sql(")");
-        }
+        out.push_sql(" AND NOT EXISTS (SELECT 1 FROM messages WHERE chat_id = ");
+        out.push_bind_param::<Text, ChatId>(self.id)?;
+        out.push_sql(" AND client_msg_id = ");
+        out.push_bind_param::<Text, str>(self.client_msg_id)?;
+        out.push_sql(")");
         out.push_sql(" RETURNING ");
         self.returning.walk_ast(out.reborrow())
     }
 }
 
-impl<DB, const BY_VISITOR: bool, const UNLESS_STORED: bool> Query
-    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
+impl<DB, const BY_VISITOR: bool> Query for BumpSeq<'_, DB, BY_VISITOR>
 where
     DB: Backend,
     ChatRow: Selectable<DB>,
@@ -104,9 +90,7 @@ where
     type SqlType = <SelectBy<ChatRow, DB> as Expression>::SqlType;
 }
 
-impl<DB: Backend, Conn, const BY_VISITOR: bool, const UNLESS_STORED: bool> RunQueryDsl<Conn>
-    for BumpSeq<'_, DB, BY_VISITOR, UNLESS_STORED>
-where
-    ChatRow: Selectable<DB>,
+impl<DB: Backend, Conn, const BY_VISITOR: bool> RunQueryDsl<Conn> for BumpSeq<'_, DB, BY_VISITOR> where
+    ChatRow: Selectable<DB>
 {
 }

@@ -15,7 +15,7 @@ use crate::store::chats::ChatRow;
 /// messages … SELECT … FROM bumped) SELECT * FROM bumped`: no row, and nothing written, when
 /// the chat holds the client_msg_id already or the member may not write in it.
 pub(super) struct BumpAndAppend<'a, const BY_VISITOR: bool> {
-    pub bump: BumpSeq<'a, Pg, BY_VISITOR, true>,
+    pub bump: BumpSeq<'a, Pg, BY_VISITOR>,
     pub kind: &'a str,
     pub client_msg_id: &'a str,
     pub payload: &'a str,
