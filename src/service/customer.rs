@@ -19,7 +19,7 @@ use super::{require_agent, ServiceError, Services};
 use crate::domain::{ChatId, ChatStatus, PageLimit, Principal, Role, SiteId, VisitorId};
 use crate::store::page_views::{self, PageViewRow};
 use crate::store::visitors::{self, VisitorPageRow};
-use crate::store::{agents, chats, ratings, sites, DbConn};
+use crate::store::{chats, ratings, sites, DbConn};
 use diesel::QueryResult;
 
 /// A gap between two page views longer than this ends a visit (30 minutes, as web analytics
@@ -170,21 +170,18 @@ impl Services {
                 let identity = identity_of(conn, &row)?;
                 let pages = this_visit(page_views::newest(conn, visitor_id, MAX_VISIT_PAGES as i64)?);
                 let rows = chats::of_visitor_page(conn, visitor_id, before, limit.get())?;
-                let chat_ids: Vec<ChatId> = rows.iter().map(|chat| chat.id).collect();
-                let agent_ids: Vec<_> = rows.iter().filter_map(|chat| chat.agent_id).collect();
-                let agent_names: HashMap<_, _> = agents::names_of(conn, &agent_ids)?.into_iter().collect();
+                let chat_ids: Vec<ChatId> = rows.iter().map(|(chat, _)| chat.id).collect();
                 let rated: HashMap<_, _> =
                     ratings::of_chats(conn, &chat_ids)?.into_iter().map(|r| (r.chat_id, r)).collect();
                 let chats = rows
                     .into_iter()
-                    .map(|chat| {
+                    .map(|(chat, agent_name)| {
                         let rating = rated.get(&chat.id);
                         ProfileChat {
-                            agent: chat.agent_id.and_then(|agent_id| {
-                                agent_names
-                                    .get(&agent_id)
-                                    .map(|name| NamedAgent { agent_id, name: name.clone() })
-                            }),
+                            agent: chat
+                                .agent_id
+                                .zip(agent_name)
+                                .map(|(agent_id, name)| NamedAgent { agent_id, name }),
                             score: rating.map(|r| r.score),
                             comment: rating.and_then(|r| r.comment.clone()),
                             chat_id: chat.id,

@@ -3,13 +3,11 @@
 //! its devices, so a second device lists the chats started on the first; a transcript is then
 //! read from `GET /api/chats/{chat_id}/messages`, which a chat's visitor may read.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::{ServiceError, Services};
-use crate::domain::{AgentId, ChatId, ChatStatus, PageLimit, Principal, VisitorId};
-use crate::store::{agents, chats, visitors};
+use crate::domain::{ChatId, ChatStatus, PageLimit, Principal, VisitorId};
+use crate::store::{chats, visitors};
 
 /// A visitor as it sees itself.
 #[derive(Debug, Clone, Serialize)]
@@ -83,12 +81,10 @@ impl Services {
         self.store
             .run(move |conn| {
                 let rows = chats::of_visitor_page(conn, visitor_id, before, limit.get())?;
-                let agent_ids: Vec<AgentId> = rows.iter().filter_map(|row| row.agent_id).collect();
-                let names: HashMap<_, _> = agents::names_of(conn, &agent_ids)?.into_iter().collect();
                 Ok(rows
                     .into_iter()
-                    .map(|row| OwnChat {
-                        agent_name: row.agent_id.as_ref().and_then(|id| names.get(id).cloned()),
+                    .map(|(row, agent_name)| OwnChat {
+                        agent_name,
                         chat_id: row.id,
                         status: row.status,
                         created_at: row.created_at,

@@ -4,7 +4,7 @@ pub(super) mod seq_update;
 
 use diesel::prelude::*;
 
-use super::schema::chats;
+use super::schema::{agents, chats};
 use super::DbConn;
 use crate::domain::{AgentId, ChatId, ChatStatus, VisitorId};
 
@@ -309,16 +309,18 @@ pub fn closed_page(
 }
 
 /// Chats of `visitor`, newest first (by `created_at`, then id), `limit` of them, after
-/// `before` (the previous page's last `created_at` and id) when given.
+/// `before` (the previous page's last `created_at` and id) when given; each with its agent's
+/// name (`None` without an agent, or when the agent is gone).
 pub fn of_visitor_page(
     conn: &mut DbConn,
     visitor: VisitorId,
     before: Option<(i64, String)>,
     limit: i64,
-) -> QueryResult<Vec<ChatRow>> {
+) -> QueryResult<Vec<(ChatRow, Option<String>)>> {
     let mut query = chats::table
+        .left_join(agents::table.on(chats::agent_id.eq(agents::id.nullable())))
         .filter(chats::visitor_id.eq(visitor))
-        .select(ChatRow::as_select())
+        .select((ChatRow::as_select(), agents::name.nullable()))
         .order((chats::created_at.desc(), chats::id.desc()))
         .limit(limit)
         .into_boxed();
