@@ -106,7 +106,17 @@ fn check_the_feed(conn: &mut DbConn, scene: &Scene) -> Result<(), StoreError> {
         Err(StoreError::Busy)
     });
     assert!(rolled_back.is_err());
-    append_all(conn, &mut [send(scene.visitor, scene.chat, "m9")])?;
+    // A write rolled back to its savepoint inside a transaction that commits (as the writer
+    // does with a failed write of its batch) leaves only the others' events.
+    conn.transaction::<(), StoreError, _>(|conn| {
+        append_all(conn, &mut [send(scene.visitor, scene.chat, "m9")])?;
+        let in_savepoint = conn.transaction::<(), StoreError, _>(|conn| {
+            append_all(conn, &mut [send(scene.agent, scene.other_chat, "m10")])?;
+            Err(StoreError::Busy)
+        });
+        assert!(in_savepoint.is_err());
+        Ok(())
+    })?;
     let last = feed::after(conn, 9, 100)?;
     assert_eq!(
         last.iter().map(|row| (row.pos, row.seq)).collect::<Vec<_>>(),
