@@ -32,13 +32,16 @@ pub(super) struct AppendAll<'a> {
 /// One stored message: its place in the arrays (1-based) and the chat as the message left it.
 pub(super) type StoredAt = (i64, ChatRow);
 
-/// Before the arrays.
-const HEAD: &str =
-    "WITH input AS (SELECT *, row_number() OVER (PARTITION BY chat_id, client_msg_id ORDER BY ord) AS nth \
-     FROM unnest(";
+/// Before the arrays. A repeat of a `client_msg_id` within the batch is left out here (`DISTINCT
+/// ON`, the first kept). It was a window's `nth = 1` filter, which PostgreSQL's generic plan
+/// guessed would keep one row in two hundred: it then joined the batch to the locked chats by
+/// a nested loop, n × m comparisons (30 of 55 ms for a batch of 300 over 250 chats, where the
+/// hash join it picks now takes 2).
+const HEAD: &str = "WITH input AS (SELECT DISTINCT ON (chat_id, client_msg_id) * FROM unnest(";
 
 /// After the arrays: lock, number, bump, store, answer.
-const TAIL: &str = ") WITH ORDINALITY AS t(chat_id, member, by_visitor, kind, client_msg_id, payload, at, ord)), \
+const TAIL: &str = ") WITH ORDINALITY AS t(chat_id, member, by_visitor, kind, client_msg_id, payload, at, ord) \
+     ORDER BY chat_id, client_msg_id, ord), \
      locked AS (SELECT id, visitor_id, agent_id, status, last_seq, created_at, closed_at, close_reason, \
      queue_ticket, queue_position, visitor_read_seq, agent_read_seq FROM chats \
      WHERE id IN (SELECT chat_id FROM input) ORDER BY id FOR UPDATE), \
@@ -46,8 +49,7 @@ const TAIL: &str = ") WITH ORDINALITY AS t(chat_id, member, by_visitor, kind, cl
      FROM input i JOIN locked l ON l.id = i.chat_id \
      WHERE l.status <> 'closed' \
      AND i.member = CASE WHEN i.by_visitor THEN l.visitor_id ELSE l.agent_id END \
-     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = i.chat_id AND m.client_msg_id = i.client_msg_id) \
-     AND i.nth = 1), \
+     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = i.chat_id AND m.client_msg_id = i.client_msg_id)), \
      bumped AS (UPDATE chats SET last_seq = f.seq, last_activity_at = f.at \
      FROM (SELECT DISTINCT ON (chat_id) chat_id, seq, at FROM fresh ORDER BY chat_id, seq DESC) f \
      WHERE chats.id = f.chat_id), \
